@@ -1,0 +1,150 @@
+/**
+ * Backend selection: tfjs-node-gpu, then tfjs-node (when installed), then wasm (SIMD), then the
+ * pure-JS cpu backend. `TFJS_LENS_BACKEND=tensorflow|wasm|cpu` overrides the automatic choice.
+ * Also registers the autodiff gradients, which `@tensorflow/tfjs-core` alone does not.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+// The union package's CJS bundle registers every gradient config (tfjs-core's ESM files that
+// do it are not loadable by Node's resolver: extensionless imports).
+import '@tensorflow/tfjs';
+import { BackendError } from './errors.js';
+
+/** Backend names accepted by {@link initBackend} and `TFJS_LENS_BACKEND`. @category Backend */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** What {@link initBackend} chose. @category Backend */
+export interface BackendInfo {
+  /** tfjs backend name as `tf.getBackend()` reports it. */
+  readonly name: string;
+  /** Where it came from: the env override, an explicit request, or automatic detection. */
+  readonly source: 'env' | 'explicit' | 'auto';
+  /** Package providing it, e.g. `@tensorflow/tfjs-node-gpu`. */
+  readonly package: string;
+  /** Whether wasm SIMD / threads are in use (wasm only). */
+  readonly simd?: boolean;
+  readonly threads?: boolean;
+}
+
+let current: BackendInfo | undefined;
+let pending: Promise<BackendInfo> | undefined;
+
+const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+
+async function tryNative(): Promise<string | undefined> {
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      await import(pkg);
+      if (tf.findBackend('tensorflow') !== null) return pkg;
+    } catch {
+      // Not installed, or its native binary is missing (its install script could not download
+      // libtensorflow): fall through to the next option.
+    }
+  }
+  return undefined;
+}
+
+function parseEnv(): BackendName | undefined {
+  const raw = process.env['TFJS_LENS_BACKEND'];
+  if (raw === undefined || raw === '') return undefined;
+  const v = raw.trim().toLowerCase();
+  if (v === 'tensorflow' || v === 'wasm' || v === 'cpu') return v;
+  throw new BackendError(
+    `initBackend: TFJS_LENS_BACKEND must be one of tensorflow|wasm|cpu, got '${raw}'`,
+  );
+}
+
+async function activate(name: BackendName, source: BackendInfo['source']): Promise<BackendInfo> {
+  if (name === 'tensorflow') {
+    const pkg = await tryNative();
+    if (pkg === undefined) {
+      throw new BackendError(
+        'initBackend: backend "tensorflow" requested but neither @tensorflow/tfjs-node-gpu nor ' +
+          '@tensorflow/tfjs-node could be loaded (install one, or use TFJS_LENS_BACKEND=wasm)',
+      );
+    }
+    await setBackendOrThrow('tensorflow');
+    return { name: 'tensorflow', source, package: pkg };
+  }
+  await setBackendOrThrow(name);
+  if (name === 'wasm') {
+    return {
+      name,
+      source,
+      package: '@tensorflow/tfjs-backend-wasm',
+      simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
+      threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+    };
+  }
+  return { name, source, package: '@tensorflow/tfjs-backend-cpu' };
+}
+
+async function setBackendOrThrow(name: string): Promise<void> {
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (err) {
+    throw new BackendError(`initBackend: backend '${name}' failed to initialise: ${String(err)}`);
+  }
+  if (!ok || tf.getBackend() !== name) {
+    throw new BackendError(`initBackend: backend '${name}' failed to initialise`);
+  }
+}
+
+async function choose(requested: BackendName | undefined): Promise<BackendInfo> {
+  const fromEnv = parseEnv();
+  const want = requested ?? fromEnv;
+  if (want !== undefined) return activate(want, requested !== undefined ? 'explicit' : 'env');
+  const native = await tryNative();
+  if (native !== undefined) {
+    await setBackendOrThrow('tensorflow');
+    return { name: 'tensorflow', source: 'auto', package: native };
+  }
+  try {
+    return await activate('wasm', 'auto');
+  } catch {
+    return activate('cpu', 'auto');
+  }
+}
+
+/**
+ * Initialise the tfjs backend once per process and report the choice. Later calls return the same
+ * info unless a different backend is requested explicitly.
+ *
+ * @param backend Force a backend; default: `TFJS_LENS_BACKEND`, else the best installed one.
+ * @param opts.quiet Do not print the chosen backend on stderr.
+ * @returns The backend in use.
+ * @throws {@link BackendError} when the requested backend cannot be initialised.
+ * @example
+ * const info = await initBackend();   // { name: 'wasm', simd: true, ... }
+ * @category Backend
+ */
+export async function initBackend(
+  backend?: BackendName,
+  opts: { quiet?: boolean } = {},
+): Promise<BackendInfo> {
+  if (current !== undefined && (backend === undefined || backend === current.name)) return current;
+  if (pending !== undefined && backend === undefined) return pending;
+  pending = choose(backend).then((info) => {
+    current = info;
+    if (opts.quiet !== true && process.env['TFJS_LENS_QUIET'] !== '1') {
+      const extra = info.name === 'wasm' ? ` (simd=${info.simd}, threads=${info.threads})` : '';
+      process.stderr.write(`tfjs-lens: backend ${info.name}${extra} via ${info.package}\n`);
+    }
+    return info;
+  });
+  try {
+    return await pending;
+  } finally {
+    pending = undefined;
+  }
+}
+
+/** The backend chosen by {@link initBackend}, or undefined before it ran. @category Backend */
+export function backendInfo(): BackendInfo | undefined {
+  return current;
+}
+
+export { tf };

@@ -1,0 +1,41 @@
+/**
+ * tfjs-lens: mechanistic interpretability for TypeScript on TensorFlow.js. The only barrel:
+ * named re-exports of the public API (STYLE Convention 3).
+ */
+export { tf, initBackend, backendInfo } from './backend.js';
+export type { BackendInfo, BackendName } from './backend.js';
+export * from './errors.js';
+export { HookPoint } from './hooks/hook_point.js';
+export type { HookContext, HookFn } from './hooks/hook_point.js';
+export { HookedRoot } from './hooks/hook_registry.js';
+export type { AddHookOptions, FwdHooks, HookTarget } from './hooks/hook_registry.js';
+export { actName, decoderHookSpecs, nearestNames } from './hooks/hook_names.js';
+export type { HookFlags, HookSpec } from './hooks/hook_names.js';
+export { ActivationCache } from './hooks/activation_cache.js';
+export { HookedTransformer } from './model/hooked_transformer.js';
+export type {
+  ForwardOptions,
+  ForwardOutput,
+  LogitsAndLoss,
+  ReturnType,
+  RunWithCacheOptions,
+  RunWithHooksOptions,
+} from './model/hooked_transformer.js';
+export type { FromPretrainedOptions } from './model/load_decoder.js';
+export { GPT2_PRESETS, validateConfig } from './model/config.js';
+export type { ActFn, ModelConfig, NormalizationType } from './model/config.js';
+export { gpt2ConfigFromHf } from './model/hf_config.js';
+export { gpt2ParamsFromHf } from './model/weights/gpt2.js';
+export { disposeParams } from './model/params.js';
+export type { AttnParams, BlockParams, DecoderParams, LayerNormParams, MlpParams } from './model/params.js';
+export { processWeights, DEFAULT_PROCESSING, NO_PROCESSING } from './model/weight_processing.js';
+export type { ProcessingOptions } from './model/weight_processing.js';
+export { WeightsView, tlStateDict } from './model/weights_view.js';
+export type { WeightName } from './model/weights_view.js';
+export { lmCrossEntropy } from './model/loss.js';
+export { generate } from './model/generate.js';
+export type { GenerateOptions, GenerateOutput } from './model/generate.js';
+export type { SamplingOptions } from './model/sampling.js';
+export type { ModelInput, TokenInput, TokenizeOptions } from './model/inputs.js';
+export { seededRng } from './utils/rng.js';
+export type { Rng } from './utils/rng.js';

@@ -1,0 +1,155 @@
+/**
+ * Load the raw tensors of a Hugging Face checkpoint directory: `model.safetensors`, or a sharded
+ * `model.safetensors.index.json` + shards (the layout `save_pretrained` writes). Plain typed arrays.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConfigError, NotFoundError, WeightLoadError } from '../errors.js';
+import { fsError, readSafetensorsFile, type RawTensor } from './safetensors.js';
+
+/** Single-file checkpoint name. @category IO */
+export const SAFETENSORS_FILE = 'model.safetensors';
+/** Sharded checkpoint index name. @category IO */
+export const SAFETENSORS_INDEX_FILE = 'model.safetensors.index.json';
+
+/** A validated shard index. @category IO */
+export interface ShardIndex {
+  /** Tensor name → shard file (relative to the checkpoint directory). */
+  readonly weightMap: Readonly<Record<string, string>>;
+  /** Distinct shard files, sorted. */
+  readonly shards: readonly string[];
+}
+
+/**
+ * Read and parse a JSON file.
+ * @param path - file path
+ * @param what - what the file is, for messages (e.g. `'model config'`)
+ * @returns the parsed value (unchecked cast to `T`)
+ * @throws {@link NotFoundError} when the file does not exist
+ * @throws {@link ConfigError} when it is not valid JSON
+ * @throws {@link WeightLoadError} for other I/O errors
+ * @example
+ * const cfg = await readJsonFile<HfGpt2Config>('gpt2/config.json', 'model config');
+ * @category IO
+ */
+export async function readJsonFile<T>(path: string, what: string): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw fsError('readJsonFile', path, err);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new ConfigError(`readJsonFile: ${what} at ${path} is not valid JSON — ${(err as Error).message}`);
+  }
+}
+
+/** True when `name` is a plain relative path inside the checkpoint directory. */
+function isSafeRelPath(name: string): boolean {
+  if (name === '' || name.startsWith('/') || name.includes('\\') || /^[A-Za-z]:/.test(name)) return false;
+  return name.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
+
+/**
+ * Validate the JSON of `model.safetensors.index.json`.
+ * @param json - parsed index (`{"metadata": …, "weight_map": {tensor: shardFile}}`)
+ * @param path - index path, for messages
+ * @returns the weight map and its distinct shard files
+ * @throws {@link WeightLoadError} when `weight_map` is missing, empty, not string→string, or names a path outside the directory
+ * @example
+ * const { shards } = parseShardIndex(await readJsonFile(p, 'shard index'), p);
+ * @category IO
+ */
+export function parseShardIndex(json: unknown, path: string): ShardIndex {
+  const wm = (json as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof wm !== 'object' || wm === null || Array.isArray(wm) || Object.keys(wm).length === 0) {
+    throw new WeightLoadError(
+      `parseShardIndex: bad weight_map in ${path} — expected a non-empty object {tensorName: shardFile}, got ${JSON.stringify(wm)?.slice(0, 80)}`,
+    );
+  }
+  const shards = new Set<string>();
+  for (const [name, file] of Object.entries(wm)) {
+    if (typeof file !== 'string' || !isSafeRelPath(file)) {
+      throw new WeightLoadError(
+        `parseShardIndex: bad shard file for '${name}' in ${path} — expected a relative file name inside the checkpoint directory, got ${JSON.stringify(file)}`,
+      );
+    }
+    shards.add(file);
+  }
+  return { weightMap: wm as Record<string, string>, shards: [...shards].sort() };
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Build the "no weights here" error, listing what the directory does contain. */
+async function noWeightsError(dir: string): Promise<NotFoundError> {
+  let listing: string;
+  try {
+    const names = (await readdir(dir)).sort();
+    listing = names.length === 0 ? '(empty directory)' : names.slice(0, 30).join(', ') + (names.length > 30 ? `, … (${names.length} files)` : '');
+  } catch {
+    listing = '(directory does not exist or is unreadable)';
+  }
+  return new NotFoundError(
+    `loadCheckpointTensors: no weights in ${dir} — expected ${SAFETENSORS_FILE} or ${SAFETENSORS_INDEX_FILE}, found: ${listing} ` +
+      '[pytorch_model.bin is not supported: convert it to safetensors, e.g. with `model.save_pretrained(dir, safe_serialization=True)` in Python]',
+  );
+}
+
+/** Load every shard once and pick the tensors the index assigns to it. */
+async function loadSharded(dir: string, indexPath: string): Promise<Map<string, RawTensor>> {
+  const index = parseShardIndex(await readJsonFile<unknown>(indexPath, 'shard index'), indexPath);
+  const absent = [];
+  for (const shard of index.shards) if (!(await isFile(join(dir, shard)))) absent.push(shard);
+  if (absent.length > 0) {
+    throw new WeightLoadError(
+      `loadCheckpointTensors: missing shard files in ${dir} — expected ${index.shards.length} shards named by ${SAFETENSORS_INDEX_FILE}, missing: ${absent.join(', ')}`,
+    );
+  }
+  const out = new Map<string, RawTensor>();
+  const missing: string[] = [];
+  for (const shard of index.shards) {
+    const { tensors } = await readSafetensorsFile(join(dir, shard));
+    for (const [name, file] of Object.entries(index.weightMap)) {
+      if (file !== shard) continue;
+      const t = tensors.get(name);
+      if (t === undefined) missing.push(`${name} (${shard})`);
+      else out.set(name, t);
+    }
+  }
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 20).join(', ') + (missing.length > 20 ? `, … (${missing.length} in all)` : '');
+    throw new WeightLoadError(
+      `loadCheckpointTensors: tensors listed in ${indexPath} not found in their shard — expected all ${Object.keys(index.weightMap).length} names, missing: ${shown}`,
+    );
+  }
+  return out;
+}
+
+/**
+ * Load all tensors of a checkpoint directory (`model.safetensors`, else a sharded index).
+ * @param dir - checkpoint directory (e.g. from `resolveModelDir`)
+ * @returns tensor name → raw tensor; for sharded checkpoints exactly the names in `weight_map`
+ * @throws {@link NotFoundError} when the directory has no safetensors weights (lists its files)
+ * @throws {@link WeightLoadError} when a shard or a tensor named by the index is missing
+ * @throws {@link SafetensorsError} when a weights file is malformed
+ * @example
+ * const tensors = await loadCheckpointTensors((await resolveModelDir('gpt2')).dir);
+ * tensors.get('transformer.h.0.attn.c_attn.weight')?.shape; // [768, 2304]
+ * @category IO
+ */
+export async function loadCheckpointTensors(dir: string): Promise<Map<string, RawTensor>> {
+  const single = join(dir, SAFETENSORS_FILE);
+  if (await isFile(single)) return (await readSafetensorsFile(single)).tensors;
+  const indexPath = join(dir, SAFETENSORS_INDEX_FILE);
+  if (await isFile(indexPath)) return loadSharded(dir, indexPath);
+  throw await noWeightsError(dir);
+}

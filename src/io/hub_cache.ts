@@ -1,0 +1,151 @@
+/**
+ * The Hugging Face hub cache layout, shared with Python `huggingface_hub` (`file_download.py`):
+ * `{cache}/models--{org}--{name}/{refs/{revision}, blobs/{etag}, snapshots/{commit}/{file} -> ../../blobs/{etag}}`
+ * plus `.no_exist/{commit}/{file}` markers for optional files the hub does not have.
+ */
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { parseShardIndex, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './checkpoint.js';
+
+/** Files fetched when present; a 404 for them is not an error. */
+export const OPTIONAL_FILES: readonly string[] = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'vocab.json',
+  'merges.txt',
+  'vocab.txt',
+  'generation_config.json',
+];
+
+/** True for a full 40-hex git commit hash. */
+export function isCommitHash(s: string): boolean {
+  return /^[0-9a-f]{40}$/.test(s);
+}
+
+/** `{cache}/models--{org}--{name}` for a validated repo id. */
+export function repoCacheDir(cacheDir: string, repoId: string): string {
+  return join(cacheDir, `models--${repoId.split('/').join('--')}`);
+}
+
+/** Unique temp-file suffix: `.{pid}.{random}`. */
+export function tempSuffix(): string {
+  return `.${process.pid}.${randomBytes(6).toString('hex')}`;
+}
+
+/** True when `path` exists and is (or links to) a regular file. */
+export async function fileExists(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Commit hash stored in `refs/{revision}`, if any (and if it is a safe directory name). */
+async function readRef(repoDir: string, revision: string): Promise<string | undefined> {
+  try {
+    const ref = (await readFile(join(repoDir, 'refs', revision), 'utf8')).trim();
+    return /^[A-Za-z0-9._-]+$/.test(ref) && ref !== '.' && ref !== '..' ? ref : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Result of looking a revision up in the cache. */
+export interface SnapshotCheck {
+  /** True when config + weights (+ requested extras) are all present. */
+  readonly complete: boolean;
+  /** Commit the revision resolves to, when known. */
+  readonly commit?: string;
+  /** `snapshots/{commit}`, when the commit is known. */
+  readonly snapshotDir?: string;
+  /** What is missing (relative names), empty when complete. */
+  readonly missing: readonly string[];
+}
+
+/** Missing weight files of a snapshot: single file, else the index and every shard it names. */
+async function missingWeights(snap: string): Promise<string[]> {
+  if (await fileExists(join(snap, SAFETENSORS_FILE))) return [];
+  const indexPath = join(snap, SAFETENSORS_INDEX_FILE);
+  if (!(await fileExists(indexPath))) return [`${SAFETENSORS_FILE} (or ${SAFETENSORS_INDEX_FILE})`];
+  try {
+    const index = parseShardIndex(JSON.parse(await readFile(indexPath, 'utf8')), indexPath);
+    const missing: string[] = [];
+    for (const shard of index.shards) if (!(await fileExists(join(snap, shard)))) missing.push(shard);
+    return missing;
+  } catch {
+    return [`${SAFETENSORS_INDEX_FILE} (unreadable)`];
+  }
+}
+
+/**
+ * Check whether `revision` of a repo is fully cached.
+ * @param repoDir - `{cache}/models--org--name`
+ * @param revision - branch/tag name or 40-hex commit
+ * @param extraFiles - files the caller asked for: present, or recorded under `.no_exist/`
+ * @returns completeness, commit, snapshot dir and the missing names
+ */
+export async function checkSnapshot(
+  repoDir: string,
+  revision: string,
+  extraFiles: readonly string[],
+): Promise<SnapshotCheck> {
+  const commit = isCommitHash(revision) ? revision : await readRef(repoDir, revision);
+  if (commit === undefined) return { complete: false, missing: [`refs/${revision}`] };
+  const snapshotDir = join(repoDir, 'snapshots', commit);
+  const missing: string[] = [];
+  if (!(await fileExists(join(snapshotDir, 'config.json')))) missing.push('config.json');
+  missing.push(...(await missingWeights(snapshotDir)));
+  for (const f of extraFiles) {
+    if (await fileExists(join(snapshotDir, f))) continue;
+    if (!(await fileExists(join(repoDir, '.no_exist', commit, f)))) missing.push(f);
+  }
+  return { complete: missing.length === 0, commit, snapshotDir, missing };
+}
+
+/** Write `content` to `path` atomically (temp file + rename). */
+async function writeAtomic(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = path + tempSuffix() + '.tmp';
+  try {
+    await writeFile(tmp, content, { flag: 'wx' });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Record `refs/{revision}` → commit. */
+export async function writeRef(repoDir: string, revision: string, commit: string): Promise<void> {
+  await writeAtomic(join(repoDir, 'refs', revision), commit);
+}
+
+/** Record that an optional file does not exist at this commit (Python's `.no_exist` marker). */
+export async function markNoExist(repoDir: string, commit: string, file: string): Promise<void> {
+  await writeAtomic(join(repoDir, '.no_exist', commit, file), '');
+}
+
+/**
+ * Make `snapshots/{commit}/{file}` point at a complete blob: a relative symlink, or a copy when
+ * symlinks are not allowed. Created under a temp name and renamed, so it is never partial.
+ */
+export async function linkIntoSnapshot(repoDir: string, commit: string, file: string, blobPath: string): Promise<string> {
+  const target = join(repoDir, 'snapshots', commit, file);
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = target + tempSuffix() + '.tmp';
+  try {
+    try {
+      await symlink(relative(dirname(target), blobPath), tmp);
+    } catch {
+      await copyFile(blobPath, tmp);
+    }
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  return target;
+}

@@ -1,0 +1,251 @@
+/**
+ * HTTP side of the hub download: GET with manually followed redirects (so the hub's
+ * `x-repo-commit` / `x-linked-etag` headers are seen before the CDN hop), typed errors, and
+ * streaming a body into `blobs/` through a temp file that is renamed only once complete.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HubError } from '../errors.js';
+import { tempSuffix } from './hub_cache.js';
+
+/** What the downloader needs to talk to the hub. */
+export interface HttpContext {
+  /** Hub base URL without trailing slash. */
+  readonly endpoint: string;
+  /** Bearer token, sent only to the endpoint's origin. */
+  readonly token?: string;
+  readonly fetch: typeof globalThis.fetch;
+  /** Repo id, for progress lines and hints. */
+  readonly repoId: string;
+  readonly quiet: boolean;
+  readonly onProgress?: (p: { file: string; loaded: number; total?: number }) => void;
+}
+
+/** Headers the hub sets on its own responses (before any CDN redirect). */
+export interface HubMeta {
+  commit?: string;
+  linkedEtag?: string;
+  etag?: string;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+
+/** Strip `W/` and quotes; keep only values that are safe as a blob file name. */
+function cleanEtag(raw: string | null): string | undefined {
+  if (raw === null) return undefined;
+  const v = raw.replace(/^W\//, '').replace(/"/g, '').trim();
+  return /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(v) ? v : undefined;
+}
+
+function causeText(err: unknown): string {
+  const e = err as { message?: string; cause?: { message?: string; code?: string } };
+  const inner = e.cause?.message ?? e.cause?.code;
+  return inner !== undefined && inner !== e.message ? `${e.message ?? String(err)}: ${inner}` : (e.message ?? String(err));
+}
+
+/** HubError for a failed request (no response at all), with `cause` set. */
+function networkError(url: string, err: unknown): HubError {
+  const e = new HubError(
+    `resolveModelDir: network error fetching ${url} — ${causeText(err)} ` +
+      '[check the connection or HF_ENDPOINT; set HF_HUB_OFFLINE=1 to use only the local cache]',
+  );
+  e.cause = err;
+  return e;
+}
+
+/**
+ * HubError for an HTTP error status.
+ * @param status - HTTP status
+ * @param statusText - reason phrase
+ * @param url - the requested URL (never contains the token)
+ * @param ctx - for the repo id and whether a token was sent
+ * @returns the error to throw
+ */
+export function httpError(status: number, statusText: string, url: string, ctx: HttpContext): HubError {
+  if (status === 404) {
+    return new HubError(`resolveModelDir: not found: ${url} (check the model id and revision) — HTTP 404`, 404);
+  }
+  if (status === 401 || status === 403) {
+    const who = ctx.token === undefined ? 'no token was sent' : 'the token was rejected or lacks access';
+    return new HubError(
+      `resolveModelDir: access denied (HTTP ${status} ${statusText}) for ${url} — ${who}; the repo may be gated, ` +
+        `private or not exist [set HF_TOKEN (or pass token) for an account that accepted ${ctx.repoId}'s terms]`,
+      status,
+    );
+  }
+  const hint = status >= 500 ? ' [server error: try again later]' : '';
+  return new HubError(`resolveModelDir: HTTP ${status} ${statusText} for ${url}${hint}`, status);
+}
+
+/**
+ * GET `url`, following redirects by hand (auth is dropped when leaving the endpoint's origin).
+ * @param ctx - HTTP context
+ * @param url - hub URL
+ * @returns the final response (any status) and the hub headers seen on the way
+ * @throws {@link HubError} on network errors or a redirect loop
+ */
+export async function fetchFollowing(ctx: HttpContext, url: string): Promise<{ res: Response; meta: HubMeta }> {
+  const hubOrigin = new URL(ctx.endpoint).origin;
+  const meta: HubMeta = {};
+  let current = new URL(url);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const sameOrigin = current.origin === hubOrigin;
+    const headers: Record<string, string> = { 'accept-encoding': 'identity', 'user-agent': 'tfjs-lens' };
+    if (ctx.token !== undefined && ctx.token !== '' && sameOrigin) headers['authorization'] = `Bearer ${ctx.token}`;
+    let res: Response;
+    try {
+      res = await ctx.fetch(current.href, { headers, redirect: 'manual' });
+    } catch (err) {
+      throw networkError(url, err);
+    }
+    const commit = res.headers.get('x-repo-commit');
+    if (meta.commit === undefined && commit !== null && /^[0-9a-f]{40}$/.test(commit.trim())) meta.commit = commit.trim();
+    meta.linkedEtag ??= cleanEtag(res.headers.get('x-linked-etag'));
+    if (sameOrigin) meta.etag ??= cleanEtag(res.headers.get('etag'));
+    if (!REDIRECTS.has(res.status)) return { res, meta };
+    const location = res.headers.get('location');
+    await res.body?.cancel().catch(() => undefined);
+    if (location === null) throw new HubError(`resolveModelDir: redirect without Location for ${url}`, res.status);
+    current = new URL(location, current);
+  }
+  throw new HubError(`resolveModelDir: too many redirects for ${url} — expected at most ${MAX_REDIRECTS}`);
+}
+
+/** Throttled progress reporter: stderr at most every 250 ms (plus a final line), callback always. */
+class Progress {
+  private lastPrint = Date.now();
+  private printed = false;
+  constructor(
+    private readonly ctx: HttpContext,
+    private readonly file: string,
+    private readonly total: number | undefined,
+  ) {}
+
+  update(loaded: number, final: boolean): void {
+    this.ctx.onProgress?.({ file: this.file, loaded, total: this.total });
+    if (this.ctx.quiet) return;
+    const now = Date.now();
+    if (!final && now - this.lastPrint < 250) return;
+    if (final && !this.printed && loaded < 1e6) return; // small, quick files (config.json…): no line
+    this.lastPrint = now;
+    this.printed = true;
+    const mb = (n: number): string => (n / 1e6).toFixed(1);
+    const size =
+      this.total !== undefined && this.total > 0
+        ? `${mb(loaded)}/${mb(this.total)} MB (${Math.floor((100 * loaded) / this.total)}%)`
+        : `${mb(loaded)} MB`;
+    process.stderr.write(`tfjs-lens: downloading ${this.ctx.repoId}/${this.file} ${size}\n`);
+  }
+}
+
+/** Body-read failure → truncated (length mismatch) or dropped connection. */
+function bodyError(url: string, err: unknown, loaded: number, total: number | undefined): HubError {
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  const of = total === undefined ? `${loaded} bytes` : `${loaded} of ${total} bytes`;
+  const e =
+    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
+      ? new HubError(`resolveModelDir: truncated download of ${url} — expected ${total ?? 'Content-Length'} bytes, got ${loaded} [retry]`)
+      : new HubError(`resolveModelDir: connection dropped while downloading ${url} — got ${of} (${causeText(err)}) [retry]`);
+  e.cause = err;
+  return e;
+}
+
+/** Pump the body into `fh`, hashing as it goes. */
+async function pump(
+  res: Response,
+  fh: FileHandle,
+  url: string,
+  total: number | undefined,
+  progress: Progress,
+): Promise<{ loaded: number; digest: string }> {
+  const hash = createHash('sha256');
+  let loaded = 0;
+  const body = res.body;
+  if (body === null) return { loaded, digest: hash.digest('hex') };
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      let chunk: { done: boolean; value?: Uint8Array };
+      try {
+        chunk = (await reader.read()) as { done: boolean; value?: Uint8Array };
+      } catch (err) {
+        throw bodyError(url, err, loaded, total);
+      }
+      if (chunk.done || chunk.value === undefined) break;
+      hash.update(chunk.value);
+      await fh.write(chunk.value);
+      loaded += chunk.value.byteLength;
+      progress.update(loaded, false);
+    }
+  } catch (err) {
+    await reader.cancel().catch(() => undefined); // e.g. disk full: release the connection
+    throw err;
+  }
+  return { loaded, digest: hash.digest('hex') };
+}
+
+/**
+ * Store a response body as `blobs/{etag}`: stream to `{etag}.incomplete.{pid}.{random}`, check the
+ * byte count (Content-Length) and, for LFS files, the sha256 in `x-linked-etag`, then rename.
+ * Reuses an existing complete blob without reading the body. Nothing is left behind on failure.
+ * @param ctx - HTTP context (progress)
+ * @param res - a 2xx response
+ * @param meta - hub headers (etag)
+ * @param blobsDir - `{repoDir}/blobs`
+ * @param file - repo-relative file name (progress)
+ * @param url - for messages
+ * @returns the blob path
+ * @throws {@link HubError} for truncated bodies, dropped connections and checksum mismatches
+ */
+export async function storeBlob(
+  ctx: HttpContext,
+  res: Response,
+  meta: HubMeta,
+  blobsDir: string,
+  file: string,
+  url: string,
+): Promise<string> {
+  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  const lengthHeader = Number(res.headers.get('content-length') ?? NaN);
+  const total = Number.isSafeInteger(lengthHeader) && lengthHeader >= 0 && !encoded ? lengthHeader : undefined;
+  const etag = meta.linkedEtag ?? meta.etag;
+  if (etag !== undefined) {
+    const existing = join(blobsDir, etag);
+    const st = await stat(existing).catch(() => undefined);
+    if (st?.isFile() === true && (total === undefined || st.size === total)) {
+      await res.body?.cancel().catch(() => undefined);
+      return existing;
+    }
+  }
+  await mkdir(blobsDir, { recursive: true });
+  const tmp = join(blobsDir, `${etag ?? 'download'}.incomplete${tempSuffix()}`);
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(tmp, 'wx');
+    const progress = new Progress(ctx, file, total);
+    const { loaded, digest } = await pump(res, fh, url, total, progress);
+    await fh.close();
+    fh = undefined;
+    if (total !== undefined && loaded !== total) {
+      throw new HubError(`resolveModelDir: truncated download of ${url} — expected ${total} bytes, got ${loaded} [retry]`);
+    }
+    const sha = meta.linkedEtag;
+    if (sha !== undefined && /^[0-9a-f]{64}$/.test(sha) && sha !== digest) {
+      throw new HubError(`resolveModelDir: checksum mismatch for ${url} — expected sha256 ${sha}, got ${digest} [retry]`);
+    }
+    progress.update(loaded, true);
+    const blob = join(blobsDir, etag ?? digest);
+    await rename(tmp, blob);
+    return blob;
+  } catch (err) {
+    await fh?.close().catch(() => undefined);
+    await rm(tmp, { force: true }).catch(() => undefined);
+    if (res.body !== null && !res.body.locked) await res.body.cancel().catch(() => undefined);
+    if (err instanceof HubError) throw err;
+    const e = new HubError(`resolveModelDir: could not write ${url} into the cache at ${blobsDir} — ${causeText(err)}`);
+    e.cause = err;
+    throw e;
+  }
+}

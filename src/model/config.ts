@@ -1,0 +1,73 @@
+/**
+ * ModelConfig: architecture facts only (STYLE Convention 9), plus the GPT-2 presets.
+ * Field names follow TransformerLens's HookedTransformerConfig in camelCase.
+ */
+import { ConfigError } from '../errors.js';
+
+/** Activation functions the MLPs support. `gelu_new` is GPT-2's tanh approximation; `gelu` is exact erf. */
+export type ActFn = 'gelu_new' | 'gelu' | 'relu';
+
+/** LayerNorm flavour: 'LN' has an affine (w, b); 'LNPre' has none (after fold_ln). @category Model */
+export type NormalizationType = 'LN' | 'LNPre';
+
+/**
+ * Architecture of a decoder (GPT-2 family) model.
+ * @category Model
+ */
+export interface ModelConfig {
+  /** Hugging Face `model_type`, e.g. 'gpt2'. */
+  readonly modelType: string;
+  readonly nLayers: number;
+  readonly dModel: number;
+  readonly nHeads: number;
+  readonly dHead: number;
+  readonly dMlp: number;
+  readonly dVocab: number;
+  /** Maximum context (number of learned positions). */
+  readonly nCtx: number;
+  readonly actFn: ActFn;
+  /** LayerNorm epsilon. */
+  readonly eps: number;
+  readonly normalizationType: NormalizationType;
+  /** Attention-only models have no MLP (and no resid_mid / ln2 hooks). */
+  readonly attnOnly: boolean;
+  /** Special token ids (GPT-2: bos = eos = 50256). */
+  readonly bosTokenId: number | undefined;
+  readonly eosTokenId: number | undefined;
+}
+
+function positiveInt(v: unknown, field: string, fn: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw new ConfigError(`${fn}: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Check a config for internal consistency.
+ * @param cfg The config to check.
+ * @returns The same config.
+ * @throws {@link ConfigError} naming the bad field.
+ * @category Model
+ */
+export function validateConfig(cfg: ModelConfig): ModelConfig {
+  const fn = 'validateConfig';
+  for (const f of ['nLayers', 'dModel', 'nHeads', 'dHead', 'dVocab', 'nCtx'] as const) {
+    positiveInt(cfg[f], f, fn);
+  }
+  if (!cfg.attnOnly) positiveInt(cfg.dMlp, 'dMlp', fn);
+  if (!(cfg.eps > 0)) throw new ConfigError(`${fn}: eps must be > 0, got ${cfg.eps}`);
+  if (!['gelu_new', 'gelu', 'relu'].includes(cfg.actFn)) {
+    throw new ConfigError(`${fn}: actFn must be gelu_new|gelu|relu, got '${cfg.actFn}'`);
+  }
+  return cfg;
+}
+
+/** GPT-2 family presets (architecture only; weights come from checkpoints). @category Model */
+export const GPT2_PRESETS: Readonly<Record<string, { nLayers: number; dModel: number; nHeads: number }>> = {
+  gpt2: { nLayers: 12, dModel: 768, nHeads: 12 },
+  'gpt2-medium': { nLayers: 24, dModel: 1024, nHeads: 16 },
+  'gpt2-large': { nLayers: 36, dModel: 1280, nHeads: 20 },
+  'gpt2-xl': { nLayers: 48, dModel: 1600, nHeads: 25 },
+  distilgpt2: { nLayers: 6, dModel: 768, nHeads: 12 },
+};

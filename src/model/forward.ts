@@ -1,0 +1,95 @@
+/**
+ * The decoder forward pass: embed → blocks → ln_final → unembed, one `tf.tidy` per stage so only
+ * the residual stream (and whatever hooks keep) survives each layer.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { HookFlags } from '../hooks/hook_names.js';
+import type { HookPoint } from '../hooks/hook_point.js';
+import { block } from './components/block.js';
+import { embed } from './components/embed.js';
+import { layerNorm } from './components/layer_norm.js';
+import type { RunContext } from './components/run_context.js';
+import type { ModelConfig } from './config.js';
+import type { DecoderParams } from './params.js';
+
+/** What the forward pass needs from the model. */
+export interface ForwardModel {
+  readonly cfg: ModelConfig;
+  readonly params: DecoderParams;
+  readonly hookDict: ReadonlyMap<string, HookPoint>;
+}
+
+/** Additive mask [batch|1, 1, pos, pos]: 0 where allowed, -inf where masked (causal ∧ key mask). */
+function buildMask(pos: number, mask: number[][] | undefined): tf.Tensor {
+  const rows = mask ?? [new Array<number>(pos).fill(1)];
+  const data = new Float32Array(rows.length * pos * pos);
+  rows.forEach((m, b) => {
+    for (let q = 0; q < pos; q++) {
+      for (let k = 0; k < pos; k++) {
+        data[(b * pos + q) * pos + k] = k <= q && m[k] === 1 ? 0 : -Infinity;
+      }
+    }
+  });
+  return tf.tensor4d(data, [rows.length, 1, pos, pos]);
+}
+
+/** Normalise a possibly negative stopAtLayer to [0, nLayers]. */
+export function resolveStopAtLayer(stop: number | undefined, nLayers: number): number {
+  if (stop === undefined) return nLayers;
+  const s = stop < 0 ? nLayers + stop : stop;
+  return Math.max(0, Math.min(nLayers, s));
+}
+
+/**
+ * Run the decoder.
+ * @param model Config, params and hook points.
+ * @param tokens Token ids [batch, pos] (int32).
+ * @param mask Attention mask rows (left padding / explicit) or undefined.
+ * @param flags Optional-hook flags in force.
+ * @param stopAtLayer Exclusive layer to stop at (returns the residual stream).
+ * @returns Logits [batch, pos, d_vocab], or the residual [batch, pos, d_model] with stopAtLayer.
+ */
+export function runDecoder(
+  model: ForwardModel,
+  tokens: tf.Tensor2D,
+  mask: number[][] | undefined,
+  flags: HookFlags,
+  stopAtLayer: number | undefined,
+): tf.Tensor3D {
+  const { cfg, params, hookDict } = model;
+  const pos = tokens.shape[1];
+  const additiveMask = buildMask(pos, mask);
+  const maskTensor = mask === undefined ? undefined : tf.tensor2d(mask, [mask.length, pos], 'int32');
+  const ctx: RunContext = {
+    flags,
+    hook: (name, x) => {
+      const hp = hookDict.get(name);
+      return hp !== undefined && hp.hasHooks() ? hp.run(x) : x;
+    },
+    additiveMask,
+    mayHaveEmptyRows: mask !== undefined,
+  };
+  const stop = resolveStopAtLayer(stopAtLayer, cfg.nLayers);
+  try {
+    let resid = tf.tidy(() => embed(tokens, params, maskTensor, ctx)); // [batch, pos, d_model]
+    for (let l = 0; l < stop; l++) {
+      const prev = resid;
+      const blk = params.blocks[l];
+      if (blk === undefined) break;
+      resid = tf.tidy(() => block(prev, blk, cfg, ctx, l));
+      prev.dispose();
+    }
+    if (stop < cfg.nLayers) return resid;
+    const out = tf.tidy(() => {
+      const normed = layerNorm(resid, params.lnFinal, cfg.eps, ctx, 'ln_final') as tf.Tensor3D; // [batch, pos, d_model]
+      const [batch, , dModel] = normed.shape;
+      const logits = tf.add(tf.matMul(tf.reshape(normed, [batch * pos, dModel]), params.W_U), params.b_U); // [batch*pos, d_vocab]
+      return tf.reshape(logits, [batch, pos, cfg.dVocab]) as tf.Tensor3D;
+    });
+    resid.dispose();
+    return out;
+  } finally {
+    additiveMask.dispose();
+    maskTensor?.dispose();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Autoregressive generation (TL `HookedTransformer.generate`), outside the model class. Each step
+ * reruns the forward pass on the whole sequence (no KV cache), so hooks attached with
+ * `model.withHooks(...)` apply at every step. Batches of strings are left-padded, with masks.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, TokenizerError } from '../errors.js';
+import { encodeForDecoder } from '../tokenizers/batch.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { seededRng } from '../utils/rng.js';
+import type { ModelConfig } from './config.js';
+import { tokensToRows, type ModelInput, type TokenInput } from './inputs.js';
+import { checkSampling, sampleToken, type SamplingOptions } from './sampling.js';
+
+/** Options of generate. @category Model */
+export interface GenerateOptions extends SamplingOptions {
+  /** Tokens to add (default 10). */
+  readonly maxNewTokens?: number;
+  /** Seed of the sampler (default 0). */
+  readonly seed?: number;
+  /** Stop a row at EOS and pad it with EOS afterwards (default true). */
+  readonly stopAtEos?: boolean;
+  /** EOS id (default: the config's / tokenizer's). */
+  readonly eosTokenId?: number;
+  /** Prepend BOS to string prompts (default true). */
+  readonly prependBos?: boolean;
+}
+
+/** What generate needs from a model. */
+export interface GenerativeModel {
+  readonly cfg: ModelConfig;
+  readonly tokenizer: Tokenizer | undefined;
+  logits(input: TokenInput, opts: { attentionMask?: TokenInput }): tf.Tensor3D;
+}
+
+/** Generated output: strings for string prompts, token rows otherwise. @category Model */
+export type GenerateOutput = string | string[] | number[][];
+
+function lastLogits(model: GenerativeModel, rows: number[][], mask: number[][] | undefined): Float32Array[] {
+  const logits = model.logits(rows, mask === undefined ? {} : { attentionMask: mask });
+  try {
+    const [batch, pos, vocab] = logits.shape;
+    const last = tf.tidy(() => tf.slice(logits, [0, pos - 1, 0], [batch, 1, vocab]).dataSync() as Float32Array);
+    return Array.from({ length: batch }, (_, b) => last.subarray(b * vocab, (b + 1) * vocab));
+  } finally {
+    logits.dispose();
+  }
+}
+
+/**
+ * Continue prompts token by token.
+ * @param model The model.
+ * @param input Prompt text(s) or token ids [batch, pos].
+ * @param opts maxNewTokens, temperature (0 = greedy), topK, topP, seed, stopAtEos.
+ * @returns Full texts (prompt + continuation) for string input, else token rows.
+ * @throws {@link ConfigError} on bad options or if the result would exceed n_ctx.
+ * @category Model
+ */
+export function generate(model: GenerativeModel, input: ModelInput, opts: GenerateOptions = {}): GenerateOutput {
+  checkSampling(opts);
+  const maxNew = opts.maxNewTokens ?? 10;
+  if (!(Number.isInteger(maxNew) && maxNew >= 0)) {
+    throw new ConfigError(`generate: maxNewTokens must be a non-negative integer, got ${maxNew}`);
+  }
+  const isText = typeof input === 'string' || (Array.isArray(input) && typeof input[0] === 'string');
+  let rows: number[][];
+  let mask: number[][] | undefined;
+  if (isText) {
+    const tok = model.tokenizer;
+    if (tok === undefined) throw new TokenizerError('generate: string prompts need a tokenizer (pass token ids)');
+    const enc = encodeForDecoder(tok, input as string | string[], { prependBos: opts.prependBos, paddingSide: 'left' });
+    rows = enc.ids;
+    if (enc.attentionMask.some((r) => r.includes(0))) mask = enc.attentionMask;
+  } else {
+    rows = tokensToRows(input as TokenInput, model.cfg.dVocab, 'generate');
+  }
+  if ((rows[0]?.length ?? 0) + maxNew > model.cfg.nCtx) {
+    throw new ConfigError(`generate: prompt length ${rows[0]?.length} + maxNewTokens ${maxNew} exceeds n_ctx ${model.cfg.nCtx}`);
+  }
+  const eos = opts.eosTokenId ?? model.cfg.eosTokenId ?? model.tokenizer?.eosTokenId;
+  const stopAtEos = opts.stopAtEos !== false && eos !== undefined;
+  const rand = seededRng(opts.seed ?? 0);
+  const finished = rows.map(() => false);
+  for (let step = 0; step < maxNew; step++) {
+    const next = lastLogits(model, rows, mask).map((l) => sampleToken(l, opts, rand));
+    rows = rows.map((r, b) => [...r, finished[b] === true && eos !== undefined ? eos : (next[b] as number)]);
+    if (mask !== undefined) mask = mask.map((m) => [...m, 1]);
+    if (stopAtEos) {
+      next.forEach((t, b) => {
+        if (t === eos) finished[b] = true;
+      });
+      if (finished.every((f) => f)) break;
+    }
+  }
+  if (!isText) return rows;
+  const tok = model.tokenizer as Tokenizer;
+  // Drop pads, and the BOS we prepended (TL decodes tokens[1:] when it prepended BOS).
+  const skip = opts.prependBos === false ? 0 : 1;
+  const texts = rows.map((r, b) => tok.decode(r.filter((_, i) => mask?.[b]?.[i] !== 0).slice(skip)));
+  return typeof input === 'string' ? (texts[0] ?? '') : texts;
+}

@@ -1,0 +1,313 @@
+/**
+ * HookedTransformer: a GPT-2-family decoder with TransformerLens 2.x hook points, caching and
+ * hook-based interventions (TL `HookedTransformer`). Loading lives in `load_decoder.ts`,
+ * tokenisation helpers in `token_helpers.ts`, generation in `generate.ts`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ActivationCache } from '../hooks/activation_cache.js';
+import { decoderHookSpecs, type HookFlags } from '../hooks/hook_names.js';
+import { HookedRoot, type FwdHooks } from '../hooks/hook_registry.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { DisposedError } from '../errors.js';
+import { validateConfig, type ModelConfig } from './config.js';
+import { runDecoder, resolveStopAtLayer } from './forward.js';
+import { resolveInput, rowsToTensor, type ModelInput, type TokenInput, type TokenizeOptions } from './inputs.js';
+import { generate, type GenerateOptions, type GenerateOutput } from './generate.js';
+import { lmCrossEntropy } from './loss.js';
+import { checkRunFits } from './memory_guard.js';
+import { disposeParams, type DecoderParams } from './params.js';
+import { needTokenizer, toSingleToken, toStrTokens, toText, toTokens, tokenPosition } from './token_helpers.js';
+import { tlStateDict, WeightsView } from './weights_view.js';
+import { loadDecoder, type FromPretrainedOptions } from './load_decoder.js';
+import { DEFAULT_PROCESSING, NO_PROCESSING, type ProcessingOptions } from './weight_processing.js';
+
+function pickProcessing(o: ProcessingOptions): ProcessingOptions {
+  const out: { -readonly [K in keyof ProcessingOptions]: ProcessingOptions[K] } = {};
+  if (o.foldLn !== undefined) out.foldLn = o.foldLn;
+  if (o.centerWritingWeights !== undefined) out.centerWritingWeights = o.centerWritingWeights;
+  if (o.centerUnembed !== undefined) out.centerUnembed = o.centerUnembed;
+  if (o.foldValueBiases !== undefined) out.foldValueBiases = o.foldValueBiases;
+  return out;
+}
+
+/** What `forward` returns. @category Model */
+export type ReturnType = 'logits' | 'loss' | 'both' | 'none';
+
+/** Options of {@link HookedTransformer.forward}. @category Model */
+export interface ForwardOptions extends TokenizeOptions, HookFlags {
+  /** 'logits' (default), 'loss', 'both' or 'none'. */
+  readonly returnType?: ReturnType;
+  /** With 'loss'/'both': per-token losses [batch, pos-1] instead of the mean. */
+  readonly lossPerToken?: boolean;
+  /** 1 = attend, 0 = padding, [batch, pos]. Enables offset positions (TL left-padding semantics). */
+  readonly attentionMask?: TokenInput;
+  /** Exclusive layer to stop at; the output is then the residual stream [batch, pos, d_model]. */
+  readonly stopAtLayer?: number;
+}
+
+/** Options of {@link HookedTransformer.runWithCache}. @category Model */
+export interface RunWithCacheOptions extends ForwardOptions {
+  /** Which hooks to cache: a name, names, or a predicate (default: all enabled hooks). */
+  readonly namesFilter?: string | readonly string[] | ((name: string) => boolean);
+}
+
+/** Options of {@link HookedTransformer.runWithHooks}. @category Model */
+export interface RunWithHooksOptions extends ForwardOptions {
+  /** `[nameOrFilter, fn]` pairs; removed after the run, also if it throws. */
+  readonly fwdHooks?: FwdHooks;
+}
+
+/** `returnType: 'both'` result. @category Model */
+export interface LogitsAndLoss {
+  readonly logits: tf.Tensor3D;
+  readonly loss: tf.Tensor;
+}
+
+/** Output of forward: logits, loss, both, the residual (stopAtLayer) or nothing. @category Model */
+export type ForwardOutput = tf.Tensor | LogitsAndLoss | undefined;
+
+/**
+ * A GPT-2-family transformer with TransformerLens hook points.
+ * @example
+ * const model = await HookedTransformer.fromPretrained('gpt2');
+ * const [logits, cache] = model.runWithCache('The Eiffel Tower is in');
+ * cache.get('blocks.5.attn.hook_pattern');   // [1, 12, pos, pos]
+ * cache.dispose(); logits.dispose();
+ * @category Model
+ */
+export class HookedTransformer extends HookedRoot {
+  readonly cfg: ModelConfig;
+  private paramsOrUndefined: DecoderParams | undefined;
+  /** Tokenizer used for string inputs (undefined: token ids only). */
+  readonly tokenizer: Tokenizer | undefined;
+  /** TL-named weights (W_E, W_Q [n_layers, n_heads, d_model, d_head], …), built on first use. */
+  readonly weights: WeightsView;
+
+  /**
+   * @param cfg Architecture.
+   * @param params Parameters (ownership passes to the model).
+   * @param tokenizer Tokenizer for string inputs.
+   * @param flags Optional hook points to enable.
+   */
+  constructor(cfg: ModelConfig, params: DecoderParams, tokenizer?: Tokenizer, flags: HookFlags = {}) {
+    super();
+    this.cfg = validateConfig(cfg);
+    this.paramsOrUndefined = params;
+    this.tokenizer = tokenizer;
+    this.registerHooks(decoderHookSpecs(cfg));
+    this.setFlags(flags);
+    this.weights = new WeightsView(() => this.params, cfg);
+  }
+
+  /**
+   * Load a GPT-2-family checkpoint with TransformerLens 2.x default weight processing (fold_ln,
+   * center_writing_weights, center_unembed, fold_value_biases; each can be turned off).
+   * @param nameOrPath Local folder (config.json + model.safetensors), or a hub id such as 'gpt2'.
+   * @param opts Processing flags, hub options (revision, cacheDir, offline…), hook flags, tokenizer.
+   * @returns The model.
+   * @throws {@link WeightLoadError} listing missing/unexpected tensors; {@link HubError}; {@link NotFoundError}.
+   * @example const model = await HookedTransformer.fromPretrained('gpt2');
+   */
+  static async fromPretrained(nameOrPath: string, opts: FromPretrainedOptions = {}): Promise<HookedTransformer> {
+    const processing = { ...DEFAULT_PROCESSING, ...pickProcessing(opts) };
+    const { cfg, params, tokenizer } = await loadDecoder(nameOrPath, processing, opts);
+    return new HookedTransformer(cfg, params, tokenizer, opts.flags);
+  }
+
+  /**
+   * Load a checkpoint with no weight processing: activations equal Hugging Face's
+   * (TL `from_pretrained_no_processing`). Individual steps can still be turned on.
+   * @example const raw = await HookedTransformer.fromPretrainedNoProcessing('gpt2');
+   */
+  static async fromPretrainedNoProcessing(nameOrPath: string, opts: FromPretrainedOptions = {}): Promise<HookedTransformer> {
+    const processing = { ...NO_PROCESSING, ...pickProcessing(opts) };
+    const { cfg, params, tokenizer } = await loadDecoder(nameOrPath, processing, opts);
+    return new HookedTransformer(cfg, params, tokenizer, opts.flags);
+  }
+
+  /** The parameters (owned by the model). @throws {@link DisposedError} after dispose. */
+  get params(): DecoderParams {
+    if (this.paramsOrUndefined === undefined) throw new DisposedError('HookedTransformer: model was disposed');
+    return this.paramsOrUndefined;
+  }
+
+  /**
+   * Run the model.
+   * @param input Text(s) or token ids [batch, pos].
+   * @param opts Return type, mask, stopAtLayer, flags, tokenisation.
+   * @returns Logits [batch, pos, d_vocab]; loss (scalar, or [batch, pos-1] per token);
+   *   `{logits, loss}`; the residual [batch, pos, d_model] with stopAtLayer; or undefined ('none').
+   * @throws {@link ShapeError} on bad token ids; {@link HookNameError} if a hook sits on a disabled point.
+   */
+  forward(input: ModelInput, opts: ForwardOptions = {}): ForwardOutput {
+    const flags = this.effectiveFlags(opts);
+    this.checkAttachedHooks(flags, 'forward');
+    const { rows, mask, lossMask } = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'forward');
+    const stop = resolveStopAtLayer(opts.stopAtLayer, this.cfg.nLayers);
+    const returnType = opts.returnType ?? 'logits';
+    checkRunFits(this.runSize(rows, 0, stop === this.cfg.nLayers), 'forward');
+    const tokens = rowsToTensor(rows);
+    let out: tf.Tensor3D;
+    try {
+      out = runDecoder(this, tokens, mask, flags, opts.stopAtLayer);
+    } finally {
+      tokens.dispose();
+    }
+    if (stop < this.cfg.nLayers || returnType === 'logits') return out;
+    if (returnType === 'none') {
+      out.dispose();
+      return undefined;
+    }
+    const loss = lmCrossEntropy(out, rows, lossMask, opts.lossPerToken === true);
+    if (returnType === 'loss') {
+      out.dispose();
+      return loss;
+    }
+    return { logits: out, loss };
+  }
+
+  /** Logits for an input: `forward(input, {returnType: 'logits'})`. */
+  logits(input: ModelInput, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer'> = {}): tf.Tensor3D {
+    return this.forward(input, { ...opts, returnType: 'logits' }) as tf.Tensor3D;
+  }
+
+  /** Mean next-token loss (scalar) or per-token losses [batch, pos-1]. */
+  loss(input: ModelInput, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer'> = {}): tf.Tensor {
+    return this.forward(input, { ...opts, returnType: 'loss' }) as tf.Tensor;
+  }
+
+  /**
+   * Run with temporary hooks (removed afterwards, also when a hook throws).
+   * @param input Text(s) or token ids.
+   * @param opts `fwdHooks` plus {@link ForwardOptions}.
+   * @returns As {@link forward}.
+   */
+  runWithHooks(input: ModelInput, opts: RunWithHooksOptions = {}): ForwardOutput {
+    const flags = this.effectiveFlags(opts);
+    return this.withHooks(opts.fwdHooks ?? [], () => this.forward(input, opts), flags);
+  }
+
+  /**
+   * Run and record activations.
+   * @param input Text(s) or token ids.
+   * @param opts `namesFilter` plus {@link ForwardOptions}.
+   * @returns `[output, cache]`; both are owned by the caller (dispose them).
+   * @throws {@link HookNameError} for unknown/disabled names in namesFilter;
+   *   {@link MemoryLimitError} if the cache would overflow the wasm heap.
+   */
+  runWithCache(input: ModelInput, opts: RunWithCacheOptions = {}): [ForwardOutput, ActivationCache] {
+    const flags = this.effectiveFlags(opts);
+    const names = this.cacheNames(opts.namesFilter, flags);
+    const store = new Map<string, tf.Tensor>();
+    const stop = resolveStopAtLayer(opts.stopAtLayer, this.cfg.nLayers);
+    const recorded = names.filter((n) => {
+      const m = /^blocks\.(\d+)\./.exec(n);
+      return m === null ? stop === this.cfg.nLayers || n.startsWith('hook_') : Number(m[1]) < stop;
+    });
+    const rowsForSize = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'runWithCache').rows;
+    checkRunFits(this.runSize(rowsForSize, this.cacheBytes(recorded, rowsForSize), stop === this.cfg.nLayers), 'runWithCache');
+    const hooks: FwdHooks = recorded.map((n) => [
+      n,
+      (x: tf.Tensor) => {
+        store.get(n)?.dispose(); // ln1 fires three times with split inputs: keep the last
+        store.set(n, tf.keep(tf.reshape(x, x.shape)));
+      },
+    ]);
+    try {
+      const out = this.withHooks(hooks, () => this.forward(input, opts), flags);
+      const ordered = new Map<string, tf.Tensor>();
+      for (const n of recorded) {
+        const t = store.get(n);
+        if (t !== undefined) ordered.set(n, t);
+      }
+      return [out, new ActivationCache(ordered, this.cfg.nLayers)];
+    } catch (err) {
+      for (const t of store.values()) t.dispose();
+      throw err;
+    }
+  }
+
+  private cacheNames(filter: RunWithCacheOptions['namesFilter'], flags: HookFlags): string[] {
+    if (filter === undefined) return this.enabledHookNames(flags);
+    if (typeof filter === 'function') return this.enabledHookNames(flags).filter((n) => filter(n));
+    const list = typeof filter === 'string' ? [filter] : [...filter];
+    for (const n of list) this.checkHookName(n, flags, 'runWithCache');
+    const set = new Set(list);
+    return this.enabledHookNames(flags).filter((n) => set.has(n));
+  }
+
+  private cacheBytes(names: readonly string[], rows: number[][]): number {
+    const { dModel, dMlp, nHeads, dHead } = this.cfg;
+    const bp = rows.length * (rows[0]?.length ?? 0);
+    const pos = rows[0]?.length ?? 0;
+    let floats = 0;
+    for (const n of names) {
+      if (/hook_(attn_scores|pattern)$/.test(n)) floats += bp * nHeads * pos;
+      else if (/(hook_(q|k|v|z))$/.test(n)) floats += bp * nHeads * dHead;
+      else if (/hook_(result|attn_in|q_input|k_input|v_input)$/.test(n)) floats += bp * nHeads * dModel;
+      else if (/mlp\.hook_(pre|post)$/.test(n)) floats += bp * dMlp;
+      else if (/hook_scale$/.test(n)) floats += bp * nHeads;
+      else floats += bp * dModel * (n.includes('ln1') ? nHeads : 1);
+    }
+    return floats * 4;
+  }
+
+  private runSize(rows: number[][], cacheBytes: number, logits: boolean): Parameters<typeof checkRunFits>[0] {
+    const { dModel, dMlp, nHeads, dVocab } = this.cfg;
+    return { batch: rows.length, pos: rows[0]?.length ?? 0, dModel, dMlp, nHeads, dVocab, cacheBytes, logits };
+  }
+
+  /**
+   * Continue prompts (TL `generate`): temperature 0 is greedy; topK/topP/seed for sampling.
+   * @returns Full texts for string prompts, token rows for token input.
+   * @example model.generate('The Eiffel Tower is in', { maxNewTokens: 5, temperature: 0 });
+   */
+  generate(input: ModelInput, opts: GenerateOptions = {}): GenerateOutput {
+    return generate(this, input, opts);
+  }
+
+  /** Tokenise text(s) to ids [batch, pos] (TL `to_tokens`; BOS prepended by default). */
+  toTokens(input: string | readonly string[], opts: TokenizeOptions = {}): tf.Tensor2D {
+    return toTokens(needTokenizer(this.tokenizer, 'toTokens'), input, this.cfg.nCtx, opts);
+  }
+
+  /** Each token as a string (TL `to_str_tokens`). */
+  toStrTokens(input: string | TokenInput, opts: TokenizeOptions = {}): string[] {
+    return toStrTokens(needTokenizer(this.tokenizer, 'toStrTokens'), input, this.cfg.nCtx, opts);
+  }
+
+  /** Decode ids: a string for [pos], a list for [batch, pos] (TL `to_string`). */
+  override toString(tokens?: TokenInput): string;
+  override toString(tokens: TokenInput): string | string[];
+  override toString(tokens?: TokenInput): string | string[] {
+    if (tokens === undefined) return `HookedTransformer(${this.cfg.modelType}, ${this.cfg.nLayers} layers)`;
+    return toText(needTokenizer(this.tokenizer, 'toString'), tokens);
+  }
+
+  /** Id of a string that must be exactly one token (TL `to_single_token`). */
+  toSingleToken(text: string): number {
+    return toSingleToken(needTokenizer(this.tokenizer, 'toSingleToken'), text);
+  }
+
+  /** Position of a token in the input (TL `get_token_position`). */
+  getTokenPosition(
+    single: string | number,
+    input: string | TokenInput,
+    opts: TokenizeOptions & { mode?: 'first' | 'last' } = {},
+  ): number {
+    return tokenPosition(needTokenizer(this.tokenizer, 'getTokenPosition'), single, input, this.cfg.nCtx, opts);
+  }
+
+  /** Parameters under TL state-dict names (`blocks.0.attn.W_Q` …); new tensors the caller disposes. */
+  stateDict(): Map<string, tf.Tensor> {
+    return tlStateDict(this.params, this.cfg);
+  }
+
+  /** Free the parameters and derived weights. The model is unusable afterwards. */
+  dispose(): void {
+    if (this.paramsOrUndefined === undefined) return;
+    this.weights.dispose();
+    disposeParams(this.paramsOrUndefined);
+    this.paramsOrUndefined = undefined;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Loading a decoder checkpoint: resolve the folder (local, HF cache or hub), read config.json and
+ * the safetensors weights, map them to params, apply weight processing, find a tokenizer.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend, type BackendName } from '../backend.js';
+import { ConfigError } from '../errors.js';
+import type { HookFlags } from '../hooks/hook_names.js';
+import { loadCheckpointTensors, readJsonFile } from '../io/checkpoint.js';
+import { resolveModelDir, type HubOptions, type ResolvedModel } from '../io/hub.js';
+import { loadTokenizer, shippedTokenizerDir } from '../tokenizers/load.js';
+import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import type { ModelConfig } from './config.js';
+import { gpt2ConfigFromHf, type HfGpt2Config } from './hf_config.js';
+import type { DecoderParams } from './params.js';
+import { processWeights, type ProcessingOptions } from './weight_processing.js';
+import { gpt2ParamsFromHf } from './weights/gpt2.js';
+
+/** Options of `HookedTransformer.fromPretrained`. @category Model */
+export interface FromPretrainedOptions extends HubOptions, ProcessingOptions {
+  /** Optional hook points to enable on the model. */
+  readonly flags?: HookFlags;
+  /** Tokenizer to use; `null` for none; default: the checkpoint's, else the shipped GPT-2 one for 50257-token vocabularies. */
+  readonly tokenizer?: Tokenizer | null;
+  /** Backend to initialise (default: TFJS_LENS_BACKEND, else the best installed). */
+  readonly backend?: BackendName;
+}
+
+/** What the loader produces. */
+export interface LoadedDecoder {
+  readonly cfg: ModelConfig;
+  readonly params: DecoderParams;
+  readonly tokenizer: Tokenizer | undefined;
+  readonly resolved: ResolvedModel;
+}
+
+const TOKENIZER_FILES = ['tokenizer.json', 'vocab.json'];
+
+async function findTokenizer(dir: string, cfg: ModelConfig, opt: Tokenizer | null | undefined): Promise<Tokenizer | undefined> {
+  if (opt === null) return undefined;
+  if (opt !== undefined) return opt;
+  if (TOKENIZER_FILES.some((f) => existsSync(join(dir, f)))) return loadTokenizer(dir, { modelType: 'gpt2' });
+  if (cfg.dVocab === 50257) return loadTokenizer(shippedTokenizerDir('gpt2'), { modelType: 'gpt2' });
+  return undefined;
+}
+
+/**
+ * Load config, params (processed as asked) and tokenizer of a GPT-2-family checkpoint.
+ * @param nameOrPath Local folder, or hub id (resolved through the HF cache / hub).
+ * @param processing Weight-processing steps.
+ * @param opts Hub and model options.
+ * @throws {@link ConfigError}, {@link WeightLoadError}, {@link HubError}, {@link NotFoundError}.
+ */
+export async function loadDecoder(
+  nameOrPath: string,
+  processing: ProcessingOptions,
+  opts: FromPretrainedOptions = {},
+): Promise<LoadedDecoder> {
+  await initBackend(opts.backend, { quiet: opts.quiet });
+  const resolved = await resolveModelDir(nameOrPath, opts);
+  const hf = await readJsonFile<HfGpt2Config>(join(resolved.dir, 'config.json'), 'model config');
+  if (hf.model_type !== undefined && hf.model_type !== 'gpt2') {
+    throw new ConfigError(
+      `HookedTransformer.fromPretrained: ${nameOrPath} has model_type '${hf.model_type}'; ` +
+        `HookedTransformer supports 'gpt2' (use HookedEncoder for bert/distilbert)`,
+    );
+  }
+  const rawCfg = gpt2ConfigFromHf(hf);
+  const raw = await loadCheckpointTensors(resolved.dir);
+  const rawParams = gpt2ParamsFromHf(raw, rawCfg);
+  raw.clear();
+  const { params, cfg } = processWeights(rawParams, rawCfg, processing);
+  const tokenizer = await findTokenizer(resolved.dir, cfg, opts.tokenizer);
+  return { cfg, params, tokenizer, resolved };
+}

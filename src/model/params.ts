@@ -1,0 +1,89 @@
+/**
+ * Parameter maps of the decoder. Attention weights are stored in a "fast" 2-D layout so the
+ * forward pass uses plain 2-D matmuls (no transposed or batched matmuls, which are ~10x slower on
+ * tfjs-wasm); the TransformerLens layouts (W_Q [n_heads, d_model, d_head] …) are derived on demand.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** LayerNorm affine; absent after `fold_ln` (LNPre). @category Model */
+export interface LayerNormParams {
+  readonly w: tf.Tensor1D; // [d_model]
+  readonly b: tf.Tensor1D; // [d_model]
+}
+
+/** One attention layer in fast layout; columns/rows are ordered (head, d_head). @category Model */
+export interface AttnParams {
+  readonly wQ: tf.Tensor2D; // [d_model, n_heads*d_head]
+  readonly bQ: tf.Tensor1D; // [n_heads*d_head]
+  readonly wK: tf.Tensor2D; // [d_model, n_heads*d_head]
+  readonly bK: tf.Tensor1D; // [n_heads*d_head]
+  readonly wV: tf.Tensor2D; // [d_model, n_heads*d_head]
+  readonly bV: tf.Tensor1D; // [n_heads*d_head]
+  readonly wO: tf.Tensor2D; // [n_heads*d_head, d_model]
+  readonly bO: tf.Tensor1D; // [d_model]
+}
+
+/** MLP weights (TL names and layout). @category Model */
+export interface MlpParams {
+  readonly W_in: tf.Tensor2D; // [d_model, d_mlp]
+  readonly b_in: tf.Tensor1D; // [d_mlp]
+  readonly W_out: tf.Tensor2D; // [d_mlp, d_model]
+  readonly b_out: tf.Tensor1D; // [d_model]
+}
+
+/** One transformer block. @category Model */
+export interface BlockParams {
+  readonly ln1: LayerNormParams | undefined;
+  readonly attn: AttnParams;
+  readonly ln2: LayerNormParams | undefined;
+  /** Absent for attention-only models. */
+  readonly mlp: MlpParams | undefined;
+}
+
+/** All decoder parameters. @category Model */
+export interface DecoderParams {
+  readonly W_E: tf.Tensor2D; // [d_vocab, d_model]
+  readonly W_pos: tf.Tensor2D; // [n_ctx, d_model]
+  readonly blocks: readonly BlockParams[];
+  readonly lnFinal: LayerNormParams | undefined;
+  readonly W_U: tf.Tensor2D; // [d_model, d_vocab]
+  readonly b_U: tf.Tensor1D; // [d_vocab]
+}
+
+/** Every tensor of a parameter map, for disposal and counting. */
+export function paramTensors(p: DecoderParams): tf.Tensor[] {
+  const out: tf.Tensor[] = [p.W_E, p.W_pos, p.W_U, p.b_U];
+  const ln = (x: LayerNormParams | undefined): void => {
+    if (x !== undefined) out.push(x.w, x.b);
+  };
+  ln(p.lnFinal);
+  for (const b of p.blocks) {
+    ln(b.ln1);
+    ln(b.ln2);
+    const a = b.attn;
+    out.push(a.wQ, a.bQ, a.wK, a.bK, a.wV, a.bV, a.wO, a.bO);
+    if (b.mlp !== undefined) out.push(b.mlp.W_in, b.mlp.b_in, b.mlp.W_out, b.mlp.b_out);
+  }
+  return out;
+}
+
+/** Dispose every tensor of a parameter map. @category Model */
+export function disposeParams(p: DecoderParams): void {
+  for (const t of paramTensors(p)) t.dispose();
+}
+
+/** Fast [d_model, n_heads*d_head] → TL [n_heads, d_model, d_head]. */
+export function toHeadsIn(w: tf.Tensor2D, nHeads: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [dModel, hd] = w.shape;
+    return tf.transpose(tf.reshape(w, [dModel, nHeads, hd / nHeads]), [1, 0, 2]); // [n_heads, d_model, d_head]
+  });
+}
+
+/** TL [n_heads, d_model, d_head] → fast [d_model, n_heads*d_head]. */
+export function fromHeadsIn(w: tf.Tensor3D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [h, dModel, dHead] = w.shape;
+    return tf.reshape(tf.transpose(w, [1, 0, 2]), [dModel, h * dHead]); // [d_model, n_heads*d_head]
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * Random decoder parameters (GPT-2 init: normal(0, 0.02), LayerNorm w = 1, b = 0), for benchmarks,
+ * tests and training from scratch. Seeded: the same seed gives the same weights.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from './config.js';
+import type { BlockParams, DecoderParams, LayerNormParams } from './params.js';
+
+/**
+ * @param cfg Architecture.
+ * @param opts.seed Seed (default 0); opts.std Standard deviation (default 0.02).
+ * @returns New parameters (caller owns them; pass them to a model).
+ * @example const model = new HookedTransformer(cfg, randomDecoderParams(cfg, { seed: 1 }));
+ * @category Model
+ */
+export function randomDecoderParams(cfg: ModelConfig, opts: { seed?: number; std?: number } = {}): DecoderParams {
+  let seed = opts.seed ?? 0;
+  const std = opts.std ?? 0.02;
+  const { dModel: d, nHeads: h, dHead: e, dMlp: m, dVocab: v, nCtx } = cfg;
+  const normal = <R extends tf.Rank>(shape: number[]): tf.Tensor<R> => tf.randomNormal(shape, 0, std, 'float32', seed++) as tf.Tensor<R>;
+  const ln = (): LayerNormParams | undefined =>
+    cfg.normalizationType === 'LN' ? { w: tf.ones([d]) as tf.Tensor1D, b: tf.zeros([d]) as tf.Tensor1D } : undefined;
+  const blocks: BlockParams[] = [];
+  for (let l = 0; l < cfg.nLayers; l++) {
+    blocks.push({
+      ln1: ln(),
+      attn: {
+        wQ: normal([d, h * e]), bQ: tf.zeros([h * e]), wK: normal([d, h * e]), bK: tf.zeros([h * e]),
+        wV: normal([d, h * e]), bV: tf.zeros([h * e]), wO: normal([h * e, d]), bO: tf.zeros([d]),
+      },
+      ln2: cfg.attnOnly ? undefined : ln(),
+      mlp: cfg.attnOnly ? undefined : { W_in: normal([d, m]), b_in: tf.zeros([m]), W_out: normal([m, d]), b_out: tf.zeros([d]) },
+    });
+  }
+  const W_E = normal<tf.Rank.R2>([v, d]);
+  return {
+    W_E,
+    W_pos: normal([nCtx, d]),
+    blocks,
+    lnFinal: ln(),
+    W_U: tf.transpose(W_E) as tf.Tensor2D,
+    b_U: tf.zeros([v]),
+  };
+}

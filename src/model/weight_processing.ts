@@ -1,0 +1,143 @@
+/**
+ * TransformerLens 2.x weight processing (`HookedTransformer.process_weights_`, TL order):
+ * fold_ln → center_writing_weights → center_unembed → fold_value_biases. Each step leaves the
+ * model's function unchanged (logits shift by a per-position constant under center_unembed).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from './config.js';
+import type { AttnParams, BlockParams, DecoderParams, LayerNormParams, MlpParams } from './params.js';
+
+/** Which processing steps to apply. Defaults are TL `from_pretrained`'s (all true). @category Model */
+export interface ProcessingOptions {
+  /** Fold LayerNorm affines into the next linear layer and centre its reading weights (LN → LNPre). */
+  readonly foldLn?: boolean;
+  /** Subtract the d_model mean from every weight/bias writing to the residual stream. */
+  readonly centerWritingWeights?: boolean;
+  /** Subtract the vocab mean from W_U and b_U. */
+  readonly centerUnembed?: boolean;
+  /** Move b_V into b_O (exact, since each pattern row sums to 1). */
+  readonly foldValueBiases?: boolean;
+}
+
+/** All steps on (TL `from_pretrained` defaults). */
+export const DEFAULT_PROCESSING: Required<ProcessingOptions> = {
+  foldLn: true,
+  centerWritingWeights: true,
+  centerUnembed: true,
+  foldValueBiases: true,
+};
+
+/** No steps (TL `from_pretrained_no_processing`). */
+export const NO_PROCESSING: Required<ProcessingOptions> = {
+  foldLn: false,
+  centerWritingWeights: false,
+  centerUnembed: false,
+  foldValueBiases: false,
+};
+
+/** Fold an LN (w, b) into a reader W [d_model, n] with bias [n]; centre W over d_model. */
+function foldInto(ln: LayerNormParams, w: tf.Tensor2D, b: tf.Tensor1D): [tf.Tensor2D, tf.Tensor1D] {
+  const bNew = tf.add(b, tf.squeeze(tf.matMul(tf.expandDims(ln.b, 0), w), [0])) as tf.Tensor1D; // [n]
+  const scaled = tf.mul(w, tf.expandDims(ln.w, 1)); // [d_model, n]
+  const wNew = tf.sub(scaled, tf.mean(scaled, 0, true)) as tf.Tensor2D; // [d_model, n]
+  return [wNew, bNew];
+}
+
+function foldLnBlock(blk: BlockParams): BlockParams {
+  let attn: AttnParams = blk.attn;
+  if (blk.ln1 !== undefined) {
+    const [wQ, bQ] = foldInto(blk.ln1, attn.wQ, attn.bQ);
+    const [wK, bK] = foldInto(blk.ln1, attn.wK, attn.bK);
+    const [wV, bV] = foldInto(blk.ln1, attn.wV, attn.bV);
+    attn = { ...attn, wQ, bQ, wK, bK, wV, bV };
+  }
+  let mlp: MlpParams | undefined = blk.mlp;
+  if (mlp !== undefined && blk.ln2 !== undefined) {
+    const [W_in, b_in] = foldInto(blk.ln2, mlp.W_in, mlp.b_in);
+    mlp = { ...mlp, W_in, b_in };
+  }
+  return { ln1: undefined, ln2: undefined, attn, mlp };
+}
+
+const centreRows = (w: tf.Tensor2D): tf.Tensor2D => tf.sub(w, tf.mean(w, -1, true)) as tf.Tensor2D;
+const centreVec = (b: tf.Tensor1D): tf.Tensor1D => tf.sub(b, tf.mean(b)) as tf.Tensor1D;
+
+function centreWriting(p: DecoderParams): DecoderParams {
+  const blocks = p.blocks.map((blk): BlockParams => {
+    const attn = { ...blk.attn, wO: centreRows(blk.attn.wO), bO: centreVec(blk.attn.bO) };
+    const mlp =
+      blk.mlp === undefined
+        ? undefined
+        : { ...blk.mlp, W_out: centreRows(blk.mlp.W_out), b_out: centreVec(blk.mlp.b_out) };
+    return { ...blk, attn, mlp };
+  });
+  return { ...p, W_E: centreRows(p.W_E), W_pos: centreRows(p.W_pos), blocks };
+}
+
+function foldValueBiases(p: DecoderParams): DecoderParams {
+  const blocks = p.blocks.map((blk): BlockParams => {
+    const { bV, wO, bO } = blk.attn;
+    const bONew = tf.add(bO, tf.squeeze(tf.matMul(tf.expandDims(bV, 0), wO), [0])) as tf.Tensor1D; // [d_model]
+    return { ...blk, attn: { ...blk.attn, bO: bONew, bV: tf.zerosLike(bV) } };
+  });
+  return { ...p, blocks };
+}
+
+function applySteps(p: DecoderParams, o: Required<ProcessingOptions>): DecoderParams {
+  let out = p;
+  if (o.foldLn) {
+    let { W_U, b_U } = out;
+    if (out.lnFinal !== undefined) [W_U, b_U] = foldInto(out.lnFinal, W_U, b_U);
+    out = { ...out, blocks: out.blocks.map(foldLnBlock), lnFinal: undefined, W_U, b_U };
+  }
+  if (o.centerWritingWeights) out = centreWriting(out);
+  if (o.centerUnembed) {
+    out = { ...out, W_U: tf.sub(out.W_U, tf.mean(out.W_U, -1, true)) as tf.Tensor2D, b_U: centreVec(out.b_U) };
+  }
+  if (o.foldValueBiases) out = foldValueBiases(out);
+  return out;
+}
+
+function collect(p: DecoderParams): Set<tf.Tensor> {
+  const s = new Set<tf.Tensor>([p.W_E, p.W_pos, p.W_U, p.b_U]);
+  const ln = (x: LayerNormParams | undefined): void => {
+    if (x !== undefined) [x.w, x.b].forEach((t) => s.add(t));
+  };
+  ln(p.lnFinal);
+  for (const b of p.blocks) {
+    ln(b.ln1);
+    ln(b.ln2);
+    Object.values(b.attn).forEach((t: tf.Tensor) => s.add(t));
+    if (b.mlp !== undefined) Object.values(b.mlp).forEach((t: tf.Tensor) => s.add(t));
+  }
+  return s;
+}
+
+/**
+ * Apply TransformerLens weight processing. Consumes `params`: tensors it replaces are disposed,
+ * the rest are carried over into the result.
+ * @param params Unprocessed parameters (ownership passes to the result).
+ * @param cfg Model config.
+ * @param opts Steps to apply (default: all, as TL `from_pretrained`).
+ * @returns Processed params and the config (normalizationType 'LNPre' after fold_ln).
+ * @example const { params: p2, cfg: c2 } = processWeights(params, cfg, { foldLn: true });
+ * @category Model
+ */
+export function processWeights(
+  params: DecoderParams,
+  cfg: ModelConfig,
+  opts: ProcessingOptions = DEFAULT_PROCESSING,
+): { params: DecoderParams; cfg: ModelConfig } {
+  const o = { ...NO_PROCESSING, ...opts };
+  const before = collect(params);
+  let out: DecoderParams = params;
+  // tidy keeps the tensors of the returned array (the result) and frees the temporaries.
+  const kept = tf.tidy(() => {
+    out = applySteps(params, o);
+    return [...collect(out)];
+  });
+  const after = new Set(kept);
+  for (const t of before) if (!after.has(t)) t.dispose();
+  const normalizationType = o.foldLn ? 'LNPre' : cfg.normalizationType;
+  return { params: out, cfg: { ...cfg, normalizationType } };
+}
