@@ -79,7 +79,7 @@ function repoIdProblem(id: string): string | undefined {
   if (segments.length > 2) return `${segments.length - 1} '/' separators (at most one: org/name)`;
   if (segments.some((s) => s === '')) return 'an empty path segment';
   if (id.includes('..')) return "'..' (path traversal)";
-  const bad = /[^A-Za-z0-9._-]/.exec(id);
+  const bad = /[^A-Za-z0-9._-]/.exec(segments.join(''));
   if (bad !== null) return `the character ${JSON.stringify(bad[0])}`;
   if (segments.some((s) => s === '.' || s.length > 96)) return "a '.' segment or a part longer than 96 characters";
   if (id.includes('--')) return "'--' (reserved by the cache folder naming)";

@@ -8,7 +8,7 @@ import { copyFile, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 
 import { dirname, join, relative } from 'node:path';
 import { parseShardIndex, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './checkpoint.js';
 
-/** Files fetched when present; a 404 for them is not an error. */
+/** Files fetched when present; a 404 for them is not an error. @category IO */
 export const OPTIONAL_FILES: readonly string[] = [
   'tokenizer.json',
   'tokenizer_config.json',
@@ -19,22 +19,54 @@ export const OPTIONAL_FILES: readonly string[] = [
   'generation_config.json',
 ];
 
-/** True for a full 40-hex git commit hash. */
+/**
+ * True for a full 40-hex git commit hash.
+ * @param s - a revision
+ * @returns whether it is a commit hash
+ * @throws nothing
+ * @example
+ * isCommitHash('main'); // false
+ * @category IO
+ */
 export function isCommitHash(s: string): boolean {
   return /^[0-9a-f]{40}$/.test(s);
 }
 
-/** `{cache}/models--{org}--{name}` for a validated repo id. */
+/**
+ * The cache folder of a repo.
+ * @param cacheDir - hub cache root
+ * @param repoId - a validated repo id
+ * @returns `{cache}/models--{org}--{name}` (`models--{name}` without an org)
+ * @throws nothing
+ * @example
+ * repoCacheDir('/c', 'openai-community/gpt2'); // '/c/models--openai-community--gpt2'
+ * @category IO
+ */
 export function repoCacheDir(cacheDir: string, repoId: string): string {
   return join(cacheDir, `models--${repoId.split('/').join('--')}`);
 }
 
-/** Unique temp-file suffix: `.{pid}.{random}`. */
+/**
+ * Unique temp-file suffix, so concurrent writers never share a temp file.
+ * @returns `.{pid}.{12 hex chars}`
+ * @throws nothing
+ * @example
+ * const tmp = target + tempSuffix() + '.tmp';
+ * @category IO
+ */
 export function tempSuffix(): string {
   return `.${process.pid}.${randomBytes(6).toString('hex')}`;
 }
 
-/** True when `path` exists and is (or links to) a regular file. */
+/**
+ * True when `path` exists and is (or links to) a regular file; broken symlinks count as absent.
+ * @param path - file path
+ * @returns whether it is a readable regular file
+ * @throws nothing
+ * @example
+ * if (await fileExists(join(snap, 'config.json'))) { … }
+ * @category IO
+ */
 export async function fileExists(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();
@@ -53,7 +85,7 @@ async function readRef(repoDir: string, revision: string): Promise<string | unde
   }
 }
 
-/** Result of looking a revision up in the cache. */
+/** Result of looking a revision up in the cache. @category IO */
 export interface SnapshotCheck {
   /** True when config + weights (+ requested extras) are all present. */
   readonly complete: boolean;
@@ -86,6 +118,10 @@ async function missingWeights(snap: string): Promise<string[]> {
  * @param revision - branch/tag name or 40-hex commit
  * @param extraFiles - files the caller asked for: present, or recorded under `.no_exist/`
  * @returns completeness, commit, snapshot dir and the missing names
+ * @throws nothing (unreadable files count as missing)
+ * @example
+ * const { complete, snapshotDir } = await checkSnapshot(repoDir, 'main', []);
+ * @category IO
  */
 export async function checkSnapshot(
   repoDir: string,
@@ -118,12 +154,32 @@ async function writeAtomic(path: string, content: string): Promise<void> {
   }
 }
 
-/** Record `refs/{revision}` → commit. */
+/**
+ * Record `refs/{revision}` → commit (atomic write).
+ * @param repoDir - repo cache folder
+ * @param revision - branch or tag (may contain '/')
+ * @param commit - commit hash
+ * @returns nothing
+ * @throws the fs error when the cache is not writable
+ * @example
+ * await writeRef(repoDir, 'main', commit);
+ * @category IO
+ */
 export async function writeRef(repoDir: string, revision: string, commit: string): Promise<void> {
   await writeAtomic(join(repoDir, 'refs', revision), commit);
 }
 
-/** Record that an optional file does not exist at this commit (Python's `.no_exist` marker). */
+/**
+ * Record that an optional file does not exist at this commit (Python's `.no_exist` marker).
+ * @param repoDir - repo cache folder
+ * @param commit - commit hash
+ * @param file - repo-relative file name
+ * @returns nothing
+ * @throws the fs error when the cache is not writable
+ * @example
+ * await markNoExist(repoDir, commit, 'tokenizer.json');
+ * @category IO
+ */
 export async function markNoExist(repoDir: string, commit: string, file: string): Promise<void> {
   await writeAtomic(join(repoDir, '.no_exist', commit, file), '');
 }
@@ -131,6 +187,15 @@ export async function markNoExist(repoDir: string, commit: string, file: string)
 /**
  * Make `snapshots/{commit}/{file}` point at a complete blob: a relative symlink, or a copy when
  * symlinks are not allowed. Created under a temp name and renamed, so it is never partial.
+ * @param repoDir - repo cache folder
+ * @param commit - snapshot commit
+ * @param file - repo-relative file name
+ * @param blobPath - the complete blob
+ * @returns the snapshot path
+ * @throws the fs error when neither a link nor a copy can be made
+ * @example
+ * await linkIntoSnapshot(repoDir, commit, 'config.json', join(repoDir, 'blobs', etag));
+ * @category IO
  */
 export async function linkIntoSnapshot(repoDir: string, commit: string, file: string, blobPath: string): Promise<string> {
   const target = join(repoDir, 'snapshots', commit, file);

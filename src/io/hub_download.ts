@@ -10,7 +10,7 @@ import { parseShardIndex, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './che
 import { fileExists, isCommitHash, linkIntoSnapshot, markNoExist, OPTIONAL_FILES, writeRef } from './hub_cache.js';
 import { fetchFollowing, httpError, storeBlob, type HttpContext } from './hub_http.js';
 
-/** Everything a repo download needs. */
+/** Everything a repo download needs. @category IO */
 export interface DownloadContext extends HttpContext {
   /** `{cache}/models--org--name`. */
   readonly repoDir: string;
@@ -107,6 +107,9 @@ async function ensureWeights(ctx: DownloadContext, filler: SnapshotFiller): Prom
  * @param extraFiles - more optional files to fetch (404 is fine)
  * @returns the commit and its snapshot directory
  * @throws {@link HubError} for HTTP errors, network errors and truncated bodies
+ * @example
+ * const { dir } = await downloadModel({ ...httpCtx, repoDir, revision: 'main' }, []);
+ * @category IO
  */
 export async function downloadModel(
   ctx: DownloadContext,

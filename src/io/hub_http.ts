@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { HubError } from '../errors.js';
 import { tempSuffix } from './hub_cache.js';
 
-/** What the downloader needs to talk to the hub. */
+/** What the downloader needs to talk to the hub. @category IO */
 export interface HttpContext {
   /** Hub base URL without trailing slash. */
   readonly endpoint: string;
@@ -22,7 +22,7 @@ export interface HttpContext {
   readonly onProgress?: (p: { file: string; loaded: number; total?: number }) => void;
 }
 
-/** Headers the hub sets on its own responses (before any CDN redirect). */
+/** Headers the hub sets on its own responses (before any CDN redirect). @category IO */
 export interface HubMeta {
   commit?: string;
   linkedEtag?: string;
@@ -61,7 +61,11 @@ function networkError(url: string, err: unknown): HubError {
  * @param statusText - reason phrase
  * @param url - the requested URL (never contains the token)
  * @param ctx - for the repo id and whether a token was sent
- * @returns the error to throw
+ * @returns the error to throw: 404 "not found", 401/403 with the HF_TOKEN hint, others with the status text
+ * @throws nothing
+ * @example
+ * if (!res.ok) throw httpError(res.status, res.statusText, url, ctx);
+ * @category IO
  */
 export function httpError(status: number, statusText: string, url: string, ctx: HttpContext): HubError {
   if (status === 404) {
@@ -85,6 +89,9 @@ export function httpError(status: number, statusText: string, url: string, ctx: 
  * @param url - hub URL
  * @returns the final response (any status) and the hub headers seen on the way
  * @throws {@link HubError} on network errors or a redirect loop
+ * @example
+ * const { res, meta } = await fetchFollowing(ctx, `${ctx.endpoint}/gpt2/resolve/main/config.json`);
+ * @category IO
  */
 export async function fetchFollowing(ctx: HttpContext, url: string): Promise<{ res: Response; meta: HubMeta }> {
   const hubOrigin = new URL(ctx.endpoint).origin;
@@ -128,7 +135,7 @@ class Progress {
     if (this.ctx.quiet) return;
     const now = Date.now();
     if (!final && now - this.lastPrint < 250) return;
-    if (final && !this.printed && loaded < 1e6) return; // small, quick files (config.json…): no line
+    if (final && !this.printed && loaded < 256_000) return; // small, quick files (config.json…): no line
     this.lastPrint = now;
     this.printed = true;
     const mb = (n: number): string => (n / 1e6).toFixed(1);
@@ -197,7 +204,10 @@ async function pump(
  * @param file - repo-relative file name (progress)
  * @param url - for messages
  * @returns the blob path
- * @throws {@link HubError} for truncated bodies, dropped connections and checksum mismatches
+ * @throws {@link HubError} for truncated bodies, dropped connections, checksum mismatches and cache write errors
+ * @example
+ * const blob = await storeBlob(ctx, res, meta, join(repoDir, 'blobs'), 'config.json', url);
+ * @category IO
  */
 export async function storeBlob(
   ctx: HttpContext,

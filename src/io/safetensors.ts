@@ -137,7 +137,7 @@ export async function readSafetensorsFile(path: string): Promise<SafetensorsCont
  * try { await readFile(p); } catch (err) { throw fsError('readJsonFile', p, err); }
  * @category IO
  */
-export function fsError(fn: string, path: string, err: unknown): Error {
+export function fsError(fn: string, path: string, err: unknown): NotFoundError | WeightLoadError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new NotFoundError(`${fn}: file not found — expected ${path} to exist`);
   const e = new WeightLoadError(`${fn}: I/O error on ${path} — ${(err as Error).message}`);

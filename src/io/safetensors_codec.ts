@@ -8,7 +8,7 @@ import { SafetensorsError } from '../errors.js';
 /** Tensor dtypes the reader accepts. @category IO */
 export type SafeDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
 
-/** Bytes per element of each dtype. */
+/** Bytes per element of each dtype (also the list of accepted dtypes). @category IO */
 export const ITEM_SIZE: Readonly<Record<SafeDtype, number>> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8 };
 
 /** True on little-endian hosts (all mainstream ones); the fast paths rely on it. */
@@ -109,13 +109,17 @@ function decodeI64(bytes: Uint8Array, owned: boolean, where: string): Int32Array
 }
 
 /**
- * Decode the raw little-endian bytes of one tensor.
- * @param bytes - exactly the tensor's bytes (length is a multiple of the item size)
+ * Decode the raw little-endian bytes of one tensor. Copies at most once (F32/I32: one aligned
+ * copy, or none when `owned`); F16 goes through a 65536-entry table, BF16 through a shift.
+ * @param bytes - exactly the tensor's bytes (length is a multiple of the item size), any byteOffset
  * @param dtype - the stored dtype
  * @param owned - true when `bytes` is a fresh buffer the caller gives away (enables zero-copy)
  * @param where - "tensor 'name' of file" for error messages
- * @returns Float32Array for float dtypes, Int32Array for integer dtypes
+ * @returns Float32Array for float dtypes, Int32Array for integer dtypes (length = element count)
  * @throws {@link SafetensorsError} when an I64 value does not fit in int32
+ * @example
+ * decodeTensorBytes(new Uint8Array([0, 0x3c]), 'F16', false, 'x'); // Float32Array [1]
+ * @category IO
  */
 export function decodeTensorBytes(
   bytes: Uint8Array,
@@ -142,8 +146,12 @@ const u32Scratch = new Uint32Array(f32Scratch.buffer);
 
 /**
  * Convert float32 bits to IEEE half bits, rounding to nearest even (numpy `npy_floatbits_to_halfbits`).
- * @param f - float32 bit pattern
- * @returns half bit pattern (0..65535)
+ * @param f - float32 bit pattern (as an unsigned 32-bit number)
+ * @returns half bit pattern (0..65535); overflow gives ±inf, NaN stays NaN
+ * @throws nothing
+ * @example
+ * floatBitsToHalfBits(0x3f800000); // 0x3c00 (1.0)
+ * @category IO
  */
 export function floatBitsToHalfBits(f: number): number {
   const hSgn = (f >>> 16) & 0x8000;
@@ -174,8 +182,11 @@ export function floatBitsToHalfBits(f: number): number {
  * @param data - values, length = number of elements
  * @param dtype - target dtype
  * @param where - "tensor 'name'" for error messages
- * @returns the bytes (a fresh buffer)
+ * @returns the bytes (may be a view of `data` for F32/I32 typed-array input; copy before mutating `data`)
  * @throws {@link SafetensorsError} when an I32 value is not an int32 integer
+ * @example
+ * encodeTensorBytes([1, 2], 'F16', "tensor 'x'"); // 4 bytes
+ * @category IO
  */
 export function encodeTensorBytes(
   data: Float32Array | Int32Array | ArrayLike<number>,

@@ -5,10 +5,10 @@
 import { SafetensorsError } from '../errors.js';
 import { ITEM_SIZE, type SafeDtype } from './safetensors_codec.js';
 
-/** Largest JSON header we accept (the Rust library uses the same 100 MB cap). */
+/** Largest JSON header we accept (the Rust library uses the same 100 MB cap). @category IO */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-/** One validated tensor entry; offsets are relative to the start of the data buffer. */
+/** One validated tensor entry; offsets are relative to the start of the data buffer. @category IO */
 export interface HeaderEntry {
   readonly name: string;
   readonly dtype: SafeDtype;
@@ -17,7 +17,7 @@ export interface HeaderEntry {
   readonly end: number;
 }
 
-/** A validated header. */
+/** A validated header. @category IO */
 export interface ParsedHeader {
   readonly entries: HeaderEntry[];
   readonly metadata: Record<string, string>;
@@ -25,7 +25,17 @@ export interface ParsedHeader {
   readonly dataStart: number;
 }
 
-/** Build a SafetensorsError that names the file. */
+/**
+ * Build a SafetensorsError that names the file: `parseSafetensors: {what} in {source} — {detail}`.
+ * @param source - file name
+ * @param what - the problem
+ * @param detail - expected vs got, plus any hint
+ * @returns the error (not thrown)
+ * @throws nothing
+ * @example
+ * throw stError('m.safetensors', 'file too short', 'expected at least 8 bytes, got 3');
+ * @category IO
+ */
 export function stError(source: string, what: string, detail: string): SafetensorsError {
   return new SafetensorsError(`parseSafetensors: ${what} in ${source} — ${detail}`);
 }
@@ -37,6 +47,9 @@ export function stError(source: string, what: string, detail: string): Safetenso
  * @param source - file name for messages
  * @returns the header length N
  * @throws {@link SafetensorsError} when the file is shorter than 8 bytes or N is too large
+ * @example
+ * const n = readHeaderLength(bytes.subarray(0, 8), bytes.length, 'm.safetensors');
+ * @category IO
  */
 export function readHeaderLength(prefix: Uint8Array, fileSize: number, source: string): number {
   if (fileSize < 8 || prefix.byteLength < 8) {
@@ -170,7 +183,10 @@ function checkContiguous(entries: readonly HeaderEntry[], bufferLen: number, sou
  * @param bufferLen - size of the data buffer (file size - 8 - N)
  * @param source - file name for messages
  * @returns entries (in header order) and metadata
- * @throws {@link SafetensorsError} for any malformed header
+ * @throws {@link SafetensorsError} for any malformed header (UTF-8, JSON, dtype, shape, offsets, tiling, metadata)
+ * @example
+ * const { entries } = parseHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, 'm.safetensors');
+ * @category IO
  */
 export function parseHeader(headerBytes: Uint8Array, bufferLen: number, source: string): ParsedHeader {
   const json = parseHeaderJson(headerBytes, source);

@@ -70,25 +70,30 @@ export function runDecoder(
     mayHaveEmptyRows: mask !== undefined,
   };
   const stop = resolveStopAtLayer(stopAtLayer, cfg.nLayers);
+  let resid: tf.Tensor3D | undefined;
   try {
-    let resid = tf.tidy(() => embed(tokens, params, maskTensor, ctx)); // [batch, pos, d_model]
+    resid = tf.tidy(() => embed(tokens, params, maskTensor, ctx)); // [batch, pos, d_model]
     for (let l = 0; l < stop; l++) {
-      const prev = resid;
+      const prev: tf.Tensor3D = resid;
       const blk = params.blocks[l];
       if (blk === undefined) break;
       resid = tf.tidy(() => block(prev, blk, cfg, ctx, l));
       prev.dispose();
     }
-    if (stop < cfg.nLayers) return resid;
-    const out = tf.tidy(() => {
-      const normed = layerNorm(resid, params.lnFinal, cfg.eps, ctx, 'ln_final') as tf.Tensor3D; // [batch, pos, d_model]
+    if (stop < cfg.nLayers) {
+      const out = resid;
+      resid = undefined;
+      return out;
+    }
+    const final: tf.Tensor3D = resid;
+    return tf.tidy(() => {
+      const normed = layerNorm(final, params.lnFinal, cfg.eps, ctx, 'ln_final') as tf.Tensor3D; // [batch, pos, d_model]
       const [batch, , dModel] = normed.shape;
       const logits = tf.add(tf.matMul(tf.reshape(normed, [batch * pos, dModel]), params.W_U), params.b_U); // [batch*pos, d_vocab]
       return tf.reshape(logits, [batch, pos, cfg.dVocab]) as tf.Tensor3D;
     });
-    resid.dispose();
-    return out;
   } finally {
+    resid?.dispose(); // the residual (on success it was consumed or returned; on error it is freed)
     additiveMask.dispose();
     maskTensor?.dispose();
   }

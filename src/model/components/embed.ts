@@ -29,7 +29,7 @@ export function embed(
     posEmb = tf.tile(tf.expandDims(rows, 0), [batch, 1, 1]);
   } else {
     const m = tf.cast(mask, 'int32');
-    const ids = tf.maximum(tf.sub(tf.cumsum(m, 1), 1), 0); // [batch, pos]
+    const ids = tf.maximum(tf.sub(tf.cumsum(m, 1), tf.scalar(1, 'int32')), tf.scalar(0, 'int32')); // [batch, pos]
     const rows = tf.reshape(tf.gather(p.W_pos, tf.reshape(ids, [-1])), [batch, pos, dModel]);
     posEmb = tf.mul(rows, tf.expandDims(tf.cast(m, 'float32'), 2));
   }

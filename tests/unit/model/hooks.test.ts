@@ -69,7 +69,7 @@ describe('hooks', () => {
     expect(Math.max(...mid.map((m, i) => Math.abs(m - ((pre[i] as number) + (got[i] as number)))))).toBeLessThan(1e-5);
     // The patched head's z is zero in the cache (cache hooks run after the replacement).
     const zp = arr(patched.get('blocks.0.attn.hook_z'));
-    for (let bp = 0; bp < B * P; bp++) for (let e = 0; e < E; e++) expect(zp[(bp * H + head) * E + e]).toBe(0);
+    for (let bp = 0; bp < B * P; bp++) for (let e = 0; e < E; e++) expect(Math.abs(zp[(bp * H + head) * E + e] as number)).toBe(0);
     // And the change differs from the clean run.
     expect(arr(cache.get('blocks.0.hook_attn_out'))).not.toEqual(got);
     cache.dispose();
