@@ -17,7 +17,8 @@ export function randomDecoderParams(cfg: ModelConfig, opts: { seed?: number; std
   let seed = opts.seed ?? 0;
   const std = opts.std ?? 0.02;
   const { dModel: d, nHeads: h, dHead: e, dMlp: m, dVocab: v, nCtx } = cfg;
-  const normal = <R extends tf.Rank>(shape: number[]): tf.Tensor<R> => tf.randomNormal(shape, 0, std, 'float32', seed++) as tf.Tensor<R>;
+  const normal = <R extends tf.Rank>(shape: number[]): tf.Tensor<R> =>
+    tf.randomNormal(shape as tf.ShapeMap[R], 0, std, 'float32', seed++) as tf.Tensor<R>;
   const ln = (): LayerNormParams | undefined =>
     cfg.normalizationType === 'LN' ? { w: tf.ones([d]) as tf.Tensor1D, b: tf.zeros([d]) as tf.Tensor1D } : undefined;
   const blocks: BlockParams[] = [];

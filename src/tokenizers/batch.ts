@@ -128,7 +128,10 @@ export function encodeForDecoder(
 
 /**
  * Lengths to keep of a pair under HF's `longest_first`: trim the longer first; when both are too
- * long, split the budget evenly (the longer gets the odd token). Ported from HF Rust `tokenizers`.
+ * long, split the budget evenly (the longer gets the odd token). Ported from HF Rust `tokenizers`
+ * `truncate_encodings`; equal to tokenizers ≤ 0.22 and transformers' Python `truncate_sequences`.
+ * (tokenizers 0.23 caps both lengths at max_length before comparing them, which changes which
+ * segment gets the odd token when both exceed max_length.)
  * @param n1 Length of the first segment.
  * @param n2 Length of the second segment.
  * @param budget Tokens available for both (maxLength − 3).
@@ -212,7 +215,7 @@ function encodeItem(
  */
 export function encodeForEncoder(
   tok: Tokenizer,
-  texts: string | readonly string[] | readonly (readonly [string, string])[],
+  texts: string | readonly (string | readonly [string, string])[],
   opts: EncoderEncodeOptions = {},
 ): BatchEncoding {
   const fn = 'encodeForEncoder';

@@ -100,6 +100,18 @@ describe('resolveModelDir: download and cache', () => {
     expect((await listNonDirs(cache)).filter((p) => p.includes('/blobs/')).sort()).toEqual(blobsBefore);
   });
 
+  it('without x-repo-commit the revision names the snapshot, and the cache still works', async () => {
+    const cache = await env.freshCache();
+    const r = await resolveModelDir('test-org/nocommit', env.opts(cache));
+    const repoDir = repoDirOf(cache, 'test-org/nocommit');
+    expect(r).toMatchObject({ dir: join(repoDir, 'snapshots', 'main'), source: 'hub', commit: 'main' });
+    expect(await readFile(join(repoDir, 'refs', 'main'), 'utf8')).toBe('main');
+    expect(env.hub.requests.filter((q) => q.server === 'hub').every((q) => q.path.includes('/resolve/main/'))).toBe(true);
+    env.hub.requests.length = 0;
+    expect((await resolveModelDir('test-org/nocommit', env.opts(cache))).source).toBe('cache');
+    expect(env.hub.requests).toEqual([]);
+  });
+
   it('downloads a sharded checkpoint (index + every shard)', async () => {
     const cache = await env.freshCache();
     const r = await resolveModelDir('test-org/sharded', env.opts(cache));

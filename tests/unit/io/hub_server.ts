@@ -65,7 +65,8 @@ function failure(repo: string, file: string, body: Buffer | undefined, res: Serv
 
 /**
  * Start the fake hub and CDN.
- * @param repos - repo id → file name → content. `test-org/partial` serves `test-org/gpt2-tiny`'s files.
+ * @param repos - repo id → file name → content. `test-org/partial` and `test-org/nocommit` (no
+ *   `x-repo-commit` header) serve `test-org/gpt2-tiny`'s files.
  */
 export async function startTestHub(repos: Record<string, Record<string, Buffer>>): Promise<TestHub> {
   const requests: SeenRequest[] = [];
@@ -85,16 +86,18 @@ export async function startTestHub(repos: Record<string, Record<string, Buffer>>
     const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url ?? '');
     if (m === null) return void res.writeHead(400).end();
     const [, repo = '', , file = ''] = m;
-    const served = repos[repo === 'test-org/partial' ? 'test-org/gpt2-tiny' : repo];
+    const alias = repo === 'test-org/partial' || repo === 'test-org/nocommit';
+    const served = repos[alias ? 'test-org/gpt2-tiny' : repo];
+    const commit: Record<string, string> = repo === 'test-org/nocommit' ? {} : { 'x-repo-commit': TEST_COMMIT };
     const body = served?.[decodeURIComponent(file)];
     if (failure(repo, file, body, res)) return;
     if (served === undefined || body === undefined) {
-      return void res.writeHead(404, { 'x-repo-commit': TEST_COMMIT, 'x-error-code': 'EntryNotFound' }).end('Entry not found');
+      return void res.writeHead(404, { ...commit, 'x-error-code': 'EntryNotFound' }).end('Entry not found');
     }
     if (file.endsWith('.safetensors')) {
       const sha = sha256(body);
       res.writeHead(302, {
-        'x-repo-commit': TEST_COMMIT,
+        ...commit,
         'x-linked-etag': `"${sha}"`,
         'x-linked-size': String(body.length),
         etag: `"${sha}"`,
@@ -102,7 +105,7 @@ export async function startTestHub(repos: Record<string, Record<string, Buffer>>
       });
       return void res.end();
     }
-    res.writeHead(200, { 'x-repo-commit': TEST_COMMIT, etag: `"${sha1(body)}"`, 'content-length': String(body.length) });
+    res.writeHead(200, { ...commit, etag: `"${sha1(body)}"`, 'content-length': String(body.length) });
     res.end(body);
   });
   const url = await listen(hub);
