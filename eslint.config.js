@@ -22,6 +22,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tool config files must default-export their config.
+    files: ['*.config.js', '*.config.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
     files: ['src/**/*.ts'],
     rules: {
       'max-lines': ['error', { max: 400, skipBlankLines: true, skipComments: true }],
