@@ -1,0 +1,129 @@
+/**
+ * The encoder forward pass (TL `HookedEncoder` / `BertBlock`, post-LN):
+ *   x = embed.ln(word + pos [+ token_type])                       → hook_full_embed
+ *   resid_mid  = resid_pre + attn(resid_pre)                        (bidirectional, padded keys -inf)
+ *   resid_post = ln1(resid_mid) + mlp(ln1(resid_mid));  out = ln2(resid_post)
+ *   logits = unembed(ln(gelu(out · W + b)))                         (MLM head)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { HookPoint } from '../../hooks/hook_point.js';
+import type { HookFlags } from '../../hooks/hook_names.js';
+import { attention, type AttnInput } from '../components/attention.js';
+import { layerNorm } from '../components/layer_norm.js';
+import { activation, mlp } from '../components/mlp.js';
+import type { RunContext } from '../components/run_context.js';
+import type { EncoderConfig } from './encoder_config.js';
+import type { EncoderBlockParams, EncoderParams } from './encoder_params.js';
+
+/** What the encoder forward pass needs from the model. */
+export interface EncoderForwardModel {
+  readonly cfg: EncoderConfig;
+  readonly params: EncoderParams;
+  readonly hookDict: ReadonlyMap<string, HookPoint>;
+}
+
+function embed(tokens: tf.Tensor2D, types: tf.Tensor2D | undefined, p: EncoderParams, cfg: EncoderConfig, ctx: RunContext): tf.Tensor3D {
+  const [batch, pos] = tokens.shape;
+  const d = cfg.dModel;
+  const word = ctx.hook('embed.hook_embed', tf.reshape(tf.gather(p.W_E, tf.reshape(tokens, [-1])), [batch, pos, d])); // [batch, pos, d_model]
+  const rows = tf.gather(p.W_pos, tf.range(0, pos, 1, 'int32')); // [pos, d_model]
+  const posEmb = ctx.hook('embed.hook_pos_embed', tf.tile(tf.expandDims(rows, 0), [batch, 1, 1])); // [batch, pos, d_model]
+  let sum = tf.add(word, posEmb);
+  if (p.W_token_type !== undefined) {
+    const ids = types ?? tf.zeros([batch, pos], 'int32');
+    const tt = ctx.hook('embed.hook_token_type_embed', tf.reshape(tf.gather(p.W_token_type, tf.reshape(ids, [-1])), [batch, pos, d])); // [batch, pos, d_model]
+    sum = tf.add(sum, tt);
+  }
+  const normed = layerNorm(sum, p.embedLn, cfg.eps, ctx, 'embed.ln');
+  return ctx.hook('hook_full_embed', normed) as tf.Tensor3D;
+}
+
+function encoderBlock(resid: tf.Tensor3D, p: EncoderBlockParams, cfg: EncoderConfig, ctx: RunContext, l: number): tf.Tensor3D {
+  const b = `blocks.${l}`;
+  const residPre = ctx.hook(`${b}.hook_resid_pre`, resid) as tf.Tensor3D; // [batch, pos, d_model]
+  let input: AttnInput = { kind: 'shared', x: residPre };
+  if (ctx.flags.useSplitQkvInput === true) {
+    const rep = tf.tile(tf.expandDims(residPre, 2), [1, 1, cfg.nHeads, 1]) as tf.Tensor4D; // [batch, pos, n_heads, d_model]
+    input = {
+      kind: 'perHead',
+      q: ctx.hook(`${b}.hook_q_input`, rep) as tf.Tensor4D,
+      k: ctx.hook(`${b}.hook_k_input`, rep) as tf.Tensor4D,
+      v: ctx.hook(`${b}.hook_v_input`, rep) as tf.Tensor4D,
+    };
+  }
+  const attnOut = ctx.hook(`${b}.hook_attn_out`, attention(input, p.attn, cfg.nHeads, ctx, `${b}.attn`)); // [batch, pos, d_model]
+  const residMid = ctx.hook(`${b}.hook_resid_mid`, tf.add(residPre, attnOut)); // [batch, pos, d_model]
+  const mlpIn = ctx.flags.useHookMlpIn === true ? ctx.hook(`${b}.hook_mlp_in`, residMid) : residMid;
+  const normedMid = layerNorm(mlpIn, p.ln1, cfg.eps, ctx, `${b}.ln1`) as tf.Tensor3D; // [batch, pos, d_model]
+  const mlpOut = ctx.hook(`${b}.hook_mlp_out`, mlp(normedMid, p.mlp, cfg.actFn, ctx, `${b}.mlp`)); // [batch, pos, d_model]
+  const residPost = ctx.hook(`${b}.hook_resid_post`, tf.add(normedMid, mlpOut)); // [batch, pos, d_model]
+  const out = layerNorm(residPost, p.ln2, cfg.eps, ctx, `${b}.ln2`);
+  return ctx.hook(`${b}.hook_normalized_resid_post`, out) as tf.Tensor3D;
+}
+
+/** Additive key mask [batch, 1, 1, pos_k]: 0 for real tokens, -inf for padding. */
+function keyMask(mask: number[][]): tf.Tensor4D {
+  const pos = mask[0]?.length ?? 0;
+  const data = Float32Array.from(mask.flat().map((m) => (m === 1 ? 0 : -Infinity)));
+  return tf.tensor4d(data, [mask.length, 1, 1, pos]);
+}
+
+/**
+ * Run the encoder.
+ * @param model Config, params and hook points.
+ * @param tokens Token ids [batch, pos].
+ * @param mask Attention mask rows (1 = real) or undefined (all real).
+ * @param types Token-type ids [batch, pos] or undefined (all 0).
+ * @param flags Optional-hook flags in force.
+ * @param head Apply the MLM head (logits [batch, pos, d_vocab]) or return the final hidden states [batch, pos, d_model].
+ * @param stopAtLayer Exclusive layer to stop at (returns that layer's input).
+ */
+export function runEncoder(
+  model: EncoderForwardModel,
+  tokens: tf.Tensor2D,
+  mask: number[][] | undefined,
+  types: tf.Tensor2D | undefined,
+  flags: HookFlags,
+  head: boolean,
+  stopAtLayer: number,
+): tf.Tensor3D {
+  const { cfg, params, hookDict } = model;
+  const additiveMask = mask === undefined ? undefined : keyMask(mask);
+  const ctx: RunContext = {
+    flags,
+    hook: (name, x) => {
+      const hp = hookDict.get(name);
+      return hp !== undefined && hp.hasHooks() ? hp.run(x) : x;
+    },
+    additiveMask,
+    mayHaveEmptyRows: mask !== undefined && mask.some((r) => r.every((v) => v === 0)),
+  };
+  let resid: tf.Tensor3D | undefined;
+  try {
+    resid = tf.tidy(() => embed(tokens, types, params, cfg, ctx));
+    for (let l = 0; l < stopAtLayer; l++) {
+      const prev: tf.Tensor3D = resid;
+      const blk = params.blocks[l] as EncoderBlockParams;
+      resid = tf.tidy(() => encoderBlock(prev, blk, cfg, ctx, l));
+      prev.dispose();
+    }
+    const h = params.mlmHead;
+    if (!head || h === undefined || stopAtLayer < cfg.nLayers) {
+      const out = resid;
+      resid = undefined;
+      return out;
+    }
+    const final: tf.Tensor3D = resid;
+    return tf.tidy(() => {
+      const [batch, pos, d] = final.shape;
+      const x2 = tf.reshape(final, [batch * pos, d]); // [batch*pos, d_model]
+      const dense = activation(tf.add(tf.matMul(x2, h.W), h.b), cfg.actFn); // [batch*pos, d_model]
+      const normed = layerNorm(tf.reshape(dense, [batch, pos, d]), h.ln, cfg.eps, ctx, 'mlm_head.ln');
+      const logits = tf.add(tf.matMul(tf.reshape(normed, [batch * pos, d]), h.W_U), h.b_U); // [batch*pos, d_vocab]
+      return tf.reshape(logits, [batch, pos, cfg.dVocab]) as tf.Tensor3D;
+    });
+  } finally {
+    resid?.dispose();
+    additiveMask?.dispose();
+  }
+}

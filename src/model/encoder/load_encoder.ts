@@ -1,0 +1,52 @@
+/**
+ * Loading an encoder checkpoint: resolve the folder (local, HF cache or hub), read config.json and
+ * the safetensors weights, map them to params, find a WordPiece tokenizer.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend, type BackendName } from '../../backend.js';
+import type { HookFlags } from '../../hooks/hook_names.js';
+import { loadCheckpointTensors, readJsonFile } from '../../io/checkpoint.js';
+import { resolveModelDir, type HubOptions } from '../../io/hub.js';
+import { loadTokenizer, shippedTokenizerDir } from '../../tokenizers/load.js';
+import type { Tokenizer } from '../../tokenizers/tokenizer.js';
+import { encoderConfigFromHf, type EncoderConfig, type HfBertConfig, type HfDistilBertConfig } from './encoder_config.js';
+import type { EncoderParams } from './encoder_params.js';
+import { encoderParamsFromHf } from './encoder_weights.js';
+
+/** Options of `HookedEncoder.fromPretrained`. @category Encoder */
+export interface EncoderFromPretrainedOptions extends HubOptions {
+  /** Optional hook points to enable. */
+  readonly flags?: HookFlags;
+  /** Tokenizer; `null` for none; default: the checkpoint's, else the shipped bert-base-uncased vocabulary for 30522-token models. */
+  readonly tokenizer?: Tokenizer | null;
+  /** Backend to initialise. */
+  readonly backend?: BackendName;
+}
+
+const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt'];
+
+/**
+ * Load config, params and tokenizer of a BERT / DistilBERT checkpoint.
+ * @param nameOrPath Folder or hub id.
+ * @param opts Hub and model options.
+ * @returns Config, params and tokenizer.
+ */
+export async function loadEncoder(
+  nameOrPath: string,
+  opts: EncoderFromPretrainedOptions = {},
+): Promise<{ cfg: EncoderConfig; params: EncoderParams; tokenizer: Tokenizer | undefined }> {
+  await initBackend(opts.backend, { quiet: opts.quiet });
+  const resolved = await resolveModelDir(nameOrPath, opts);
+  const hf = await readJsonFile<HfBertConfig & HfDistilBertConfig>(join(resolved.dir, 'config.json'), 'model config');
+  const cfg = encoderConfigFromHf(hf);
+  const raw = await loadCheckpointTensors(resolved.dir);
+  const params = encoderParamsFromHf(raw, cfg);
+  raw.clear();
+  let tokenizer: Tokenizer | undefined;
+  if (opts.tokenizer === null) tokenizer = undefined;
+  else if (opts.tokenizer !== undefined) tokenizer = opts.tokenizer;
+  else if (TOKENIZER_FILES.some((f) => existsSync(join(resolved.dir, f)))) tokenizer = await loadTokenizer(resolved.dir, { modelType: cfg.modelType });
+  else if (cfg.dVocab === 30522) tokenizer = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'), { modelType: cfg.modelType });
+  return { cfg, params, tokenizer };
+}
