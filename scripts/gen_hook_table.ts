@@ -3,6 +3,8 @@
  * Run: npm run docs:hooks   (also part of npm run docs).
  */
 import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { encoderHookSpecs } from '../src/hooks/encoder_hook_names.js';
 import { decoderHookSpecs, type HookSpec } from '../src/hooks/hook_names.js';
 
 /** Render the table as Markdown (shapes symbolic, with GPT-2 small values). */
@@ -33,9 +35,24 @@ export function renderHookTable(): string {
     '(for the q, k and v inputs) and the cache keeps the last, as in TransformerLens.',
     'Without those flags ln1 runs once (TransformerLens runs it three times on the same tensor, with the same result).',
     '',
+    '# Hook points of HookedEncoder (BERT, DistilBERT)',
+    '',
+    'TransformerLens HookedEncoder names (post-LN blocks). DistilBERT has no `embed.hook_token_type_embed`;',
+    'base models (no MLM head) have no `mlm_head.ln.*`. `blocks.{l}.attn.hook_q` reshaped to',
+    '[batch, pos, d_model] is DistilBERT\'s `q_lin` output.',
+    '',
+    '| name | shape | flag | meaning |',
+    '|---|---|---|---|',
+    ...encoderHookSpecs({ nLayers: 1, tokenTypes: true, mlmHead: true }).map(
+      (s) => `| \`${s.name.replace('blocks.0.', 'blocks.{l}.')}\` | [${s.shape.join(', ')}] | ${s.flag === undefined ? '' : `\`${s.flag}\``} | ${s.description} |`,
+    ),
+    '',
   ].join('\n');
 }
 
-const out = process.argv[2] ?? 'docs/hooks.md';
-writeFileSync(out, renderHookTable());
-process.stderr.write(`wrote ${out}\n`);
+// Write only when run as a script (the docs test imports renderHookTable and must not rewrite the file).
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const out = process.argv[2] ?? 'docs/hooks.md';
+  writeFileSync(out, renderHookTable());
+  process.stderr.write(`wrote ${out}\n`);
+}
