@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, NotFoundError } from '../errors.js';
 import { checkSnapshot, repoCacheDir } from './hub_cache.js';
 import { downloadModel } from './hub_download.js';
+import { hubTimeoutMs } from './hub_timeout.js';
 
 /** Options for {@link resolveModelDir}. Every default is read from the environment at call time. @category IO */
 export interface HubOptions {
@@ -24,6 +25,12 @@ export interface HubOptions {
   offline?: boolean;
   /** Fetch implementation (tests, proxies). Default `globalThis.fetch`. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Idle timeout in milliseconds: a download is aborted with a `HubError` when no response headers
+   * or no body bytes arrive for this long (the whole download may take longer). Default
+   * `$HF_HUB_DOWNLOAD_TIMEOUT` (seconds, as in `huggingface_hub`), else 30 s.
+   */
+  timeoutMs?: number;
   /** No progress lines on stderr. Default false. */
   quiet?: boolean;
   /** Called on every received chunk and at the end of each file, whatever `quiet` says. */
@@ -155,9 +162,10 @@ async function isDirectory(p: string): Promise<boolean> {
  * @param nameOrPath - a directory path, or a hub id such as `gpt2` / `openai-community/gpt2`
  * @param opts - hub options, plus `extraFiles`: more optional repo files to fetch (404 is fine)
  * @returns the directory and where it came from
- * @throws {@link ConfigError} for an invalid repo id, revision or extra file name (before any I/O)
+ * @throws {@link ConfigError} for an invalid repo id, revision or extra file name (before any I/O), or an
+ *   invalid `timeoutMs` / `HF_HUB_DOWNLOAD_TIMEOUT` (before any request)
  * @throws {@link NotFoundError} when offline and the cache lacks the files (lists what and where)
- * @throws {@link HubError} for HTTP errors (`status` set), network errors and truncated downloads
+ * @throws {@link HubError} for HTTP errors (`status` set), network errors, idle timeouts and truncated downloads
  * @example
  * const { dir, source } = await resolveModelDir('gpt2'); // source: 'hub' first time, then 'cache'
  * const tensors = await loadCheckpointTensors(dir);
@@ -187,8 +195,10 @@ export async function resolveModelDir(
         `looked in ${cached.snapshotDir ?? repoDir} [download it once online, or pass a local directory]`,
     );
   }
+  const timeoutMs = hubTimeoutMs(opts.timeoutMs);
   const { commit, dir } = await downloadModel(
     {
+      timeoutMs,
       endpoint: (opts.endpoint ?? envValue(process.env['HF_ENDPOINT']) ?? 'https://huggingface.co').replace(/\/+$/, ''),
       token: opts.token ?? envValue(process.env['HF_TOKEN']),
       fetch: opts.fetch ?? globalThis.fetch,

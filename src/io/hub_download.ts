@@ -47,14 +47,14 @@ async function downloadFile(
   optional: boolean,
 ): Promise<FileResult> {
   const url = resolveUrl(ctx, urlRevision, file);
-  const { res, meta } = await fetchFollowing(ctx, url);
+  const { res, meta, idle } = await fetchFollowing(ctx, url);
   const commit = snapshotCommit ?? meta.commit ?? urlRevision;
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
     if (res.status === 404 && optional) return { found: false, commit };
     throw httpError(res.status, res.statusText, url, ctx);
   }
-  const blob = await storeBlob(ctx, res, meta, join(ctx.repoDir, 'blobs'), file, url);
+  const blob = await storeBlob(ctx, res, meta, join(ctx.repoDir, 'blobs'), file, url, idle);
   await linkIntoSnapshot(ctx.repoDir, commit, file, blob);
   return { found: true, commit };
 }

@@ -1,13 +1,15 @@
 /**
  * HTTP side of the hub download: GET with manually followed redirects (so the hub's
  * `x-repo-commit` / `x-linked-etag` headers are seen before the CDN hop), typed errors, and
- * streaming a body into `blobs/` through a temp file that is renamed only once complete.
+ * streaming a body into `blobs/` through a temp file that is renamed only once complete. Every
+ * network wait is bounded by an idle timeout (`hub_timeout.ts`).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubError } from '../errors.js';
 import { tempSuffix } from './hub_cache.js';
+import { IdleTimeout } from './hub_timeout.js';
 
 /** What the downloader needs to talk to the hub. @category IO */
 export interface HttpContext {
@@ -16,6 +18,8 @@ export interface HttpContext {
   /** Bearer token, sent only to the endpoint's origin. */
   readonly token?: string;
   readonly fetch: typeof globalThis.fetch;
+  /** Idle timeout in ms: longest wait for response headers or for the next body chunk. */
+  readonly timeoutMs: number;
   /** Repo id, for progress lines and hints. */
   readonly repoId: string;
   readonly quiet: boolean;
@@ -85,17 +89,23 @@ export function httpError(status: number, statusText: string, url: string, ctx: 
 
 /**
  * GET `url`, following redirects by hand (auth is dropped when leaving the endpoint's origin).
+ * Each hop must answer with headers within `ctx.timeoutMs`.
  * @param ctx - HTTP context
  * @param url - hub URL
- * @returns the final response (any status) and the hub headers seen on the way
- * @throws {@link HubError} on network errors or a redirect loop
+ * @returns the final response (any status), the hub headers seen on the way, and the request's
+ *   idle clock (pass it to {@link storeBlob}; its signal aborts the body too)
+ * @throws {@link HubError} on network errors, an idle timeout or a redirect loop
  * @example
- * const { res, meta } = await fetchFollowing(ctx, `${ctx.endpoint}/gpt2/resolve/main/config.json`);
+ * const { res, meta, idle } = await fetchFollowing(ctx, `${ctx.endpoint}/gpt2/resolve/main/config.json`);
  * @category IO
  */
-export async function fetchFollowing(ctx: HttpContext, url: string): Promise<{ res: Response; meta: HubMeta }> {
+export async function fetchFollowing(
+  ctx: HttpContext,
+  url: string,
+): Promise<{ res: Response; meta: HubMeta; idle: IdleTimeout }> {
   const hubOrigin = new URL(ctx.endpoint).origin;
   const meta: HubMeta = {};
+  const idle = new IdleTimeout(ctx.timeoutMs, url);
   let current = new URL(url);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const sameOrigin = current.origin === hubOrigin;
@@ -103,15 +113,16 @@ export async function fetchFollowing(ctx: HttpContext, url: string): Promise<{ r
     if (ctx.token !== undefined && ctx.token !== '' && sameOrigin) headers['authorization'] = `Bearer ${ctx.token}`;
     let res: Response;
     try {
-      res = await ctx.fetch(current.href, { headers, redirect: 'manual' });
+      const init: RequestInit = { headers, redirect: 'manual', signal: idle.signal };
+      res = await idle.guard(() => ctx.fetch(current.href, init), 'no response headers received');
     } catch (err) {
-      throw networkError(url, err);
+      throw idle.fired ? err : networkError(url, err);
     }
     const commit = res.headers.get('x-repo-commit');
     if (meta.commit === undefined && commit !== null && /^[0-9a-f]{40}$/.test(commit.trim())) meta.commit = commit.trim();
     meta.linkedEtag ??= cleanEtag(res.headers.get('x-linked-etag'));
     if (sameOrigin) meta.etag ??= cleanEtag(res.headers.get('etag'));
-    if (!REDIRECTS.has(res.status)) return { res, meta };
+    if (!REDIRECTS.has(res.status)) return { res, meta, idle };
     const location = res.headers.get('location');
     await res.body?.cancel().catch(() => undefined);
     if (location === null) throw new HubError(`resolveModelDir: redirect without Location for ${url}`, res.status);
@@ -159,13 +170,14 @@ function bodyError(url: string, err: unknown, loaded: number, total: number | un
   return e;
 }
 
-/** Pump the body into `fh`, hashing as it goes. */
+/** Pump the body into `fh`, hashing as it goes; each chunk must arrive within the idle timeout. */
 async function pump(
   res: Response,
   fh: FileHandle,
   url: string,
   total: number | undefined,
   progress: Progress,
+  idle: IdleTimeout,
 ): Promise<{ loaded: number; digest: string }> {
   const hash = createHash('sha256');
   let loaded = 0;
@@ -176,9 +188,10 @@ async function pump(
     for (;;) {
       let chunk: { done: boolean; value?: Uint8Array };
       try {
-        chunk = (await reader.read()) as { done: boolean; value?: Uint8Array };
+        const got = total === undefined ? `got ${loaded} bytes` : `got ${loaded} of ${total} bytes`;
+        chunk = (await idle.guard(() => reader.read(), got)) as { done: boolean; value?: Uint8Array };
       } catch (err) {
-        throw bodyError(url, err, loaded, total);
+        throw idle.fired ? err : bodyError(url, err, loaded, total);
       }
       if (chunk.done || chunk.value === undefined) break;
       hash.update(chunk.value);
@@ -203,10 +216,13 @@ async function pump(
  * @param blobsDir - `{repoDir}/blobs`
  * @param file - repo-relative file name (progress)
  * @param url - for messages
+ * @param idle - the request's idle clock from {@link fetchFollowing}
  * @returns the blob path
- * @throws {@link HubError} for truncated bodies, dropped connections, checksum mismatches and cache write errors
+ * @throws {@link HubError} for truncated bodies, dropped connections, idle timeouts, checksum mismatches
+ *   and cache write errors
  * @example
- * const blob = await storeBlob(ctx, res, meta, join(repoDir, 'blobs'), 'config.json', url);
+ * const { res, meta, idle } = await fetchFollowing(ctx, url);
+ * const blob = await storeBlob(ctx, res, meta, join(repoDir, 'blobs'), 'config.json', url, idle);
  * @category IO
  */
 export async function storeBlob(
@@ -216,6 +232,7 @@ export async function storeBlob(
   blobsDir: string,
   file: string,
   url: string,
+  idle: IdleTimeout,
 ): Promise<string> {
   const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
   const lengthHeader = Number(res.headers.get('content-length') ?? NaN);
@@ -235,7 +252,7 @@ export async function storeBlob(
   try {
     fh = await open(tmp, 'wx');
     const progress = new Progress(ctx, file, total);
-    const { loaded, digest } = await pump(res, fh, url, total, progress);
+    const { loaded, digest } = await pump(res, fh, url, total, progress, idle);
     await fh.close();
     fh = undefined;
     if (total !== undefined && loaded !== total) {
