@@ -13,7 +13,7 @@ import { loadTokenizer, shippedTokenizerDir } from '../tokenizers/load.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { ModelConfig } from './config.js';
 import { gpt2ConfigFromHf, type HfGpt2Config } from './hf_config.js';
-import type { DecoderParams } from './params.js';
+import { disposeParams, type DecoderParams } from './params.js';
 import { processWeights, type ProcessingOptions } from './weight_processing.js';
 import { gpt2ParamsFromHf } from './weights/gpt2.js';
 
@@ -62,15 +62,21 @@ export async function loadDecoder(
   const hf = await readJsonFile<HfGpt2Config>(join(resolved.dir, 'config.json'), 'model config');
   if (hf.model_type !== undefined && hf.model_type !== 'gpt2') {
     throw new ConfigError(
-      `HookedTransformer.fromPretrained: ${nameOrPath} has model_type '${hf.model_type}'; ` +
+      `HookedTransformer: ${nameOrPath} has model_type '${hf.model_type}'; ` +
         `HookedTransformer supports 'gpt2' (use HookedEncoder for bert/distilbert)`,
     );
   }
   const rawCfg = gpt2ConfigFromHf(hf);
+  // Tokenizer first: nothing to free if it fails.
+  const tokenizer = await findTokenizer(resolved.dir, rawCfg, opts.tokenizer);
   const raw = await loadCheckpointTensors(resolved.dir);
   const rawParams = gpt2ParamsFromHf(raw, rawCfg);
   raw.clear();
-  const { params, cfg } = processWeights(rawParams, rawCfg, processing);
-  const tokenizer = await findTokenizer(resolved.dir, cfg, opts.tokenizer);
-  return { cfg, params, tokenizer, resolved };
+  try {
+    const { params, cfg } = processWeights(rawParams, rawCfg, processing);
+    return { cfg, params, tokenizer, resolved };
+  } catch (err) {
+    disposeParams(rawParams);
+    throw err;
+  }
 }

@@ -105,7 +105,7 @@ describe(`BERT parity with TransformerLens HookedEncoder (${BERT})`, () => {
 
   it('every tl/ hook, tl_out/logits and hf/logits match, with the same key set', () => {
     const [logits, cache] = model.runWithCache(ids, { attentionMask: mask });
-    const tlRef = ref.json['transformer_lens'] as { cache_keys: string[] };
+    const tlRef = ref.json['transformer_lens'] as unknown as { cache_keys: string[] };
     expect(cache.keys()).toEqual(tlRef.cache_keys);
     const names = namesUnder(ref, 'tl/');
     expect(names.length).toBe(tlRef.cache_keys.length);

@@ -4,13 +4,13 @@
  * the model loaded from the original folder. Also: hub download + cache reuse through
  * `HookedTransformer.fromPretrained`, typed errors for bad checkpoints and inputs, and no tensor leaks.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../../src/backend.js';
-import { ConfigError, NotFoundError, WeightLoadError } from '../../src/errors.js';
+import { ConfigError, NotFoundError, TokenizerError, WeightLoadError } from '../../src/errors.js';
 import { readSafetensorsFile, type TensorToWrite } from '../../src/io/safetensors.js';
 import { HookedTransformer } from '../../src/model/hooked_transformer.js';
 import type { FromPretrainedOptions } from '../../src/model/load_decoder.js';
@@ -284,6 +284,15 @@ describe('bad inputs → typed errors before any weight is read', () => {
 });
 
 describe('memory', () => {
+  it('a broken tokenizer.json fails with TokenizerError and leaks no tensor', async () => {
+    const dir = await writeCheckpoint(newDir('bad-tokenizer'), FIXTURE, base);
+    await writeFile(join(dir, 'tokenizer.json'), '{"model": {"type": "BPE"');
+    const before = tf.memory().numTensors;
+    const err = await loadError(dir);
+    expect(err).toBeInstanceOf(TokenizerError);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('load + forward + dispose returns tf.memory().numTensors to its starting value', async () => {
     for (const processed of [false, true]) {
       const before = tf.memory().numTensors;

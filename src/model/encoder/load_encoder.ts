@@ -40,13 +40,14 @@ export async function loadEncoder(
   const resolved = await resolveModelDir(nameOrPath, opts);
   const hf = await readJsonFile<HfBertConfig & HfDistilBertConfig>(join(resolved.dir, 'config.json'), 'model config');
   const cfg = encoderConfigFromHf(hf);
-  const raw = await loadCheckpointTensors(resolved.dir);
-  const params = encoderParamsFromHf(raw, cfg);
-  raw.clear();
+  // Tokenizer first: nothing to free if it fails.
   let tokenizer: Tokenizer | undefined;
   if (opts.tokenizer === null) tokenizer = undefined;
   else if (opts.tokenizer !== undefined) tokenizer = opts.tokenizer;
   else if (TOKENIZER_FILES.some((f) => existsSync(join(resolved.dir, f)))) tokenizer = await loadTokenizer(resolved.dir, { modelType: cfg.modelType });
   else if (cfg.dVocab === 30522) tokenizer = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'), { modelType: cfg.modelType });
+  const raw = await loadCheckpointTensors(resolved.dir);
+  const params = encoderParamsFromHf(raw, cfg);
+  raw.clear();
   return { cfg, params, tokenizer };
 }
