@@ -50,3 +50,19 @@ export type { LoadTokenizerOptions, ShippedTokenizerName } from './tokenizers/lo
 export { encodeForDecoder, encodeForEncoder } from './tokenizers/batch.js';
 export type { BatchEncoding, DecoderEncodeOptions, EncoderEncodeOptions } from './tokenizers/batch.js';
 export type { SpecialTokenIds, Tokenizer, TokenizerKind } from './tokenizers/tokenizer.js';
+export { HookedEncoder } from './model/encoder/hooked_encoder.js';
+export type {
+  EncoderBatch,
+  EncoderForwardOptions,
+  EncoderInput,
+  EncoderRunWithCacheOptions,
+} from './model/encoder/hooked_encoder.js';
+export type { EncoderFromPretrainedOptions } from './model/encoder/load_encoder.js';
+export { encoderConfigFromHf } from './model/encoder/encoder_config.js';
+export type { EncoderConfig } from './model/encoder/encoder_config.js';
+export { encoderParamsFromHf } from './model/encoder/encoder_weights.js';
+export { disposeEncoderParams, encoderStateDict } from './model/encoder/encoder_params.js';
+export type { EncoderBlockParams, EncoderParams, MlmHeadParams } from './model/encoder/encoder_params.js';
+export { randomEncoderParams } from './model/encoder/random_encoder.js';
+export { maskedMeanPool, pseudoLogLikelihood } from './model/encoder/pooling.js';
+export { encoderHookSpecs } from './hooks/encoder_hook_names.js';
