@@ -4,7 +4,8 @@
  * tokenisation helpers in `token_helpers.ts`, generation in `generate.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ActivationCache } from '../hooks/activation_cache.js';
+import type { ActivationCache } from '../hooks/activation_cache.js';
+import { filterNames, runRecording } from '../hooks/caching.js';
 import { decoderHookSpecs, type HookFlags } from '../hooks/hook_names.js';
 import { HookedRoot, type FwdHooks } from '../hooks/hook_registry.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
@@ -197,43 +198,15 @@ export class HookedTransformer extends HookedRoot {
    */
   runWithCache(input: ModelInput, opts: RunWithCacheOptions = {}): [ForwardOutput, ActivationCache] {
     const flags = this.effectiveFlags(opts);
-    const names = this.cacheNames(opts.namesFilter, flags);
-    const store = new Map<string, tf.Tensor>();
     const stop = resolveStopAtLayer(opts.stopAtLayer, this.cfg.nLayers);
+    const names = filterNames(opts.namesFilter, this.enabledHookNames(flags), (n) => this.checkHookName(n, flags, 'runWithCache'));
     const recorded = names.filter((n) => {
       const m = /^blocks\.(\d+)\./.exec(n);
       return m === null ? stop === this.cfg.nLayers || n.startsWith('hook_') : Number(m[1]) < stop;
     });
     const rowsForSize = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'runWithCache').rows;
     checkRunFits(this.runSize(rowsForSize, this.cacheBytes(recorded, rowsForSize), stop === this.cfg.nLayers), 'runWithCache');
-    const hooks: FwdHooks = recorded.map((n) => [
-      n,
-      (x: tf.Tensor) => {
-        store.get(n)?.dispose(); // ln1 fires three times with split inputs: keep the last
-        store.set(n, tf.keep(tf.reshape(x, x.shape)));
-      },
-    ]);
-    try {
-      const out = this.withHooks(hooks, () => this.forward(input, opts), flags);
-      const ordered = new Map<string, tf.Tensor>();
-      for (const n of recorded) {
-        const t = store.get(n);
-        if (t !== undefined) ordered.set(n, t);
-      }
-      return [out, new ActivationCache(ordered, this.cfg.nLayers)];
-    } catch (err) {
-      for (const t of store.values()) t.dispose();
-      throw err;
-    }
-  }
-
-  private cacheNames(filter: RunWithCacheOptions['namesFilter'], flags: HookFlags): string[] {
-    if (filter === undefined) return this.enabledHookNames(flags);
-    if (typeof filter === 'function') return this.enabledHookNames(flags).filter((n) => filter(n));
-    const list = typeof filter === 'string' ? [filter] : [...filter];
-    for (const n of list) this.checkHookName(n, flags, 'runWithCache');
-    const set = new Set(list);
-    return this.enabledHookNames(flags).filter((n) => set.has(n));
+    return runRecording(this, recorded, flags, () => this.forward(input, opts), this.cfg.nLayers);
   }
 
   private cacheBytes(names: readonly string[], rows: number[][]): number {
@@ -297,6 +270,40 @@ export class HookedTransformer extends HookedRoot {
   ): number {
     return tokenPosition(needTokenizer(this.tokenizer, 'getTokenPosition'), single, input, this.cfg.nCtx, opts);
   }
+
+  // TransformerLens weight properties (stacked over layers, built on first use, owned by the model).
+  /** W_E [d_vocab, d_model] (model-owned; do not dispose). */
+  get W_E(): tf.Tensor2D { return this.weights.W_E; }
+  /** W_pos [n_ctx, d_model]. */
+  get W_pos(): tf.Tensor2D { return this.weights.W_pos; }
+  /** W_Q [n_layers, n_heads, d_model, d_head]. */
+  get W_Q(): tf.Tensor4D { return this.weights.W_Q; }
+  /** W_K [n_layers, n_heads, d_model, d_head]. */
+  get W_K(): tf.Tensor4D { return this.weights.W_K; }
+  /** W_V [n_layers, n_heads, d_model, d_head]. */
+  get W_V(): tf.Tensor4D { return this.weights.W_V; }
+  /** W_O [n_layers, n_heads, d_head, d_model]. */
+  get W_O(): tf.Tensor4D { return this.weights.W_O; }
+  /** b_Q [n_layers, n_heads, d_head]. */
+  get b_Q(): tf.Tensor3D { return this.weights.b_Q; }
+  /** b_K [n_layers, n_heads, d_head]. */
+  get b_K(): tf.Tensor3D { return this.weights.b_K; }
+  /** b_V [n_layers, n_heads, d_head]. */
+  get b_V(): tf.Tensor3D { return this.weights.b_V; }
+  /** b_O [n_layers, d_model]. */
+  get b_O(): tf.Tensor2D { return this.weights.b_O; }
+  /** W_in [n_layers, d_model, d_mlp]. */
+  get W_in(): tf.Tensor3D { return this.weights.W_in; }
+  /** b_in [n_layers, d_mlp]. */
+  get b_in(): tf.Tensor2D { return this.weights.b_in; }
+  /** W_out [n_layers, d_mlp, d_model]. */
+  get W_out(): tf.Tensor3D { return this.weights.W_out; }
+  /** b_out [n_layers, d_model]. */
+  get b_out(): tf.Tensor2D { return this.weights.b_out; }
+  /** W_U [d_model, d_vocab]. */
+  get W_U(): tf.Tensor2D { return this.weights.W_U; }
+  /** b_U [d_vocab]. */
+  get b_U(): tf.Tensor1D { return this.weights.b_U; }
 
   /** Parameters under TL state-dict names (`blocks.0.attn.W_Q` …); new tensors the caller disposes. */
   stateDict(): Map<string, tf.Tensor> {
