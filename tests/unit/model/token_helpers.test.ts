@@ -1,5 +1,4 @@
 /** Model-level tokenisation helpers with TransformerLens semantics, on a GPT-2-vocabulary model. */
-import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend.js';
 import { TokenizerError } from '../../../src/errors.js';
