@@ -4,7 +4,10 @@
  */
 import { ConfigError } from '../errors.js';
 
-/** Activation functions the MLPs support. `gelu_new` is GPT-2's tanh approximation; `gelu` is exact erf. */
+/**
+ * Activation functions the MLPs support. `gelu_new` is GPT-2's tanh approximation; `gelu` is exact erf.
+ * @category Model
+ */
 export type ActFn = 'gelu_new' | 'gelu' | 'relu';
 
 /** LayerNorm flavour: 'LN' has an affine (w, b); 'LNPre' has none (after fold_ln). @category Model */
@@ -17,22 +20,31 @@ export type NormalizationType = 'LN' | 'LNPre';
 export interface ModelConfig {
   /** Hugging Face `model_type`, e.g. 'gpt2'. */
   readonly modelType: string;
+  /** Number of transformer blocks (n_layers). */
   readonly nLayers: number;
+  /** Residual stream width (d_model). */
   readonly dModel: number;
+  /** Attention heads per block (n_heads). */
   readonly nHeads: number;
+  /** Width of one head (d_head = dModel / nHeads for GPT-2). */
   readonly dHead: number;
+  /** MLP hidden width (d_mlp; GPT-2: 4 · dModel); unused when `attnOnly`. */
   readonly dMlp: number;
+  /** Vocabulary size (d_vocab): rows of W_E, columns of W_U. */
   readonly dVocab: number;
   /** Maximum context (number of learned positions). */
   readonly nCtx: number;
+  /** MLP activation function. */
   readonly actFn: ActFn;
   /** LayerNorm epsilon. */
   readonly eps: number;
+  /** 'LN' (LayerNorms with w, b) or 'LNPre' (affines folded away by `foldLn`). */
   readonly normalizationType: NormalizationType;
   /** Attention-only models have no MLP (and no resid_mid / ln2 hooks). */
   readonly attnOnly: boolean;
-  /** Special token ids (GPT-2: bos = eos = 50256). */
+  /** Beginning-of-sequence token id, if any (GPT-2: 50256, the same token as EOS). */
   readonly bosTokenId: number | undefined;
+  /** End-of-sequence token id, if any (GPT-2: 50256); {@link generate}'s default stop token. */
   readonly eosTokenId: number | undefined;
 }
 
@@ -64,7 +76,14 @@ export function validateConfig(cfg: ModelConfig): ModelConfig {
 }
 
 /** GPT-2 family presets (architecture only; weights come from checkpoints). @category Model */
-export const GPT2_PRESETS: Readonly<Record<string, { nLayers: number; dModel: number; nHeads: number }>> = {
+export const GPT2_PRESETS: Readonly<Record<string, {
+  /** Number of transformer blocks. */
+  nLayers: number;
+  /** Residual stream width. */
+  dModel: number;
+  /** Attention heads per block. */
+  nHeads: number;
+}>> = {
   gpt2: { nLayers: 12, dModel: 768, nHeads: 12 },
   'gpt2-medium': { nLayers: 24, dModel: 1024, nHeads: 16 },
   'gpt2-large': { nLayers: 36, dModel: 1280, nHeads: 20 },

@@ -8,6 +8,7 @@ import type { HookPoint } from '../hooks/hook_point.js';
 import { block } from './components/block.js';
 import { embed } from './components/embed.js';
 import { layerNorm } from './components/layer_norm.js';
+import { linear } from './components/matmul.js';
 import type { RunContext } from './components/run_context.js';
 import type { ModelConfig } from './config.js';
 import type { DecoderParams } from './params.js';
@@ -46,7 +47,7 @@ export function resolveStopAtLayer(stop: number | undefined, nLayers: number): n
  * @param tokens Token ids [batch, pos] (int32).
  * @param mask Attention mask rows (left padding / explicit) or undefined.
  * @param flags Optional-hook flags in force.
- * @param stopAtLayer Exclusive layer to stop at (returns the residual stream).
+ * @param stopAtLayer Exclusive layer to stop at; when given (even n_layers) the residual stream is returned.
  * @returns Logits [batch, pos, d_vocab], or the residual [batch, pos, d_model] with stopAtLayer.
  */
 export function runDecoder(
@@ -80,7 +81,8 @@ export function runDecoder(
       resid = tf.tidy(() => block(prev, blk, cfg, ctx, l));
       prev.dispose();
     }
-    if (stop < cfg.nLayers) {
+    if (stopAtLayer !== undefined) {
+      // TL: an explicit stop_at_layer (even n_layers) returns the residual stream, without ln_final.
       const out = resid;
       resid = undefined;
       return out;
@@ -89,7 +91,7 @@ export function runDecoder(
     return tf.tidy(() => {
       const normed = layerNorm(final, params.lnFinal, cfg.eps, ctx, 'ln_final') as tf.Tensor3D; // [batch, pos, d_model]
       const [batch, , dModel] = normed.shape;
-      const logits = tf.add(tf.matMul(tf.reshape(normed, [batch * pos, dModel]), params.W_U), params.b_U); // [batch*pos, d_vocab]
+      const logits = tf.add(linear(tf.reshape(normed, [batch * pos, dModel]), params.W_U), params.b_U); // [batch*pos, d_vocab]
       return tf.reshape(logits, [batch, pos, cfg.dVocab]) as tf.Tensor3D;
     });
   } finally {

@@ -26,10 +26,18 @@ export interface GenerateOptions extends SamplingOptions {
   readonly prependBos?: boolean;
 }
 
-/** What generate needs from a model. */
+/** What {@link generate} needs from a model; {@link HookedTransformer} has it. @category Model */
 export interface GenerativeModel {
+  /** Architecture: `dVocab`, `nCtx` and `eosTokenId` are read. */
   readonly cfg: ModelConfig;
+  /** Tokenizer for string prompts and outputs (undefined: token ids only). */
   readonly tokenizer: Tokenizer | undefined;
+  /**
+   * Logits of a batch of token ids.
+   * @param input Token ids [batch, pos].
+   * @param opts `attentionMask` [batch, pos] (1 = real, 0 = padding) for left-padded prompts.
+   * @returns Logits [batch, pos, d_vocab].
+   */
   logits(input: TokenInput, opts: { attentionMask?: TokenInput }): tf.Tensor3D;
 }
 

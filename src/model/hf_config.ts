@@ -5,23 +5,43 @@
 import { ConfigError } from '../errors.js';
 import { validateConfig, type ActFn, type ModelConfig } from './config.js';
 
-/** The fields of a GPT-2 `config.json` that we read. */
+/**
+ * The fields of a GPT-2 `config.json` (Hugging Face `GPT2Config`, verbatim) that
+ * {@link gpt2ConfigFromHf} reads.
+ * @category Model
+ */
 export interface HfGpt2Config {
+  /** Must be 'gpt2' (the default when absent). */
   model_type?: string;
+  /** Model classes, e.g. `['GPT2LMHeadModel']`; not read. */
   architectures?: string[];
+  /** Number of blocks → `nLayers` (required). */
   n_layer?: number;
+  /** Attention heads → `nHeads` (required; must divide `n_embd`). */
   n_head?: number;
+  /** Residual width → `dModel` (required). */
   n_embd?: number;
+  /** MLP width → `dMlp` (null or absent: 4 · n_embd). */
   n_inner?: number | null;
+  /** Learned positions → `nCtx` (required, or `n_ctx`). */
   n_positions?: number;
+  /** Older name of `n_positions`, used when that is absent. */
   n_ctx?: number;
+  /** Vocabulary size → `dVocab` (required). */
   vocab_size?: number;
+  /** 'gelu_new' (default), 'gelu' or 'relu' → `actFn`. */
   activation_function?: string;
+  /** LayerNorm epsilon → `eps` (default 1e-5). */
   layer_norm_epsilon?: number;
+  /** BOS id → `bosTokenId` (null: none). */
   bos_token_id?: number | null;
+  /** EOS id → `eosTokenId` (null: none). */
   eos_token_id?: number | null;
+  /** Scale attention scores by 1/sqrt(d_head); `false` is rejected. */
   scale_attn_weights?: boolean;
+  /** Extra 1/(layer+1) score scaling; `true` is rejected. */
   scale_attn_by_inverse_layer_idx?: boolean;
+  /** HF mixed-precision attention option; not read. */
   reorder_and_upcast_attn?: boolean;
   /** tfjs-lens extension for attention-only models. */
   attn_only?: boolean;

@@ -60,7 +60,9 @@ export interface RunWithHooksOptions extends ForwardOptions {
 
 /** `returnType: 'both'` result. @category Model */
 export interface LogitsAndLoss {
+  /** Logits [batch, pos, d_vocab]. */
   readonly logits: tf.Tensor3D;
+  /** Mean next-token loss (scalar), or per-token losses [batch, pos-1] with `lossPerToken`. */
   readonly loss: tf.Tensor;
 }
 
@@ -77,6 +79,7 @@ export type ForwardOutput = tf.Tensor | LogitsAndLoss | undefined;
  * @category Model
  */
 export class HookedTransformer extends HookedRoot {
+  /** Architecture, checked by {@link validateConfig} (`normalizationType` 'LNPre' once LayerNorm is folded). */
   readonly cfg: ModelConfig;
   private paramsOrUndefined: DecoderParams | undefined;
   /** Tokenizer used for string inputs (undefined: token ids only). */
@@ -144,9 +147,8 @@ export class HookedTransformer extends HookedRoot {
     const flags = this.effectiveFlags(opts);
     this.checkAttachedHooks(flags, 'forward');
     const { rows, mask, lossMask } = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'forward');
-    const stop = resolveStopAtLayer(opts.stopAtLayer, this.cfg.nLayers);
     const returnType = opts.returnType ?? 'logits';
-    checkRunFits(this.runSize(rows, 0, stop === this.cfg.nLayers), 'forward');
+    checkRunFits(this.runSize(rows, 0, opts.stopAtLayer === undefined), 'forward');
     const tokens = rowsToTensor(rows);
     let out: tf.Tensor3D;
     try {
@@ -154,7 +156,7 @@ export class HookedTransformer extends HookedRoot {
     } finally {
       tokens.dispose();
     }
-    if (stop < this.cfg.nLayers || returnType === 'logits') return out;
+    if (opts.stopAtLayer !== undefined || returnType === 'logits') return out;
     if (returnType === 'none') {
       out.dispose();
       return undefined;
@@ -202,10 +204,10 @@ export class HookedTransformer extends HookedRoot {
     const names = filterNames(opts.namesFilter, this.enabledHookNames(flags), (n) => this.checkHookName(n, flags, 'runWithCache'));
     const recorded = names.filter((n) => {
       const m = /^blocks\.(\d+)\./.exec(n);
-      return m === null ? stop === this.cfg.nLayers || n.startsWith('hook_') : Number(m[1]) < stop;
+      return m === null ? opts.stopAtLayer === undefined || n.startsWith('hook_') : Number(m[1]) < stop;
     });
     const rowsForSize = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'runWithCache').rows;
-    checkRunFits(this.runSize(rowsForSize, this.cacheBytes(recorded, rowsForSize), stop === this.cfg.nLayers), 'runWithCache');
+    checkRunFits(this.runSize(rowsForSize, this.cacheBytes(recorded, rowsForSize), opts.stopAtLayer === undefined), 'runWithCache');
     return runRecording(this, recorded, flags, () => this.forward(input, opts), this.cfg.nLayers);
   }
 

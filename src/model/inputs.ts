@@ -8,9 +8,14 @@ import { ShapeError, TokenizerError } from '../errors.js';
 import { encodeForDecoder } from '../tokenizers/batch.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 
-/** Anything with a shape and a synchronous array view (a tfjs tensor from any tfjs copy). */
+/**
+ * Anything with a shape and a synchronous array view (a tfjs tensor from any tfjs copy).
+ * @category Model
+ */
 export interface TensorLike {
+  /** Shape: [batch, pos] or [pos] for token ids. */
   readonly shape: readonly number[];
+  /** The values as nested arrays (as `tf.Tensor.arraySync`). */
   arraySync(): unknown;
 }
 

@@ -7,34 +7,51 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** LayerNorm affine; absent after `fold_ln` (LNPre). @category Model */
 export interface LayerNormParams {
-  readonly w: tf.Tensor1D; // [d_model]
-  readonly b: tf.Tensor1D; // [d_model]
+  /** Scale [d_model]. */
+  readonly w: tf.Tensor1D;
+  /** Bias [d_model]. */
+  readonly b: tf.Tensor1D;
 }
 
 /** One attention layer in fast layout; columns/rows are ordered (head, d_head). @category Model */
 export interface AttnParams {
-  readonly wQ: tf.Tensor2D; // [d_model, n_heads*d_head]
-  readonly bQ: tf.Tensor1D; // [n_heads*d_head]
-  readonly wK: tf.Tensor2D; // [d_model, n_heads*d_head]
-  readonly bK: tf.Tensor1D; // [n_heads*d_head]
-  readonly wV: tf.Tensor2D; // [d_model, n_heads*d_head]
-  readonly bV: tf.Tensor1D; // [n_heads*d_head]
-  readonly wO: tf.Tensor2D; // [n_heads*d_head, d_model]
-  readonly bO: tf.Tensor1D; // [d_model]
+  /** Query weights [d_model, n_heads*d_head]. */
+  readonly wQ: tf.Tensor2D;
+  /** Query bias [n_heads*d_head]. */
+  readonly bQ: tf.Tensor1D;
+  /** Key weights [d_model, n_heads*d_head]. */
+  readonly wK: tf.Tensor2D;
+  /** Key bias [n_heads*d_head]. */
+  readonly bK: tf.Tensor1D;
+  /** Value weights [d_model, n_heads*d_head]. */
+  readonly wV: tf.Tensor2D;
+  /** Value bias [n_heads*d_head]. */
+  readonly bV: tf.Tensor1D;
+  /** Output weights [n_heads*d_head, d_model]. */
+  readonly wO: tf.Tensor2D;
+  /** Output bias [d_model]. */
+  readonly bO: tf.Tensor1D;
 }
 
 /** MLP weights (TL names and layout). @category Model */
 export interface MlpParams {
-  readonly W_in: tf.Tensor2D; // [d_model, d_mlp]
-  readonly b_in: tf.Tensor1D; // [d_mlp]
-  readonly W_out: tf.Tensor2D; // [d_mlp, d_model]
-  readonly b_out: tf.Tensor1D; // [d_model]
+  /** Input weights [d_model, d_mlp]. */
+  readonly W_in: tf.Tensor2D;
+  /** Input bias [d_mlp]. */
+  readonly b_in: tf.Tensor1D;
+  /** Output weights [d_mlp, d_model]. */
+  readonly W_out: tf.Tensor2D;
+  /** Output bias [d_model]. */
+  readonly b_out: tf.Tensor1D;
 }
 
 /** One transformer block. @category Model */
 export interface BlockParams {
+  /** LayerNorm before attention; undefined for LNPre. */
   readonly ln1: LayerNormParams | undefined;
+  /** Attention weights. */
   readonly attn: AttnParams;
+  /** LayerNorm before the MLP; undefined for LNPre and attention-only models. */
   readonly ln2: LayerNormParams | undefined;
   /** Absent for attention-only models. */
   readonly mlp: MlpParams | undefined;
@@ -42,12 +59,18 @@ export interface BlockParams {
 
 /** All decoder parameters. @category Model */
 export interface DecoderParams {
-  readonly W_E: tf.Tensor2D; // [d_vocab, d_model]
-  readonly W_pos: tf.Tensor2D; // [n_ctx, d_model]
+  /** Token embedding [d_vocab, d_model]. */
+  readonly W_E: tf.Tensor2D;
+  /** Learned positional embedding [n_ctx, d_model]. */
+  readonly W_pos: tf.Tensor2D;
+  /** The transformer blocks, one per layer (n_layers). */
   readonly blocks: readonly BlockParams[];
+  /** Final LayerNorm before the unembed; undefined for LNPre. */
   readonly lnFinal: LayerNormParams | undefined;
-  readonly W_U: tf.Tensor2D; // [d_model, d_vocab]
-  readonly b_U: tf.Tensor1D; // [d_vocab]
+  /** Unembedding [d_model, d_vocab] (GPT-2: W_E transposed). */
+  readonly W_U: tf.Tensor2D;
+  /** Unembedding bias [d_vocab] (zeros for GPT-2 checkpoints). */
+  readonly b_U: tf.Tensor1D;
 }
 
 /** Every tensor of a parameter map, for disposal and counting. */

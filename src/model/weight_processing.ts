@@ -19,7 +19,7 @@ export interface ProcessingOptions {
   readonly foldValueBiases?: boolean;
 }
 
-/** All steps on (TL `from_pretrained` defaults). */
+/** All steps on (TL `from_pretrained` defaults). @category Model */
 export const DEFAULT_PROCESSING: Required<ProcessingOptions> = {
   foldLn: true,
   centerWritingWeights: true,
@@ -27,7 +27,7 @@ export const DEFAULT_PROCESSING: Required<ProcessingOptions> = {
   foldValueBiases: true,
 };
 
-/** No steps (TL `from_pretrained_no_processing`). */
+/** No steps (TL `from_pretrained_no_processing`). @category Model */
 export const NO_PROCESSING: Required<ProcessingOptions> = {
   foldLn: false,
   centerWritingWeights: false,
@@ -127,7 +127,12 @@ export function processWeights(
   params: DecoderParams,
   cfg: ModelConfig,
   opts: ProcessingOptions = DEFAULT_PROCESSING,
-): { params: DecoderParams; cfg: ModelConfig } {
+): {
+  /** The processed parameters (owned by the caller). */
+  params: DecoderParams;
+  /** `cfg` with `normalizationType` 'LNPre' when `foldLn` ran. */
+  cfg: ModelConfig;
+} {
   const o = { ...NO_PROCESSING, ...opts };
   const before = collect(params);
   let out: DecoderParams = params;

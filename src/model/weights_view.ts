@@ -76,21 +76,37 @@ export class WeightsView {
     }
   }
 
+  /** Token embedding [d_vocab, d_model]. */
   get W_E(): tf.Tensor2D { return this.get('W_E') as tf.Tensor2D; }
+  /** Positional embedding [n_ctx, d_model]. */
   get W_pos(): tf.Tensor2D { return this.get('W_pos') as tf.Tensor2D; }
+  /** Unembedding [d_model, d_vocab]. */
   get W_U(): tf.Tensor2D { return this.get('W_U') as tf.Tensor2D; }
+  /** Unembedding bias [d_vocab]. */
   get b_U(): tf.Tensor1D { return this.get('b_U') as tf.Tensor1D; }
+  /** Query weights [n_layers, n_heads, d_model, d_head]. */
   get W_Q(): tf.Tensor4D { return this.get('W_Q') as tf.Tensor4D; }
+  /** Key weights [n_layers, n_heads, d_model, d_head]. */
   get W_K(): tf.Tensor4D { return this.get('W_K') as tf.Tensor4D; }
+  /** Value weights [n_layers, n_heads, d_model, d_head]. */
   get W_V(): tf.Tensor4D { return this.get('W_V') as tf.Tensor4D; }
+  /** Output weights [n_layers, n_heads, d_head, d_model]. */
   get W_O(): tf.Tensor4D { return this.get('W_O') as tf.Tensor4D; }
+  /** Query biases [n_layers, n_heads, d_head]. */
   get b_Q(): tf.Tensor3D { return this.get('b_Q') as tf.Tensor3D; }
+  /** Key biases [n_layers, n_heads, d_head]. */
   get b_K(): tf.Tensor3D { return this.get('b_K') as tf.Tensor3D; }
+  /** Value biases [n_layers, n_heads, d_head]. */
   get b_V(): tf.Tensor3D { return this.get('b_V') as tf.Tensor3D; }
+  /** Attention output biases [n_layers, d_model]. */
   get b_O(): tf.Tensor2D { return this.get('b_O') as tf.Tensor2D; }
+  /** MLP input weights [n_layers, d_model, d_mlp]. @throws {@link ConfigError} for an attention-only model. */
   get W_in(): tf.Tensor3D { return this.get('W_in') as tf.Tensor3D; }
+  /** MLP input biases [n_layers, d_mlp]. @throws {@link ConfigError} for an attention-only model. */
   get b_in(): tf.Tensor2D { return this.get('b_in') as tf.Tensor2D; }
+  /** MLP output weights [n_layers, d_mlp, d_model]. @throws {@link ConfigError} for an attention-only model. */
   get W_out(): tf.Tensor3D { return this.get('W_out') as tf.Tensor3D; }
+  /** MLP output biases [n_layers, d_model]. @throws {@link ConfigError} for an attention-only model. */
   get b_out(): tf.Tensor2D { return this.get('b_out') as tf.Tensor2D; }
 
   /** Free the cached stacked weights (they are rebuilt on next access). */

@@ -6,13 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttnParams } from '../params.js';
+import { batchMatMul, linear } from './matmul.js';
 import type { RunContext } from './run_context.js';
 
 /** Project a shared input: x [batch, pos, d_model] → [batch, pos, n_heads, d_head]. */
 function projectShared(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D, nHeads: number): tf.Tensor4D {
   const [batch, pos, dModel] = x.shape;
   const hd = w.shape[1];
-  const y = tf.add(tf.matMul(tf.reshape(x, [batch * pos, dModel]), w), b); // [batch*pos, n_heads*d_head]
+  const y = tf.add(linear(tf.reshape(x, [batch * pos, dModel]), w), b); // [batch*pos, n_heads*d_head]
   return tf.reshape(y, [batch, pos, nHeads, hd / nHeads]); // [batch, pos, n_heads, d_head]
 }
 
@@ -24,7 +25,7 @@ function projectPerHead(x: tf.Tensor4D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tens
   for (let h = 0; h < nHeads; h++) {
     const xh = tf.reshape(tf.slice(x, [0, 0, h, 0], [batch, pos, 1, dModel]), [batch * pos, dModel]); // [batch*pos, d_model]
     const wh = tf.slice(w, [0, h * dHead], [dModel, dHead]); // [d_model, d_head]
-    heads.push(tf.matMul(xh, wh)); // [batch*pos, d_head]
+    heads.push(linear(xh, wh)); // [batch*pos, d_head]
   }
   const y = tf.add(tf.concat(heads, 1), b); // [batch*pos, n_heads*d_head]
   return tf.reshape(y, [batch, pos, nHeads, dHead]);
@@ -58,14 +59,14 @@ export function attention(
   const [batch, pos, , dHead] = q.shape;
   const qT = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [batch * nHeads, pos, dHead]); // [batch*n_heads, pos_q, d_head]
   const kT = tf.reshape(tf.transpose(k, [0, 2, 3, 1]), [batch * nHeads, dHead, pos]); // [batch*n_heads, d_head, pos_k]
-  let scores = tf.div(tf.reshape(tf.matMul(qT, kT), [batch, nHeads, pos, pos]), Math.sqrt(dHead)); // [batch, n_heads, pos_q, pos_k]
+  let scores = tf.div(tf.reshape(batchMatMul(qT, kT), [batch, nHeads, pos, pos]), Math.sqrt(dHead)); // [batch, n_heads, pos_q, pos_k]
   if (ctx.additiveMask !== undefined) scores = tf.add(scores, ctx.additiveMask);
   scores = ctx.hook(`${prefix}.hook_attn_scores`, scores);
   let pattern = tf.softmax(scores, -1); // [batch, n_heads, pos_q, pos_k]
   if (ctx.mayHaveEmptyRows) pattern = tf.where(tf.isNaN(pattern), tf.zerosLike(pattern), pattern);
   pattern = ctx.hook(`${prefix}.hook_pattern`, pattern);
   const vT = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [batch * nHeads, pos, dHead]); // [batch*n_heads, pos_k, d_head]
-  const zT = tf.matMul(tf.reshape(pattern, [batch * nHeads, pos, pos]), vT); // [batch*n_heads, pos_q, d_head]
+  const zT = batchMatMul(tf.reshape(pattern, [batch * nHeads, pos, pos]), vT); // [batch*n_heads, pos_q, d_head]
   const z = ctx.hook(
     `${prefix}.hook_z`,
     tf.transpose(tf.reshape(zT, [batch, nHeads, pos, dHead]), [0, 2, 1, 3]), // [batch, pos, n_heads, d_head]
@@ -73,13 +74,13 @@ export function attention(
   const dModel = p.wO.shape[1];
   if (ctx.flags.useAttnResult !== true) {
     const z2 = tf.reshape(z, [batch * pos, nHeads * dHead]); // [batch*pos, n_heads*d_head]
-    return tf.reshape(tf.add(tf.matMul(z2, p.wO), p.bO), [batch, pos, dModel]);
+    return tf.reshape(tf.add(linear(z2, p.wO), p.bO), [batch, pos, dModel]);
   }
   const perHead: tf.Tensor[] = [];
   for (let h = 0; h < nHeads; h++) {
     const zh = tf.reshape(tf.slice(z, [0, 0, h, 0], [batch, pos, 1, dHead]), [batch * pos, dHead]); // [batch*pos, d_head]
     const wh = tf.slice(p.wO, [h * dHead, 0], [dHead, dModel]); // [d_head, d_model]
-    perHead.push(tf.reshape(tf.matMul(zh, wh), [batch, pos, 1, dModel])); // [batch, pos, 1, d_model]
+    perHead.push(tf.reshape(linear(zh, wh), [batch, pos, 1, dModel])); // [batch, pos, 1, d_model]
   }
   const result = ctx.hook(`${prefix}.hook_result`, tf.concat(perHead, 2)); // [batch, pos, n_heads, d_model]
   return tf.add(tf.sum(result, 2), p.bO) as tf.Tensor3D; // [batch, pos, d_model]

@@ -36,33 +36,62 @@ export interface EncoderConfig {
   readonly padTokenId: number;
 }
 
-/** Fields of a BERT config.json that we read. */
+/**
+ * Fields of a BERT config.json (Hugging Face `BertConfig`, verbatim) that {@link encoderConfigFromHf} reads.
+ * @category Encoder
+ */
 export interface HfBertConfig {
+  /** 'bert' selects this mapping. */
   model_type?: string;
+  /** Residual width → `dModel` (required). */
   hidden_size?: number;
+  /** Number of blocks → `nLayers` (required). */
   num_hidden_layers?: number;
+  /** Attention heads → `nHeads` (required; must divide `hidden_size`). */
   num_attention_heads?: number;
+  /** MLP width → `dMlp` (required). */
   intermediate_size?: number;
+  /** Vocabulary size → `dVocab` (required). */
   vocab_size?: number;
+  /** Learned positions → `nCtx` (required). */
   max_position_embeddings?: number;
+  /** Token-type vocabulary → `typeVocabSize` (default 2). */
   type_vocab_size?: number;
+  /** 'gelu' (default), 'gelu_new' or 'relu' → `actFn`. */
   hidden_act?: string;
+  /** LayerNorm epsilon → `eps` (default 1e-12). */
   layer_norm_eps?: number;
+  /** Padding id → `padTokenId` (default 0). */
   pad_token_id?: number;
+  /** Only 'absolute' (the default) is supported. */
   position_embedding_type?: string;
 }
 
-/** Fields of a DistilBERT config.json that we read. */
+/**
+ * Fields of a DistilBERT config.json (Hugging Face `DistilBertConfig`, verbatim) that
+ * {@link encoderConfigFromHf} reads.
+ * @category Encoder
+ */
 export interface HfDistilBertConfig {
+  /** 'distilbert' selects this mapping. */
   model_type?: string;
+  /** Residual width → `dModel` (required). */
   dim?: number;
+  /** Number of blocks → `nLayers` (required). */
   n_layers?: number;
+  /** Attention heads → `nHeads` (required; must divide `dim`). */
   n_heads?: number;
+  /** MLP width → `dMlp` (required). */
   hidden_dim?: number;
+  /** Vocabulary size → `dVocab` (required). */
   vocab_size?: number;
+  /** Learned positions → `nCtx` (required). */
   max_position_embeddings?: number;
+  /** 'gelu' (default), 'gelu_new' or 'relu' → `actFn`. */
   activation?: string;
+  /** Padding id → `padTokenId` (default 0). */
   pad_token_id?: number;
+  /** Sinusoidal positions; `true` is rejected. */
   sinusoidal_pos_embds?: boolean;
 }
 

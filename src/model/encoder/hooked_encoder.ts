@@ -135,7 +135,14 @@ export class HookedEncoder extends HookedRoot {
   }
 
   /** Resolve any input to ids, mask (undefined = all real) and token types. */
-  resolve(input: EncoderInput, opts: EncoderForwardOptions, fn: string): { ids: number[][]; mask: number[][] | undefined; types: number[][] | undefined } {
+  resolve(input: EncoderInput, opts: EncoderForwardOptions, fn: string): {
+    /** Token ids [batch, pos]. */
+    ids: number[][];
+    /** Attention mask [batch, pos] (1 = real), or undefined when every token is real. */
+    mask: number[][] | undefined;
+    /** Token-type ids [batch, pos]: `opts.tokenTypeIds`, else built from text if the model has a token-type embedding. */
+    types: number[][] | undefined;
+  } {
     const isText = isTextInput(input);
     let ids: number[][];
     let mask: number[][] | undefined;

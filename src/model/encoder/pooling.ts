@@ -50,7 +50,14 @@ export function pseudoLogLikelihood(
   model: HookedEncoder,
   texts: readonly string[],
   opts: { batchSize?: number; maxLength?: number } = {},
-): { pll: number; nTokens: number; pseudoPerplexity: number }[] {
+): {
+  /** Pseudo-log-likelihood: sum of log p(true token) over the scored tokens (≤ 0). */
+  pll: number;
+  /** Number of scored tokens (the real tokens other than `[CLS]`/`[SEP]`). */
+  nTokens: number;
+  /** exp(-pll / nTokens); NaN when no token was scored. */
+  pseudoPerplexity: number;
+}[] {
   const maskId = model.tokenizer?.maskTokenId;
   if (!model.hasMlmHead) throw new ConfigError('pseudoLogLikelihood: the model has no MLM head');
   if (maskId === undefined) throw new ConfigError('pseudoLogLikelihood: the tokenizer has no [MASK] token');

@@ -138,6 +138,10 @@ describe('hooks', () => {
     expect(resid.shape).toEqual([tokens.length, tokens[0]?.length, model.cfg.dModel]);
     expect(arr(resid)).toEqual(arr(cache.get('blocks.1.hook_resid_pre')));
     expect(arr(neg)).toEqual(arr(resid));
+    // TL: an explicit stopAtLayer = n_layers returns the final residual (before ln_final), not logits.
+    const full = model.forward(tokens, { stopAtLayer: model.cfg.nLayers }) as tf.Tensor;
+    expect(full.shape).toEqual([tokens.length, tokens[0]?.length, model.cfg.dModel]);
+    full.dispose();
     const [, partial] = model.runWithCache(tokens, { stopAtLayer: 1 });
     expect(partial.keys().some((k) => k.startsWith('blocks.1.') || k.startsWith('ln_final'))).toBe(false);
     for (const t of [logits as tf.Tensor, resid, neg]) t.dispose();

@@ -1,0 +1,45 @@
+/** The explicit-transpose matmul gradients equal tfjs's built-in MatMul gradients. */
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../../src/backend.js';
+import { batchMatMul, linear } from '../../../src/model/components/matmul.js';
+
+beforeAll(async () => {
+  await initBackend(undefined, { quiet: true });
+});
+
+function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
+}
+
+describe('matmul with hand-written gradients', () => {
+  it('linear: value and both gradients equal tf.matMul', () => {
+    const x = tf.randomNormal([7, 5], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([5, 3], 0, 1, 'float32', 2);
+    const g = tf.randomNormal([7, 3], 0, 1, 'float32', 3);
+    const f1 = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.sum(tf.mul(linear(a, b), g));
+    const f2 = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), g));
+    const before = tf.memory().numTensors;
+    const [dx1, dw1] = tf.grads(f1)([x, w]);
+    const [dx2, dw2] = tf.grads(f2)([x, w]);
+    expect(maxDiff(dx1 as tf.Tensor, dx2 as tf.Tensor)).toBeLessThan(1e-5);
+    expect(maxDiff(dw1 as tf.Tensor, dw2 as tf.Tensor)).toBeLessThan(1e-5);
+    tf.dispose([dx1, dw1, dx2, dw2]);
+    expect(tf.memory().numTensors).toBe(before);
+    const v = linear(x, w);
+    const v2 = tf.matMul(x, w);
+    expect(Array.from(v.dataSync())).toEqual(Array.from(v2.dataSync()));
+    tf.dispose([x, w, g, v, v2]);
+  });
+
+  it('batchMatMul: value and both gradients equal tf.matMul', () => {
+    const a = tf.randomNormal([3, 4, 6], 0, 1, 'float32', 4);
+    const c = tf.randomNormal([3, 6, 2], 0, 1, 'float32', 5);
+    const g = tf.randomNormal([3, 4, 2], 0, 1, 'float32', 6);
+    const [da1, dc1] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(batchMatMul(p, q), g)))([a, c]);
+    const [da2, dc2] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p as tf.Tensor3D, q as tf.Tensor3D), g)))([a, c]);
+    expect(maxDiff(da1 as tf.Tensor, da2 as tf.Tensor)).toBeLessThan(1e-5);
+    expect(maxDiff(dc1 as tf.Tensor, dc2 as tf.Tensor)).toBeLessThan(1e-5);
+    tf.dispose([a, c, g, da1, dc1, da2, dc2]);
+  });
+});
