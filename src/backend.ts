@@ -22,8 +22,9 @@ export interface BackendInfo {
   readonly source: 'env' | 'explicit' | 'auto';
   /** Package providing it, e.g. `@tensorflow/tfjs-node-gpu`. */
   readonly package: string;
-  /** Whether wasm SIMD / threads are in use (wasm only). */
+  /** Whether wasm SIMD is in use (wasm only). */
   readonly simd?: boolean;
+  /** Whether wasm multithreading is in use (wasm only). */
   readonly threads?: boolean;
 }
 

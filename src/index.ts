@@ -1,8 +1,16 @@
 /**
  * tfjs-lens: mechanistic interpretability for TypeScript on TensorFlow.js. The only barrel:
  * named re-exports of the public API (STYLE Convention 3).
+ * @packageDocumentation
  */
-export { tf, initBackend, backendInfo } from './backend.js';
+
+/**
+ * The `@tensorflow/tfjs-core` namespace the library runs on, with the autodiff gradients registered.
+ * Build tensors for models and hooks with it.
+ * @category Backend
+ */
+export { tf } from './backend.js';
+export { initBackend, backendInfo } from './backend.js';
 export type { BackendInfo, BackendName } from './backend.js';
 export * from './errors.js';
 export { HookPoint } from './hooks/hook_point.js';
@@ -10,7 +18,7 @@ export type { HookContext, HookFn } from './hooks/hook_point.js';
 export { HookedRoot } from './hooks/hook_registry.js';
 export type { AddHookOptions, FwdHooks, HookTarget } from './hooks/hook_registry.js';
 export { actName, decoderHookSpecs, nearestNames } from './hooks/hook_names.js';
-export type { HookFlags, HookSpec } from './hooks/hook_names.js';
+export type { HookFlags, HookSpec, HookTableConfig } from './hooks/hook_names.js';
 export { ActivationCache } from './hooks/activation_cache.js';
 export { HookedTransformer } from './model/hooked_transformer.js';
 export type {
@@ -25,6 +33,7 @@ export type { FromPretrainedOptions } from './model/load_decoder.js';
 export { GPT2_PRESETS, validateConfig } from './model/config.js';
 export type { ActFn, ModelConfig, NormalizationType } from './model/config.js';
 export { gpt2ConfigFromHf } from './model/hf_config.js';
+export type { HfGpt2Config } from './model/hf_config.js';
 export { gpt2ParamsFromHf } from './model/weights/gpt2.js';
 export { disposeParams } from './model/params.js';
 export type { AttnParams, BlockParams, DecoderParams, LayerNormParams, MlpParams } from './model/params.js';
@@ -34,9 +43,9 @@ export { WeightsView, tlStateDict } from './model/weights_view.js';
 export type { WeightName } from './model/weights_view.js';
 export { lmCrossEntropy } from './model/loss.js';
 export { generate } from './model/generate.js';
-export type { GenerateOptions, GenerateOutput } from './model/generate.js';
+export type { GenerateOptions, GenerateOutput, GenerativeModel } from './model/generate.js';
 export type { SamplingOptions } from './model/sampling.js';
-export type { ModelInput, TokenInput, TokenizeOptions } from './model/inputs.js';
+export type { ModelInput, TensorLike, TokenInput, TokenizeOptions } from './model/inputs.js';
 export { seededRng } from './utils/rng.js';
 export type { Rng } from './utils/rng.js';
 export { randomDecoderParams } from './model/random_init.js';
@@ -59,7 +68,7 @@ export type {
 } from './model/encoder/hooked_encoder.js';
 export type { EncoderFromPretrainedOptions } from './model/encoder/load_encoder.js';
 export { encoderConfigFromHf } from './model/encoder/encoder_config.js';
-export type { EncoderConfig } from './model/encoder/encoder_config.js';
+export type { EncoderConfig, HfBertConfig, HfDistilBertConfig } from './model/encoder/encoder_config.js';
 export { encoderParamsFromHf } from './model/encoder/encoder_weights.js';
 export { disposeEncoderParams, encoderStateDict } from './model/encoder/encoder_params.js';
 export type { EncoderBlockParams, EncoderParams, MlmHeadParams } from './model/encoder/encoder_params.js';

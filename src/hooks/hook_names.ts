@@ -21,17 +21,24 @@ export const FLAG_NAMES = ['useAttnResult', 'useSplitQkvInput', 'useHookMlpIn', 
 
 /** One row of the hook table. @category Hooks */
 export interface HookSpec {
+  /** Full hook name, e.g. `blocks.0.hook_resid_pre`. */
   readonly name: string;
   /** Symbolic shape using glossary names, e.g. ['batch', 'pos', 'd_model']. */
   readonly shape: readonly (string | number)[];
   /** The flag that enables it, if it is optional. */
   readonly flag?: (typeof FLAG_NAMES)[number];
+  /** What the activation is, in a few words (e.g. 'token embedding W_E[tokens]'). */
   readonly description: string;
 }
 
-/** The architecture facts the table depends on. */
+/**
+ * The architecture facts the hook table depends on (a {@link ModelConfig} fits).
+ * @category Hooks
+ */
 export interface HookTableConfig {
+  /** Number of transformer blocks (one `blocks.{l}.*` group each). */
   readonly nLayers: number;
+  /** Attention-only model: no MLP hooks, no `hook_resid_mid`, no `ln2` hooks. */
   readonly attnOnly: boolean;
 }
 

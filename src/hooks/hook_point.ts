@@ -39,8 +39,10 @@ export function layerOfHookName(name: string): number | undefined {
  */
 export class HookPoint {
   private hooks: Registered[] = [];
+  /** The context passed to every hook run here: this point's name and layer. */
   readonly ctx: HookContext;
 
+  /** @param name Full hook name, e.g. `blocks.0.attn.hook_pattern`. */
   constructor(readonly name: string) {
     this.ctx = { name, layer: layerOfHookName(name) };
   }

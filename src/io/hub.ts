@@ -43,7 +43,9 @@ export interface ResolvedModel {
   readonly dir: string;
   /** `local`: a folder given by path; `cache`: already in the hub cache; `hub`: just downloaded. */
   readonly source: 'local' | 'cache' | 'hub';
+  /** Hub repo id, e.g. `gpt2` (absent for `local`). */
   readonly repoId?: string;
+  /** Branch, tag or commit that was asked for (default `'main'`; absent for `local`). */
   readonly revision?: string;
   /** Commit hash of the snapshot (the revision string when the hub sent none). */
   readonly commit?: string;

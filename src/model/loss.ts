@@ -3,6 +3,7 @@
  * scored against token p+1; with a mask a position counts only if it and the next are unmasked.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { gatherRows } from './components/gather.js';
 
 /**
  * @param logits [batch, pos, d_vocab].
@@ -31,7 +32,7 @@ export function lmCrossEntropy(
   const nTokens = keep.reduce((a, v) => a + v, 0);
   return tf.tidy(() => {
     const logp = tf.reshape(tf.logSoftmax(logits, -1), [-1]); // [batch*pos*d_vocab]
-    const picked = tf.gather(logp, tf.tensor1d(idx, 'int32')); // [batch*(pos-1)]
+    const picked = gatherRows(logp, tf.tensor1d(idx, 'int32')); // [batch*(pos-1)]
     const nll = tf.mul(tf.neg(picked), tf.tensor1d(keep)); // [batch*(pos-1)]
     if (perToken) return tf.reshape(nll, [batch, pos - 1]);
     return tf.div(tf.sum(nll), Math.max(nTokens, 1));

@@ -14,9 +14,9 @@ import type { Tokenizer } from './tokenizer.js';
 export interface BatchEncoding {
   /** Ids [batch, pos]. */
   ids: number[][];
-  /** [batch, pos]: 1 for real tokens (BOS, `[CLS]`, `[SEP]` included), 0 for padding. */
+  /** Attention mask [batch, pos]: 1 for real tokens (BOS, `[CLS]`, `[SEP]` included), 0 for padding. */
   attentionMask: number[][];
-  /** [batch, pos]: 0 for the first segment, 1 for the second (encoder style only; pads are 0). */
+  /** Segment ids [batch, pos]: 0 for the first segment, 1 for the second (encoder style only; pads are 0). */
   tokenTypeIds?: number[][];
 }
 
@@ -201,7 +201,7 @@ function encodeItem(
 /**
  * Encode texts or text pairs for an encoder (BERT/DistilBERT), as HF `tokenizer(texts, padding,
  * truncation)`: `[CLS] A [SEP]`, or `[CLS] A [SEP] B [SEP]` with token types 0…0 1…1; truncation
- * to `maxLength` (pairs: {@link longestFirstLengths}); right padding with `padTokenId`.
+ * to `maxLength` (pairs: HF `longest_first`); right padding with `padTokenId`.
  * @param tok A tokenizer with `[CLS]` and `[SEP]` (and `[PAD]` when padding).
  * @param texts One text, texts, or `[text, textPair]` pairs (a batch may mix singles and pairs).
  * @param opts maxLength, truncate, padding.

@@ -15,12 +15,19 @@ export type TokenizerKind = 'bpe' | 'wordpiece';
  * @category Tokenizers
  */
 export interface SpecialTokenIds {
+  /** Beginning of sequence; {@link encodeForDecoder} prepends it unless `prependBos: false`. */
   readonly bosTokenId: number | undefined;
+  /** End of sequence; {@link generate}'s last fallback for its stop token. */
   readonly eosTokenId: number | undefined;
+  /** Padding, used to pad a batch of rows to one length. */
   readonly padTokenId: number | undefined;
+  /** Unknown token (WordPiece `[UNK]`), for out-of-vocabulary text. */
   readonly unkTokenId: number | undefined;
+  /** `[CLS]`, opening every encoder row. */
   readonly clsTokenId: number | undefined;
+  /** `[SEP]`, closing each segment of an encoder row. */
   readonly sepTokenId: number | undefined;
+  /** `[MASK]`, for masked-LM scoring ({@link pseudoLogLikelihood}). */
   readonly maskTokenId: number | undefined;
 }
 

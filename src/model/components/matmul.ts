@@ -8,15 +8,31 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * x·W for a 2-D activation and a 2-D weight: x [n, k] · w [k, m] → [n, m].
- * The activation is saved for dW; the weight is captured, not saved (saving clones, which copies on
- * wasm), so it must stay alive until the backward pass — true of parameters and of tensors built
- * from them inside the differentiated function.
+ * The backward pass needs x and w. Tensors a gradient needs are normally saved, and saving clones
+ * them (a copy on wasm); a `tf.Variable` weight is captured instead, since it outlives the backward
+ * pass. Any other weight (e.g. a tied W_U = W_Eᵀ built inside the differentiated function, which
+ * tfjs frees before the backward pass) is saved.
  */
 export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor2D {
-  return linearGrad(x, w);
+  return w instanceof tf.Variable ? linearVarGrad(x, w) : linearGrad(x, w);
 }
 
+type Fn2 = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+type CustomFn<T extends tf.Tensor> = Parameters<typeof tf.customGrad<T>>[0];
+
 const linearGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const d = dy as tf.Tensor2D;
+      return [tf.matMul(d, tf.transpose(ws)), tf.matMul(tf.transpose(xs), d)];
+    },
+  };
+}) as unknown as CustomFn<tf.Tensor2D>) as Fn2;
+
+const linearVarGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
   return {
     value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
@@ -26,7 +42,7 @@ const linearGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSave
       return [tf.matMul(d, tf.transpose(w as tf.Tensor2D)), tf.matMul(tf.transpose(xs), d)];
     },
   };
-}) as unknown as Parameters<typeof tf.customGrad<tf.Tensor2D>>[0]) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor2D;
+}) as unknown as CustomFn<tf.Tensor2D>) as Fn2;
 
 /** Batched a [b, n, k] · c [b, k, m] → [b, n, m], with explicit-transpose gradients (both saved). */
 export const batchMatMul = tf.customGrad(((a: tf.Tensor, c: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -39,4 +55,4 @@ export const batchMatMul = tf.customGrad(((a: tf.Tensor, c: tf.Tensor, save: tf.
       return [tf.matMul(dy3, tf.transpose(cs, [0, 2, 1])), tf.matMul(tf.transpose(as, [0, 2, 1]), dy3)];
     },
   };
-}) as unknown as Parameters<typeof tf.customGrad<tf.Tensor3D>>[0]) as (a: tf.Tensor, c: tf.Tensor) => tf.Tensor3D;
+}) as unknown as CustomFn<tf.Tensor3D>) as (a: tf.Tensor, c: tf.Tensor) => tf.Tensor3D;

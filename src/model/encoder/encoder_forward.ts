@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { HookPoint } from '../../hooks/hook_point.js';
 import type { HookFlags } from '../../hooks/hook_names.js';
 import { attention, type AttnInput } from '../components/attention.js';
+import { gatherRows } from '../components/gather.js';
 import { layerNorm } from '../components/layer_norm.js';
 import { linear } from '../components/matmul.js';
 import { activation, mlp } from '../components/mlp.js';
@@ -26,13 +27,13 @@ export interface EncoderForwardModel {
 function embed(tokens: tf.Tensor2D, types: tf.Tensor2D | undefined, p: EncoderParams, cfg: EncoderConfig, ctx: RunContext): tf.Tensor3D {
   const [batch, pos] = tokens.shape;
   const d = cfg.dModel;
-  const word = ctx.hook('embed.hook_embed', tf.reshape(tf.gather(p.W_E, tf.reshape(tokens, [-1])), [batch, pos, d])); // [batch, pos, d_model]
-  const rows = tf.gather(p.W_pos, tf.range(0, pos, 1, 'int32')); // [pos, d_model]
+  const word = ctx.hook('embed.hook_embed', tf.reshape(gatherRows(p.W_E, tf.reshape(tokens, [-1])), [batch, pos, d])); // [batch, pos, d_model]
+  const rows = gatherRows(p.W_pos, tf.range(0, pos, 1, 'int32')); // [pos, d_model]
   const posEmb = ctx.hook('embed.hook_pos_embed', tf.tile(tf.expandDims(rows, 0), [batch, 1, 1])); // [batch, pos, d_model]
   let sum = tf.add(word, posEmb);
   if (p.W_token_type !== undefined) {
     const ids = types ?? tf.zeros([batch, pos], 'int32');
-    const tt = ctx.hook('embed.hook_token_type_embed', tf.reshape(tf.gather(p.W_token_type, tf.reshape(ids, [-1])), [batch, pos, d])); // [batch, pos, d_model]
+    const tt = ctx.hook('embed.hook_token_type_embed', tf.reshape(gatherRows(p.W_token_type, tf.reshape(ids, [-1])), [batch, pos, d])); // [batch, pos, d_model]
     sum = tf.add(sum, tt);
   }
   const normed = layerNorm(sum, p.embedLn, cfg.eps, ctx, 'embed.ln');

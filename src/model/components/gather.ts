@@ -1,0 +1,33 @@
+/**
+ * Row lookup with a gradient the wasm backend can run. tfjs's GatherV2 gradient needs the
+ * UnsortedSegmentSum kernel, which tfjs-backend-wasm does not implement; scatterND (which sums
+ * duplicate indices) gives the same gradient and is registered on every backend.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+type CustomFn = Parameters<typeof tf.customGrad<tf.Tensor>>[0];
+
+const gatherGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([ids]);
+  const shape = table.shape;
+  return {
+    value: tf.gather(table, ids),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const idx = saved[0] as tf.Tensor;
+      const n = idx.size;
+      const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
+      const d = tf.scatterND(tf.reshape(idx, [n, 1]), tf.reshape(dy, [n, rowSize]), [shape[0] as number, rowSize]);
+      return [tf.reshape(d, shape), tf.zerosLike(idx)];
+    },
+  };
+}) as unknown as CustomFn) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
+
+/**
+ * `tf.gather(table, ids)` along axis 0, differentiable with respect to `table` on every backend.
+ * @param table [n_rows, ...].
+ * @param ids int32 row indices [n].
+ * @returns [n, ...].
+ */
+export function gatherRows(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  return gatherGrad(table, ids);
+}
