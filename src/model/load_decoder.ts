@@ -12,6 +12,7 @@ import { resolveModelDir, type HubOptions, type ResolvedModel } from '../io/hub.
 import { loadTokenizer, shippedTokenizerDir } from '../tokenizers/load.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { ModelConfig } from './config.js';
+import { resolveAlias } from './aliases.js';
 import { gpt2ConfigFromHf, type HfGpt2Config } from './hf_config.js';
 import { disposeParams, type DecoderParams } from './params.js';
 import { processWeights, type ProcessingOptions } from './weight_processing.js';
@@ -58,7 +59,7 @@ export async function loadDecoder(
   opts: FromPretrainedOptions = {},
 ): Promise<LoadedDecoder> {
   await initBackend(opts.backend, { quiet: opts.quiet });
-  const resolved = await resolveModelDir(nameOrPath, opts);
+  const resolved = await resolveModelDir(resolveAlias(nameOrPath), opts);
   const hf = await readJsonFile<HfGpt2Config>(join(resolved.dir, 'config.json'), 'model config');
   if (hf.model_type !== undefined && hf.model_type !== 'gpt2') {
     throw new ConfigError(

@@ -11,6 +11,7 @@ import { resolveModelDir, type HubOptions } from '../../io/hub.js';
 import { loadTokenizer, shippedTokenizerDir } from '../../tokenizers/load.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { encoderConfigFromHf, type EncoderConfig, type HfBertConfig, type HfDistilBertConfig } from './encoder_config.js';
+import { resolveAlias } from '../aliases.js';
 import type { EncoderParams } from './encoder_params.js';
 import { encoderParamsFromHf } from './encoder_weights.js';
 
@@ -37,7 +38,7 @@ export async function loadEncoder(
   opts: EncoderFromPretrainedOptions = {},
 ): Promise<{ cfg: EncoderConfig; params: EncoderParams; tokenizer: Tokenizer | undefined }> {
   await initBackend(opts.backend, { quiet: opts.quiet });
-  const resolved = await resolveModelDir(nameOrPath, opts);
+  const resolved = await resolveModelDir(resolveAlias(nameOrPath), opts);
   const hf = await readJsonFile<HfBertConfig & HfDistilBertConfig>(join(resolved.dir, 'config.json'), 'model config');
   const cfg = encoderConfigFromHf(hf);
   // Tokenizer first: nothing to free if it fails.
