@@ -22,6 +22,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '1500' },
     out: { type: 'string', default: 'models/induction-2l' },
     seed: { type: 'string', default: '0' },
+    lr: { type: 'string', default: '3e-3' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -29,6 +30,12 @@ const STEPS = Number(values.steps);
 const SEED = Number(values.seed);
 const SEG = 20;
 const BATCH = 16;
+// Token embeddings start large (std 0.5, not GPT-2's 0.02): with 50k tokens each seen a handful of
+// times, tiny tied embeddings cannot separate tokens in the unembedding, and copying never becomes
+// confident. Random 64-d vectors of this scale are nearly orthogonal, so the model only has to learn
+// the attention circuit.
+const EMBED_STD = 0.5;
+const LR = Number(values.lr);
 
 export const INDUCTION_CONFIG: ModelConfig = validateConfig({
   modelType: 'gpt2', nLayers: 2, dModel: 64, nHeads: 4, dHead: 16, dMlp: 256, dVocab: 50257, nCtx: 128,
@@ -38,7 +45,7 @@ export const INDUCTION_CONFIG: ModelConfig = validateConfig({
 async function main(): Promise<void> {
   const backend = await initBackend();
   const cfg = INDUCTION_CONFIG;
-  const model = makeTrainableDecoder(randomDecoderParams(cfg, { seed: SEED, std: 0.02 }), { tied: true });
+  const model = makeTrainableDecoder(randomDecoderParams(cfg, { seed: SEED, std: 0.02, embedStd: EMBED_STD }), { tied: true });
   const rand = seededRng(SEED + 1);
   // Score the second repeat: position p predicts token p+1 for p = L+1 … 2L-1.
   const positions = (b: number): [number, number][] =>
@@ -50,8 +57,8 @@ async function main(): Promise<void> {
       const rows = repeatedTokenBatch(rand, { batch: BATCH, segLen: SEG, low: 0, high: 50256, bos: 50256 });
       return nextTokenLossAt(cfg, model.params(), rows, rows.flatMap((_, b) => positions(b)));
     },
-    optimizer: createAdam(1e-3),
-    schedule: { lr: 1e-3, warmupSteps: 100, totalSteps: STEPS, decay: 'cosine', minRatio: 0.1 },
+    optimizer: createAdam(LR),
+    schedule: { lr: LR, warmupSteps: 50, totalSteps: STEPS, decay: 'cosine', minRatio: 0.1 },
     clipNorm: 1,
     logEvery: 50,
     metricsPath: 'results/train/induction-2l.jsonl',
@@ -61,7 +68,7 @@ async function main(): Promise<void> {
   const params = model.snapshot();
   await saveGpt2Checkpoint(values.out as string, params, cfg, {
     dtype: 'F32', tied: true, tokenizerDir: shippedTokenizerDir('gpt2'),
-    metadata: { trained_by: 'scripts/train_induction.ts', steps: String(STEPS), seed: String(SEED) },
+    metadata: { trained_by: 'scripts/train_induction.ts', steps: String(STEPS), seed: String(SEED), lr: String(LR), embed_std: String(EMBED_STD) },
   });
   disposeParams(params);
   model.dispose();

@@ -75,3 +75,124 @@ export type { EncoderBlockParams, EncoderParams, MlmHeadParams } from './model/e
 export { randomEncoderParams } from './model/encoder/random_encoder.js';
 export { maskedMeanPool, pseudoLogLikelihood } from './model/encoder/pooling.js';
 export { encoderHookSpecs } from './hooks/encoder_hook_names.js';
+// Activation patching, gradients at hooks and attribution patching (src/patching/).
+export {
+  axisPatchSetter,
+  layerHeadDestSrcPosPatternPatchSetter,
+  layerHeadPatternPatchSetter,
+  layerHeadPosPatternPatchSetter,
+  layerHeadVectorPatchSetter,
+  layerPosHeadVectorPatchSetter,
+  layerPosPatchSetter,
+  tiledAxisPatch,
+} from './patching/setters.js';
+export type { PatchSetter } from './patching/setters.js';
+export { cartesianRows, defaultPatchBatch, genericActivationPatch, metricValue } from './patching/generic_patch.js';
+export type {
+  AxisIndex,
+  AxisName,
+  GenericPatchOptions,
+  PatchableModel,
+  PatchMetric,
+  PatchOptions,
+  RowIndex,
+} from './patching/generic_patch.js';
+export type { ProgressOptions } from './patching/progress.js';
+export {
+  actPatch,
+  getActPatchAttnOut,
+  getActPatchMlpOut,
+  getActPatchResidMid,
+  getActPatchResidPre,
+  PATCH_PRESET_NAMES,
+  PATCH_PRESETS,
+} from './patching/presets.js';
+export type { PatchPreset, PatchPresetName, PresetPatchFn } from './patching/presets.js';
+export {
+  getActPatchAttnHeadKAllPos,
+  getActPatchAttnHeadKByPos,
+  getActPatchAttnHeadOutAllPos,
+  getActPatchAttnHeadOutByPos,
+  getActPatchAttnHeadPatternAllPos,
+  getActPatchAttnHeadPatternByPos,
+  getActPatchAttnHeadPatternDestSrcPos,
+  getActPatchAttnHeadQAllPos,
+  getActPatchAttnHeadQByPos,
+  getActPatchAttnHeadVAllPos,
+  getActPatchAttnHeadVByPos,
+} from './patching/head_presets.js';
+export { getActPatchAttnHeadAllPosEvery, getActPatchAttnHeadByPosEvery, getActPatchBlockEvery } from './patching/every.js';
+export { logitDiffMetric, normalizePatchResult, pearsonCorrelation } from './patching/metrics.js';
+export type { LogitDiffOptions } from './patching/metrics.js';
+export { gradientsAtHooks } from './patching/gradients.js';
+export type { DiffMetric, GradientOptions, GradientsResult, GradModel, HookSelection } from './patching/gradients.js';
+export { attributionHookNames, attributionPatch, attributionPatchMany } from './patching/attribution.js';
+export type { CorruptedGrads } from './patching/attribution.js';
+// Cache analysis (TL ActivationCache methods as functions), evals, and self-contained Plotly pages.
+export { applyLnToStack } from './analysis/apply_ln.js';
+export type { ApplyLnOptions } from './analysis/apply_ln.js';
+export { accumulatedResid, decomposeResid, stackActivation } from './analysis/residual.js';
+export type { AccumulatedResidOptions, DecomposeResidOptions } from './analysis/residual.js';
+export { accumulatedBias, getFullResidDecomposition, stackHeadResults, stackNeuronResults } from './analysis/components.js';
+export type { FullDecompositionOptions, StackHeadResultsOptions, StackNeuronResultsOptions } from './analysis/components.js';
+export { logitAttrs, residualStackToLogitDiff, tokensToResidualDirections } from './analysis/logit_attrs.js';
+export type { LogitAttrsOptions } from './analysis/logit_attrs.js';
+export { directLogitAttribution, logitLens } from './analysis/lens.js';
+export type { DlaOptions, DlaResult, LogitLensOptions, LogitLensResult } from './analysis/lens.js';
+export type { AnalysisModel, LabelledStack, PosSlice, TokenSpec } from './analysis/types.js';
+export { inductionLoss, inductionScores, repeatedRandomTokens } from './evals/induction.js';
+export type { InductionLossOptions, InductionScoreOptions, InductionScoresResult, RepeatedTokensOptions } from './evals/induction.js';
+export {
+  detectHead,
+  duplicateTokenPattern,
+  headAttentionSimilarity,
+  inductionPattern,
+  previousTokenPattern,
+} from './evals/head_detector.js';
+export type { DetectHeadOptions, HeadName, SimilarityOptions } from './evals/head_detector.js';
+export { testPrompt } from './evals/test_prompt.js';
+export type { PositionReadout, TestPromptOptions, TestPromptResult, TokenReadout } from './evals/test_prompt.js';
+export { plotlyJs, plotlyPageHtml, writeFileAtomic, writePlotlyPage, matrixShape } from './viz/html.js';
+export type { PageOptions, PlotlyFigure, PlotlyJson } from './viz/html.js';
+export { chartLayout, writeBarChart, writeHistogram, writeLinePlot, writeScatterPlot } from './viz/charts.js';
+export type { ChartOptions, HistogramOptions, NamedValues, Series } from './viz/charts.js';
+export { heatmapTrace, WHITE_TO_BLUE, writeHeatmap, writePatchingHeatmap } from './viz/heatmap.js';
+export type { HeatmapOptions, HeatmapParts, PatchingHeatmapOptions } from './viz/heatmap.js';
+export { writeAttentionPatterns } from './viz/attention.js';
+export type { AttentionPlotOptions } from './viz/attention.js';
+export { writeDlaBarChart, writeLogitLensPlot } from './viz/lens_plots.js';
+export type { LogitLensPlotData } from './viz/lens_plots.js';
+// Shipped corpora (data/), masked-LM training of encoders, DistilBERT checkpoint writer.
+export {
+  AG_NEWS_CLASSES,
+  LIAR_LABELS,
+  SMS_SPLIT_SEED,
+  loadAgNews,
+  loadImdb,
+  loadLiar,
+  loadSmsSpam,
+  shippedDataDir,
+} from './data/corpora.js';
+export type {
+  AgNewsLabel,
+  AgNewsOptions,
+  CorpusName,
+  ImdbLabel,
+  ImdbOptions,
+  LabelledText,
+  LiarLabel,
+  LiarOptions,
+  SmsLabel,
+  SmsSpamOptions,
+} from './data/corpora.js';
+export { DatasetError } from './data/dataset_error.js';
+export { parseCsv, parseTsv } from './data/delimited.js';
+export type { DelimitedRecord } from './data/delimited.js';
+export { seededSplit } from './data/split.js';
+export type { SplitOptions } from './data/split.js';
+export { maskTokens, packTokenSequences, targetTokenCounts, unigramBaselines } from './train/mlm_data.js';
+export type { MaskedBatch, MaskedPositions, MaskingTokenizer, MaskOptions, UnigramBaselines } from './train/mlm_data.js';
+export { makeTrainableEncoder, mlmAccuracy, mlmLogitsAt, mlmLossAt, mlmMetrics } from './train/mlm_training.js';
+export type { MlmInput, MlmMetrics, TrainableEncoder } from './train/mlm_training.js';
+export { distilBertHfConfig, distilBertTensorsToHf, saveDistilBertCheckpoint } from './model/weights/distilbert_save.js';
+export type { SaveDistilBertOptions } from './model/weights/distilbert_save.js';

@@ -8,12 +8,13 @@ import type { BlockParams, DecoderParams, LayerNormParams } from './params.js';
 
 /**
  * @param cfg Architecture.
- * @param opts.seed Seed (default 0); opts.std Standard deviation (default 0.02).
+ * @param opts.seed Seed (default 0); opts.std Standard deviation (default 0.02); opts.embedStd Standard
+ *   deviation of W_E (default: std).
  * @returns New parameters (caller owns them; pass them to a model).
  * @example const model = new HookedTransformer(cfg, randomDecoderParams(cfg, { seed: 1 }));
  * @category Model
  */
-export function randomDecoderParams(cfg: ModelConfig, opts: { seed?: number; std?: number } = {}): DecoderParams {
+export function randomDecoderParams(cfg: ModelConfig, opts: { seed?: number; std?: number; embedStd?: number } = {}): DecoderParams {
   let seed = opts.seed ?? 0;
   const std = opts.std ?? 0.02;
   const { dModel: d, nHeads: h, dHead: e, dMlp: m, dVocab: v, nCtx } = cfg;
@@ -33,7 +34,7 @@ export function randomDecoderParams(cfg: ModelConfig, opts: { seed?: number; std
       mlp: cfg.attnOnly ? undefined : { W_in: normal([d, m]), b_in: tf.zeros([m]), W_out: normal([m, d]), b_out: tf.zeros([d]) },
     });
   }
-  const W_E = normal<tf.Rank.R2>([v, d]);
+  const W_E = tf.randomNormal([v, d], 0, opts.embedStd ?? std, 'float32', seed++) as tf.Tensor2D;
   return {
     W_E,
     W_pos: normal([nCtx, d]),

@@ -38,7 +38,8 @@ export class WeightsView {
   get(name: WeightName): tf.Tensor {
     const hit = this.cache.get(name);
     if (hit !== undefined) return hit;
-    const t = tf.tidy(() => this.build(name));
+    // keep: the view owns it, so a caller's tf.tidy around the first access must not free it.
+    const t = tf.keep(tf.tidy(() => this.build(name)));
     this.cache.set(name, t);
     return t;
   }

@@ -71,3 +71,14 @@ describe('weight processing flags, one at a time', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('WeightsView', () => {
+  it('a weight first read inside a caller tf.tidy stays usable afterwards', async () => {
+    const m = await HookedTransformer.fromPretrained(FIXTURE, { quiet: true });
+    const s = tf.tidy(() => tf.sum(m.W_U).dataSync()[0]);
+    expect(Number.isFinite(s)).toBe(true);
+    expect(m.W_U.isDisposed).toBe(false);
+    expect(tf.sum(m.W_U).dataSync()[0]).toBe(s);
+    m.dispose();
+  });
+});

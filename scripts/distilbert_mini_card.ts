@@ -1,0 +1,108 @@
+/**
+ * MODEL_CARD.md of `models/distilbert-mini`, written by scripts/train_distilbert_mini.ts from the
+ * figures of the run that produced the weights.
+ */
+import { writeFileSync } from 'node:fs';
+import { arch, cpus, platform } from 'node:os';
+import type { BackendInfo } from '../src/backend.js';
+import type { EncoderConfig } from '../src/model/encoder/encoder_config.js';
+import type { UnigramBaselines } from '../src/train/mlm_data.js';
+
+/** Figures of one training run. */
+export interface CardFacts {
+  readonly cfg: EncoderConfig;
+  readonly steps: number;
+  readonly batch: number;
+  readonly seqLen: number;
+  readonly lr: number;
+  readonly seed: number;
+  readonly seconds: number;
+  readonly backend: BackendInfo;
+  readonly sources: Record<string, number>;
+  readonly tokens: number;
+  readonly trainRows: number;
+  readonly evalRows: number;
+  readonly heldOut: { loss: number; accuracy: number; count: number };
+  readonly saved: { loss: number; accuracy: number; count: number };
+  readonly base: UnigramBaselines;
+  readonly mostFrequentToken: string;
+  readonly sizeBytes: number;
+  readonly samples: readonly { prompt: string; top5: string[] }[];
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+
+/** Write the model card. */
+export function writeModelCard(path: string, f: CardFacts): void {
+  const c = f.cfg;
+  const nParams = c.dVocab * c.dModel + c.nCtx * c.dModel + 2 * c.dModel
+    + c.nLayers * (4 * (c.dModel * c.dModel + c.dModel) + 2 * c.dModel * c.dMlp + c.dMlp + c.dModel + 4 * c.dModel)
+    + c.dModel * c.dModel + 3 * c.dModel + c.dVocab;
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const be = f.backend.name === 'wasm' ? `tfjs-backend-wasm (simd=${f.backend.simd}, threads=${f.backend.threads})` : f.backend.name;
+  const text = `# distilbert-mini
+
+A small DistilBERT-architecture masked language model, trained from scratch in TypeScript with
+tfjs-lens (\`scripts/train_distilbert_mini.ts\`) so that the package has a real, offline encoder to
+demonstrate hooks, caching and patching on. It is a teaching/demo model, not a useful language model.
+
+\`\`\`ts
+const enc = await HookedEncoder.fromPretrained('models/distilbert-mini');
+const logits = enc.forward('the movie was [MASK].'); // [1, pos, 30522]
+\`\`\`
+
+## Architecture
+
+\`DistilBertForMaskedLM\` layout (loads with Hugging Face \`transformers\` too): ${c.nLayers} layers, dim ${c.dModel},
+${c.nHeads} heads (d_head ${c.dHead}), hidden_dim ${c.dMlp}, GELU, post-LN, learned positions
+(max_position_embeddings ${c.nCtx}), vocabulary ${c.dVocab} (the distilbert-base-uncased / bert-base-uncased
+WordPiece vocabulary; tokenizer files included). The MLM projector is tied to the word embeddings,
+as in DistilBERT, so \`vocab_projector.weight\` is not stored. ${(nParams / 1e6).toFixed(2)} M parameters, of which
+${((c.dVocab * c.dModel) / 1e6).toFixed(2)} M are the word embeddings. Stored as F16 safetensors: ${(f.sizeBytes / 2 ** 20).toFixed(2)} MiB.
+
+## Data
+
+Train splits of the corpora shipped in \`data/\` (see \`data/README.md\` for sources and licences):
+
+${Object.entries(f.sources).map(([k, n]) => `- ${k}: ${n.toLocaleString('en')} documents`).join('\n')}
+
+IMDB \`<br />\` tags were replaced by spaces; nothing else was cleaned. The documents were tokenised
+(${f.tokens.toLocaleString('en')} tokens), a seeded 5% of the **documents** was held out, and each part was packed into
+rows of ${f.seqLen} tokens (\`[CLS]\` + 62 tokens of the \`[SEP]\`-joined stream + \`[SEP]\`): ${f.trainRows.toLocaleString('en')} training rows,
+${f.evalRows.toLocaleString('en')} held-out rows. LIAR is licensed for research use only, and these weights are derived
+from it: treat the model as research-only too.
+
+## Training
+
+Masked-LM only (no distillation): 15% of non-special tokens chosen, 80% → \`[MASK]\`, 10% → random
+id, 10% kept; loss at the chosen positions. Adam (β₂ 0.98, ε 1e-6), peak learning rate ${f.lr}, 5% linear
+warm-up then linear decay to 5%, global-norm clipping 1, no dropout, no weight decay. Batch ${f.batch} rows
+× ${f.seqLen} tokens, ${f.steps} steps (${((f.steps * f.batch) / f.trainRows).toFixed(2)} epochs), seed ${f.seed}. Init: normal(0, 0.02), LayerNorm 1/0.
+
+Wall time: ${(f.seconds / 60).toFixed(1)} min on ${cpu} (${platform()} ${arch()}, 2 cores shared with other jobs),
+Node ${process.version}, ${be}. Metrics per step: \`results/train/distilbert-mini.jsonl\` (not shipped).
+
+## Held-out results
+
+${f.heldOut.count.toLocaleString('en')} masked positions of the held-out rows (masking fixed by seed):
+
+| | MLM loss (nats) | masked-token accuracy |
+|---|---|---|
+| this model (trained weights, F32) | ${f.heldOut.loss.toFixed(3)} | ${pct(f.heldOut.accuracy)} |
+| this model as saved (F16) | ${f.saved.loss.toFixed(3)} | ${pct(f.saved.accuracy)} |
+| unigram: always predict the most frequent training target ('${f.mostFrequentToken}') | – | ${pct(f.base.mostFrequentAccuracy)} |
+| unigram: predict a token sampled from training frequencies (expected) | – | ${pct(f.base.samplingAccuracy)} |
+| unigram distribution (add-one smoothed) as the prediction | ${f.base.unigramLoss.toFixed(3)} | – |
+
+Top-5 predictions at \`[MASK]\`:
+
+${f.samples.map((s) => `- \`${s.prompt}\` → ${s.top5.map((t) => `\`${t}\``).join(', ')}`).join('\n')}
+
+## Limitations
+
+Tiny and briefly trained on about a million tokens of SMS, news headlines, movie reviews and
+political statements: it knows frequent words and local syntax, not facts. Lower-cased input only.
+Sequences longer than ${c.nCtx} tokens are not supported.
+`;
+  writeFileSync(path, text);
+}

@@ -1,0 +1,143 @@
+/**
+ * Gradients of a metric with respect to activations at hook points (TransformerLens
+ * `run_with_cache(incl_bwd=True)` / backward hooks): a zero "delta" tensor is added at each hook
+ * and tfjs autodiff (`tf.valueAndGrads`) differentiates the metric with respect to the deltas,
+ * which equals d metric / d activation there.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, ShapeError } from '../errors.js';
+import { ActivationCache } from '../hooks/activation_cache.js';
+import { filterNames } from '../hooks/caching.js';
+import { decoderHookSpecs, FLAG_NAMES, type HookFlags } from '../hooks/hook_names.js';
+import type { HookFn } from '../hooks/hook_point.js';
+import type { ForwardOptions, HookedTransformer } from '../model/hooked_transformer.js';
+import { resolveInput, type ModelInput } from '../model/inputs.js';
+
+/** A differentiable metric: logits [batch, pos, d_vocab] → tf.Scalar built with tf ops. @category Patching */
+export type DiffMetric = (logits: tf.Tensor3D) => tf.Scalar;
+
+/** Which hooks to differentiate at: a name, names, or a predicate over enabled names. @category Patching */
+export type HookSelection = string | readonly string[] | ((name: string) => boolean);
+
+/** Options of {@link gradientsAtHooks}. @category Patching */
+export interface GradientOptions extends Omit<ForwardOptions, 'returnType' | 'stopAtLayer' | 'lossPerToken'> {
+  /** Also return the forward activations at the same hooks (one pass; default false). */
+  readonly cacheActivations?: boolean;
+}
+
+/** Result of {@link gradientsAtHooks}; the caller disposes the caches. @category Patching */
+export interface GradientsResult {
+  /** The metric value on the (unpatched) run. */
+  readonly value: number;
+  /** d metric / d activation at each hook, same shapes as the activations. */
+  readonly grads: ActivationCache;
+  /** Forward activations at the same hooks, with `cacheActivations: true`. */
+  readonly cache?: ActivationCache;
+}
+
+/** The model features gradients need ({@link HookedTransformer} fits). @category Patching */
+export type GradModel = Pick<
+  HookedTransformer,
+  'cfg' | 'tokenizer' | 'flags' | 'runWithHooks' | 'enabledHookNames' | 'checkHookName'
+>;
+
+function mergedFlags(model: GradModel, opts: HookFlags): HookFlags {
+  const base = model.flags;
+  const out: Record<string, boolean> = {};
+  for (const f of FLAG_NAMES) out[f] = (opts[f] ?? base[f]) === true;
+  return out as HookFlags;
+}
+
+/** Concrete shape of a hook for this input, from the symbolic hook table. */
+function hookShape(model: GradModel, name: string, flags: HookFlags, batch: number, pos: number): number[] {
+  const spec = decoderHookSpecs(model.cfg, flags).find((s) => s.name === name);
+  if (spec === undefined) throw new ConfigError(`gradientsAtHooks: no shape known for hook '${name}'`);
+  const { dModel, nHeads, dHead, dMlp } = model.cfg;
+  const dims: Record<string, number> = { batch, pos, pos_q: pos, pos_k: pos, d_model: dModel, n_heads: nHeads, d_head: dHead, d_mlp: dMlp };
+  return spec.shape.map((d) => (typeof d === 'number' ? d : (dims[d] ?? NaN)));
+}
+
+/**
+ * tfjs keeps the tensors saved for the backward pass on its tape and frees them only when the
+ * backward pass completes; if f (or the gradient check) throws they would leak. Free them here.
+ */
+function disposeTapeAfterError(): void {
+  const state = tf.engine().state;
+  if (state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return; // nested: the outer call owns the tape
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = [];
+}
+
+/**
+ * d metric / d activation at named hooks, from one forward and one backward pass. A hook that fires
+ * several times per run (ln1 with split-input flags) gets the sum of the gradients of its calls.
+ * @param model A hooked transformer.
+ * @param input Text(s) or token ids [batch, pos].
+ * @param metricFn Logits [batch, pos, d_vocab] → tf.Scalar, computed with tf ops (differentiable).
+ * @param names Hook names (or a predicate over enabled names) to take gradients at.
+ * @param opts Forward options (flags, attention mask, tokenisation) and `cacheActivations`.
+ * @returns `{value, grads, cache?}`: the metric, gradients (each shaped like its activation), and
+ *   optionally the activations; the caller owns (disposes) the caches.
+ * @throws {@link HookNameError} for unknown/disabled names; {@link ConfigError} if the metric is not
+ *   a differentiable tf.Scalar of the logits; {@link ShapeError} on a shape mismatch at a hook.
+ * @example
+ * const { value, grads } = gradientsAtHooks(model, tokens, logitDiffMetric(992, 870), ['blocks.0.hook_resid_pre']);
+ * grads.get('blocks.0.hook_resid_pre'); // [batch, pos, d_model]
+ * grads.dispose();
+ * @category Patching
+ */
+export function gradientsAtHooks(
+  model: GradModel,
+  input: ModelInput,
+  metricFn: DiffMetric,
+  names: HookSelection,
+  opts: GradientOptions = {},
+): GradientsResult {
+  const flags = mergedFlags(model, opts);
+  const list = filterNames(names, model.enabledHookNames(flags), (n) => model.checkHookName(n, flags, 'gradientsAtHooks'));
+  if (list.length === 0) throw new ConfigError('gradientsAtHooks: no hook names selected');
+  const { rows } = resolveInput(input, model.tokenizer, model.cfg.dVocab, model.cfg.nCtx, opts, 'gradientsAtHooks');
+  const [batch, pos] = [rows.length, (rows[0] as number[]).length];
+  const recorded = new Map<string, tf.Tensor>();
+  const deltas = list.map((n) => tf.zeros(hookShape(model, n, flags, batch, pos)));
+  const f = (...ds: tf.Tensor[]): tf.Scalar => {
+    const hooks = list.map((n, i): readonly [string, HookFn] => [
+      n,
+      (x) => {
+        const d = ds[i] as tf.Tensor;
+        if (!tf.util.arraysEqual(x.shape, d.shape)) {
+          throw new ShapeError(`gradientsAtHooks: '${n}' has shape [${x.shape.join(', ')}], expected [${d.shape.join(', ')}]`);
+        }
+        if (opts.cacheActivations === true) {
+          recorded.get(n)?.dispose();
+          recorded.set(n, tf.keep(tf.reshape(x, x.shape)));
+        }
+        return tf.add(x, d);
+      },
+    ]);
+    const logits = model.runWithHooks(input, { ...opts, fwdHooks: hooks, returnType: 'logits' }) as tf.Tensor3D;
+    const m = metricFn(logits);
+    if (!(m instanceof tf.Tensor) || m.size !== 1) {
+      throw new ConfigError('gradientsAtHooks: the metric must return a tf.Scalar computed from the logits with tf ops');
+    }
+    return tf.reshape(m, []) as tf.Scalar;
+  };
+  try {
+    // tidy: frees the forward output if tfjs throws after f (e.g. "Cannot compute gradient").
+    const { value, grads } = tf.tidy(() => tf.valueAndGrads(f)(deltas));
+    const v = value.dataSync()[0] as number;
+    value.dispose();
+    const gradMap = new Map(list.map((n, i) => [n, grads[i] as tf.Tensor]));
+    const result: GradientsResult = { value: v, grads: new ActivationCache(gradMap, model.cfg.nLayers) };
+    return opts.cacheActivations === true ? { ...result, cache: new ActivationCache(new Map(list.map((n) => [n, recorded.get(n) as tf.Tensor])), model.cfg.nLayers) } : result;
+  } catch (err) {
+    for (const t of recorded.values()) t.dispose();
+    disposeTapeAfterError();
+    if (err instanceof Error && /Cannot compute gradient/.test(err.message)) {
+      throw new ConfigError(`gradientsAtHooks: the metric does not depend on every selected hook through tf ops (${err.message})`);
+    }
+    throw err;
+  } finally {
+    tf.dispose(deltas);
+  }
+}

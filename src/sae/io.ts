@@ -1,0 +1,200 @@
+/**
+ * SAE files in SAELens's layout: a folder `saes/<model>/<hook>/` holding `cfg.json` and
+ * `sae_weights.safetensors` (F32 tensors `W_enc` [d_in, d_sae], `b_enc` [d_sae], `W_dec`
+ * [d_sae, d_in], `b_dec` [d_in], and `threshold` [d_sae] for JumpReLU), optionally
+ * `sparsity.safetensors` (`sparsity`: log10 feature density). Same file names, tensor names and
+ * shapes as SAELens `save_model` / `load_from_disk`, so folders move both ways.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WeightLoadError } from '../errors.js';
+import { fsError, readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
+import { packageRoot } from '../utils/package_root.js';
+import { saeConfigFromCfgJson, saeConfigToCfgJson } from './sae_lens_config.js';
+import { SparseAutoencoder, type SaeWeightArrays } from './sae.js';
+
+/** SAELens file names (`sae_lens/constants.py`). @category SAE */
+export const SAE_FILES = {
+  cfg: 'cfg.json',
+  weights: 'sae_weights.safetensors',
+  sparsity: 'sparsity.safetensors',
+  runnerCfg: 'runner_cfg.json',
+  activationScaler: 'activation_scaler.json',
+} as const;
+
+/** Options of {@link saveSae}. @category SAE */
+export interface SaveSaeOptions {
+  /** Extra cfg.json fields (training hyper-parameters for checkpoints). */
+  readonly extraCfg?: Record<string, unknown>;
+  /** log10 feature density per latent → `sparsity.safetensors`. */
+  readonly logSparsity?: Float32Array;
+  /** Written as `runner_cfg.json`. */
+  readonly runnerCfg?: Record<string, unknown>;
+  /** Written as `activation_scaler.json` (`{"scaling_factor": s}`; checkpoints before folding). */
+  readonly scalingFactor?: number | null;
+  /** TopK with rescaling: fold ‖W_dec[i]‖ into the saved weights (SAELens
+   * `process_state_dict_for_saving_inference`; outputs unchanged). Default true. */
+  readonly foldTopkDecoderNorm?: boolean;
+}
+
+/**
+ * The folder of an SAE: `<root>/saes/<model>/<hook>` (root: the package root).
+ * @param modelName e.g. 'gpt2-tiny'.
+ * @param hookName e.g. 'blocks.1.hook_resid_pre'.
+ * @param root Base folder (default the package root).
+ * @returns The path.
+ * @example saeDir('gpt2-tiny', 'blocks.1.hook_resid_pre');
+ * @category SAE
+ */
+export function saeDir(modelName: string, hookName: string, root: string = packageRoot()): string {
+  return join(root, 'saes', modelName, hookName);
+}
+
+/** TopK decoder-norm folding (SAELens `_fold_norm_topk`): W_dec rows to unit norm, W_enc columns and b_enc times the norm. */
+function foldTopkNorm(w: SaeWeightArrays, dIn: number, dSae: number): SaeWeightArrays {
+  const W_dec = new Float32Array(w.W_dec);
+  const W_enc = new Float32Array(w.W_enc);
+  const b_enc = new Float32Array(w.b_enc);
+  for (let i = 0; i < dSae; i++) {
+    let ss = 0;
+    for (let j = 0; j < dIn; j++) ss += (W_dec[i * dIn + j] as number) ** 2;
+    const n = Math.sqrt(ss);
+    if (n === 0) continue;
+    for (let j = 0; j < dIn; j++) {
+      W_dec[i * dIn + j] = (W_dec[i * dIn + j] as number) / n;
+      W_enc[j * dSae + i] = (W_enc[j * dSae + i] as number) * n;
+    }
+    b_enc[i] = (b_enc[i] as number) * n;
+  }
+  return { ...w, W_dec, W_enc, b_enc };
+}
+
+/**
+ * Save an SAE as SAELens does (`cfg.json` + `sae_weights.safetensors`, F32).
+ * @param sae The SAE.
+ * @param dir Output folder (created).
+ * @param opts Extra cfg fields, sparsity, runner config, scaling factor.
+ * @returns The paths written.
+ * @throws {@link WeightLoadError} on I/O errors.
+ * @example await saveSae(sae, saeDir('gpt2-tiny', sae.cfg.metadata.hook_name ?? 'hook'));
+ * @category SAE
+ */
+export async function saveSae(sae: SparseAutoencoder, dir: string, opts: SaveSaeOptions = {}): Promise<{ cfgPath: string; weightsPath: string }> {
+  const { dIn, dSae } = sae.cfg;
+  let w = sae.toArrays();
+  if (sae.cfg.architecture === 'topk' && sae.cfg.rescaleActsByDecoderNorm === true && opts.foldTopkDecoderNorm !== false) {
+    w = foldTopkNorm(w, dIn, dSae);
+  }
+  const tensors: Record<string, TensorToWrite> = {
+    W_enc: { dtype: 'F32', shape: [dIn, dSae], data: w.W_enc },
+    b_enc: { dtype: 'F32', shape: [dSae], data: w.b_enc },
+    W_dec: { dtype: 'F32', shape: [dSae, dIn], data: w.W_dec },
+    b_dec: { dtype: 'F32', shape: [dIn], data: w.b_dec },
+  };
+  if (w.threshold !== undefined) tensors['threshold'] = { dtype: 'F32', shape: [dSae], data: w.threshold };
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw fsError('saveSae', dir, err);
+  }
+  const weightsPath = join(dir, SAE_FILES.weights);
+  await writeSafetensorsFile(weightsPath, tensors);
+  const cfgPath = join(dir, SAE_FILES.cfg);
+  const writes: [string, string][] = [[cfgPath, JSON.stringify(saeConfigToCfgJson(sae.cfg, opts.extraCfg))]];
+  if (opts.runnerCfg !== undefined) writes.push([join(dir, SAE_FILES.runnerCfg), JSON.stringify(opts.runnerCfg)]);
+  if (opts.scalingFactor !== undefined) writes.push([join(dir, SAE_FILES.activationScaler), JSON.stringify({ scaling_factor: opts.scalingFactor })]);
+  for (const [p, text] of writes) {
+    try {
+      await writeFile(p, text);
+    } catch (err) {
+      throw fsError('saveSae', p, err);
+    }
+  }
+  if (opts.logSparsity !== undefined) {
+    await writeSafetensorsFile(join(dir, SAE_FILES.sparsity), { sparsity: { dtype: 'F32', shape: [dSae], data: opts.logSparsity } });
+  }
+  return { cfgPath, weightsPath };
+}
+
+const SHAPES = (dIn: number, dSae: number): Record<string, number[]> => ({
+  W_enc: [dIn, dSae], b_enc: [dSae], W_dec: [dSae, dIn], b_dec: [dIn], threshold: [dSae], log_threshold: [dSae],
+});
+
+/**
+ * Load an SAE folder written by SAELens (`save_model` / `save_inference_model`) or by {@link saveSae}.
+ * Tensors must match cfg.json's shapes; unexpected or missing tensors are errors (as torch's strict
+ * `load_state_dict`). A training checkpoint's `log_threshold` is accepted as exp → threshold.
+ * @param dir The folder holding cfg.json and sae_weights.safetensors.
+ * @returns The SAE (dispose it).
+ * @throws {@link NotFoundError} for missing files; {@link WeightLoadError} listing bad tensors;
+ *   {@link ConfigError} for an unsupported cfg.json.
+ * @example const sae = await loadSae('saes/gpt2-tiny/blocks.1.hook_resid_pre');
+ * @category SAE
+ */
+export async function loadSae(dir: string): Promise<SparseAutoencoder> {
+  const cfgPath = join(dir, SAE_FILES.cfg);
+  let text: string;
+  try {
+    text = await readFile(cfgPath, 'utf8');
+  } catch (err) {
+    throw fsError('loadSae', cfgPath, err);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new WeightLoadError(`loadSae: ${cfgPath} is not valid JSON — ${(err as Error).message}`);
+  }
+  const cfg = saeConfigFromCfgJson(json, cfgPath);
+  const { tensors } = await readSafetensorsFile(join(dir, SAE_FILES.weights));
+  const shapes = SHAPES(cfg.dIn, cfg.dSae);
+  const wanted = ['W_enc', 'b_enc', 'W_dec', 'b_dec', ...(cfg.architecture === 'jumprelu' ? ['threshold'] : [])];
+  const have = new Set(tensors.keys());
+  if (cfg.architecture === 'jumprelu' && !have.has('threshold') && have.has('log_threshold')) wanted[4] = 'log_threshold';
+  const missing = wanted.filter((n) => !have.has(n));
+  const unexpected = [...have].filter((n) => !wanted.includes(n));
+  if (missing.length > 0 || unexpected.length > 0) {
+    throw new WeightLoadError(
+      `loadSae: ${dir}: tensors do not match a '${cfg.architecture}' SAE — missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`,
+    );
+  }
+  const arrays: Record<string, Float32Array> = {};
+  for (const name of wanted) {
+    const t = tensors.get(name);
+    const shape = shapes[name] as number[];
+    if (t === undefined || !(t.data instanceof Float32Array) || t.shape.join(',') !== shape.join(',')) {
+      throw new WeightLoadError(
+        `loadSae: ${dir}: tensor '${name}' — expected float [${shape.join(', ')}], got ${t?.dtype} [${t?.shape.join(', ')}]`,
+      );
+    }
+    arrays[name] = t.data;
+  }
+  const threshold = arrays['threshold'] ?? (arrays['log_threshold'] !== undefined ? arrays['log_threshold'].map(Math.exp) : undefined);
+  return new SparseAutoencoder(cfg, {
+    W_enc: arrays['W_enc'] as Float32Array,
+    b_enc: arrays['b_enc'] as Float32Array,
+    W_dec: arrays['W_dec'] as Float32Array,
+    b_dec: arrays['b_dec'] as Float32Array,
+    ...(threshold !== undefined ? { threshold } : {}),
+  });
+}
+
+/**
+ * Read `sparsity.safetensors` (log10 feature density) if the folder has one.
+ * @param dir SAE folder.
+ * @returns [d_sae] or undefined.
+ * @throws {@link WeightLoadError} if the file exists but is malformed.
+ * @example const logDensity = await readSaeSparsity(dir);
+ * @category SAE
+ */
+export async function readSaeSparsity(dir: string): Promise<Float32Array | undefined> {
+  try {
+    const { tensors } = await readSafetensorsFile(join(dir, SAE_FILES.sparsity));
+    const t = tensors.get('sparsity');
+    if (t === undefined || !(t.data instanceof Float32Array)) throw new WeightLoadError(`readSaeSparsity: ${dir}: no float 'sparsity' tensor`);
+    return t.data;
+  } catch (err) {
+    if ((err as Error).name === 'NotFoundError') return undefined;
+    throw err;
+  }
+}

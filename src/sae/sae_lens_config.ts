@@ -1,0 +1,196 @@
+/**
+ * SAELens `cfg.json`, typed verbatim in snake_case (STYLE Convention 15), and the mapping to and from
+ * {@link SaeConfig}. Field list as SAELens v6.18 writes it: `SAEConfig.to_dict()` /
+ * `get_inference_sae_cfg_dict()` (`sae_lens/saes/sae.py`, `standard_sae.py`, `topk_sae.py`,
+ * `jumprelu_sae.py`); pre-6.0 files are upgraded as `handle_pre_6_0_config` does.
+ */
+import { ConfigError } from '../errors.js';
+import { validateSaeConfig, type NormalizeActivations, type ResolvedSaeTraining, type SaeArchitecture, type SaeConfig } from './config.js';
+
+/** The SAELens version whose file format is written; SAELens reads files < 6.0 through its legacy path. @category SAE */
+export const SAE_LENS_FORMAT_VERSION = '6.18.0';
+
+/**
+ * `cfg.json` → `metadata` (SAELens `SAEMetadata`: free-form; these are the fields its LLM runner sets).
+ * @category SAE
+ */
+export interface SaeLensMetadata {
+  sae_lens_version?: string;
+  sae_lens_training_version?: string | null;
+  model_name?: string | null;
+  model_class_name?: string | null;
+  hook_name?: string | null;
+  hook_head_index?: number | null;
+  context_size?: number | null;
+  prepend_bos?: boolean | null;
+  dataset_path?: string | null;
+  seqpos_slice?: (number | null)[] | null;
+  model_from_pretrained_kwargs?: Record<string, unknown> | null;
+  exclude_special_tokens?: boolean | number[] | null;
+  sequence_separator_token?: number | string | null;
+  disable_concat_sequences?: boolean | null;
+  neuronpedia_id?: string | null;
+  [extra: string]: unknown;
+}
+
+/**
+ * SAELens v6 `cfg.json` (inference config; checkpoints add the training fields).
+ * @category SAE
+ */
+export interface SaeLensCfgJson {
+  architecture: string;
+  d_in: number;
+  d_sae: number;
+  dtype: string;
+  device: string;
+  apply_b_dec_to_input: boolean;
+  normalize_activations: NormalizeActivations;
+  reshape_activations: 'none' | 'hook_z';
+  metadata: SaeLensMetadata;
+  /** topk only. */
+  k?: number;
+  /** topk only. */
+  rescale_acts_by_decoder_norm?: boolean;
+  [trainingField: string]: unknown;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+const METADATA_KEYS = [
+  'model_name', 'model_class_name', 'hook_name', 'hook_head_index', 'context_size', 'prepend_bos', 'dataset_path',
+  'seqpos_slice', 'model_from_pretrained_kwargs', 'exclude_special_tokens', 'sequence_separator_token',
+  'disable_concat_sequences', 'neuronpedia_id', 'sae_lens_training_version',
+];
+
+/** Upgrade a pre-6.0 SAELens config (hook_point, activation_fn_str, boolean normalize_activations). */
+function upgradePre6(raw: Record<string, unknown>): Record<string, unknown> {
+  const renames: Record<string, string> = { hook_point: 'hook_name', hook_point_head_index: 'hook_head_index', activation_fn_str: 'activation_fn' };
+  const c: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) c[renames[k] ?? k] = v;
+  let arch = (c['architecture'] as string | undefined) ?? 'standard';
+  const kwargs = isRecord(c['activation_fn_kwargs']) ? c['activation_fn_kwargs'] : {};
+  if (c['activation_fn'] === 'topk' && typeof kwargs['k'] === 'number') {
+    arch = 'topk';
+    c['k'] = kwargs['k'];
+  }
+  let norm = c['normalize_activations'];
+  if (typeof norm === 'boolean') norm = norm ? 'expected_average_only_in' : 'none';
+  const metadata: SaeLensMetadata = {};
+  for (const key of METADATA_KEYS) if (key in c) metadata[key] = c[key];
+  return {
+    ...c,
+    architecture: arch,
+    apply_b_dec_to_input: c['apply_b_dec_to_input'] ?? true,
+    normalize_activations: norm ?? 'none',
+    reshape_activations: c['reshape_activations'] ?? (String(c['hook_name'] ?? '').includes('hook_z') ? 'hook_z' : 'none'),
+    metadata,
+  };
+}
+
+function versionBelow6(v: unknown): boolean {
+  if (typeof v !== 'string') return true;
+  const major = Number(/^v?(\d+)/.exec(v)?.[1]);
+  return !Number.isFinite(major) || major < 6;
+}
+
+/**
+ * Read a parsed SAELens `cfg.json` (v6, or pre-6.0 through the same upgrade SAELens applies).
+ * @param json The parsed JSON.
+ * @param source Name for error messages.
+ * @returns The config.
+ * @throws {@link ConfigError} for a non-object, an unsupported architecture or bad fields.
+ * @example const cfg = saeConfigFromCfgJson(JSON.parse(readFileSync('cfg.json', 'utf8')));
+ * @category SAE
+ */
+export function saeConfigFromCfgJson(json: unknown, source = 'cfg.json'): SaeConfig {
+  if (!isRecord(json)) throw new ConfigError(`saeConfigFromCfgJson: ${source} must hold a JSON object, got ${typeof json}`);
+  const version = json['sae_lens_version'] ?? (isRecord(json['metadata']) ? json['metadata']['sae_lens_version'] : undefined);
+  const c = versionBelow6(version) ? upgradePre6(json) : json;
+  const arch = c['architecture'];
+  if (arch !== 'standard' && arch !== 'topk' && arch !== 'jumprelu') {
+    throw new ConfigError(
+      `saeConfigFromCfgJson: ${source}: architecture ${JSON.stringify(arch)} is not supported — expected 'standard', 'topk' or 'jumprelu'`,
+    );
+  }
+  const cfg: SaeConfig = {
+    architecture: arch as SaeArchitecture,
+    dIn: c['d_in'] as number,
+    dSae: c['d_sae'] as number,
+    applyBDecToInput: (c['apply_b_dec_to_input'] as boolean | undefined) ?? true,
+    normalizeActivations: (c['normalize_activations'] as NormalizeActivations | undefined) ?? 'none',
+    reshapeActivations: (c['reshape_activations'] as 'none' | 'hook_z' | undefined) ?? 'none',
+    dtype: typeof c['dtype'] === 'string' ? c['dtype'] : 'float32',
+    device: typeof c['device'] === 'string' ? c['device'] : 'cpu',
+    metadata: isRecord(c['metadata']) ? (c['metadata'] as SaeLensMetadata) : {},
+    ...(arch === 'topk'
+      ? { k: c['k'] as number, rescaleActsByDecoderNorm: (c['rescale_acts_by_decoder_norm'] as boolean | undefined) ?? false }
+      : {}),
+  };
+  try {
+    return validateSaeConfig(cfg);
+  } catch (err) {
+    throw new ConfigError(`saeConfigFromCfgJson: ${source}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * The training fields SAELens writes in a checkpoint's cfg.json (`TrainingSAEConfig.to_dict()`).
+ * @param cfg The SAE config.
+ * @param t Resolved training hyper-parameters.
+ * @returns snake_case fields for the architecture.
+ * @example trainingCfgFields(cfg, resolveSaeTraining({ steps: 10, batchSize: 64 })).l1_coefficient;
+ * @category SAE
+ */
+export function trainingCfgFields(cfg: SaeConfig, t: ResolvedSaeTraining): Record<string, unknown> {
+  const common = { decoder_init_norm: t.decoderInitNorm };
+  if (cfg.architecture === 'standard') {
+    return { ...common, l1_coefficient: t.sparsityCoefficient, lp_norm: 1.0, l1_warm_up_steps: t.sparsityWarmupSteps };
+  }
+  if (cfg.architecture === 'topk') {
+    return { ...common, use_sparse_activations: false, aux_loss_coefficient: t.auxLossCoefficient };
+  }
+  return {
+    ...common,
+    jumprelu_init_threshold: t.jumpreluInitThreshold,
+    jumprelu_bandwidth: t.jumpreluBandwidth,
+    jumprelu_sparsity_loss_mode: t.jumpreluSparsityLossMode,
+    l0_coefficient: t.sparsityCoefficient,
+    l0_warm_up_steps: t.sparsityWarmupSteps,
+    pre_act_loss_coefficient: null,
+    jumprelu_tanh_scale: t.jumpreluTanhScale,
+  };
+}
+
+/**
+ * The cfg.json SAELens would write for this config (`get_inference_sae_cfg_dict`), plus optional
+ * training fields (checkpoints). `metadata.sae_lens_version` is the format version (so SAELens does
+ * not take the pre-6.0 path); `metadata.trained_with` names this library.
+ * @param cfg The SAE config.
+ * @param training Extra (training) fields to add.
+ * @returns The JSON object.
+ * @example JSON.stringify(saeConfigToCfgJson(sae.cfg));
+ * @category SAE
+ */
+export function saeConfigToCfgJson(cfg: SaeConfig, training: Record<string, unknown> = {}): SaeLensCfgJson {
+  const metadata: SaeLensMetadata = {
+    sae_lens_version: SAE_LENS_FORMAT_VERSION,
+    sae_lens_training_version: SAE_LENS_FORMAT_VERSION,
+    ...cfg.metadata,
+  };
+  const out: SaeLensCfgJson = {
+    d_in: cfg.dIn,
+    d_sae: cfg.dSae,
+    dtype: cfg.dtype,
+    device: cfg.device,
+    apply_b_dec_to_input: cfg.applyBDecToInput,
+    normalize_activations: cfg.normalizeActivations,
+    reshape_activations: cfg.reshapeActivations,
+    ...(cfg.architecture === 'topk' ? { k: cfg.k as number, rescale_acts_by_decoder_norm: cfg.rescaleActsByDecoderNorm === true } : {}),
+    ...training,
+    architecture: cfg.architecture,
+    metadata,
+  };
+  return out;
+}

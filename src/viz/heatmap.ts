@@ -1,0 +1,157 @@
+/**
+ * Heatmaps over plain matrices, and the activation-patching layouts of the TL demos:
+ * [layer, pos] (residual / attn_out / mlp_out patching, with string tokens on x) and
+ * [layer, head] (per-head patching), on a diverging colour scale centred at 0.
+ */
+import { ShapeError } from '../errors.js';
+import { matrixShape, writePlotlyPage, type PageOptions, type PlotlyJson } from './html.js';
+
+/**
+ * A white-to-dark-blue scale for values in [0, 1] (attention, detector scores); plotly.js's own
+ * 'Blues' runs the other way.
+ * @category Viz
+ */
+export const WHITE_TO_BLUE: readonly (readonly [number, string])[] = [
+  [0, '#ffffff'],
+  [0.5, '#6baed6'],
+  [1, '#08306b'],
+];
+
+/**
+ * Options of {@link writeHeatmap}.
+ * @category Viz
+ */
+export interface HeatmapOptions extends PageOptions {
+  /** Column labels (x), one per column; duplicates allowed. */
+  readonly xLabels?: readonly string[];
+  /** Row labels (y), one per row; duplicates allowed. */
+  readonly yLabels?: readonly string[];
+  /** X-axis title. */
+  readonly xLabel?: string;
+  /** Y-axis title. */
+  readonly yLabel?: string;
+  /**
+   * Plotly colour scale: a name or `[fraction, colour]` stops (default: plotly.js 'RdBu' reversed,
+   * so positive is blue and negative red, as in TL's `imshow`; see also {@link WHITE_TO_BLUE}).
+   */
+  readonly colorscale?: string | readonly (readonly [number, string])[];
+  /** Centre of the colour scale (default 0); `null` for Plotly's automatic range. */
+  readonly zmid?: number | null;
+  /** Colour-bar title. */
+  readonly zLabel?: string;
+  /** Print each value in its cell (default: when the matrix has at most 400 cells). */
+  readonly showValues?: boolean;
+}
+
+/**
+ * A heatmap trace and its axes, ready for a layout.
+ * @category Viz
+ */
+export interface HeatmapParts {
+  /** The `heatmap` trace. */
+  readonly trace: PlotlyJson;
+  /** X-axis layout (tick labels). */
+  readonly xaxis: PlotlyJson;
+  /** Y-axis layout (tick labels, rows top to bottom). */
+  readonly yaxis: PlotlyJson;
+}
+
+/**
+ * A heatmap trace and axes for a matrix (rows drawn top to bottom, labels as tick text so duplicates
+ * such as repeated tokens stay separate columns).
+ * @param z Matrix [rows][columns].
+ * @param opts Labels, colour scale, values.
+ * @param fn Calling function, for messages.
+ * @returns `{trace, xaxis, yaxis}` for a layout.
+ * @throws {@link ShapeError} for a ragged matrix or label counts that do not match.
+ * @example const { trace } = heatmapTrace([[1, -1]], {}, 'f');
+ * @category Viz
+ */
+export function heatmapTrace(z: readonly (readonly number[])[], opts: HeatmapOptions, fn: string): HeatmapParts {
+  const [rows, cols] = matrixShape(z, `${fn}: z`);
+  const xl = opts.xLabels ?? Array.from({ length: cols }, (_, i) => String(i));
+  const yl = opts.yLabels ?? Array.from({ length: rows }, (_, i) => String(i));
+  if (xl.length !== cols || yl.length !== rows) {
+    throw new ShapeError(`${fn}: ${xl.length} x labels / ${yl.length} y labels for a [${rows}, ${cols}] matrix`);
+  }
+  const xs = xl.map((_, i) => i);
+  const ys = yl.map((_, i) => i);
+  const show = opts.showValues ?? rows * cols <= 400;
+  const trace: PlotlyJson = {
+    type: 'heatmap',
+    z,
+    x: xs,
+    y: ys,
+    colorscale: opts.colorscale ?? 'RdBu',
+    reversescale: opts.colorscale === undefined,
+    ...(opts.zmid === null ? {} : { zmid: opts.zmid ?? 0 }),
+    colorbar: { title: { text: opts.zLabel ?? '' } },
+    customdata: yl.map((y) => xl.map((x) => `${y} · ${x}`)),
+    hovertemplate: '%{customdata}<br>%{z:.4g}<extra></extra>',
+    ...(show ? { texttemplate: '%{z:.2f}' } : {}),
+  };
+  const xaxis = { title: { text: opts.xLabel ?? '' }, tickmode: 'array', tickvals: xs, ticktext: xl, automargin: true, side: 'bottom' };
+  const yaxis = { title: { text: opts.yLabel ?? '' }, tickmode: 'array', tickvals: ys, ticktext: yl, automargin: true, autorange: 'reversed' };
+  return { trace, xaxis, yaxis };
+}
+
+/**
+ * Write a heatmap of a matrix.
+ * @param outPath Destination `.html`.
+ * @param z Matrix [rows][columns].
+ * @param opts Labels, axis titles, colour scale.
+ * @returns The absolute path written.
+ * @throws {@link ShapeError} for a ragged matrix or label counts that do not match.
+ * @example writeHeatmap('results/m.html', [[0.1, -0.2], [0.3, 0]], { xLabels: ['a', 'b'] });
+ * @category Viz
+ */
+export function writeHeatmap(outPath: string, z: readonly (readonly number[])[], opts: HeatmapOptions = {}): string {
+  const { trace, xaxis, yaxis } = heatmapTrace(z, opts, 'writeHeatmap');
+  const height = Math.min(1400, Math.max(360, 28 * z.length + 160));
+  return writePlotlyPage(outPath, { data: [trace], layout: { title: { text: opts.title ?? '' }, xaxis, yaxis }, height }, opts);
+}
+
+/**
+ * Options of {@link writePatchingHeatmap}.
+ * @category Viz
+ */
+export interface PatchingHeatmapOptions extends PageOptions {
+  /** 'layerPos' ([n_layers, pos]: x = tokens) or 'layerHead' ([n_layers, n_heads]: x = heads). */
+  readonly kind: 'layerPos' | 'layerHead';
+  /** String tokens for 'layerPos' (one per position); default the position indices. */
+  readonly tokens?: readonly string[];
+  /** Colour-bar title (default 'patched metric'). */
+  readonly zLabel?: string;
+  /** Centre of the colour scale (default 0). */
+  readonly zmid?: number | null;
+}
+
+/**
+ * Activation-patching heatmap as in the TL demos: rows are layers; columns are positions labelled
+ * `"{pos}: {token}"`, or heads `"H{h}"`.
+ * @param outPath Destination `.html`.
+ * @param values Patching results [n_layers][pos] or [n_layers][n_heads].
+ * @param opts Kind, tokens, title.
+ * @returns The absolute path written.
+ * @throws {@link ShapeError} for a ragged matrix or a token count that does not match.
+ * @example writePatchingHeatmap('results/patch_resid.html', resid, { kind: 'layerPos', tokens: strTokens });
+ * @category Viz
+ */
+export function writePatchingHeatmap(outPath: string, values: readonly (readonly number[])[], opts: PatchingHeatmapOptions): string {
+  const [layers, cols] = matrixShape(values, 'writePatchingHeatmap: values');
+  if (opts.kind === 'layerPos' && opts.tokens !== undefined && opts.tokens.length !== cols) {
+    throw new ShapeError(`writePatchingHeatmap: ${opts.tokens.length} tokens for ${cols} positions`);
+  }
+  const xLabels =
+    opts.kind === 'layerHead'
+      ? Array.from({ length: cols }, (_, h) => `H${h}`)
+      : Array.from({ length: cols }, (_, p) => (opts.tokens === undefined ? String(p) : `${p}: ${opts.tokens[p]}`));
+  return writeHeatmap(outPath, values, {
+    ...opts,
+    xLabels,
+    yLabels: Array.from({ length: layers }, (_, l) => `L${l}`),
+    xLabel: opts.kind === 'layerHead' ? 'head' : 'position',
+    yLabel: 'layer',
+    zLabel: opts.zLabel ?? 'patched metric',
+  });
+}
