@@ -9,7 +9,7 @@ import { block } from './components/block.js';
 import { embed } from './components/embed.js';
 import { layerNorm } from './components/layer_norm.js';
 import { linear } from './components/matmul.js';
-import type { RunContext } from './components/run_context.js';
+import { hookDispatcher, type RunContext } from './components/run_context.js';
 import type { ModelConfig } from './config.js';
 import type { DecoderParams } from './params.js';
 
@@ -63,10 +63,7 @@ export function runDecoder(
   const maskTensor = mask === undefined ? undefined : tf.tensor2d(mask, [mask.length, pos], 'int32');
   const ctx: RunContext = {
     flags,
-    hook: (name, x) => {
-      const hp = hookDict.get(name);
-      return hp !== undefined && hp.hasHooks() ? hp.run(x) : x;
-    },
+    hook: hookDispatcher(hookDict),
     additiveMask,
     mayHaveEmptyRows: mask !== undefined,
   };

@@ -4,6 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { HookFlags } from '../../hooks/hook_names.js';
+import type { HookPoint } from '../../hooks/hook_point.js';
 
 /** Per-run state shared by the components. */
 export interface RunContext {
@@ -17,4 +18,16 @@ export interface RunContext {
   readonly additiveMask: tf.Tensor | undefined;
   /** Whether some rows may be fully masked (pattern NaN → 0 needed). */
   readonly mayHaveEmptyRows: boolean;
+}
+
+/**
+ * The hook dispatcher of a forward pass: runs the hooks attached at a name (identity when none).
+ * @param hookDict The model's hook points.
+ * @returns `(name, x) => x'`.
+ */
+export function hookDispatcher(hookDict: ReadonlyMap<string, HookPoint>): RunContext['hook'] {
+  return (name, x) => {
+    const hp = hookDict.get(name);
+    return hp !== undefined && hp.hasHooks() ? hp.run(x) : x;
+  };
 }

@@ -13,7 +13,7 @@ import { gatherRows } from '../components/gather.js';
 import { layerNorm } from '../components/layer_norm.js';
 import { linear } from '../components/matmul.js';
 import { activation, mlp } from '../components/mlp.js';
-import type { RunContext } from '../components/run_context.js';
+import { hookDispatcher, type RunContext } from '../components/run_context.js';
 import type { EncoderConfig } from './encoder_config.js';
 import type { EncoderBlockParams, EncoderParams } from './encoder_params.js';
 
@@ -93,10 +93,7 @@ export function runEncoder(
   const additiveMask = mask === undefined ? undefined : keyMask(mask);
   const ctx: RunContext = {
     flags,
-    hook: (name, x) => {
-      const hp = hookDict.get(name);
-      return hp !== undefined && hp.hasHooks() ? hp.run(x) : x;
-    },
+    hook: hookDispatcher(hookDict),
     additiveMask,
     mayHaveEmptyRows: mask !== undefined && mask.some((r) => r.every((v) => v === 0)),
   };
