@@ -10,7 +10,7 @@ import { HookedTransformer } from '../src/model/hooked_transformer.js';
 import { repeatedTokenBatch } from '../src/train/synthetic_data.js';
 import { seededRng } from '../src/utils/rng.js';
 
-const { values } = parseArgs({ options: { model: { type: 'string', default: 'induction-2l' }, json: { type: 'boolean', default: false }, n: { type: 'string', default: '200' }, seg: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { model: { type: 'string', default: 'induction-2l' }, json: { type: 'boolean', default: false }, n: { type: 'string', default: '200' }, seg: { type: 'string', default: '20' }, low: { type: 'string', default: '1000' }, high: { type: 'string', default: '11000' } } });
 
 /** Mean of pattern[b, h, q, q - offset] over the given query positions, per head. */
 function stripeScore(pattern: tf.Tensor4D, queries: number[], offset: number): number[] {
@@ -26,7 +26,7 @@ function stripeScore(pattern: tf.Tensor4D, queries: number[], offset: number): n
 async function main(): Promise<void> {
   const model = await HookedTransformer.fromPretrained(values.model as string, { quiet: values.json });
   const L = Number(values.seg);
-  const rows = repeatedTokenBatch(seededRng(12345), { batch: Number(values.n), segLen: L, low: 0, high: 50256, bos: model.cfg.bosTokenId ?? 50256 });
+  const rows = repeatedTokenBatch(seededRng(12345), { batch: Number(values.n), segLen: L, low: Number(values.low), high: Number(values.high), bos: model.cfg.bosTokenId ?? 50256 });
   const [perTok, cache] = model.runWithCache(rows, { returnType: 'loss', lossPerToken: true, namesFilter: (n) => n.endsWith('hook_pattern') });
   const lpt = (perTok as tf.Tensor2D).arraySync(); // [batch, pos-1]: entry p scores token p+1
   const mean = (f: (r: number[]) => number[]): number => { const xs = lpt.flatMap(f); return xs.reduce((a, v) => a + v, 0) / xs.length; };
