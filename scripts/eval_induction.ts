@@ -27,17 +27,27 @@ async function main(): Promise<void> {
   const model = await HookedTransformer.fromPretrained(values.model as string, { quiet: values.json });
   const L = Number(values.seg);
   const rows = repeatedTokenBatch(seededRng(12345), { batch: Number(values.n), segLen: L, low: Number(values.low), high: Number(values.high), bos: model.cfg.bosTokenId ?? 50256 });
-  const [perTok, cache] = model.runWithCache(rows, { returnType: 'loss', lossPerToken: true, namesFilter: (n) => n.endsWith('hook_pattern') });
-  const lpt = (perTok as tf.Tensor2D).arraySync(); // [batch, pos-1]: entry p scores token p+1
+  // Batches of 25: 200 × 41 positions × 50,257 logits would not fit the 4 GB wasm heap at once.
+  const lpt: number[][] = [];
+  const ind: number[][] = [];
+  const prev: number[][] = [];
+  const secondQueries = Array.from({ length: L - 1 }, (_, i) => L + 2 + i); // second-repeat positions with a known next token
+  const allQueries = Array.from({ length: 2 * L - 1 }, (_, i) => i + 2);
+  for (let s = 0; s < rows.length; s += 25) {
+    const chunk = rows.slice(s, s + 25);
+    const [perTok, cache] = model.runWithCache(chunk, { returnType: 'loss', lossPerToken: true, namesFilter: (n) => n.endsWith('hook_pattern') });
+    lpt.push(...((perTok as tf.Tensor2D).arraySync())); // [batch, pos-1]: entry p scores token p+1
+    ind.push(stripeScore(cache.get('blocks.1.attn.hook_pattern') as tf.Tensor4D, secondQueries, L - 1).map((x) => x * chunk.length));
+    prev.push(stripeScore(cache.get('blocks.0.attn.hook_pattern') as tf.Tensor4D, allQueries, 1).map((x) => x * chunk.length));
+    (perTok as tf.Tensor).dispose();
+    cache.dispose();
+  }
+  const sumCols = (m: number[][]): number[] => (m[0] ?? []).map((_, h) => m.reduce((a, r) => a + (r[h] ?? 0), 0) / rows.length);
+  const induction = sumCols(ind);
+  const prevTok = sumCols(prev);
   const mean = (f: (r: number[]) => number[]): number => { const xs = lpt.flatMap(f); return xs.reduce((a, v) => a + v, 0) / xs.length; };
   const firstLoss = mean((r) => r.slice(1, L)); // predicting tokens 2..L of the first repeat
   const secondLoss = mean((r) => r.slice(L + 1, 2 * L)); // predicting tokens 2..L of the second repeat
-  const secondQueries = Array.from({ length: L - 1 }, (_, i) => L + 2 + i); // second-repeat positions with a known next token
-  const induction = stripeScore(cache.get('blocks.1.attn.hook_pattern') as tf.Tensor4D, secondQueries, L - 1);
-  const allQueries = Array.from({ length: 2 * L - 1 }, (_, i) => i + 2);
-  const prevTok = stripeScore(cache.get('blocks.0.attn.hook_pattern') as tf.Tensor4D, allQueries, 1);
-  (perTok as tf.Tensor).dispose();
-  cache.dispose();
   model.dispose();
   const best = (xs: number[]) => xs.reduce((bi, v, i) => (v > (xs[bi] ?? -1) ? i : bi), 0);
   const summary = {

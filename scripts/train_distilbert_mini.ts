@@ -3,9 +3,10 @@
  * distilbert-base-uncased WordPiece vocabulary, projector tied to the word embeddings) trained from
  * scratch on the train splits of the shipped corpora (SMS Spam, AG News, IMDB, LIAR), packed into
  * 64-token rows. A seeded 5% of the documents is held out; at the end the held-out MLM loss and
- * masked-token accuracy are compared with context-free unigram baselines. Reproducible: fixed
- * seeds for the split, init, data order and masking.
- * Run: npx tsx scripts/train_distilbert_mini.ts [--steps 600] [--layers 4] [--out models/distilbert-mini] [--json]
+ * masked-token accuracy are compared with context-free unigram baselines. The output bias starts at
+ * the log unigram prior of the training targets (unless --no-prior-bias), so training starts at the
+ * unigram baseline. Reproducible: fixed seeds for the split, init, data order and masking.
+ * Run: npx tsx scripts/train_distilbert_mini.ts [--steps 1000] [--layers 2] [--batch 16] [--lr 3e-3] [--no-prior-bias] [--out models/distilbert-mini] [--json]
  */
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,12 +30,13 @@ import { writeModelCard, type CardFacts } from './distilbert_mini_card.js';
 
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '600' },
-    layers: { type: 'string', default: '4' },
-    batch: { type: 'string', default: '32' },
-    lr: { type: 'string', default: '1e-3' },
+    steps: { type: 'string', default: '1000' },
+    layers: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '16' },
+    lr: { type: 'string', default: '3e-3' },
     seed: { type: 'string', default: '0' },
     'eval-every': { type: 'string', default: '100' },
+    'no-prior-bias': { type: 'boolean', default: false },
     out: { type: 'string', default: 'models/distilbert-mini' },
     metrics: { type: 'string', default: 'results/train/distilbert-mini.jsonl' },
     json: { type: 'boolean', default: false },
@@ -75,6 +77,20 @@ function shuffled(n: number, rng: () => number): number[] {
     [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
   }
   return idx;
+}
+
+/**
+ * BERT init (normal(0, 0.02), LayerNorm 1/0), with the output bias set to the log unigram prior
+ * of the training targets (add-one smoothed) when counts are given: training then starts at the
+ * unigram baseline and every gain over it comes from the context.
+ */
+function initialParams(cfg: EncoderConfig, counts: Float64Array | undefined): EncoderParams {
+  const init = randomEncoderParams(cfg, { seed: SEED, std: 0.02 });
+  const head = init.mlmHead;
+  if (counts === undefined || head === undefined) return init;
+  const total = counts.reduce((a, b) => a + b, 0) + counts.length;
+  head.b_U.dispose();
+  return { ...init, mlmHead: { ...head, b_U: tf.tensor1d(Array.from(counts, (c) => Math.log((c + 1) / total))) } };
 }
 
 /** Mask the held-out rows once, in batches, with a fixed seed. */
@@ -127,7 +143,9 @@ async function main(): Promise<void> {
   const evalBatches = maskedEvalBatches(evalRows, tok, SEED + 2);
   const probe = evalBatches.slice(0, 4);
 
-  const model = makeTrainableEncoder(randomEncoderParams(cfg, { seed: SEED, std: 0.02 }));
+  const counts = targetTokenCounts(trainRows, tok);
+  const priorBias = values['no-prior-bias'] !== true;
+  const model = makeTrainableEncoder(initialParams(cfg, priorBias ? counts : undefined));
   const rng = seededRng(SEED + 1);
   let order: number[] = [];
   const nextRows = (): number[][] => {
@@ -157,7 +175,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   log(`trained ${STEPS} steps in ${seconds.toFixed(0)} s; evaluating on ${evalRows.length} held-out rows`);
   const heldOut = evaluate(cfg, model.params, evalBatches);
-  const base = unigramBaselines(targetTokenCounts(trainRows, tok), evalBatches.flatMap((b) => b.labels));
+  const base = unigramBaselines(counts, evalBatches.flatMap((b) => b.labels));
 
   const params = model.snapshot();
   model.dispose();
@@ -172,13 +190,14 @@ async function main(): Promise<void> {
   enc.dispose();
   const sizeBytes = statSync(`${values.out}/model.safetensors`).size;
   const facts: CardFacts = {
-    cfg, steps: STEPS, batch: BATCH, seqLen: SEQ, lr: LR, seed: SEED, seconds, backend, sources, tokens,
+    cfg, steps: STEPS, batch: BATCH, seqLen: SEQ, lr: LR, seed: SEED, priorBias, seconds, backend, sources, tokens,
     trainRows: trainRows.length, evalRows: evalRows.length, heldOut, saved, base,
     mostFrequentToken: tok.decodeToken(base.mostFrequentId), sizeBytes, samples,
   };
   writeModelCard(`${values.out}/MODEL_CARD.md`, facts);
   const summary = {
-    command: 'train_distilbert_mini', backend: backend.name, steps: STEPS, layers: cfg.nLayers, seconds: +seconds.toFixed(1),
+    command: 'train_distilbert_mini', backend: backend.name, steps: STEPS, layers: cfg.nLayers, batch: BATCH, lr: LR, prior_bias: priorBias,
+    seconds: +seconds.toFixed(1),
     train_rows: trainRows.length, held_out_rows: evalRows.length, held_out_masked: heldOut.count,
     held_out_loss: +heldOut.loss.toFixed(4), held_out_accuracy: +heldOut.accuracy.toFixed(4),
     saved_f16_loss: +saved.loss.toFixed(4), saved_f16_accuracy: +saved.accuracy.toFixed(4),

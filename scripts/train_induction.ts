@@ -28,7 +28,10 @@ const { values } = parseArgs({
 });
 const STEPS = Number(values.steps);
 const SEED = Number(values.seed);
-const SEG = 20;
+// Segment length varies per batch (8…30): with a fixed length the model learns a positional shortcut
+// (attend to the position L-1 back) in layer 0 instead of an induction circuit.
+const SEG_MIN = 8;
+const SEG_MAX = 30;
 const BATCH = 16;
 // Random tokens are drawn from ids [TOKEN_LOW, TOKEN_HIGH) (10,000 ordinary GPT-2 tokens) rather than
 // the whole vocabulary: with 50k ids each token embedding would be seen only a handful of times in a
@@ -50,14 +53,15 @@ async function main(): Promise<void> {
   const model = makeTrainableDecoder(randomDecoderParams(cfg, { seed: SEED, std: 0.02, embedStd: EMBED_STD }), { tied: true });
   const rand = seededRng(SEED + 1);
   // Score the second repeat: position p predicts token p+1 for p = L+1 … 2L-1.
-  const positions = (b: number): [number, number][] =>
-    Array.from({ length: SEG - 1 }, (_, i) => [b, SEG + 1 + i] as [number, number]);
+  const positions = (b: number, seg: number): [number, number][] =>
+    Array.from({ length: seg - 1 }, (_, i) => [b, seg + 1 + i] as [number, number]);
   const t0 = performance.now();
   const history = trainLoop({
     variables: model.variables,
     loss: () => {
-      const rows = repeatedTokenBatch(rand, { batch: BATCH, segLen: SEG, low: TOKEN_LOW, high: TOKEN_HIGH, bos: 50256 });
-      return nextTokenLossAt(cfg, model.params(), rows, rows.flatMap((_, b) => positions(b)));
+      const seg = SEG_MIN + Math.floor(rand() * (SEG_MAX - SEG_MIN + 1));
+      const rows = repeatedTokenBatch(rand, { batch: BATCH, segLen: seg, low: TOKEN_LOW, high: TOKEN_HIGH, bos: 50256 });
+      return nextTokenLossAt(cfg, model.params(), rows, rows.flatMap((_, b) => positions(b, seg)));
     },
     optimizer: createAdam(LR),
     schedule: { lr: LR, warmupSteps: 50, totalSteps: STEPS, decay: 'cosine', minRatio: 0.1 },
