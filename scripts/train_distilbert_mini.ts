@@ -22,11 +22,11 @@ import { saveDistilBertCheckpoint } from '../src/model/weights/distilbert_save.j
 import { loadTokenizer, shippedTokenizerDir } from '../src/tokenizers/load.js';
 import type { Tokenizer } from '../src/tokenizers/tokenizer.js';
 import { maskTokens, packTokenSequences, targetTokenCounts, unigramBaselines, type MaskedBatch } from '../src/train/mlm_data.js';
-import { makeTrainableEncoder, mlmLossAt, mlmMetrics, type MlmMetrics } from '../src/train/mlm_training.js';
+import { makeTrainableEncoder, mlmLogitsAt, mlmLossAt, mlmMetrics, type MlmMetrics } from '../src/train/mlm_training.js';
 import { createAdam } from '../src/train/optimizer.js';
 import { trainLoop } from '../src/train/trainer.js';
 import { seededRng } from '../src/utils/rng.js';
-import { writeModelCard, type CardFacts } from './distilbert_mini_card.js';
+import { writeModelCard, type CardFacts, type KindAccuracy } from './distilbert_mini_card.js';
 
 const { values } = parseArgs({
   options: {
@@ -116,6 +116,30 @@ function evaluate(cfg: EncoderConfig, params: () => EncoderParams, batches: read
   return { loss: loss / count, accuracy: hits / count, count };
 }
 
+/**
+ * Accuracy split by what the input showed at the target: `[MASK]` (80%), a random id (10%) or the
+ * original token (10%, where copying the input suffices), for the model and for always predicting
+ * the most frequent training target.
+ */
+function accuracyByKind(cfg: EncoderConfig, params: () => EncoderParams, batches: readonly MaskedBatch[], maskId: number, mostFrequentId: number): KindAccuracy[] {
+  const acc: Record<KindAccuracy['kind'], [number, number, number]> = { mask: [0, 0, 0], random: [0, 0, 0], kept: [0, 0, 0] };
+  for (const b of batches) {
+    const pred = tf.tidy(() => Array.from(tf.argMax(mlmLogitsAt(cfg, params(), b, b), -1).dataSync()));
+    b.positions.forEach(([r, p], i) => {
+      const input = b.inputIds[r]?.[p];
+      const label = b.labels[i];
+      const a = acc[input === maskId ? 'mask' : input === label ? 'kept' : 'random'];
+      a[0] += pred[i] === label ? 1 : 0;
+      a[1] += label === mostFrequentId ? 1 : 0;
+      a[2] += 1;
+    });
+  }
+  return (['mask', 'random', 'kept'] as const).map((kind) => {
+    const [hits, base, n] = acc[kind];
+    return { kind, count: n, accuracy: hits / n, unigramAccuracy: base / n };
+  });
+}
+
 /** Top-5 predictions of the saved model at the [MASK] of a few prompts. */
 function samplePredictions(enc: HookedEncoder, tok: Tokenizer): { prompt: string; top5: string[] }[] {
   const prompts = ['the movie was [MASK] and i loved it.', 'stocks fell on wall [MASK] today.', 'call now to claim your free [MASK]!'];
@@ -177,6 +201,7 @@ async function main(): Promise<void> {
   const heldOut = evaluate(cfg, model.params, evalBatches);
   const base = unigramBaselines(counts, evalBatches.flatMap((b) => b.labels));
 
+  const byKind = accuracyByKind(cfg, model.params, evalBatches, tok.maskTokenId as number, base.mostFrequentId);
   const params = model.snapshot();
   model.dispose();
   await saveDistilBertCheckpoint(values.out as string, params, cfg, {
@@ -192,7 +217,7 @@ async function main(): Promise<void> {
   const facts: CardFacts = {
     cfg, steps: STEPS, batch: BATCH, seqLen: SEQ, lr: LR, seed: SEED, priorBias, seconds, backend, sources, tokens,
     trainRows: trainRows.length, evalRows: evalRows.length, heldOut, saved, base,
-    mostFrequentToken: tok.decodeToken(base.mostFrequentId), sizeBytes, samples,
+    mostFrequentToken: tok.decodeToken(base.mostFrequentId), byKind, sizeBytes, samples,
   };
   writeModelCard(`${values.out}/MODEL_CARD.md`, facts);
   const summary = {
@@ -203,6 +228,7 @@ async function main(): Promise<void> {
     saved_f16_loss: +saved.loss.toFixed(4), saved_f16_accuracy: +saved.accuracy.toFixed(4),
     unigram_most_frequent_token: facts.mostFrequentToken, unigram_accuracy: +base.mostFrequentAccuracy.toFixed(4),
     unigram_sampling_accuracy: +base.samplingAccuracy.toFixed(4), unigram_loss: +base.unigramLoss.toFixed(4),
+    accuracy_by_input: Object.fromEntries(byKind.map((k) => [k.kind, { count: k.count, accuracy: +k.accuracy.toFixed(4), unigram_accuracy: +k.unigramAccuracy.toFixed(4) }])),
     size_bytes: sizeBytes, out: values.out,
   };
   log(`held-out loss ${summary.held_out_loss} accuracy ${summary.held_out_accuracy} | unigram '${summary.unigram_most_frequent_token}' accuracy ${summary.unigram_accuracy}, sampling ${summary.unigram_sampling_accuracy}, loss ${summary.unigram_loss}`);

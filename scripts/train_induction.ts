@@ -23,6 +23,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'models/induction-2l' },
     seed: { type: 'string', default: '0' },
     lr: { type: 'string', default: '3e-3' },
+    'token-high': { type: 'string', default: '11000' },
+    batch: { type: 'string', default: '16' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -32,13 +34,13 @@ const SEED = Number(values.seed);
 // (attend to the position L-1 back) in layer 0 instead of an induction circuit.
 const SEG_MIN = 8;
 const SEG_MAX = 30;
-const BATCH = 16;
+const BATCH = Number(values.batch);
 // Random tokens are drawn from ids [TOKEN_LOW, TOKEN_HIGH) (10,000 ordinary GPT-2 tokens) rather than
 // the whole vocabulary: with 50k ids each token embedding would be seen only a handful of times in a
 // CPU-sized run, and copying needs tokens the (tied) unembedding can tell apart. The evaluation
 // (scripts/eval_induction.ts) draws from the same range.
 export const TOKEN_LOW = 1000;
-export const TOKEN_HIGH = 11000;
+export const TOKEN_HIGH = Number(values['token-high']);
 const EMBED_STD = 0.02;
 const LR = Number(values.lr);
 

@@ -57,3 +57,10 @@ export class BackendError extends InterpError {}
  * @category Errors
  */
 export class MemoryLimitError extends InterpError {}
+
+/**
+ * A dataset file is empty, or a row does not parse (wrong field count, unknown label, empty text,
+ * bad quoting), or data handed to a probe is unusable. The message names the file and line.
+ * @category Errors
+ */
+export class DatasetError extends InterpError {}

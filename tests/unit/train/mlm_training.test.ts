@@ -107,7 +107,7 @@ describe('MLM training', () => {
     const step = (): void => {
       tf.tidy(() => {
         const { grads } = tf.variableGrads(() => mlmLossAt(cfg, model.params(), mb, mb), model.variables);
-        opt.applyGradients(grads);
+        opt.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       });
     };
     step(); // creates Adam's moment variables
