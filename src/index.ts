@@ -286,7 +286,7 @@ export { eapScores, edgeAttributionPatching, edgeFaithfulness, edgeNodes } from 
 export type { EapOptions } from './circuits/eap.js';
 export { acdc } from './circuits/acdc.js';
 export type { AcdcOptions } from './circuits/acdc.js';
-export { CIRCUIT_SCHEMA_VERSION, circuitEntry, circuitFilePath, readCircuitFile, writeCircuitFile } from './circuits/io.js';
+export { CIRCUIT_SCHEMA_VERSION, checkpointTokenRange, circuitEntry, circuitFilePath, readCircuitFile, writeCircuitFile } from './circuits/io.js';
 export type { CircuitEdgeJson, CircuitEntryJson, CircuitFileJson, CircuitNodeJson } from './circuits/io.js';
 export { PLANTED_CONFIG, plantedCircuitModel } from './circuits/planted.js';
 export type { PlantedCircuit } from './circuits/planted.js';

@@ -1,0 +1,163 @@
+/**
+ * `tfjs-lens circuit prune|eap|acdc`: discover a circuit for a task (node pruning, Edge Attribution
+ * Patching or ACDC), write `circuits/<task>/<model>.json` (merged per method) and a Plotly graph.
+ * Models: a path or alias (loaded without weight processing, as EAP/ACDC expect) or 'planted'.
+ */
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../../backend.js';
+import { ABLATION_TYPES, type AblationType } from '../../circuits/ablation.js';
+import { acdc } from '../../circuits/acdc.js';
+import { edgeAttributionPatching } from '../../circuits/eap.js';
+import { buildCircuitGraph } from '../../circuits/graph.js';
+import { checkpointTokenRange, circuitEntry, circuitFilePath, writeCircuitFile } from '../../circuits/io.js';
+import type { MetricName } from '../../circuits/metrics.js';
+import { plantedCircuitModel } from '../../circuits/planted.js';
+import { iterativePruning } from '../../circuits/prune.js';
+import type { CircuitMethod, CircuitResult, CircuitSearchOptions } from '../../circuits/result.js';
+import { inductionTask, type CircuitTask } from '../../circuits/task.js';
+import { ConfigError } from '../../errors.js';
+import { resolveAlias } from '../../model/aliases.js';
+import { HookedTransformer } from '../../model/hooked_transformer.js';
+import { writeCircuitGraph } from '../../viz/circuit_graph.js';
+import { packageRoot } from './paths.js';
+
+export const CIRCUIT_USAGE = `usage: tfjs-lens circuit <prune|eap|acdc> [options]
+
+  --model <path|alias|planted>   default: induction-2l when present, else planted
+  --task induction|planted       default: planted for the planted model, else induction
+  --ablation resample|mean|zero  default: resample
+  --metric logit_diff|logprob|kl default: kl for acdc, logit_diff otherwise
+  --threshold <τ>                prune: max damage per removal (default 1 logit);
+                                 acdc: τ (default 0.05 for kl); eap: min |score|
+  --top-n <N>                    eap: keep the N best edges (default 12 without --threshold)
+  --strategy greedy|reverse      prune (default greedy)
+  induction task: --batch 16 --seg-len 20 --seed 0 --low --high (default: the checkpoint's
+                 token_range metadata, else 1000 11000)
+  --out <file.json>              default circuits/<task>/<model>.json   (--no-write: skip)
+  --html <file.html>             default results/circuits/<task>_<model>_<method>.html
+
+common: --json (one JSON object on stdout)   --help`;
+
+const OPTIONS = {
+  json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+  model: { type: 'string' }, task: { type: 'string' }, ablation: { type: 'string' }, metric: { type: 'string' },
+  threshold: { type: 'string' }, 'top-n': { type: 'string' }, strategy: { type: 'string' }, batch: { type: 'string' },
+  'seg-len': { type: 'string' }, low: { type: 'string' }, high: { type: 'string' }, seed: { type: 'string' },
+  out: { type: 'string' }, html: { type: 'string' }, 'no-write': { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function num(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(`circuit: --${name} must be a number, got '${v}'`);
+  return n;
+}
+
+function oneOf<T extends string>(v: string | undefined, name: string, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`circuit: --${name} must be one of ${allowed.join('|')}, got '${v}'`);
+  return v as T;
+}
+
+interface Setup {
+  readonly model: HookedTransformer;
+  readonly modelName: string;
+  readonly task: CircuitTask;
+  readonly settings: Record<string, string | number | boolean>;
+}
+
+async function setup(v: Values): Promise<Setup> {
+  const shipped = join(packageRoot(), 'models', 'induction-2l', 'config.json');
+  const modelArg = v.model ?? (existsSync(shipped) ? 'induction-2l' : 'planted');
+  if (modelArg === 'planted') {
+    await initBackend(undefined, { quiet: v.json });
+    if (v.task !== undefined && v.task !== 'planted') throw new ConfigError(`circuit: the planted model only has the 'planted' task, got '${v.task}'`);
+    const p = plantedCircuitModel();
+    return { model: p.model, modelName: 'planted', task: p.task, settings: { batch: p.task.prompts.length } };
+  }
+  const taskName = oneOf(v.task, 'task', ['induction'] as const, 'induction');
+  const model = await HookedTransformer.fromPretrainedNoProcessing(modelArg, { quiet: v.json });
+  const dir = resolveAlias(modelArg);
+  const range = existsSync(dir) ? checkpointTokenRange(dir) : undefined; // the training range, when recorded
+  const settings = {
+    batch: num(v.batch, 'batch', 16), segLen: num(v['seg-len'], 'seg-len', 20), low: num(v.low, 'low', range?.[0] ?? 1000),
+    high: num(v.high, 'high', range?.[1] ?? 11000), seed: num(v.seed, 'seed', 0),
+  };
+  const task = inductionTask({ ...settings, ...(model.cfg.bosTokenId === undefined ? {} : { bos: model.cfg.bosTokenId }) });
+  return { model, modelName: basename(resolve(modelArg)), task: { ...task, name: taskName }, settings };
+}
+
+function runMethod(method: CircuitMethod, s: Setup, v: Values): { result: CircuitResult; settings: Record<string, string | number | boolean> } {
+  const ablationType = oneOf<AblationType>(v.ablation, 'ablation', ABLATION_TYPES, 'resample');
+  const metric = oneOf<MetricName>(v.metric, 'metric', ['logit_diff', 'logprob', 'kl'], method === 'acdc' ? 'kl' : 'logit_diff');
+  const base: CircuitSearchOptions = { ...s.task, metric, ablationType, quiet: v.json };
+  const settings: Record<string, string | number | boolean> = { ...s.settings, metric, ablation: ablationType };
+  if (method === 'prune') {
+    const threshold = num(v.threshold, 'threshold', metric === 'kl' ? 0.05 : 1);
+    const strategy = oneOf(v.strategy, 'strategy', ['greedy', 'reverse'] as const, 'greedy');
+    return { result: iterativePruning(s.model, { ...base, threshold, strategy }), settings: { ...settings, threshold, strategy } };
+  }
+  if (method === 'acdc') {
+    const threshold = num(v.threshold, 'threshold', metric === 'kl' ? 0.05 : 0.5);
+    return { result: acdc(s.model, { ...base, threshold }), settings: { ...settings, threshold } };
+  }
+  const threshold = v.threshold === undefined ? undefined : num(v.threshold, 'threshold', 0);
+  const topN = v['top-n'] === undefined ? (threshold === undefined ? 12 : undefined) : num(v['top-n'], 'top-n', 12);
+  const extra = { ...(threshold === undefined ? {} : { threshold }), ...(topN === undefined ? {} : { topN }) };
+  return { result: edgeAttributionPatching(s.model, { ...base, ...extra }), settings: { ...settings, ...extra } };
+}
+
+function topEdges(r: CircuitResult, n: number): { edge: string; score: number }[] {
+  return Object.entries(r.edgeScores)
+    .sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]))
+    .slice(0, n)
+    .map(([edge, score]) => ({ edge, score: +score.toPrecision(5) }));
+}
+
+/**
+ * Run `tfjs-lens circuit …`.
+ * @param argv Arguments after `circuit`.
+ * @returns The exit code (2 for usage errors).
+ * @throws {@link ConfigError} on bad options; errors of loading and of the methods.
+ * @example await runCircuitCommand(['acdc', '--model', 'planted', '--json']);
+ * @category CLI
+ */
+export async function runCircuitCommand(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  const method = positionals[0];
+  if (v.help || method === undefined) {
+    process.stdout.write(`${CIRCUIT_USAGE}\n`);
+    return method === undefined && !v.help ? 2 : 0;
+  }
+  if (method !== 'prune' && method !== 'eap' && method !== 'acdc') {
+    process.stderr.write(`tfjs-lens circuit: unknown method '${method}'\n${CIRCUIT_USAGE}\n`);
+    return 2;
+  }
+  const s = await setup(v);
+  try {
+    const t0 = performance.now();
+    const { result, settings } = runMethod(method, s, v);
+    const seconds = (performance.now() - t0) / 1000;
+    const graph = buildCircuitGraph(s.model.cfg);
+    const entry = circuitEntry(graph, result, settings);
+    const file = v['no-write'] ? null : writeCircuitFile(v.out ?? circuitFilePath(s.task.name, s.modelName), { task: s.task.name, model: s.modelName, graph, entry });
+    const html = writeCircuitGraph(v.html ?? join('results', 'circuits', `${s.task.name}_${s.modelName}_${method}.html`), { nHeads: graph.nHeads, nodes: entry.nodes, edges: entry.edges }, {
+      title: `${method.toUpperCase()} circuit: ${s.task.name} on ${s.modelName}`,
+      description: `${entry.edges.length} of ${graph.edges.length} edges; ${result.ablation} ablation; faithfulness ${result.faithfulness.ratio.toFixed(3)} (${result.faithfulness.metric})`,
+    });
+    const out = {
+      command: `circuit ${method}`, model: s.modelName, task: s.task.name, ...settings, seconds: +seconds.toFixed(2),
+      forward_passes: result.forwardPasses, nodes: result.nodes, edges: result.edges.length, total_edges: graph.edges.length,
+      metric: result.metric, faithfulness: result.faithfulness, top_edges: topEdges(result, 10), node_scores: result.nodeScores, file, html,
+    };
+    if (v.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+    else console.log(out);
+    return 0;
+  } finally {
+    s.model.dispose();
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * `tfjs-lens sae train|eval`: train a sparse autoencoder on one hook of a model (optionally through an
+ * on-disk activation cache) and save it as `saes/<model>/<hook>/` (SAELens files); evaluate an SAE
+ * (reconstruction, sparsity, CE loss recovered) and write its density histogram and feature page.
+ */
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../errors.js';
+import { HookedTransformer } from '../../model/hooked_transformer.js';
+import { ActivationStore, modelActivationSource, type ActivationSource } from '../../sae/activation_store.js';
+import { saeConfig, type SaeArchitecture } from '../../sae/config.js';
+import { writeFeatureDashboard } from '../../sae/dashboard_html.js';
+import { cacheActivations, diskActivationSource } from '../../sae/disk_cache.js';
+import { ceLossRecovered, evaluateSae } from '../../sae/evals.js';
+import { topActivatingContexts } from '../../sae/features.js';
+import { loadSae, saeDir, saveSae } from '../../sae/io.js';
+import type { SparseAutoencoder } from '../../sae/sae.js';
+import { trainSae, type SaeStepMetrics } from '../../sae/train.js';
+import { logFeatureSparsity } from '../../sae/train_state.js';
+import { writeHistogram, writeLinePlot } from '../../viz/charts.js';
+import { datasetRows, defaultDataset } from './sae_dataset.js';
+import { packageRoot } from './paths.js';
+
+/** Usage text of `tfjs-lens sae`. @category CLI */
+export const SAE_USAGE = `usage: tfjs-lens sae <train|eval> [options]
+
+  train  --model <path|hub id> --hook <name> --dataset <random:N|repeated:N[:lo-hi]|rows.json|text file/folder>
+         --arch standard|topk|jumprelu --d-sae N --l1 C (L0 for jumprelu) --k K --steps N --out <dir>
+         [--batch-size 4096] [--lr 3e-4] [--lr-warmup N] [--l1-warmup N] [--context-size N]
+         [--normalize] [--cache-dir <dir>] [--dead-window <tokens>] [--seed 0] [--eval-rows 64]
+  eval   --sae <dir> --model <path|hub id> --dataset <spec> [--batches 10] [--dashboard-features 24]
+
+common: --json (one JSON object on stdout)`;
+
+const OPTIONS = {
+  json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
+  model: { type: 'string' }, hook: { type: 'string' }, dataset: { type: 'string' }, arch: { type: 'string' },
+  'd-sae': { type: 'string' }, l1: { type: 'string' }, k: { type: 'string' }, steps: { type: 'string' }, out: { type: 'string' },
+  'batch-size': { type: 'string' }, lr: { type: 'string' }, 'lr-warmup': { type: 'string' }, 'l1-warmup': { type: 'string' },
+  'context-size': { type: 'string' }, normalize: { type: 'boolean', default: false }, 'cache-dir': { type: 'string' },
+  seed: { type: 'string' }, 'eval-rows': { type: 'string' }, sae: { type: 'string' }, batches: { type: 'string' },
+  'dashboard-features': { type: 'string' }, 'dead-window': { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function num(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ConfigError(`sae: --${name} must be a number, got '${v}'`);
+  return n;
+}
+
+function defaultModel(root: string): string {
+  const trained = join(root, 'models', 'induction-2l');
+  return existsSync(join(trained, 'config.json')) ? trained : join(root, 'tests', 'fixtures', 'gpt2-tiny');
+}
+
+interface Loaded {
+  readonly model: HookedTransformer;
+  readonly modelName: string;
+  readonly rows: number[][];
+  readonly dataset: string;
+  readonly contextSize: number;
+}
+
+async function loadModelAndRows(v: Values, seed: number): Promise<Loaded> {
+  const root = packageRoot();
+  const path = v.model ?? defaultModel(root);
+  const model = await HookedTransformer.fromPretrained(path, { quiet: v.json });
+  const contextSize = num(v['context-size'], 'context-size', Math.min(128, model.cfg.nCtx));
+  const dataset = v.dataset ?? defaultDataset(model, root);
+  const rows = await datasetRows(dataset, model, { contextSize, seed });
+  return { model, modelName: basename(resolve(path)), rows, dataset, contextSize };
+}
+
+function splitRows(rows: number[][], evalRows: number): [number[][], number[][]] {
+  const nEval = Math.min(evalRows, Math.floor(rows.length / 4));
+  return [rows.slice(0, rows.length - nEval), rows.slice(rows.length - nEval)];
+}
+
+async function trainingSource(v: Values, l: Loaded, hook: string, rows: number[][], tokens: number): Promise<ActivationSource> {
+  const cacheDir = v['cache-dir'];
+  if (cacheDir === undefined) return modelActivationSource(l.model, hook, rows);
+  if (!existsSync(join(cacheDir, 'cache_meta.json'))) {
+    const src = await modelActivationSource(l.model, hook, rows, { epochs: Math.max(1, Math.ceil(tokens / (rows.length * l.contextSize))) });
+    await cacheActivations(src, cacheDir, { nTokens: tokens, metadata: { model_name: l.modelName, hook_name: hook, context_size: l.contextSize } });
+  }
+  return diskActivationSource(cacheDir, { seed: num(v.seed, 'seed', 0) });
+}
+
+/** Metrics of an SAE on held-out rows: reconstruction/sparsity, CE loss recovered, plots. */
+async function evaluateOn(sae: SparseAutoencoder, l: Loaded, hook: string, rows: number[][], outBase: string, nFeatures: number) {
+  const tokens = rows.length * l.contextSize;
+  const batch = Math.min(1024, tokens);
+  const store = new ActivationStore(await modelActivationSource(l.model, hook, rows, { epochs: 1 }), { batchSize: batch, bufferBatches: 2, seed: 1 });
+  const metrics = await evaluateSae(sae, store, { nBatches: Math.max(1, Math.floor(tokens / batch)) });
+  const ce = ceLossRecovered(l.model, { sae, hookName: hook }, rows);
+  const histogram = writeHistogram(join(outBase, 'feature_density.html'), [{ name: 'log10 density', values: Array.from(logFeatureSparsity(metrics.featureDensity)) }], {
+    title: `Feature density: ${l.modelName} ${hook}`, xLabel: 'log10(feature density + 1e-10)', nbins: 40,
+  });
+  const alive = Array.from(metrics.featureDensity.keys()).filter((i) => (metrics.featureDensity[i] as number) > 0);
+  const shown = alive.sort((a, b) => (metrics.featureDensity[b] as number) - (metrics.featureDensity[a] as number)).slice(0, nFeatures);
+  const ctx = topActivatingContexts(l.model, sae, rows, { features: shown, hookName: hook });
+  const tok = l.model.tokenizer;
+  const dashboard = await writeFeatureDashboard(join(outBase, 'features.html'), ctx, {
+    title: `SAE features: ${l.modelName} ${hook}`, density: metrics.featureDensity,
+    ...(tok !== undefined ? { decode: (id: number) => tok.decodeToken(id) } : {}),
+  });
+  const { featureDensity: _d, densityHistogram, ...scalars } = metrics;
+  return { metrics: { ...scalars, ...ce }, densityHistogram, files: { histogram, dashboard } };
+}
+
+function writeCurves(path: string, history: readonly SaeStepMetrics[], title: string): string {
+  const x = history.map((m) => m.step);
+  return writeLinePlot(path, [
+    { name: 'mse loss', x, y: history.map((m) => m.mseLoss) },
+    { name: 'total loss', x, y: history.map((m) => m.loss) },
+    { name: 'L0', x, y: history.map((m) => m.l0) },
+    { name: 'explained variance', x, y: history.map((m) => m.explainedVariance) },
+    { name: 'dead latents', x, y: history.map((m) => m.deadFeatures) },
+  ], { title, xLabel: 'step', logY: true });
+}
+
+async function trainCommand(v: Values): Promise<number> {
+  const seed = num(v.seed, 'seed', 0);
+  const l = await loadModelAndRows(v, seed);
+  try {
+    const hook = v.hook ?? `blocks.${Math.max(0, l.model.cfg.nLayers - 1)}.hook_resid_pre`;
+    const arch = (v.arch ?? 'standard') as SaeArchitecture;
+    const [trainRows, evalRows] = splitRows(l.rows, num(v['eval-rows'], 'eval-rows', 64));
+    const batchSize = num(v['batch-size'], 'batch-size', 4096);
+    const steps = num(v.steps, 'steps', 1000);
+    const source = await trainingSource(v, l, hook, trainRows, steps * batchSize);
+    const dSae = num(v['d-sae'], 'd-sae', 8 * source.dIn);
+    const cfg = saeConfig({
+      architecture: arch, dIn: source.dIn, dSae, ...(arch === 'topk' ? { k: num(v.k, 'k', Math.min(32, dSae)) } : {}),
+      metadata: {
+        model_name: l.modelName, hook_name: hook, hook_head_index: null, model_class_name: 'HookedTransformer', context_size: l.contextSize,
+        prepend_bos: l.model.cfg.bosTokenId !== undefined, dataset_path: l.dataset, trained_with: 'tfjs-lens',
+      },
+    });
+    const outDir = v.out ?? saeDir(l.modelName, hook);
+    const resultsDir = join(packageRoot(), 'results', 'sae', l.modelName, hook);
+    const store = new ActivationStore(source, { batchSize, seed });
+    const r = await trainSae({
+      store, cfg, metricsPath: join(resultsDir, 'metrics.jsonl'), quiet: v.json, label: `sae ${hook}`,
+      training: {
+        steps, batchSize, seed, lr: num(v.lr, 'lr', 3e-4), lrWarmupSteps: num(v['lr-warmup'], 'lr-warmup', 0),
+        sparsityCoefficient: num(v.l1, 'l1', 1), sparsityWarmupSteps: num(v['l1-warmup'], 'l1-warmup', 0),
+        normalizeActivations: v.normalize ? 'expected_average_only_in' : 'none',
+        ...(v['dead-window'] !== undefined ? { deadFeatureWindowTokens: num(v['dead-window'], 'dead-window', 0) } : {}),
+      },
+    });
+    try {
+      await saveSae(r.sae, outDir, { logSparsity: logFeatureSparsity(r.featureDensity), runnerCfg: { ...r.training, hook_name: hook, model_name: l.modelName, dataset_path: l.dataset } });
+      const curves = writeCurves(join(resultsDir, 'training_curves.html'), r.history, `SAE training: ${l.modelName} ${hook}`);
+      const ev = await evaluateOn(r.sae, l, hook, evalRows, resultsDir, num(v['dashboard-features'], 'dashboard-features', 24));
+      const last = r.history.at(-1);
+      const out = {
+        command: 'sae train', model: l.modelName, hook, architecture: arch, d_in: cfg.dIn, d_sae: dSae, steps, tokens: r.tokens,
+        seconds: +r.seconds.toFixed(2), scaling_factor: r.scalingFactor ?? null, final_train: last ?? null, out: outDir,
+        eval: ev.metrics, files: { ...ev.files, curves, metrics: join(resultsDir, 'metrics.jsonl') },
+      };
+      report(v.json, out, `saved ${outDir}`);
+      return 0;
+    } finally {
+      r.sae.dispose();
+    }
+  } finally {
+    l.model.dispose();
+  }
+}
+
+async function evalCommand(v: Values): Promise<number> {
+  const l = await loadModelAndRows(v, num(v.seed, 'seed', 1)); // seed 1: synthetic rows differ from training's (seed 0)
+  const dir = v.sae ?? (v.hook !== undefined ? saeDir(l.modelName, v.hook) : undefined);
+  if (dir === undefined) throw new ConfigError('sae eval: pass --sae <dir> (or --hook to use saes/<model>/<hook>)');
+  const sae = await loadSae(dir);
+  try {
+    const hook = v.hook ?? sae.cfg.metadata.hook_name;
+    if (typeof hook !== 'string') throw new ConfigError('sae eval: the SAE has no metadata.hook_name; pass --hook');
+    const rows = l.rows.slice(0, Math.max(1, num(v.batches, 'batches', 10)) * 4);
+    const ev = await evaluateOn(sae, l, hook, rows, join(packageRoot(), 'results', 'sae', l.modelName, hook), num(v['dashboard-features'], 'dashboard-features', 24));
+    const out = { command: 'sae eval', sae: dir, model: l.modelName, hook, architecture: sae.cfg.architecture, d_sae: sae.cfg.dSae, ...ev.metrics, density_histogram: ev.densityHistogram, files: ev.files };
+    report(v.json, out, `evaluated ${dir}`);
+    return 0;
+  } finally {
+    sae.dispose();
+    l.model.dispose();
+  }
+}
+
+function report(json: boolean, out: Record<string, unknown>, headline: string): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return;
+  }
+  console.log(headline);
+  const ev = (out['eval'] ?? out) as Record<string, unknown>;
+  const keys = ['explainedVariance', 'mse', 'l0', 'deadFraction', 'denseFraction', 'ceLossWithoutSae', 'ceLossWithSae', 'ceLossWithAblation', 'ceLossScore', 'klDivScore'];
+  console.table(Object.fromEntries(keys.filter((k) => k in ev).map((k) => [k, ev[k]])));
+  console.log('files:', out['files']);
+}
+
+/**
+ * Run `tfjs-lens sae …`.
+ * @param argv Arguments after `sae`.
+ * @returns The exit code.
+ * @throws {@link ConfigError} on bad options.
+ * @example await runSaeCommand(['train', '--steps', '100', '--json']);
+ * @category CLI
+ */
+export async function runSaeCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  const sub = positionals[0];
+  if (values.help || sub === undefined) {
+    process.stdout.write(`${SAE_USAGE}\n`);
+    return sub === undefined && !values.help ? 2 : 0;
+  }
+  if (sub === 'train') return trainCommand(values);
+  if (sub === 'eval') return evalCommand(values);
+  process.stderr.write(`tfjs-lens sae: unknown subcommand '${sub}'\n${SAE_USAGE}\n`);
+  return 2;
+}

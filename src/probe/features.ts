@@ -1,0 +1,149 @@
+/**
+ * Probe features from an encoder: run {@link HookedEncoder.runWithCache} with only the chosen hook
+ * cached (and only the layers up to it), mean-pool the activation over the attention mask
+ * ({@link maskedMeanPool}) and flatten it to one row per text. For DistilBERT, `blocks.{L}.attn.hook_q`
+ * is the output of `transformer.layer[L].attention.q_lin` split into heads, so the pooled row equals
+ * the mask-mean of q_lin (the anchor README's feature). Texts are batched in order of length, so
+ * padding costs little; rows come back in input order.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, DatasetError, ShapeError } from '../errors.js';
+import type { HookedEncoder } from '../model/encoder/hooked_encoder.js';
+import { maskedMeanPool } from '../model/encoder/pooling.js';
+import type { FeatureMatrix } from './matrix.js';
+
+const ATTN_SHORT = ['q', 'k', 'v', 'z'];
+const BLOCK_SHORT = ['resid_pre', 'resid_mid', 'resid_post', 'attn_out', 'mlp_out', 'normalized_resid_post'];
+
+/**
+ * The full hook name of a short name at a layer: 'q'/'k'/'v'/'z' → `blocks.{L}.attn.hook_{x}`;
+ * 'resid_pre', 'resid_mid', 'resid_post', 'attn_out', 'mlp_out', 'normalized_resid_post' →
+ * `blocks.{L}.hook_{x}`; 'mlp_pre'/'mlp_post' → `blocks.{L}.mlp.hook_{pre|post}`; a name containing
+ * a dot (or 'hook_full_embed') is returned as is. The anchor's actual feature, HF
+ * `hidden_states[L+1]`, is 'normalized_resid_post' at layer L.
+ * @param hook Short or full name.
+ * @param layer Layer index (0-based).
+ * @param nLayers Layers of the model.
+ * @returns The full hook name.
+ * @throws {@link ConfigError} for an unknown short name or a layer outside [0, nLayers).
+ * @example probeHookName('q', 0, 6)  // 'blocks.0.attn.hook_q'
+ * @category Probe
+ */
+export function probeHookName(hook: string, layer: number, nLayers: number): string {
+  if (hook.includes('.') || hook === 'hook_full_embed') return hook;
+  if (!(Number.isInteger(layer) && layer >= 0 && layer < nLayers)) throw new ConfigError(`probeHookName: layer must be an integer in [0, ${nLayers}), got ${layer}`);
+  const h = hook.replace(/^hook_/, '');
+  if (ATTN_SHORT.includes(h)) return `blocks.${layer}.attn.hook_${h}`;
+  if (BLOCK_SHORT.includes(h)) return `blocks.${layer}.hook_${h}`;
+  if (h === 'mlp_pre' || h === 'mlp_post') return `blocks.${layer}.mlp.hook_${h.slice(4)}`;
+  throw new ConfigError(`probeHookName: unknown hook '${hook}' — expected one of ${[...ATTN_SHORT, ...BLOCK_SHORT, 'mlp_pre', 'mlp_post'].join(', ')}, or a full hook name`);
+}
+
+/** Token ids with their attention mask, e.g. from {@link HookedEncoder.encode}. @category Probe */
+export interface TokenBatch {
+  /** Token ids [batch, pos] (right-padded). */
+  readonly ids: readonly (readonly number[])[];
+  /** 1 = real token, 0 = padding [batch, pos]. */
+  readonly attentionMask: readonly (readonly number[])[];
+}
+
+/**
+ * Options of {@link extractPooledFeatures}.
+ * @category Probe
+ */
+export interface ExtractOptions {
+  /** Full hook name (see {@link probeHookName}). */
+  readonly hookName: string;
+  /** Truncate texts to this many tokens including [CLS]/[SEP] (default 128, capped at n_ctx). */
+  readonly maxLength?: number;
+  /** Texts per forward pass (default 16). */
+  readonly batchSize?: number;
+  /** Called after every batch with rows done and total. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+function checkTexts(texts: readonly string[]): void {
+  if (texts.length === 0) throw new DatasetError('extractPooledFeatures: no texts — expected at least one');
+  texts.forEach((t, i) => {
+    if (typeof t !== 'string' || t.trim() === '') throw new DatasetError(`extractPooledFeatures: text ${i} is empty — every row needs text`);
+  });
+}
+
+function tokenise(model: HookedEncoder, input: readonly string[] | TokenBatch, maxLength: number): TokenBatch {
+  if (!Array.isArray(input)) {
+    const b = input as TokenBatch;
+    if (b.ids.length === 0 || b.ids.length !== b.attentionMask.length) throw new ShapeError(`extractPooledFeatures: need as many mask rows as id rows (got ${b.ids.length} and ${b.attentionMask.length})`);
+    b.ids.forEach((r, i) => {
+      if (r.length !== b.attentionMask[i]?.length) throw new ShapeError(`extractPooledFeatures: row ${i} has ${r.length} ids and ${b.attentionMask[i]?.length} mask values`);
+    });
+    return b;
+  }
+  const texts = input as readonly string[];
+  checkTexts(texts);
+  return model.encode(texts, maxLength);
+}
+
+/** Layer to stop at (exclusive) so the hook still fires; undefined = run the whole model. */
+function stopLayerFor(hookName: string, nLayers: number): number | undefined {
+  const m = /^blocks\.(\d+)\./.exec(hookName);
+  if (m !== null) return Math.min(Number(m[1]) + 1, nLayers);
+  if (hookName.startsWith('embed.') || hookName === 'hook_full_embed') return 0;
+  return undefined;
+}
+
+/**
+ * Pooled hook activations, one row per text (or token row).
+ * @param model Encoder (text input needs its tokenizer).
+ * @param input Texts, or token ids with their attention mask.
+ * @param opts Hook, max length, batch size, progress.
+ * @returns Features [n, prod(activation dims after pos)] (e.g. [n, d_model] for hook_q).
+ * @throws {@link DatasetError} for no texts or an empty text; {@link ShapeError} for ragged token
+ *   input or a row without a real token; {@link HookNameError} for an unknown hook; {@link DatasetError}
+ *   if the activations contain NaN.
+ * @example const x = extractPooledFeatures(enc, texts, { hookName: 'blocks.0.attn.hook_q' });
+ * @category Probe
+ */
+export function extractPooledFeatures(model: HookedEncoder, input: readonly string[] | TokenBatch, opts: ExtractOptions): FeatureMatrix {
+  const maxLength = Math.min(opts.maxLength ?? 128, model.cfg.nCtx);
+  const batch = tokenise(model, input, maxLength);
+  const n = batch.ids.length;
+  const lengths = batch.attentionMask.map((r) => r.reduce((a, v) => a + (v === 0 ? 0 : 1), 0));
+  const order = lengths.map((_, i) => i).sort((a, b) => (lengths[a] as number) - (lengths[b] as number));
+  const bs = opts.batchSize ?? 16;
+  const stop = stopLayerFor(opts.hookName, model.cfg.nLayers);
+  let data: Float32Array | undefined;
+  let cols = 0;
+  for (let s = 0; s < n; s += bs) {
+    const rows = order.slice(s, s + bs);
+    // Trim right padding to the longest real row of this batch (all positions when a mask has gaps).
+    const width = Math.max(...rows.map((r) => (batch.attentionMask[r] as readonly number[]).lastIndexOf(1) + 1), 1);
+    const ids = rows.map((r) => (batch.ids[r] as readonly number[]).slice(0, width));
+    const mask = rows.map((r) => (batch.attentionMask[r] as readonly number[]).slice(0, width));
+    const headOut = stop === undefined && opts.hookName.startsWith('mlm_head');
+    const [out, cache] = model.runWithCache(ids, {
+      attentionMask: mask,
+      namesFilter: opts.hookName,
+      returnType: headOut ? 'logits' : 'none',
+      ...(stop === undefined ? {} : { stopAtLayer: stop }),
+    });
+    out?.dispose();
+    try {
+      const pooled = tf.tidy(() => {
+        const p = maskedMeanPool(cache.get(opts.hookName), mask); // [batch, ...]
+        return tf.reshape(p, [rows.length, -1]).dataSync() as Float32Array; // [batch, features]
+      });
+      if (data === undefined) {
+        cols = pooled.length / rows.length;
+        data = new Float32Array(n * cols);
+      }
+      rows.forEach((r, k) => (data as Float32Array).set(pooled.subarray(k * cols, (k + 1) * cols), r * cols));
+    } finally {
+      cache.dispose();
+    }
+    opts.onProgress?.(Math.min(s + bs, n), n);
+  }
+  const m = { rows: n, cols, data: data as Float32Array };
+  const bad = m.data.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new DatasetError(`extractPooledFeatures: ${opts.hookName} gave ${m.data[bad]} for row ${Math.floor(bad / cols)} — the model produced non-finite activations`);
+  return m;
+}
