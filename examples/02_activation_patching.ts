@@ -7,6 +7,7 @@
  * Run: npx tsx examples/02_activation_patching.ts [fixture dir] [--json]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writePatchingHeatmap } from '../src/viz/heatmap.js';
 import { join } from 'node:path';
 import {
   actPatch,
@@ -133,6 +134,13 @@ const summary = {
 };
 mkdirSync('results/patching', { recursive: true });
 writeFileSync('results/patching/summary.json', `${JSON.stringify(summary, null, 1)}\n`);
+// Heatmaps of the normalised patching results ([layer, pos] and [layer, head]), self-contained Plotly pages.
+const plots: string[] = [];
+for (const [name, kind] of [['resid_pre', 'layerPos'], ['attn_out', 'layerPos'], ['mlp_out', 'layerPos'], ['attn_head_out_all_pos', 'layerHead']] as const) {
+  const p = presets[name] as { normalized: number[][] };
+  plots.push(writePatchingHeatmap(`results/patching/${name}.html`, p.normalized, { kind, title: `${name} (normalised: 0 = corrupted, 1 = clean)`, zLabel: 'normalised metric' }));
+}
+log(`wrote ${plots.length} heatmaps to results/patching/`);
 log('\nwrote results/patching/summary.json');
 if (asJson) process.stdout.write(`${JSON.stringify(summary)}\n`);
 
