@@ -9,7 +9,9 @@ import { initBackend } from '../src/backend.js';
 import { validateConfig, type ModelConfig } from '../src/model/config.js';
 import { disposeParams } from '../src/model/params.js';
 import { randomDecoderParams } from '../src/model/random_init.js';
+import { gpt2ParamsFromHf } from '../src/model/weights/gpt2.js';
 import { saveGpt2Checkpoint } from '../src/model/weights/gpt2_save.js';
+import { loadCheckpointTensors } from '../src/io/checkpoint.js';
 import { shippedTokenizerDir } from '../src/tokenizers/load.js';
 import { makeTrainableDecoder, nextTokenLossAt } from '../src/train/lm_training.js';
 import { createAdam } from '../src/train/optimizer.js';
@@ -25,6 +27,8 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '3e-3' },
     'token-high': { type: 'string', default: '11000' },
     batch: { type: 'string', default: '16' },
+    init: { type: 'string' },
+    warmup: { type: 'string', default: '50' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -52,7 +56,11 @@ export const INDUCTION_CONFIG: ModelConfig = validateConfig({
 async function main(): Promise<void> {
   const backend = await initBackend();
   const cfg = INDUCTION_CONFIG;
-  const model = makeTrainableDecoder(randomDecoderParams(cfg, { seed: SEED, std: 0.02, embedStd: EMBED_STD }), { tied: true });
+  // --init <checkpoint>: continue training a saved model (same architecture) instead of a fresh init.
+  const init = values.init === undefined
+    ? randomDecoderParams(cfg, { seed: SEED, std: 0.02, embedStd: EMBED_STD })
+    : gpt2ParamsFromHf(await loadCheckpointTensors(values.init), cfg);
+  const model = makeTrainableDecoder(init, { tied: true });
   const rand = seededRng(SEED + 1);
   // Score the second repeat: position p predicts token p+1 for p = L+1 … 2L-1.
   const positions = (b: number, seg: number): [number, number][] =>
@@ -66,7 +74,7 @@ async function main(): Promise<void> {
       return nextTokenLossAt(cfg, model.params(), rows, rows.flatMap((_, b) => positions(b, seg)));
     },
     optimizer: createAdam(LR),
-    schedule: { lr: LR, warmupSteps: 50, totalSteps: STEPS, decay: 'cosine', minRatio: 0.1 },
+    schedule: { lr: LR, warmupSteps: Number(values.warmup), totalSteps: STEPS, decay: 'cosine', minRatio: 0.1 },
     clipNorm: 1,
     logEvery: 50,
     metricsPath: 'results/train/induction-2l.jsonl',
@@ -76,7 +84,7 @@ async function main(): Promise<void> {
   const params = model.snapshot();
   await saveGpt2Checkpoint(values.out as string, params, cfg, {
     dtype: 'F32', tied: true, tokenizerDir: shippedTokenizerDir('gpt2'),
-    metadata: { trained_by: 'scripts/train_induction.ts', steps: String(STEPS), seed: String(SEED), lr: String(LR), token_range: `${TOKEN_LOW}-${TOKEN_HIGH}` },
+    metadata: { trained_by: 'scripts/train_induction.ts', steps: String(STEPS), seed: String(SEED), lr: String(LR), token_range: `${TOKEN_LOW}-${TOKEN_HIGH}`, init: values.init ?? 'random' },
   });
   disposeParams(params);
   model.dispose();

@@ -70,6 +70,7 @@ export function initSaeWeights(cfg: SaeConfig, opts: SaeInitOptions = {}): SaeWe
  * @param opts Seed, decoder norm, threshold, b_dec.
  * @returns The SAE (dispose it).
  * @example const sae = initSae(saeConfig({ architecture: 'standard', dIn: 64, dSae: 256 }), { seed: 0 });
+ * @throws {@link ConfigError} if bDec has the wrong length.
  * @category SAE
  */
 export function initSae(cfg: SaeConfig, opts: SaeInitOptions = {}): SparseAutoencoder {

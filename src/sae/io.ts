@@ -44,6 +44,7 @@ export interface SaveSaeOptions {
  * @param root Base folder (default the package root).
  * @returns The path.
  * @example saeDir('gpt2-tiny', 'blocks.1.hook_resid_pre');
+ * @throws Never.
  * @category SAE
  */
 export function saeDir(modelName: string, hookName: string, root: string = packageRoot()): string {

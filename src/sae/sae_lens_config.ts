@@ -141,6 +141,7 @@ export function saeConfigFromCfgJson(json: unknown, source = 'cfg.json'): SaeCon
  * @param t Resolved training hyper-parameters.
  * @returns snake_case fields for the architecture.
  * @example trainingCfgFields(cfg, resolveSaeTraining({ steps: 10, batchSize: 64 })).l1_coefficient;
+ * @throws Never.
  * @category SAE
  */
 export function trainingCfgFields(cfg: SaeConfig, t: ResolvedSaeTraining): Record<string, unknown> {
@@ -171,6 +172,7 @@ export function trainingCfgFields(cfg: SaeConfig, t: ResolvedSaeTraining): Recor
  * @param training Extra (training) fields to add.
  * @returns The JSON object.
  * @example JSON.stringify(saeConfigToCfgJson(sae.cfg));
+ * @throws Never.
  * @category SAE
  */
 export function saeConfigToCfgJson(cfg: SaeConfig, training: Record<string, unknown> = {}): SaeLensCfgJson {

@@ -144,7 +144,7 @@ function trainStep(loop: Loop, xArr: Float32Array, step: number, tokens: number,
     pairs.push([loop.logThreshold, dLog]);
   }
   const gradNorm = clipAndApply(loop.optimizer, pairs, t.clipNorm);
-  if (loop.logThreshold !== undefined) (p.threshold as tf.Variable).assign(tf.tidy(() => tf.exp(loop.logThreshold as tf.Tensor)));
+  if (loop.logThreshold !== undefined) tf.tidy(() => (p.threshold as tf.Variable).assign(tf.exp(loop.logThreshold as tf.Tensor)));
   const s = stats.dataSync();
   stats.dispose();
   tracker.update(s.subarray(STATS_HEAD, STATS_HEAD + dSae), batch);
@@ -209,7 +209,8 @@ async function prepare(o: TrainSaeOptions, t: ResolvedSaeTraining): Promise<{ sa
 export async function trainSae(o: TrainSaeOptions): Promise<TrainSaeResult> {
   const t = resolveSaeTraining(o.training);
   const { sae, scale, owned } = await prepare(o, t);
-  const logThreshold = sae.params.threshold !== undefined ? tf.variable(tf.tidy(() => tf.log(sae.params.threshold as tf.Tensor1D)), true) : undefined;
+  const thr = sae.params.threshold;
+  const logThreshold = thr !== undefined ? tf.tidy(() => tf.variable(tf.log(thr), true)) : undefined; // SAELens trains log θ
   const loop: Loop = {
     sae, t, tracker: new FeatureTracker(sae.cfg.dSae), logThreshold,
     optimizer: createAdam(t.lr, { beta1: t.adamBeta1, beta2: t.adamBeta2, epsilon: 1e-8 }),
@@ -262,6 +263,7 @@ export async function trainSae(o: TrainSaeOptions): Promise<TrainSaeResult> {
  * @param s The factor (1: no-op, the same SAE is returned).
  * @returns The SAE for raw inputs.
  * @example const raw = foldScale(sae, 1.7);
+ * @throws {@link DisposedError} if the SAE was disposed.
  * @category SAE
  */
 export function foldScale(sae: SparseAutoencoder, s: number): SparseAutoencoder {

@@ -73,6 +73,7 @@ export class FeatureTracker {
  * @param density Firing frequency per latent.
  * @returns log10 densities.
  * @example logFeatureSparsity(Float32Array.of(0, 0.01));   // [-10, -2]
+ * @throws Never.
  * @category SAE
  */
 export function logFeatureSparsity(density: ArrayLike<number>): Float32Array {
@@ -87,6 +88,7 @@ export function logFeatureSparsity(density: ArrayLike<number>): Float32Array {
  * @param warmupSteps Warm-up length (0: no warm-up).
  * @returns The coefficient.
  * @example coefficientAt(5, 2, 10);   // 1
+ * @throws Never.
  * @category SAE
  */
 export function coefficientAt(step: number, value: number, warmupSteps: number): number {
@@ -100,6 +102,7 @@ export function coefficientAt(step: number, value: number, warmupSteps: number):
  * @param clipNorm Maximum global norm (0: no clipping).
  * @returns The global gradient norm before clipping.
  * @example const norm = clipAndApply(adam, [[W, dW]], 1);
+ * @throws Never.
  * @category SAE
  */
 export function clipAndApply(optimizer: ScheduledAdam, pairs: ReadonlyArray<readonly [tf.Variable, tf.Tensor]>, clipNorm: number): number {

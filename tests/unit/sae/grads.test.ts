@@ -38,11 +38,12 @@ function makeParams(seed: number): { p: P; x: tf.Tensor2D } {
   };
 }
 
-const norms = (W: tf.Tensor2D): tf.Tensor1D => tf.sqrt(tf.sum(tf.square(W), 1));
+const norms = (W: tf.Tensor2D): tf.Tensor1D => tf.sqrt(tf.sum(tf.square(W), 1)) as tf.Tensor1D;
+type CustomFn = Parameters<typeof tf.customGrad>[0];
 
 /** SAELens JumpReLU.apply(x, θ, ε): x·H(x − θ); backward: dx = H·g, dθ = Σ_b −(θ/ε)·K·g. */
 function jumpRelu(eps: number): (h: tf.Tensor, th: tf.Tensor) => tf.Tensor {
-  return tf.customGrad((h: tf.Tensor, th: tf.Tensor, save: tf.GradSaveFunc) => {
+  return tf.customGrad(((h: tf.Tensor, th: tf.Tensor, save: tf.GradSaveFunc) => {
     save([h, th]);
     return {
       value: tf.mul(h, tf.step(tf.sub(h, th))),
@@ -52,12 +53,12 @@ function jumpRelu(eps: number): (h: tf.Tensor, th: tf.Tensor) => tf.Tensor {
         return [tf.mul(tf.step(u), g), tf.sum(tf.mul(tf.mul(tf.div(ts as tf.Tensor, -eps), k), g), 0)];
       },
     };
-  }) as unknown as (h: tf.Tensor, th: tf.Tensor) => tf.Tensor;
+  }) as unknown as CustomFn) as unknown as (h: tf.Tensor, th: tf.Tensor) => tf.Tensor;
 }
 
 /** SAELens Step.apply(x, θ, ε): H(x − θ); backward: dx = none (0), dθ = Σ_b −(1/ε)·K·g. */
 function stepFn(eps: number): (h: tf.Tensor, th: tf.Tensor) => tf.Tensor {
-  return tf.customGrad((h: tf.Tensor, th: tf.Tensor, save: tf.GradSaveFunc) => {
+  return tf.customGrad(((h: tf.Tensor, th: tf.Tensor, save: tf.GradSaveFunc) => {
     save([h, th]);
     return {
       value: tf.step(tf.sub(h, th)),
@@ -67,7 +68,7 @@ function stepFn(eps: number): (h: tf.Tensor, th: tf.Tensor) => tf.Tensor {
         return [tf.zerosLike(hs as tf.Tensor), tf.sum(tf.mul(tf.mul(k, -1 / eps), g), 0)];
       },
     };
-  }) as unknown as (h: tf.Tensor, th: tf.Tensor) => tf.Tensor;
+  }) as unknown as CustomFn) as unknown as (h: tf.Tensor, th: tf.Tensor) => tf.Tensor;
 }
 
 /** The SAELens v6 training loss, written directly with tf ops (autodiff reference). */
@@ -123,11 +124,16 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'standard (L1 × decoder norms)', cfg: saeConfig({ architecture: 'standard', dIn: D_IN, dSae: D_SAE }), o: { sparsityCoefficient: 0.7 } },
-  { name: 'topk, rescaled by decoder norm', cfg: saeConfig({ architecture: 'topk', dIn: D_IN, dSae: D_SAE, k: 3 }), o: { sparsityCoefficient: 0 } },
+  { name: 'topk, rescaled by decoder norm (sparse path)', cfg: saeConfig({ architecture: 'topk', dIn: D_IN, dSae: D_SAE, k: 3 }), o: { sparsityCoefficient: 0 } },
   { name: 'topk, not rescaled', cfg: saeConfig({ architecture: 'topk', dIn: D_IN, dSae: D_SAE, k: 4, rescaleActsByDecoderNorm: false }), o: { sparsityCoefficient: 0 } },
   {
     name: 'topk + AuxK on dead latents', cfg: saeConfig({ architecture: 'topk', dIn: D_IN, dSae: D_SAE, k: 3 }),
     o: { sparsityCoefficient: 0, auxLossCoefficient: 0.5 }, deadEvery: 2,
+  },
+  { name: 'topk, dense path', cfg: saeConfig({ architecture: 'topk', dIn: D_IN, dSae: D_SAE, k: 3 }), o: { sparsityCoefficient: 0, sparse: false } },
+  {
+    name: 'topk + AuxK, dense path', cfg: saeConfig({ architecture: 'topk', dIn: D_IN, dSae: D_SAE, k: 3 }),
+    o: { sparsityCoefficient: 0, auxLossCoefficient: 0.5, sparse: false }, deadEvery: 3,
   },
   {
     name: 'jumprelu, step L0 (wide bandwidth so the kernel is hit)', cfg: saeConfig({ architecture: 'jumprelu', dIn: D_IN, dSae: D_SAE }),
