@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { NotFoundError } from '../errors.js';
 import { packageRoot } from '../utils/package_root.js';
 
 /** One alias. @category Model */
@@ -37,12 +38,22 @@ export const MODEL_ALIASES: Readonly<Record<string, ModelAlias>> = {
  * A local folder of the same name in the working directory wins, as in transformers.
  * @param nameOrPath Alias, folder or hub id.
  * @returns What to hand to the loader.
- * @example resolveAlias('induction-2l')   // '/…/tfjs-lens/models/induction-2l'
+ * @throws {@link NotFoundError} for a shipped alias whose folder is missing.
+ * @example resolveAlias('distilbert-mini')   // '/…/tfjs-lens/models/distilbert-mini'
  * @category Model
  */
 export function resolveAlias(nameOrPath: string): string {
   const a = MODEL_ALIASES[nameOrPath];
   if (a === undefined || existsSync(nameOrPath)) return nameOrPath;
-  if (a.shippedPath !== undefined) return join(packageRoot(), a.shippedPath);
+  if (a.shippedPath !== undefined) {
+    const dir = join(packageRoot(), a.shippedPath);
+    if (!existsSync(join(dir, 'config.json'))) {
+      throw new NotFoundError(
+        `resolveAlias: the shipped model '${nameOrPath}' is not in this build (${dir} is missing); ` +
+          `train it with scripts/${nameOrPath === 'induction-2l' ? 'train_induction' : 'train_distilbert_mini'}.ts`,
+      );
+    }
+    return dir;
+  }
   return a.hubId ?? nameOrPath;
 }
