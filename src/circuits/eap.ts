@@ -1,0 +1,240 @@
+/**
+ * Edge Attribution Patching (Syed, Rager & Conmy 2023, "Attribution Patching Outperforms Automated
+ * Circuit Discovery"): the effect of ablating edge u → v is estimated to first order as
+ * (ablated(u) − u) · ∂metric/∂(input of v), from one clean forward + backward pass
+ * ({@link gradientsAtHooks}) and the ablated sender outputs. Edges are ranked by |score|.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../errors.js';
+import type { ActivationCache } from '../hooks/activation_cache.js';
+import { gradientsAtHooks } from '../patching/gradients.js';
+import type { AblationSource } from './ablation.js';
+import { buildCircuitGraph, circuitFlags, connectedEdges, nodeById, receiverSite, senderSite, type CircuitGraph, type HookSite } from './graph.js';
+import { createSenderAblation, edgeCircuitMetric } from './edge_patch.js';
+import type { CircuitMetric } from './metrics.js';
+import { faithfulnessOf, searchTask, type CircuitResult, type CircuitSearchOptions, type Faithfulness } from './result.js';
+import { resolveMetric, selectPositions, type CircuitModel } from './run.js';
+import { validateTask, type CircuitTask } from './task.js';
+
+/** Options of {@link edgeAttributionPatching}. @category Circuits */
+export interface EapOptions extends CircuitSearchOptions {
+  /** Keep edges with |score| ≥ threshold. */
+  readonly threshold?: number;
+  /** Or keep the `topN` edges by |score| (applied before the threshold when both are given). */
+  readonly topN?: number;
+  /** Drop selected edges that are on no input → logits path (default true). */
+  readonly pruneDangling?: boolean;
+  /** Integrated-gradients points (EAP-IG); default 1 = plain EAP. */
+  readonly igSteps?: number;
+}
+
+/** Flatten a site of an activation to one row: [batch, pos, d_model] → [1, batch·pos·d_model], per head → [n_heads, …]. */
+function rows(x: tf.Tensor, perHead: boolean): tf.Tensor2D {
+  if (!perHead) return tf.reshape(x, [1, x.size]);
+  const h = x.shape[2] as number;
+  return tf.reshape(tf.transpose(x, [2, 0, 1, 3]), [h, x.size / h]); // [n_heads, batch*pos*d_model]
+}
+
+/** Sender deltas ablated − clean, one row each: [n_senders, batch·pos·d_model]. */
+function senderDeltas(graph: CircuitGraph, cache: ActivationCache, source: AblationSource): { ids: string[]; deltas: tf.Tensor2D } {
+  const senders = graph.nodes.filter((n) => n.kind !== 'logits');
+  const deltas = tf.tidy(() => {
+    const values = new Map<string, tf.Tensor>();
+    const one = (site: HookSite): tf.Tensor => {
+      const clean = cache.get(site.name);
+      if (!values.has(site.name)) values.set(site.name, tf.sub(source.valueFor(site.name, clean), clean));
+      const d = values.get(site.name) as tf.Tensor;
+      if (site.head === undefined) return tf.reshape(d, [d.size]);
+      const [b, p, , m] = d.shape as [number, number, number, number];
+      return tf.reshape(tf.slice(d, [0, 0, site.head, 0], [b, p, 1, m]), [b * p * m]);
+    };
+    return tf.stack(senders.map((n) => one(senderSite(n)))) as tf.Tensor2D; // [n_senders, batch*pos*d_model]
+  });
+  return { ids: senders.map((n) => n.id), deltas };
+}
+
+/** Receiver gradients averaged over the integrated-gradients points, and the clean sender activations. */
+function averagedGradients(
+  model: CircuitModel,
+  graph: CircuitGraph,
+  task: CircuitTask,
+  metric: CircuitMetric,
+  source: AblationSource,
+  steps: number,
+): { grads: Map<string, tf.Tensor>; cache: ActivationCache } {
+  const receivers = [...new Set(graph.edges.map((e) => receiverSite(nodeById(graph, e.to), e.channel, graph.nLayers).name))];
+  const senders = [...new Set(graph.nodes.filter((n) => n.kind !== 'logits').map((n) => senderSite(n).name))];
+  const flags = circuitFlags(graph);
+  const diff = (logits: tf.Tensor3D): tf.Scalar => metric.fn(selectPositions(logits, metric.positions) as tf.Tensor3D);
+  const input = senderSite(nodeById(graph, 'input')).name;
+  const grads = new Map<string, tf.Tensor>();
+  let cache: ActivationCache | undefined;
+  try {
+    for (let k = 1; k <= steps; k++) {
+      const alpha = k / steps; // EAP-IG: from the ablated input (0, excluded) to the clean input (1)
+      const last = k === steps;
+      const run = (): ReturnType<typeof gradientsAtHooks> =>
+        gradientsAtHooks(model, task.prompts, diff, last ? [...new Set([...receivers, ...senders])] : receivers, { ...flags, cacheActivations: last });
+      const interpolate = (x: tf.Tensor): tf.Tensor => {
+        const abl = source.valueFor(input, x);
+        return tf.add(abl, tf.mul(tf.sub(x, abl), alpha));
+      };
+      const res = last ? run() : model.withHooks([[input, interpolate]], run, flags);
+      if (last) cache = res.cache;
+      for (const r of receivers) {
+        const prev = grads.get(r);
+        grads.set(r, tf.keep(tf.tidy(() => (prev === undefined ? tf.div(res.grads.get(r), steps) : tf.add(prev, tf.div(res.grads.get(r), steps))))));
+        prev?.dispose();
+      }
+      res.grads.dispose();
+    }
+    return { grads, cache: cache as ActivationCache };
+  } catch (err) {
+    tf.dispose([...grads.values()]);
+    cache?.dispose();
+    throw err;
+  }
+}
+
+/**
+ * EAP score of every edge: estimated metric change when the edge alone is ablated. With
+ * `igSteps` > 1 the gradients are averaged over inputs interpolated from the ablated to the clean
+ * input embedding (EAP-IG, Hanna et al. 2024), which helps where attention saturates.
+ * @param model The model.
+ * @param graph Its graph.
+ * @param task The task (clean prompts are differentiated).
+ * @param metric The metric.
+ * @param source Ablated sender outputs ({@link createSenderAblation}).
+ * @param igSteps Gradient points (default 1: plain EAP at the clean input).
+ * @returns Edge id → score (metric(edge ablated) − metric(full), first order).
+ * @throws {@link ConfigError} for igSteps < 1; errors of {@link gradientsAtHooks}.
+ * @example const scores = eapScores(model, graph, task, logitDiffCircuitMetric(task), src, 5);
+ * @category Circuits
+ */
+export function eapScores(
+  model: CircuitModel,
+  graph: CircuitGraph,
+  task: CircuitTask,
+  metric: CircuitMetric,
+  source: AblationSource,
+  igSteps = 1,
+): Map<string, number> {
+  if (!Number.isInteger(igSteps) || igSteps < 1) throw new ConfigError(`eapScores: igSteps must be a positive integer, got ${igSteps}`);
+  const { grads, cache } = averagedGradients(model, graph, task, metric, source, igSteps);
+  const out = new Map<string, number>();
+  let deltas: tf.Tensor2D | undefined;
+  try {
+    const sd = senderDeltas(graph, cache, source);
+    deltas = sd.deltas;
+    const d = deltas;
+    const senderRow = new Map(sd.ids.map((id, i) => [id, i]));
+    for (const [name, g] of grads) {
+      const m = tf.tidy(() => tf.matMul(d, rows(g, g.rank === 4), false, true)); // [n_senders, n_heads | 1]
+      const vals = m.arraySync() as number[][];
+      m.dispose();
+      for (const e of graph.edges) {
+        const site = receiverSite(nodeById(graph, e.to), e.channel, graph.nLayers);
+        if (site.name === name) out.set(e.id, vals[senderRow.get(e.from) as number]?.[site.head ?? 0] as number);
+      }
+    }
+    return out;
+  } finally {
+    deltas?.dispose();
+    tf.dispose([...grads.values()]);
+    cache.dispose();
+  }
+}
+
+/**
+ * Faithfulness of an edge circuit: the metric with every other edge ablated, over the full model's.
+ * @param model The model.
+ * @param graph Its graph.
+ * @param task The task.
+ * @param kept Edge ids in the circuit.
+ * @param source Ablated sender outputs.
+ * @param metric The metric.
+ * @returns The faithfulness record (3 forward passes).
+ * @throws {@link ConfigError} for unknown edge ids.
+ * @example edgeFaithfulness(model, graph, task, res.edges, src, logitDiffCircuitMetric(task)).ratio
+ * @category Circuits
+ */
+export function edgeFaithfulness(
+  model: CircuitModel,
+  graph: CircuitGraph,
+  task: CircuitTask,
+  kept: readonly string[],
+  source: AblationSource,
+  metric: CircuitMetric,
+): Faithfulness {
+  const keep = new Set(kept);
+  const run = (removed: Set<string>): number => edgeCircuitMetric(model, graph, task.prompts, metric, removed, source);
+  const all = new Set(graph.edges.map((e) => e.id));
+  return faithfulnessOf(metric.name, run(new Set()), run(new Set([...all].filter((id) => !keep.has(id)))), run(all));
+}
+
+/**
+ * Nodes touched by a set of edges, in graph order (input and logits always included).
+ * @param graph The graph.
+ * @param edgeIds Edge ids.
+ * @returns Node ids.
+ * @throws Never.
+ * @example edgeNodes(graph, ['a0.1->a1.2<k>'])  // ['input', 'a0.1', 'a1.2', 'logits']
+ * @category Circuits
+ */
+export function edgeNodes(graph: CircuitGraph, edgeIds: readonly string[]): string[] {
+  const ids = new Set(['input', 'logits']);
+  const set = new Set(edgeIds);
+  for (const e of graph.edges) if (set.has(e.id)) ids.add(e.from).add(e.to);
+  return graph.nodes.filter((n) => ids.has(n.id)).map((n) => n.id);
+}
+
+/**
+ * Edge Attribution Patching: score every edge from one backward pass, keep the top edges.
+ * @param model The model.
+ * @param opts Task fields, `threshold` (|score|) and/or `topN`, `metric` (default 'logit_diff'),
+ *   `ablationType` (default resample with corrupted prompts, else mean), `pruneDangling`, `igSteps`.
+ * @returns The circuit: selected edges, every edge's score (`edgeScores`), faithfulness.
+ * @throws {@link ConfigError} without threshold and topN, for a malformed task, or a KL metric
+ *   (its gradient vanishes on the clean run).
+ * @example const res = edgeAttributionPatching(model, { ...inductionTask(), topN: 10 });
+ * @category Circuits
+ */
+export function edgeAttributionPatching(model: CircuitModel, opts: EapOptions): CircuitResult {
+  if (opts.threshold === undefined && opts.topN === undefined) throw new ConfigError('edgeAttributionPatching: give threshold or topN');
+  if (opts.metric === 'kl') throw new ConfigError('edgeAttributionPatching: the KL metric has zero gradient on the clean run; use logit_diff or logprob');
+  const { task, ablation } = searchTask(opts);
+  validateTask(task, model.cfg, 'edgeAttributionPatching');
+  const graph = buildCircuitGraph(model.cfg);
+  const { metric, owned } = resolveMetric(model, task, opts.metric ?? 'logit_diff');
+  const faith = resolveMetric(model, task, opts.faithfulnessMetric ?? 'logit_diff');
+  const source = createSenderAblation(model, graph, task, ablation, { ...(opts.reference === undefined ? {} : { reference: opts.reference }) });
+  try {
+    const scores = eapScores(model, graph, task, metric, source, opts.igSteps ?? 1);
+    let ranked = graph.edges.map((e) => e.id).sort((a, b) => Math.abs(scores.get(b) ?? 0) - Math.abs(scores.get(a) ?? 0));
+    if (opts.topN !== undefined) ranked = ranked.slice(0, opts.topN);
+    if (opts.threshold !== undefined) ranked = ranked.filter((id) => Math.abs(scores.get(id) ?? 0) >= (opts.threshold as number));
+    const chosen = new Set(opts.pruneDangling === false ? ranked : connectedEdges(graph, ranked));
+    const edges = graph.edges.filter((e) => chosen.has(e.id)).map((e) => e.id);
+    const faithfulness = edgeFaithfulness(model, graph, task, edges, source, faith.metric);
+    const sameMetric = faith.metric.name === metric.name;
+    const circuit = sameMetric ? faithfulness.circuit : edgeCircuitMetric(model, graph, task.prompts, metric, new Set(graph.edges.filter((e) => !chosen.has(e.id)).map((e) => e.id)), source);
+    const full = sameMetric ? faithfulness.full : edgeCircuitMetric(model, graph, task.prompts, metric, new Set(), source);
+    return {
+      method: 'eap',
+      level: 'edge',
+      ablation,
+      metric: { name: metric.name, higherIsBetter: metric.higherIsBetter, threshold: opts.threshold, full, circuit },
+      faithfulness,
+      nodes: edgeNodes(graph, edges),
+      edges,
+      nodeScores: {},
+      edgeScores: Object.fromEntries(graph.edges.map((e) => [e.id, scores.get(e.id) ?? 0])),
+      trajectory: [],
+      forwardPasses: 1 + (opts.igSteps ?? 1),
+    };
+  } finally {
+    source.dispose();
+    if (owned) metric.dispose?.();
+    if (faith.owned) faith.metric.dispose?.();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * What a circuit-discovery method returns, and faithfulness: the metric of the circuit run (every
+ * component or edge outside the circuit ablated) divided by the metric of the full model, with the
+ * empty circuit (everything ablated) reported alongside (EAP-IG `evaluate_graph`; auto-circuit).
+ */
+import type { ProgressOptions } from '../patching/progress.js';
+import type { AblationType } from './ablation.js';
+import type { MetricSpec } from './run.js';
+import type { CircuitTask } from './task.js';
+
+/** The discovery methods. @category Circuits */
+export type CircuitMethod = 'prune' | 'eap' | 'acdc';
+
+/** Faithfulness of a circuit under one metric. @category Circuits */
+export interface Faithfulness {
+  /** Metric name (default 'logit_diff'). */
+  readonly metric: string;
+  /** Metric of the full model. */
+  readonly full: number;
+  /** Metric with everything outside the circuit ablated. */
+  readonly circuit: number;
+  /** Metric with everything ablated (the empty circuit). */
+  readonly empty: number;
+  /** circuit / full. */
+  readonly ratio: number;
+}
+
+/** One decision of a search: a component or edge removed or kept, and the metric after it. @category Circuits */
+export interface SearchStep {
+  /** 0-based step. */
+  readonly step: number;
+  /** Node id (pruning) or edge id (ACDC). */
+  readonly target: string;
+  /** 'remove' or 'keep'. */
+  readonly action: 'remove' | 'keep';
+  /** Metric after the decision. */
+  readonly metric: number;
+  /** Damage of removing the target, measured before the decision (ACDC's `result`). */
+  readonly damage: number;
+}
+
+/** A discovered circuit. @category Circuits */
+export interface CircuitResult {
+  /** Method that found it. */
+  readonly method: CircuitMethod;
+  /** 'node' (pruning: whole components) or 'edge' (EAP, ACDC). */
+  readonly level: 'node' | 'edge';
+  /** Ablation used for removed components/edges. */
+  readonly ablation: AblationType;
+  /** The search metric: name, direction, threshold, value of the full model and of the circuit. */
+  readonly metric: {
+    readonly name: string;
+    readonly higherIsBetter: boolean;
+    readonly threshold: number | undefined;
+    readonly full: number;
+    readonly circuit: number;
+  };
+  /** Faithfulness (default metric: the logit difference). */
+  readonly faithfulness: Faithfulness;
+  /** Node ids in the circuit (input and logits included), in graph order. */
+  readonly nodes: readonly string[];
+  /** Edge ids in the circuit, in graph order. */
+  readonly edges: readonly string[];
+  /** Scores of every component tested (pruning: damage of ablating it alone). */
+  readonly nodeScores: Readonly<Record<string, number>>;
+  /** Scores of every edge scored (EAP: estimated metric change; ACDC: damage when tested). */
+  readonly edgeScores: Readonly<Record<string, number>>;
+  /** Decisions in order (pruning and ACDC). */
+  readonly trajectory: readonly SearchStep[];
+  /** Forward passes used by the search. */
+  readonly forwardPasses: number;
+}
+
+/** Options shared by the discovery methods: the task fields plus metric and ablation. @category Circuits */
+export interface CircuitSearchOptions extends Omit<CircuitTask, 'name'>, ProgressOptions {
+  /** Task name (default 'task'). */
+  readonly name?: string;
+  /** Search metric (default: 'logit_diff' for pruning and EAP, 'kl' for ACDC). */
+  readonly metric?: MetricSpec;
+  /** Ablation (default 'resample' when corrupted prompts are given, else 'mean'). */
+  readonly ablationType?: AblationType;
+  /** 'mean' ablation: batch averaged over (default: the prompts). */
+  readonly reference?: readonly (readonly number[])[];
+  /** Metric for faithfulness (default 'logit_diff'). */
+  readonly faithfulnessMetric?: MetricSpec;
+}
+
+/**
+ * Split search options into the task and the ablation type in force.
+ * @param opts Search options.
+ * @returns The task and the ablation type.
+ * @throws Never.
+ * @example const { task, ablation } = searchTask(opts);
+ * @category Circuits
+ */
+export function searchTask(opts: CircuitSearchOptions): { task: CircuitTask; ablation: AblationType } {
+  const task: CircuitTask = {
+    name: opts.name ?? 'task',
+    prompts: opts.prompts,
+    answerPositions: opts.answerPositions,
+    answerTokens: opts.answerTokens,
+    ...(opts.corrupted === undefined ? {} : { corrupted: opts.corrupted }),
+    ...(opts.wrongTokens === undefined ? {} : { wrongTokens: opts.wrongTokens }),
+  };
+  return { task, ablation: opts.ablationType ?? (opts.corrupted === undefined ? 'mean' : 'resample') };
+}
+
+/**
+ * Faithfulness from three metric values.
+ * @param metric Metric name.
+ * @param full Full model.
+ * @param circuit Circuit run.
+ * @param empty Empty circuit.
+ * @returns The record, ratio = circuit / full.
+ * @throws Never.
+ * @example faithfulnessOf('logit_diff', 10, 9, 0).ratio  // 0.9
+ * @category Circuits
+ */
+export function faithfulnessOf(metric: string, full: number, circuit: number, empty: number): Faithfulness {
+  return { metric, full, circuit, empty, ratio: circuit / full };
+}

@@ -1,0 +1,137 @@
+/**
+ * Circuit graph figure (as ACDC's `show` and EAP-IG's graph drawings, in Plotly): nodes laid out by
+ * layer — input, then each layer's heads (one row per head) and MLP, then the logits — and edges
+ * drawn with width proportional to |score|, coloured by the head input they feed (q, k, v).
+ * Takes plain data (a circuit file entry fits), never tensors.
+ */
+import { ShapeError } from '../errors.js';
+import { writePlotlyPage, type PageOptions, type PlotlyFigure, type PlotlyJson } from './html.js';
+
+/** A node to draw. @category Viz */
+export interface GraphNodeView {
+  /** Id, e.g. 'a1.2'. */
+  readonly id: string;
+  /** 'input' | 'head' | 'mlp' | 'logits'. */
+  readonly kind: string;
+  /** Layer (-1 for the input, n_layers for the logits). */
+  readonly layer: number;
+  /** Head index (heads). */
+  readonly head?: number;
+  /** Optional score, shown on hover. */
+  readonly score?: number;
+}
+
+/** An edge to draw. @category Viz */
+export interface GraphEdgeView {
+  /** Id, e.g. 'a0.1->a1.2<k>'. */
+  readonly id: string;
+  /** Sender node id. */
+  readonly from: string;
+  /** Receiver node id. */
+  readonly to: string;
+  /** Head input fed ('q' | 'k' | 'v'), if any. */
+  readonly channel?: string;
+  /** Score; the width is proportional to |score| (all equal when absent). */
+  readonly score?: number;
+}
+
+/** What {@link circuitGraphFigure} draws. @category Viz */
+export interface CircuitGraphView {
+  /** Heads per layer (for the vertical layout). */
+  readonly nHeads: number;
+  /** Nodes of the circuit. */
+  readonly nodes: readonly GraphNodeView[];
+  /** Edges of the circuit. */
+  readonly edges: readonly GraphEdgeView[];
+}
+
+const CHANNEL_COLOR: Readonly<Record<string, string>> = { q: '#1f77b4', k: '#d62728', v: '#2ca02c', none: '#7f7f7f' };
+const CHANNEL_DY: Readonly<Record<string, number>> = { q: 0.12, k: 0, v: -0.12 };
+const NODE_COLOR: Readonly<Record<string, string>> = { input: '#555555', head: '#1f77b4', mlp: '#9467bd', logits: '#111111' };
+
+/** Layout position of a node: x by layer (heads and MLP of layer l at 2l+1, 2l+2), y by head. */
+function place(n: GraphNodeView, nHeads: number): [number, number] {
+  const mid = (nHeads - 1) / 2;
+  if (n.kind === 'input') return [0, mid];
+  if (n.kind === 'logits') return [2 * n.layer + 1, mid];
+  if (n.kind === 'mlp') return [2 * n.layer + 2, mid];
+  return [2 * n.layer + 1, n.head ?? 0];
+}
+
+/**
+ * A Plotly figure of a circuit graph.
+ * @param view Heads per layer, nodes, edges.
+ * @param opts Title.
+ * @returns The figure (edges as line traces, widths 1–10 px by |score|).
+ * @throws {@link ShapeError} if an edge names a node not in `nodes`.
+ * @example const fig = circuitGraphFigure({ nHeads: 4, nodes, edges });
+ * @category Viz
+ */
+export function circuitGraphFigure(view: CircuitGraphView, opts: { title?: string } = {}): PlotlyFigure {
+  const pos = new Map(view.nodes.map((n) => [n.id, place(n, view.nHeads)]));
+  const maxAbs = Math.max(1e-12, ...view.edges.map((e) => Math.abs(e.score ?? 1)));
+  const data: PlotlyJson[] = [];
+  const mids = { x: [] as number[], y: [] as number[], text: [] as string[] };
+  for (const e of view.edges) {
+    const a = pos.get(e.from);
+    const b = pos.get(e.to);
+    if (a === undefined || b === undefined) throw new ShapeError(`circuitGraphFigure: edge '${e.id}' names a node not in the graph`);
+    const ch = e.channel ?? 'none';
+    const by = b[1] + (CHANNEL_DY[ch] ?? 0);
+    const width = 1 + (9 * Math.abs(e.score ?? 1)) / maxAbs;
+    const label = `${e.id}${e.score === undefined ? '' : `: ${e.score.toPrecision(4)}`}`;
+    data.push({ type: 'scatter', mode: 'lines', x: [a[0], b[0]], y: [a[1], by], line: { width, color: CHANNEL_COLOR[ch] }, opacity: 0.75, hoverinfo: 'text', text: label, showlegend: false });
+    mids.x.push((a[0] + b[0]) / 2);
+    mids.y.push((a[1] + by) / 2);
+    mids.text.push(label);
+  }
+  data.push({ type: 'scatter', mode: 'markers', x: mids.x, y: mids.y, text: mids.text, hoverinfo: 'text', marker: { size: 6, color: 'rgba(0,0,0,0.25)' }, name: 'edges', showlegend: false });
+  for (const [ch, color] of Object.entries(CHANNEL_COLOR)) {
+    data.push({ type: 'scatter', mode: 'lines', x: [null], y: [null], line: { color, width: 4 }, name: ch === 'none' ? 'into MLP / logits' : `${ch} input` });
+  }
+  data.push({
+    type: 'scatter',
+    mode: 'markers+text',
+    x: view.nodes.map((n) => (pos.get(n.id) as [number, number])[0]),
+    y: view.nodes.map((n) => (pos.get(n.id) as [number, number])[1]),
+    text: view.nodes.map((n) => n.id),
+    hovertext: view.nodes.map((n) => `${n.id}${n.score === undefined ? '' : `: ${n.score.toPrecision(4)}`}`),
+    hoverinfo: 'text',
+    textposition: 'top center',
+    marker: { size: 18, color: view.nodes.map((n) => NODE_COLOR[n.kind] ?? '#333333'), line: { width: 1, color: '#ffffff' } },
+    name: 'nodes',
+    showlegend: false,
+  });
+  const label = new Map<number, string>();
+  for (const n of view.nodes) {
+    const x = (pos.get(n.id) as [number, number])[0];
+    label.set(x, n.kind === 'head' ? `L${n.layer} attn` : n.kind === 'mlp' ? `L${n.layer} mlp` : n.kind);
+  }
+  const tickvals = [...label.keys()].sort((a, b) => a - b);
+  const ticktext = tickvals.map((x) => label.get(x) as string);
+  return {
+    data,
+    layout: {
+      title: { text: opts.title ?? 'Circuit' },
+      xaxis: { tickvals, ticktext, zeroline: false, showgrid: false },
+      yaxis: { title: { text: 'head' }, zeroline: false, dtick: 1 },
+      hovermode: 'closest',
+      legend: { orientation: 'h' },
+    },
+    height: 420 + 40 * view.nHeads,
+  };
+}
+
+/**
+ * Write a self-contained HTML page with a circuit graph.
+ * @param outPath Destination `.html` (folders are created).
+ * @param view Heads per layer, nodes, edges.
+ * @param opts Page title and description.
+ * @returns The absolute path written.
+ * @throws {@link ShapeError} for edges naming unknown nodes; Node's file-system errors.
+ * @example writeCircuitGraph('results/circuits/induction.html', { nHeads: 4, nodes, edges }, { title: 'ACDC' });
+ * @category Viz
+ */
+export function writeCircuitGraph(outPath: string, view: CircuitGraphView, opts: PageOptions = {}): string {
+  return writePlotlyPage(outPath, circuitGraphFigure(view, opts.title === undefined ? {} : { title: opts.title }), opts);
+}

@@ -1,0 +1,83 @@
+/**
+ * Circuit discovery on `models/induction-2l` (repeated random tokens from its training range): the
+ * head detector names a previous-token head in layer 0 and an induction head in layer 1; node pruning
+ * keeps both with faithfulness ≥ 0.8; EAP and ACDC rank prev-token head → induction head (K input)
+ * among their top edges. Skipped, with a message, when the model folder is absent.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend.js';
+import { acdc } from '../../src/circuits/acdc.js';
+import { edgeAttributionPatching } from '../../src/circuits/eap.js';
+import { checkpointTokenRange } from '../../src/circuits/io.js';
+import { iterativePruning } from '../../src/circuits/prune.js';
+import type { CircuitResult } from '../../src/circuits/result.js';
+import { inductionTask, type CircuitTask } from '../../src/circuits/task.js';
+import { detectHead } from '../../src/evals/head_detector.js';
+import { HookedTransformer } from '../../src/model/hooked_transformer.js';
+
+const MODEL_DIR = resolve('models/induction-2l');
+const present = existsSync(join(MODEL_DIR, 'config.json')) && existsSync(join(MODEL_DIR, 'model.safetensors'));
+if (!present) console.warn(`circuits_induction: skipped — ${MODEL_DIR} is absent (train it: npx tsx scripts/train_induction.ts)`);
+
+/** Rank (1-based) of an edge by |score|. */
+function rankOf(res: CircuitResult, edge: string): number {
+  const ranked = Object.entries(res.edgeScores).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).map(([id]) => id);
+  return ranked.indexOf(edge) + 1;
+}
+
+const argmax = (xs: readonly number[]): number => xs.indexOf(Math.max(...xs));
+
+describe.skipIf(!present)('circuit discovery on induction-2l', () => {
+  let model: HookedTransformer;
+  let task: CircuitTask;
+  let prev = '';
+  let ind = '';
+  let keyEdge = '';
+  let prevScores: number[] = [];
+  let indScores: number[] = [];
+
+  beforeAll(async () => {
+    await initBackend(undefined, { quiet: true });
+    model = await HookedTransformer.fromPretrainedNoProcessing(MODEL_DIR, { quiet: true });
+    const [low, high] = checkpointTokenRange(MODEL_DIR) ?? [1000, 11000]; // the training range
+    task = inductionTask({ batch: 8, segLen: 20, low, high, seed: 0 });
+    const rows = task.prompts.slice(0, 4).map((r) => [...r]);
+    prevScores = detectHead(model, rows, 'previous_token_head')[0] as number[];
+    indScores = detectHead(model, rows, 'induction_head')[1] as number[];
+    prev = `a0.${argmax(prevScores)}`;
+    ind = `a1.${argmax(indScores)}`;
+    keyEdge = `${prev}->${ind}<k>`;
+  });
+  afterAll(() => model?.dispose());
+
+  it('the head detector finds a previous-token head in layer 0 and an induction head in layer 1', () => {
+    console.log(`previous-token scores L0 ${JSON.stringify(prevScores)} → ${prev}; induction scores L1 ${JSON.stringify(indScores)} → ${ind}`);
+    expect(Math.max(...prevScores)).toBeGreaterThan(0.5);
+    expect(Math.max(...indScores)).toBeGreaterThan(0.5);
+  });
+
+  it('node pruning keeps both heads with faithfulness ≥ 0.8', () => {
+    const res = iterativePruning(model, { ...task, threshold: 0.5, quiet: true });
+    console.log(`prune: kept ${res.nodes.join(' ')}; faithfulness ${JSON.stringify(res.faithfulness)}; scores ${JSON.stringify(res.nodeScores)}`);
+    expect(res.nodes).toContain(prev);
+    expect(res.nodes).toContain(ind);
+    expect(res.faithfulness.ratio).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('EAP ranks prev-token head → induction head (K) among its top edges', () => {
+    const res = edgeAttributionPatching(model, { ...task, topN: 12 });
+    console.log(`eap: ${keyEdge} rank ${rankOf(res, keyEdge)} of ${Object.keys(res.edgeScores).length}; circuit ${res.edges.join(', ')}; faithfulness ${res.faithfulness.ratio}`);
+    expect(rankOf(res, keyEdge)).toBeGreaterThan(0);
+    expect(rankOf(res, keyEdge)).toBeLessThanOrEqual(5);
+    expect(res.edges).toContain(keyEdge);
+  });
+
+  it('ACDC keeps prev-token head → induction head (K) and ranks it among its top edges', () => {
+    const res = acdc(model, { ...task, threshold: 0.05, quiet: true });
+    console.log(`acdc: ${keyEdge} rank ${rankOf(res, keyEdge)}; kept ${res.edges.join(', ')}; faithfulness ${res.faithfulness.ratio}; passes ${res.forwardPasses}`);
+    expect(res.edges).toContain(keyEdge);
+    expect(rankOf(res, keyEdge)).toBeLessThanOrEqual(5);
+  });
+});
