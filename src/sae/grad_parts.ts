@@ -58,7 +58,7 @@ export const STATS_HEAD = 6;
 export interface SaeGradResult {
   readonly grads: SaeGrads;
   /**
-   * [STATS_HEAD + d_sae]: mse loss, sparsity loss, aux loss, mean L0, Σ‖x − x̂‖², Σ‖x − x̄‖²
+   * Shape `[STATS_HEAD + d_sae]`: mse loss, sparsity loss, aux loss, mean L0, Σ‖x − x̂‖², Σ‖x − x̄‖²
    * (batch-centred), then how many tokens each latent fired on.
    */
   readonly stats: tf.Tensor1D;
