@@ -55,7 +55,9 @@ describe.skipIf(!present)('circuit discovery on induction-2l', () => {
   it('the head detector finds a previous-token head in layer 0 and an induction head in layer 1', () => {
     console.log(`previous-token scores L0 ${JSON.stringify(prevScores)} → ${prev}; induction scores L1 ${JSON.stringify(indScores)} → ${ind}`);
     expect(Math.max(...prevScores)).toBeGreaterThan(0.5);
-    expect(Math.max(...indScores)).toBeGreaterThan(0.5);
+    // TL's 'mul' score counts attention from the first repeat too, where nothing matches: a perfect
+    // induction head scores about (L − 1)/(2L + 1) ≈ 0.46 for L = 20.
+    expect(Math.max(...indScores)).toBeGreaterThan(0.3);
   });
 
   it('node pruning keeps both heads with faithfulness ≥ 0.8', () => {
