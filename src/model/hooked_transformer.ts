@@ -12,7 +12,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { DisposedError } from '../errors.js';
 import { validateConfig, type ModelConfig } from './config.js';
 import { runDecoder, resolveStopAtLayer } from './forward.js';
-import { resolveInput, rowsToTensor, type ModelInput, type TokenInput, type TokenizeOptions } from './inputs.js';
+import { resolveInput, rowsToTensor, type ModelInput, type ResolvedInput, type TokenInput, type TokenizeOptions } from './inputs.js';
 import { generate, type GenerateOptions, type GenerateOutput } from './generate.js';
 import { lmCrossEntropy } from './loss.js';
 import { checkRunFits } from './memory_guard.js';
@@ -144,11 +144,16 @@ export class HookedTransformer extends HookedRoot {
    * @throws {@link ShapeError} on bad token ids; {@link HookNameError} if a hook sits on a disabled point.
    */
   forward(input: ModelInput, opts: ForwardOptions = {}): ForwardOutput {
-    const flags = this.effectiveFlags(opts);
-    this.checkAttachedHooks(flags, 'forward');
-    const { rows, mask, lossMask } = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'forward');
+    const resolved = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'forward');
+    return this.runResolved(resolved, opts, this.effectiveFlags(opts), 0, 'forward');
+  }
+
+  /** The forward pass on already-resolved input (so runWithCache tokenises once). */
+  private runResolved(resolved: ResolvedInput, opts: ForwardOptions, flags: HookFlags, cacheBytes: number, fn: string): ForwardOutput {
+    this.checkAttachedHooks(flags, fn);
+    const { rows, mask, lossMask } = resolved;
     const returnType = opts.returnType ?? 'logits';
-    checkRunFits(this.runSize(rows, 0, opts.stopAtLayer === undefined), 'forward');
+    checkRunFits(this.runSize(rows, cacheBytes, opts.stopAtLayer === undefined), fn);
     const tokens = rowsToTensor(rows);
     let out: tf.Tensor3D;
     try {
@@ -206,9 +211,9 @@ export class HookedTransformer extends HookedRoot {
       const m = /^blocks\.(\d+)\./.exec(n);
       return m === null ? opts.stopAtLayer === undefined || n.startsWith('hook_') : Number(m[1]) < stop;
     });
-    const rowsForSize = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'runWithCache').rows;
-    checkRunFits(this.runSize(rowsForSize, this.cacheBytes(recorded, rowsForSize), opts.stopAtLayer === undefined), 'runWithCache');
-    return runRecording(this, recorded, flags, () => this.forward(input, opts), this.cfg.nLayers);
+    const resolved = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'runWithCache');
+    const cacheBytes = this.cacheBytes(recorded, resolved.rows);
+    return runRecording(this, recorded, flags, () => this.runResolved(resolved, opts, flags, cacheBytes, 'runWithCache'), this.cfg.nLayers);
   }
 
   private cacheBytes(names: readonly string[], rows: number[][]): number {

@@ -102,11 +102,3 @@ export function toHeadsIn(w: tf.Tensor2D, nHeads: number): tf.Tensor3D {
     return tf.transpose(tf.reshape(w, [dModel, nHeads, hd / nHeads]), [1, 0, 2]); // [n_heads, d_model, d_head]
   });
 }
-
-/** TL [n_heads, d_model, d_head] → fast [d_model, n_heads*d_head]. */
-export function fromHeadsIn(w: tf.Tensor3D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [h, dModel, dHead] = w.shape;
-    return tf.reshape(tf.transpose(w, [1, 0, 2]), [dModel, h * dHead]); // [d_model, n_heads*d_head]
-  });
-}

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import type { ModelConfig } from './config.js';
-import type { DecoderParams } from './params.js';
+import { toHeadsIn, type DecoderParams } from './params.js';
 
 /** TL weight names exposed by {@link WeightsView}. @category Model */
 export type WeightName =
@@ -54,7 +54,7 @@ export class WeightsView {
       if (m === undefined) throw new ConfigError(`WeightsView.get: '${name}' does not exist in an attention-only model`);
       return m;
     };
-    const headsIn = (w: tf.Tensor2D) => tf.transpose(tf.reshape(w, [d, h, e]), [1, 0, 2]); // [n_heads, d_model, d_head]
+    const headsIn = (w: tf.Tensor2D): tf.Tensor => toHeadsIn(w, h); // [n_heads, d_model, d_head]
     // A new handle on the same data (reshape does not copy, clone does on wasm).
     const alias = (t: tf.Tensor) => tf.reshape(t, t.shape);
     switch (name) {
@@ -131,7 +131,7 @@ export function tlStateDict(p: DecoderParams, cfg: ModelConfig): Map<string, tf.
     const { nHeads: h, dHead: e, dModel: d } = cfg;
     const out = new Map<string, tf.Tensor>();
     const alias = (t: tf.Tensor): tf.Tensor => tf.reshape(t, t.shape);
-    const headsIn = (w: tf.Tensor2D): tf.Tensor => tf.transpose(tf.reshape(w, [d, h, e]), [1, 0, 2]); // [n_heads, d_model, d_head]
+    const headsIn = (w: tf.Tensor2D): tf.Tensor => toHeadsIn(w, h); // [n_heads, d_model, d_head]
     out.set('embed.W_E', alias(p.W_E)).set('pos_embed.W_pos', alias(p.W_pos));
     p.blocks.forEach((b, l) => {
       const k = `blocks.${l}.`;

@@ -3,7 +3,7 @@
  * ({@link AttnParams}); TL-named views come from {@link encoderStateDict}.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { AttnParams, LayerNormParams, MlpParams } from '../params.js';
+import { toHeadsIn, type AttnParams, type LayerNormParams, type MlpParams } from '../params.js';
 import type { EncoderConfig } from './encoder_config.js';
 
 /** One post-LN block: ln1 after attention (HF `sa_layer_norm` / `attention.output.LayerNorm`), ln2 after the MLP. @category Encoder */
@@ -78,7 +78,7 @@ export function encoderStateDict(p: EncoderParams, cfg: EncoderConfig): Map<stri
     const { nHeads: h, dHead: e, dModel: d } = cfg;
     const out: { k: string; t: tf.Tensor }[] = [];
     const put = (k: string, t: tf.Tensor): void => { out.push({ k, t: tf.reshape(t, t.shape) }); };
-    const headsIn = (w: tf.Tensor2D): tf.Tensor => tf.transpose(tf.reshape(w, [d, h, e]), [1, 0, 2]); // [n_heads, d_model, d_head]
+    const headsIn = (w: tf.Tensor2D): tf.Tensor => toHeadsIn(w, h); // [n_heads, d_model, d_head]
     put('embed.embed.W_E', p.W_E);
     put('embed.pos_embed.W_pos', p.W_pos);
     if (p.W_token_type !== undefined) put('embed.token_type_embed.W_token_type', p.W_token_type);
