@@ -261,6 +261,7 @@ export type { SyntheticCell, SyntheticGridOptions, SyntheticGridResult, Syntheti
 export { PROBE_DATASETS, PROBE_DATASET_INFO, loadProbeDataset } from './probe/text_datasets.js';
 export type { ProbeDatasetName, ProbeDatasetOptions, ProbeTextDataset } from './probe/text_datasets.js';
 export { runTextProbe } from './probe/text_bench.js';
+export { fitLengthDetector, lengthColumn, sqrtNPooled, tokenMean } from './probe/length_correction.js';
 export type { DetectorResult, TextProbeInputs, TextProbeOptions, TextProbeResult } from './probe/text_bench.js';
 export { ANCHOR_AUROC, syntheticTable, textResultsTable } from './probe/report.js';
 export type { TextTableRow } from './probe/report.js';

@@ -5,9 +5,12 @@
  * the same features (Mahalanobis, k-NN, PCA), plus an optional masked-LM pseudo-perplexity score and
  * a rank-average ensemble. Every detector is fitted on the VAE's gradient rows and thresholded at a
  * quantile of its scores on the held-out normal validation rows (none of them saw those rows).
+ * With token counts given, also a length-only detector and the VAE and Mahalanobis on √n-pooled
+ * features (see length_correction.ts: mean pooling makes long texts look normal).
  */
 import { fitGaussian, fitKnn, fitMahalanobis, fitPca, rankAverage, type FittedDetector } from './baselines.js';
 import { BetaVae } from './beta_vae.js';
+import { fitLengthDetector, lengthColumn, sqrtNPooled, tokenMean } from './length_correction.js';
 import { applyScaler, fitScaler, selectRows, toFeatureMatrix, type ColumnScaler, type FeatureMatrix } from './matrix.js';
 import { detectionMetrics, quantileThreshold, type BinaryLabels, type DetectionMetrics } from './metrics.js';
 import type { BetaVaeConfig, VaeTrainConfig } from './vae_config.js';
@@ -31,6 +34,12 @@ export interface TextProbeInputs {
    * scores themselves, which is transductive).
    */
   readonly pseudoPerplexity?: { readonly testIdx: readonly number[]; readonly scores: readonly number[]; readonly trainScores?: readonly number[] };
+  /**
+   * Optional token counts pooled per row (attention-mask sums) of the training and test texts: adds
+   * the detectors `length` (text length alone), `vae_recon_sqrtn` and `mahalanobis_sqrtn` (a second
+   * VAE and Mahalanobis on √n-pooled features).
+   */
+  readonly lengths?: { readonly train: readonly number[]; readonly test: readonly number[] };
 }
 
 /**
@@ -113,8 +122,7 @@ export function runTextProbe(inputs: TextProbeInputs, o: TextProbeOptions = {}):
     const fitX = selectRows(train, training.trainIdx);
     const holdIdx = training.valIdx.length > 0 ? training.valIdx : training.trainIdx;
     const holdX = selectRows(train, holdIdx);
-    const all = test.rows;
-    const allIdx = Array.from({ length: all }, (_, i) => i);
+    const allIdx = Array.from({ length: test.rows }, (_, i) => i);
     const detectors: DetectorResult[] = [];
     const add = (name: string, thrScores: readonly number[], testScores: readonly number[], idx = allIdx): void => {
       const y = idx.map((i) => labels[i] as 0 | 1);
@@ -141,6 +149,7 @@ export function runTextProbe(inputs: TextProbeInputs, o: TextProbeOptions = {}):
     const lists = [[sHold.recon, sTest.recon], ...base.map((_, i) => [baseHold[i] as number[], baseTest[i] as number[]])];
     const ens = rankAverage(lists.map(([h, t]) => [...(h as number[]), ...(t as number[])]));
     add('ensemble_rank_avg', ens.slice(0, holdIdx.length), ens.slice(holdIdx.length));
+    if (inputs.lengths !== undefined) lengthDetectors({ trainRaw, testRaw, lengths: inputs.lengths, training, holdIdx }, o, add);
     return {
       detectors, training, vae, scaler, testLatent: sTest.mu,
       baselineInfo: { pcaComponents: pca.nComponents, mahalanobisShrinkage: maha.shrinkage, knnK: knn.k },
@@ -149,4 +158,39 @@ export function runTextProbe(inputs: TextProbeInputs, o: TextProbeOptions = {}):
     vae.dispose();
     throw err;
   }
+}
+
+interface LengthInputs {
+  readonly trainRaw: FeatureMatrix;
+  readonly testRaw: FeatureMatrix;
+  readonly lengths: NonNullable<TextProbeInputs['lengths']>;
+  /** The mean-pooled VAE's split, reused so every detector holds out the same rows. */
+  readonly training: VaeTrainResult;
+  readonly holdIdx: number[];
+}
+
+/** The length-only detector, and a VAE + Mahalanobis on √n-pooled features (same split). */
+function lengthDetectors(c: LengthInputs, o: TextProbeOptions, add: (name: string, thr: readonly number[], test: readonly number[]) => void): void {
+  const { train: trainN, test: testN } = c.lengths;
+  const holdN = c.holdIdx.map((i) => trainN[i] as number);
+  const fitN = c.training.trainIdx.map((i) => trainN[i] as number);
+  const len = fitLengthDetector(fitN);
+  add('length', len.score(lengthColumn(holdN)), len.score(lengthColumn(testN)));
+  const mu = tokenMean(selectRows(c.trainRaw, c.training.trainIdx), fitN);
+  const trainZ = sqrtNPooled(c.trainRaw, trainN, mu);
+  const scaler = fitScaler(trainZ, 'standard');
+  const train = applyScaler(scaler, trainZ);
+  const test = applyScaler(scaler, sqrtNPooled(c.testRaw, testN, mu));
+  const fitX = selectRows(train, c.training.trainIdx);
+  const holdX = selectRows(train, c.holdIdx);
+  const vae = new BetaVae({ ...o.vae, dIn: train.cols, output: 'linear' });
+  try {
+    // Same seed and row count as the mean-pooled VAE, so the same training / validation split.
+    trainBetaVae(vae, train, o.train ?? {}, { quiet: o.quiet, label: `${o.label ?? 'β-VAE'} (√n pooling)` });
+    add('vae_recon_sqrtn', vaeScores(vae, holdX).recon, vaeScores(vae, test).recon);
+  } finally {
+    vae.dispose();
+  }
+  const maha = fitMahalanobis(fitX);
+  add('mahalanobis_sqrtn', maha.score(holdX), maha.score(test));
 }

@@ -24,7 +24,7 @@ import type { ProbeTextOptions } from './probe.js';
 /** Token limit of the pseudo-perplexity (distilbert-mini was trained on 64-token rows). */
 const PPL_MAX_LENGTH = 64;
 /** Columns of the summary table, in order. */
-const DETECTORS = ['vae_recon', 'vae_neg_elbo', 'vae_latent_mahalanobis', 'mahalanobis', 'knn', 'pca', 'pseudo_perplexity', 'ensemble_rank_avg'];
+const DETECTORS = ['vae_recon', 'vae_neg_elbo', 'vae_latent_mahalanobis', 'mahalanobis', 'knn', 'pca', 'pseudo_perplexity', 'ensemble_rank_avg', 'length', 'vae_recon_sqrtn', 'mahalanobis_sqrtn'];
 
 const log = (s: string): void => {
   process.stderr.write(`probe: ${s}\n`);
@@ -55,6 +55,11 @@ async function features(c: RunContext, part: string, texts: readonly string[], t
   timings[`features_${part.split('/')[1] ?? part}_s`] = +((performance.now() - t) / 1000).toFixed(2);
   log(`${part}: ${r.features.rows} × ${r.features.cols} features ${r.hit ? 'from cache' : 'extracted and cached'} (${r.path})`);
   return r.features;
+}
+
+/** Tokens each text pools over (attention-mask sum at the run's max length); tokenizer only. */
+function tokenCounts(c: RunContext, texts: readonly string[]): number[] {
+  return c.model.encode(texts, Math.min(c.o.maxLength, c.model.cfg.nCtx)).attentionMask.map((r) => r.reduce((a, v) => a + v, 0));
 }
 
 /** Seeded subsample of k indices of `pool`. */
@@ -121,8 +126,9 @@ async function runDataset(c: RunContext, name: ProbeTextOptions['datasets'][numb
   const trainX = await features(c, `${name}/train`, ds.trainTexts, timings);
   const testX = await features(c, `${name}/test`, ds.testTexts, timings);
   const ppl = await pplScores(c, ds, timings);
+  const lengths = { train: tokenCounts(c, ds.trainTexts), test: tokenCounts(c, ds.testTexts) };
   let t = performance.now();
-  const r = runTextProbe({ trainX, testX, testLabels: ds.testLabels, pseudoPerplexity: ppl }, {
+  const r = runTextProbe({ trainX, testX, testLabels: ds.testLabels, pseudoPerplexity: ppl, lengths }, {
     vae: { dLatent: o.latentDim, seed: o.seed },
     train: { epochs: o.epochs, betaMax: o.betaMax, seed: o.seed },
     quiet: o.json,
@@ -140,7 +146,7 @@ async function runDataset(c: RunContext, name: ProbeTextOptions['datasets'][numb
     const metrics = Object.fromEntries(r.detectors.map(({ testScores: _s, testIdx: _i, ...m }) => [m.name, m]));
     const pick = (k: 'auroc' | 'aupr' | 'f1'): Record<string, number> => Object.fromEntries(r.detectors.map((d) => [d.name, d[k]]));
     const row: TextTableRow = { dataset: name, nTest: [nNorm, ds.testTexts.length - nNorm], auroc: pick('auroc'), aupr: pick('aupr'), f1: pick('f1'), ...(ppl === undefined ? {} : { pplN: ppl.scores.length }) };
-    log(`${name}: VAE AUROC ${row.auroc['vae_recon']?.toFixed(3)} (anchor ${ANCHOR_AUROC[name]}), Mahalanobis ${row.auroc['mahalanobis']?.toFixed(3)}; ${timings['total_s']} s`);
+    log(`${name}: VAE AUROC ${row.auroc['vae_recon']?.toFixed(3)} (anchor ${ANCHOR_AUROC[name]}), Mahalanobis ${row.auroc['mahalanobis']?.toFixed(3)}; √n pooling: VAE ${row.auroc['vae_recon_sqrtn']?.toFixed(3)}, Mahalanobis ${row.auroc['mahalanobis_sqrtn']?.toFixed(3)}; length alone ${row.auroc['length']?.toFixed(3)}; ${timings['total_s']} s`);
     const summary = {
       dataset: name, info: PROBE_DATASET_INFO[name], sizes: { train: ds.trainTexts.length, testNormal: nNorm, testAnomaly: ds.testTexts.length - nNorm, available: ds.available },
       features: trainX.cols, anchorAuroc: ANCHOR_AUROC[name], metrics, baselines: r.baselineInfo,
@@ -177,7 +183,7 @@ export async function runProbeText(o: ProbeTextOptions): Promise<void> {
     const seconds = +((performance.now() - t0) / 1000).toFixed(1);
     const out = { command: 'probe', model: o.model, revision: c.revision, hookName, options: o, seconds, table: rows, datasets };
     writeFileAtomic(join(o.outputDir, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
-    const head = `# β-VAE probe, text OOD (ROC-AUC)\n\nModel ${o.model} (${c.revision}), hook \`${hookName}\` mean-pooled over the attention mask, max length ${o.maxLength}, seed ${o.seed}. Anchor = ivangonquir/vae-transformer-ood (distilbert-base-uncased, different data sizes; its fake-news set is not LIAR). ${seconds} s.\n\n`;
+    const head = `# β-VAE probe, text OOD (ROC-AUC)\n\nModel ${o.model} (${c.revision}), hook \`${hookName}\` mean-pooled over the attention mask, max length ${o.maxLength}, seed ${o.seed}. Anchor = ivangonquir/vae-transformer-ood (distilbert-base-uncased, different data sizes; its fake-news set is not LIAR). \`length\`: text length alone (log token count, two-sided z²). \`*_sqrtn\`: the same detectors on √n-pooled features, (mean − token mean)·√n, which removes the mean pool's shrinkage with length. ${seconds} s.\n\n`;
     writeFileAtomic(join(o.outputDir, 'results.md'), `${head}${table}\n`);
     if (o.json) process.stdout.write(`${JSON.stringify(out)}\n`);
     else console.log(`${table}\n\nwrote ${join(o.outputDir, 'results.json')}, results.md and per-dataset plots (${seconds} s)`);
