@@ -4,7 +4,7 @@
  * and inspect its features (top-activating contexts as HTML, the latents behind one activation).
  * Uses models/induction-2l when present (else the tiny GPT-2 test fixture); text from data/ when the
  * model has a tokenizer, else repeated random token rows.
- * Run: npx tsx examples/03_train_sae.ts [--steps 300] [--arch topk] [--dataset data/sms_spam | repeated:2048:1000-11000]
+ * Run: npx tsx examples/03_train_sae.ts [--steps 300] [--arch topk] [--dataset data/sms_spam | repeated:2048:1000-3000]
  */
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';

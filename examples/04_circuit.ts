@@ -39,7 +39,7 @@ let modelName: string;
 if (shipped) {
   // EAP and ACDC expect unprocessed weights (no folded LayerNorm, no centring).
   model = await HookedTransformer.fromPretrainedNoProcessing('models/induction-2l', { quiet: asJson });
-  const [low, high] = checkpointTokenRange('models/induction-2l') ?? [1000, 11000]; // its training range
+  const [low, high] = checkpointTokenRange('models/induction-2l') ?? [1000, 3000]; // its training range
   task = inductionTask({ batch: 16, segLen: 20, low, high, seed: 0 });
   modelName = 'induction-2l';
 } else {

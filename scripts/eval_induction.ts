@@ -6,11 +6,13 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { checkpointTokenRange } from '../src/circuits/io.js';
+import { resolveAlias } from '../src/model/aliases.js';
 import { HookedTransformer } from '../src/model/hooked_transformer.js';
 import { repeatedTokenBatch } from '../src/train/synthetic_data.js';
 import { seededRng } from '../src/utils/rng.js';
 
-const { values } = parseArgs({ options: { model: { type: 'string', default: 'induction-2l' }, json: { type: 'boolean', default: false }, n: { type: 'string', default: '200' }, seg: { type: 'string', default: '20' }, low: { type: 'string', default: '1000' }, high: { type: 'string', default: '11000' } } });
+const { values } = parseArgs({ options: { model: { type: 'string', default: 'induction-2l' }, json: { type: 'boolean', default: false }, n: { type: 'string', default: '200' }, seg: { type: 'string', default: '20' }, low: { type: 'string' }, high: { type: 'string' } } });
 
 /** Mean of pattern[b, h, q, q - offset] over the given query positions, per head. */
 function stripeScore(pattern: tf.Tensor4D, queries: number[], offset: number): number[] {
@@ -26,7 +28,11 @@ function stripeScore(pattern: tf.Tensor4D, queries: number[], offset: number): n
 async function main(): Promise<void> {
   const model = await HookedTransformer.fromPretrained(values.model as string, { quiet: values.json });
   const L = Number(values.seg);
-  const rows = repeatedTokenBatch(seededRng(12345), { batch: Number(values.n), segLen: L, low: Number(values.low), high: Number(values.high), bos: model.cfg.bosTokenId ?? 50256 });
+  // Tokens from the model's training range (checkpoint metadata `token_range`) unless --low/--high say otherwise.
+  const range = checkpointTokenRange(resolveAlias(values.model as string)) ?? [1000, 3000];
+  const low = values.low === undefined ? range[0] : Number(values.low);
+  const high = values.high === undefined ? range[1] : Number(values.high);
+  const rows = repeatedTokenBatch(seededRng(12345), { batch: Number(values.n), segLen: L, low, high, bos: model.cfg.bosTokenId ?? 50256 });
   // Batches of 25: 200 × 41 positions × 50,257 logits would not fit the 4 GB wasm heap at once.
   const lpt: number[][] = [];
   const ind: number[][] = [];
@@ -51,7 +57,7 @@ async function main(): Promise<void> {
   model.dispose();
   const best = (xs: number[]) => xs.reduce((bi, v, i) => (v > (xs[bi] ?? -1) ? i : bi), 0);
   const summary = {
-    command: 'eval_induction', model: values.model, sequences: rows.length, seg_len: L,
+    command: 'eval_induction', model: values.model, sequences: rows.length, seg_len: L, token_range: [low, high],
     first_repeat_loss: +firstLoss.toFixed(4), second_repeat_loss: +secondLoss.toFixed(4), loss_gap_nats: +(firstLoss - secondLoss).toFixed(4),
     induction_scores_layer1: induction.map((x) => +x.toFixed(4)), best_induction_head: `L1H${best(induction)}`,
     prev_token_scores_layer0: prevTok.map((x) => +x.toFixed(4)), best_prev_token_head: `L0H${best(prevTok)}`,

@@ -214,7 +214,7 @@ export function writeCircuitFile(path: string, info: { task: string; model: stri
  * @param modelDir Checkpoint folder.
  * @returns [low, high) or undefined when the file or the entry is absent.
  * @throws {@link SafetensorsError} for a malformed header.
- * @example checkpointTokenRange('models/induction-2l')  // [1000, 11000]
+ * @example checkpointTokenRange('models/induction-2l')  // [1000, 3000]
  * @category Circuits
  */
 export function checkpointTokenRange(modelDir: string): [number, number] | undefined {

@@ -76,7 +76,7 @@ export interface InductionTaskOptions {
   readonly segLen?: number;
   /** Lowest token id, inclusive (default 1000, as `models/induction-2l` was trained). */
   readonly low?: number;
-  /** Highest token id, exclusive (default 11000). */
+  /** Highest token id, exclusive (default 3000). */
   readonly high?: number;
   /** BOS id put first (default 50256, GPT-2's). */
   readonly bos?: number;
@@ -98,7 +98,7 @@ export function inductionTask(opts: InductionTaskOptions = {}): CircuitTask {
   const batch = opts.batch ?? 16;
   const segLen = opts.segLen ?? 20;
   const low = opts.low ?? 1000;
-  const high = opts.high ?? 11000;
+  const high = opts.high ?? 3000;
   if (!(Number.isInteger(batch) && batch > 0 && Number.isInteger(segLen) && segLen >= 2)) {
     throw new ConfigError(`inductionTask: need a positive integer batch and segLen >= 2, got ${batch}, ${segLen}`);
   }

@@ -35,7 +35,7 @@ export const CIRCUIT_USAGE = `usage: tfjs-lens circuit <prune|eap|acdc> [options
   --ig-steps <m>                 eap: average gradients over m interpolated inputs (EAP-IG; default 1)
   --strategy greedy|reverse      prune (default greedy)
   induction task: --batch 16 --seg-len 20 --seed 0 --low --high (default: the checkpoint's
-                 token_range metadata, else 1000 11000)
+                 token_range metadata, else 1000 3000)
   --out <file.json>              default circuits/<task>/<model>.json   (--no-write: skip)
   --html <file.html>             default results/circuits/<task>_<model>_<method>.html
 
@@ -86,7 +86,7 @@ async function setup(v: Values): Promise<Setup> {
   const range = existsSync(dir) ? checkpointTokenRange(dir) : undefined; // the training range, when recorded
   const settings = {
     batch: num(v.batch, 'batch', 16), segLen: num(v['seg-len'], 'seg-len', 20), low: num(v.low, 'low', range?.[0] ?? 1000),
-    high: num(v.high, 'high', range?.[1] ?? 11000), seed: num(v.seed, 'seed', 0),
+    high: num(v.high, 'high', range?.[1] ?? 3000), seed: num(v.seed, 'seed', 0),
   };
   const task = inductionTask({ ...settings, ...(model.cfg.bosTokenId === undefined ? {} : { bos: model.cfg.bosTokenId }) });
   return { model, modelName: basename(resolve(modelArg)), task: { ...task, name: taskName }, settings };
