@@ -193,6 +193,7 @@ export { maskTokens, packTokenSequences, targetTokenCounts, unigramBaselines } f
 export type { MaskedBatch, MaskedPositions, MaskingTokenizer, MaskOptions, UnigramBaselines } from './train/mlm_data.js';
 export { makeTrainableEncoder, mlmAccuracy, mlmLogitsAt, mlmLossAt, mlmMetrics } from './train/mlm_training.js';
 export type { MlmInput, MlmMetrics, TrainableEncoder } from './train/mlm_training.js';
+export type { ScheduledAdam } from './train/optimizer.js';
 export { distilBertHfConfig, distilBertTensorsToHf, saveDistilBertCheckpoint } from './model/weights/distilbert_save.js';
 export type { SaveDistilBertOptions } from './model/weights/distilbert_save.js';
 // Sparse autoencoders (SAELens v6 semantics and file format).

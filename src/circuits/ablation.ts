@@ -20,9 +20,28 @@ export const ABLATION_TYPES: readonly AblationType[] = ['zero', 'mean', 'resampl
 
 /** A component node-level ablation can remove. @category Circuits */
 export type AblationTarget =
-  | { readonly kind: 'head'; readonly layer: number; readonly head: number }
-  | { readonly kind: 'mlp'; readonly layer: number }
-  | { readonly kind: 'resid'; readonly layer: number; readonly pos: number };
+  | {
+    /** One attention head (at `attn.hook_z`). */
+    readonly kind: 'head';
+    /** Layer index. */
+    readonly layer: number;
+    /** Head index. */
+    readonly head: number;
+  }
+  | {
+    /** One MLP's output (at `hook_mlp_out`). */
+    readonly kind: 'mlp';
+    /** Layer index. */
+    readonly layer: number;
+  }
+  | {
+    /** The residual stream at one position (at `hook_resid_pre`). */
+    readonly kind: 'resid';
+    /** Layer whose input residual is ablated. */
+    readonly layer: number;
+    /** Sequence position. */
+    readonly pos: number;
+  };
 
 /**
  * The hook a target is ablated at.

@@ -59,7 +59,12 @@ export interface CircuitEntryJson {
   /** Edges of the circuit. */
   readonly edges: readonly CircuitEdgeJson[];
   /** Every score computed: node id or edge id → score. */
-  readonly scores: { readonly nodes: Readonly<Record<string, number>>; readonly edges: Readonly<Record<string, number>> };
+  readonly scores: {
+    /** Node id → score, in graph order (pruning). */
+    readonly nodes: Readonly<Record<string, number>>;
+    /** Edge id → score, in graph order (EAP, ACDC). */
+    readonly edges: Readonly<Record<string, number>>;
+  };
   /** Decisions in order. */
   readonly trajectory: readonly SearchStep[];
   /** Forward passes of the search. */
@@ -77,7 +82,18 @@ export interface CircuitFileJson {
   /** Model name. */
   readonly model: string;
   /** Size of the full graph. */
-  readonly graph: { readonly nLayers: number; readonly nHeads: number; readonly hasMlp: boolean; readonly nodes: number; readonly edges: number };
+  readonly graph: {
+    /** Transformer layers. */
+    readonly nLayers: number;
+    /** Attention heads per layer. */
+    readonly nHeads: number;
+    /** Whether the graph has MLP nodes (false for attention-only models). */
+    readonly hasMlp: boolean;
+    /** Number of nodes in the full graph. */
+    readonly nodes: number;
+    /** Number of edges in the full graph. */
+    readonly edges: number;
+  };
   /** Circuits by method. */
   readonly circuits: Partial<Record<CircuitMethod, CircuitEntryJson>>;
 }

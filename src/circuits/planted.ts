@@ -20,7 +20,12 @@ export interface PlantedCircuit {
   /** Prompts of one repeated token; corrupted prompts repeat another; the answer is the token. */
   readonly task: CircuitTask;
   /** The planted circuit: node ids and edge ids. */
-  readonly path: { readonly nodes: readonly string[]; readonly edges: readonly string[] };
+  readonly path: {
+    /** Node ids on the path: input, a0.0, m0, a1.1, logits. */
+    readonly nodes: readonly string[];
+    /** Edge ids on the path, input to logits. */
+    readonly edges: readonly string[];
+  };
 }
 
 /** Architecture of the planted model. @category Circuits */

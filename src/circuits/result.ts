@@ -49,10 +49,15 @@ export interface CircuitResult {
   readonly ablation: AblationType;
   /** The search metric: name, direction, threshold, value of the full model and of the circuit. */
   readonly metric: {
+    /** Metric name ('logit_diff', 'logprob', 'kl' or a custom name). */
     readonly name: string;
+    /** Whether larger values mean the behaviour is better preserved (false for KL). */
     readonly higherIsBetter: boolean;
+    /** Threshold the search used (pruning/ACDC damage τ, EAP |score|); undefined for EAP with topN only. */
     readonly threshold: number | undefined;
+    /** Metric of the full model. */
     readonly full: number;
+    /** Metric of the circuit (everything outside it ablated). */
     readonly circuit: number;
   };
   /** Faithfulness (default metric: the logit difference). */
@@ -93,7 +98,12 @@ export interface CircuitSearchOptions extends Omit<CircuitTask, 'name'>, Progres
  * @example const { task, ablation } = searchTask(opts);
  * @category Circuits
  */
-export function searchTask(opts: CircuitSearchOptions): { task: CircuitTask; ablation: AblationType } {
+export function searchTask(opts: CircuitSearchOptions): {
+  /** The task (name defaulted to 'task'). */
+  task: CircuitTask;
+  /** The ablation in force: `ablationType`, else 'resample' with corrupted prompts, else 'mean'. */
+  ablation: AblationType;
+} {
   const task: CircuitTask = {
     name: opts.name ?? 'task',
     prompts: opts.prompts,

@@ -123,7 +123,12 @@ export function circuitMetricValue(
  * @example const { metric, owned } = resolveMetric(model, task, 'kl');
  * @category Circuits
  */
-export function resolveMetric(model: CircuitModel, task: CircuitTask, spec: MetricSpec): { metric: CircuitMetric; owned: boolean } {
+export function resolveMetric(model: CircuitModel, task: CircuitTask, spec: MetricSpec): {
+  /** The metric. */
+  metric: CircuitMetric;
+  /** True when it was built here and the caller must dispose it; false for a metric object passed in. */
+  owned: boolean;
+} {
   if (typeof spec !== 'string') return { metric: spec, owned: false };
   switch (spec) {
     case 'logit_diff':

@@ -22,7 +22,12 @@ export interface SplitOptions {
  * @example const { train, test } = seededSplit(await loadSmsSpam(), { testFraction: 0.2, seed: 0 });
  * @category Data
  */
-export function seededSplit<T>(items: readonly T[], opts: SplitOptions): { train: T[]; test: T[] } {
+export function seededSplit<T>(items: readonly T[], opts: SplitOptions): {
+  /** Items kept for training, in their original order. */
+  train: T[];
+  /** Items held out, in their original order. */
+  test: T[];
+} {
   const { testFraction, seed } = opts;
   if (!(testFraction >= 0 && testFraction <= 1)) throw new ConfigError(`seededSplit: testFraction must be in [0, 1], got ${testFraction}`);
   if (!Number.isInteger(seed)) throw new ConfigError(`seededSplit: seed must be an integer, got ${seed}`);

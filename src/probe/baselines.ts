@@ -92,7 +92,10 @@ function checkWidth(x: FeatureMatrix, d: number, fn: string): FeatureMatrix {
  * @example const det = fitMahalanobis(trainX); const s = det.score(testX);
  * @category Probe
  */
-export function fitMahalanobis(train: FeatureMatrix, opts: { shrinkage?: 'ledoit-wolf' | number; gaussian?: GaussianFit } = {}): FittedDetector & { readonly shrinkage: number } {
+export function fitMahalanobis(train: FeatureMatrix, opts: { shrinkage?: 'ledoit-wolf' | number; gaussian?: GaussianFit } = {}): FittedDetector & {
+  /** Shrinkage intensity used, in [0, 1] (the Ledoit–Wolf estimate unless fixed). */
+  readonly shrinkage: number;
+} {
   const m = toFeatureMatrix(train, 'fitMahalanobis');
   if (m.rows < 2) throw new DatasetError(`fitMahalanobis: need at least 2 rows, got ${m.rows}`);
   const { moments: mo, eigen } = gaussianOf(m, opts.gaussian, 'fitMahalanobis');
@@ -122,7 +125,10 @@ export function fitMahalanobis(train: FeatureMatrix, opts: { shrinkage?: 'ledoit
  * @example fitPca(trainX, { variance: 0.9 }).nComponents
  * @category Probe
  */
-export function fitPca(train: FeatureMatrix, opts: { variance?: number; components?: number; gaussian?: GaussianFit } = {}): FittedDetector & { readonly nComponents: number } {
+export function fitPca(train: FeatureMatrix, opts: { variance?: number; components?: number; gaussian?: GaussianFit } = {}): FittedDetector & {
+  /** Principal components kept. */
+  readonly nComponents: number;
+} {
   const m = toFeatureMatrix(train, 'fitPca');
   if (m.rows < 2) throw new DatasetError(`fitPca: need at least 2 rows, got ${m.rows}`);
   const frac = opts.variance ?? 0.9;
@@ -183,7 +189,10 @@ function rowNorms(x: FeatureMatrix): Float64Array {
  * @example fitKnn(trainX, { k: 5 }).score(testX)
  * @category Probe
  */
-export function fitKnn(train: FeatureMatrix, opts: { k?: number } = {}): FittedDetector & { readonly k: number } {
+export function fitKnn(train: FeatureMatrix, opts: { k?: number } = {}): FittedDetector & {
+  /** Neighbours averaged over. */
+  readonly k: number;
+} {
   const m = toFeatureMatrix(train, 'fitKnn');
   const k = opts.k ?? 5;
   if (!(Number.isInteger(k) && k >= 1)) throw new ConfigError(`fitKnn: k must be a positive integer, got ${k}`);

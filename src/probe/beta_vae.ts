@@ -44,7 +44,12 @@ export interface VaeOutputs {
 }
 
 /** Weights as plain arrays, by parameter name. @category Probe */
-export type VaeWeightArrays = Map<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
+export type VaeWeightArrays = Map<string, {
+  /** Tensor shape. */
+  readonly shape: readonly number[];
+  /** Values, row-major. */
+  readonly data: Float32Array;
+}>;
 
 /** Names of the trainable and running-statistics parameters of a config, in a fixed order. */
 function paramShapes(cfg: BetaVaeConfig): [string, number[], 'weight' | 'bias' | 'ones' | 'zeros' | 'stat1' | 'stat0'][] {
@@ -171,7 +176,12 @@ export class BetaVae {
    * @returns μ and log σ² [batch, d_latent] (caller disposes).
    * @throws {@link ShapeError} if x is not [batch, d_in]; {@link DisposedError} after dispose.
    */
-  encode(x: tf.Tensor2D, o: VaeRunOptions = {}): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+  encode(x: tf.Tensor2D, o: VaeRunOptions = {}): {
+    /** Posterior mean [batch, d_latent]. */
+    mu: tf.Tensor2D;
+    /** Posterior log-variance [batch, d_latent], clipped to [-20, 20]. */
+    logvar: tf.Tensor2D;
+  } {
     if (x.rank !== 2 || x.shape[1] !== this.cfg.dIn) throw new ShapeError(`BetaVae.encode: x must be [batch, ${this.cfg.dIn}], got [${x.shape.join(', ')}]`);
     return tf.tidy(() => {
       const h = this.mlp(x, 'encoder', this.cfg.hidden.length, o, 0); // [batch, hidden_last]

@@ -104,7 +104,14 @@ export async function cachedFeatures(
   key: FeatureCacheKey,
   compute: () => FeatureMatrix | Promise<FeatureMatrix>,
   opts: { force?: boolean } = {},
-): Promise<{ features: FeatureMatrix; hit: boolean; path: string }> {
+): Promise<{
+  /** The features [n, d]. */
+  features: FeatureMatrix;
+  /** True when they were read from the cache, false when computed (and written). */
+  hit: boolean;
+  /** The cache file. */
+  path: string;
+}> {
   const path = featureCachePath(dir, key);
   if (opts.force !== true && existsSync(path)) {
     const hit = await readCached(path, key);

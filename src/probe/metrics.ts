@@ -112,7 +112,12 @@ export function ratesAtThresholds(scores: readonly number[], labels: BinaryLabel
  * @example const { fpr, tpr } = rocCurve(scores, labels);
  * @category Probe
  */
-export function rocCurve(scores: readonly number[], labels: BinaryLabels): { fpr: number[]; tpr: number[] } {
+export function rocCurve(scores: readonly number[], labels: BinaryLabels): {
+  /** False-positive rate at each threshold, ascending from 0 to 1. */
+  fpr: number[];
+  /** True-positive rate at each threshold, ascending from 0 to 1. */
+  tpr: number[];
+} {
   const r = ratesAtThresholds(scores, labels);
   return { fpr: r.fp.map((f) => f / r.neg), tpr: r.tp.map((t) => t / r.pos) };
 }
@@ -126,7 +131,12 @@ export function rocCurve(scores: readonly number[], labels: BinaryLabels): { fpr
  * @example const { recall, precision } = prCurve(scores, labels);
  * @category Probe
  */
-export function prCurve(scores: readonly number[], labels: BinaryLabels): { recall: number[]; precision: number[] } {
+export function prCurve(scores: readonly number[], labels: BinaryLabels): {
+  /** Recall at each threshold, ascending from 0 to 1. */
+  recall: number[];
+  /** Precision at each threshold (1 at recall 0). */
+  precision: number[];
+} {
   const r = ratesAtThresholds(scores, labels);
   const recall = r.tp.map((t) => t / r.pos);
   const precision = r.tp.map((t, i) => (i === 0 ? 1 : t / (t + (r.fp[i] as number))));
@@ -206,7 +216,12 @@ export function binaryReport(scores: readonly number[], labels: BinaryLabels, th
  * @example const { threshold } = maxF1Threshold(valScores, valLabels);
  * @category Probe
  */
-export function maxF1Threshold(scores: readonly number[], labels: BinaryLabels): { threshold: number; f1: number } {
+export function maxF1Threshold(scores: readonly number[], labels: BinaryLabels): {
+  /** Flag scores strictly above this. */
+  threshold: number;
+  /** F1 it reaches on these scores. */
+  f1: number;
+} {
   const r = ratesAtThresholds(scores, labels);
   let best = { threshold: Infinity, f1: -1 };
   for (let k = 1; k < r.thresholds.length; k++) {

@@ -44,7 +44,12 @@ function gauss(rand: Rng): number {
  * @example const { x, labels } = makeSyntheticAnomalies({ seed: 1 });  // 5000 × 20, 150 anomalies
  * @category Probe
  */
-export function makeSyntheticAnomalies(o: SyntheticAnomalyOptions = {}): { x: FeatureMatrix; labels: (0 | 1)[] } {
+export function makeSyntheticAnomalies(o: SyntheticAnomalyOptions = {}): {
+  /** Raw (unscaled) rows [n_samples, n_features]. */
+  x: FeatureMatrix;
+  /** Label of each row: 1 = anomaly, 0 = normal. */
+  labels: (0 | 1)[];
+} {
   const n = o.nSamples ?? 5000;
   const d = o.nFeatures ?? 20;
   const k = o.nBlobs ?? 3;
@@ -90,7 +95,12 @@ function shuffled(n: number, rand: Rng): number[] {
  * @example const { trainIdx, testIdx } = stratifiedSplit(labels, 0.2, 0);
  * @category Probe
  */
-export function stratifiedSplit(labels: BinaryLabels, testFraction: number, seed: number): { trainIdx: number[]; testIdx: number[] } {
+export function stratifiedSplit(labels: BinaryLabels, testFraction: number, seed: number): {
+  /** Row indices of the training part, ascending. */
+  trainIdx: number[];
+  /** Row indices of the test part, ascending. */
+  testIdx: number[];
+} {
   if (!(testFraction > 0 && testFraction < 1)) throw new ConfigError(`stratifiedSplit: testFraction must be in (0, 1), got ${testFraction}`);
   const rand = seededRng(seed);
   const trainIdx: number[] = [];

@@ -90,11 +90,38 @@ export interface SyntheticGridResult {
   /** The cell with the highest mean ROC-AUC (ties: PR-AUC). */
   readonly best: SyntheticCell;
   /** Mahalanobis on the same splits, mean over seeds. */
-  readonly mahalanobis: { readonly auroc: number; readonly aupr: number; readonly f1: number };
+  readonly mahalanobis: {
+    /** Mean test ROC-AUC. */
+    readonly auroc: number;
+    /** Mean test PR-AUC. */
+    readonly aupr: number;
+    /** Mean test F1 at the validation max-F1 threshold. */
+    readonly f1: number;
+  };
   /** Test reconstruction errors of the first seed per cell, split by class, for histograms. */
-  readonly errors: { readonly beta: number; readonly latent: number; readonly normal: number[]; readonly anomaly: number[] }[];
+  readonly errors: {
+    /** βmax of the cell. */
+    readonly beta: number;
+    /** Latent size of the cell. */
+    readonly latent: number;
+    /** Reconstruction errors of the normal test rows. */
+    readonly normal: number[];
+    /** Reconstruction errors of the anomalous test rows. */
+    readonly anomaly: number[];
+  }[];
   /** Rows of the first seed's split: train (incl. validation), validation, test; anomalies in train. */
-  readonly sizes: { readonly train: number; readonly val: number; readonly test: number; readonly trainAnomalies: number; readonly testAnomalies: number };
+  readonly sizes: {
+    /** Training rows, validation included. */
+    readonly train: number;
+    /** Validation rows (a stratified 20% of the training rows). */
+    readonly val: number;
+    /** Test rows. */
+    readonly test: number;
+    /** Anomalies among the training rows (validation included). */
+    readonly trainAnomalies: number;
+    /** Anomalies among the test rows. */
+    readonly testAnomalies: number;
+  };
   /** Wall time in seconds. */
   readonly seconds: number;
 }

@@ -33,13 +33,25 @@ export interface TextProbeInputs {
    * some normal training texts for its threshold (without them the threshold is taken from the test
    * scores themselves, which is transductive).
    */
-  readonly pseudoPerplexity?: { readonly testIdx: readonly number[]; readonly scores: readonly number[]; readonly trainScores?: readonly number[] };
+  readonly pseudoPerplexity?: {
+    /** Test rows scored, as indices into the test set. */
+    readonly testIdx: readonly number[];
+    /** Pseudo-perplexity of those rows, aligned with `testIdx`. */
+    readonly scores: readonly number[];
+    /** Pseudo-perplexity of normal training texts, used for the threshold. */
+    readonly trainScores?: readonly number[];
+  };
   /**
    * Optional token counts pooled per row (attention-mask sums) of the training and test texts: adds
    * the detectors `length` (text length alone), `vae_recon_sqrtn` and `mahalanobis_sqrtn` (a second
    * VAE and Mahalanobis on √n-pooled features).
    */
-  readonly lengths?: { readonly train: readonly number[]; readonly test: readonly number[] };
+  readonly lengths?: {
+    /** Token count of each training row. */
+    readonly train: readonly number[];
+    /** Token count of each test row. */
+    readonly test: readonly number[];
+  };
 }
 
 /**
@@ -93,8 +105,15 @@ export interface TextProbeResult {
   readonly scaler: ColumnScaler;
   /** VAE posterior means of the test rows [n_test, d_latent] (for the UMAP plot). */
   readonly testLatent: FeatureMatrix;
-  /** Components kept by the PCA baseline and the Mahalanobis shrinkage. */
-  readonly baselineInfo: { readonly pcaComponents: number; readonly mahalanobisShrinkage: number; readonly knnK: number };
+  /** Components kept by the PCA baseline, the Mahalanobis shrinkage and the k-NN k. */
+  readonly baselineInfo: {
+    /** Principal components kept by the PCA baseline. */
+    readonly pcaComponents: number;
+    /** Shrinkage intensity of the Mahalanobis baseline, in [0, 1]. */
+    readonly mahalanobisShrinkage: number;
+    /** Neighbours of the k-NN baseline. */
+    readonly knnK: number;
+  };
 }
 
 const pickArr = (a: readonly number[], idx: readonly number[]): number[] => idx.map((i) => a[i] as number);

@@ -23,7 +23,14 @@ export type ProbeDatasetName = 'sms_spam' | 'imdb' | 'ag_news' | 'fake_news';
 export const PROBE_DATASETS: readonly ProbeDatasetName[] = ['sms_spam', 'imdb', 'ag_news', 'fake_news'];
 
 /** What is normal and what is anomalous in each dataset. @category Probe */
-export const PROBE_DATASET_INFO: Readonly<Record<ProbeDatasetName, { readonly normal: string; readonly anomaly: string; readonly source: string }>> = {
+export const PROBE_DATASET_INFO: Readonly<Record<ProbeDatasetName, {
+  /** The class(es) treated as normal. */
+  readonly normal: string;
+  /** The class(es) treated as anomalous. */
+  readonly anomaly: string;
+  /** Where the texts come from. */
+  readonly source: string;
+}>> = {
   sms_spam: { normal: 'ham', anomaly: 'spam', source: 'SMS Spam Collection (data/sms_spam)' },
   imdb: { normal: 'positive review', anomaly: 'negative review', source: 'IMDB subset (data/imdb)' },
   ag_news: { normal: 'World', anomaly: 'Sports, Business, Sci/Tech', source: 'AG News test split, halved with seed 0 (data/ag_news)' },
@@ -42,7 +49,16 @@ export interface ProbeDatasetOptions {
   /** Subsampling seed (default 0). */
   readonly seed?: number;
   /** Folders / files to read instead of the shipped ones (tests, other copies). */
-  readonly paths?: { readonly smsSpam?: string; readonly imdbDir?: string; readonly agNewsDir?: string; readonly liarDir?: string };
+  readonly paths?: {
+    /** The SMSSpamCollection file. */
+    readonly smsSpam?: string;
+    /** Folder holding `imdb_{train,test}_subset.csv`. */
+    readonly imdbDir?: string;
+    /** Folder holding the AG News `test.csv`. */
+    readonly agNewsDir?: string;
+    /** Folder holding the LIAR `{train,valid,test}.tsv`. */
+    readonly liarDir?: string;
+  };
 }
 
 /**
@@ -59,7 +75,14 @@ export interface ProbeTextDataset {
   /** 1 = anomaly, per test text. */
   readonly testLabels: (0 | 1)[];
   /** Sizes of the pools before subsampling. */
-  readonly available: { readonly trainNormal: number; readonly testNormal: number; readonly testAnomaly: number };
+  readonly available: {
+    /** Normal texts available for training. */
+    readonly trainNormal: number;
+    /** Normal texts available for testing. */
+    readonly testNormal: number;
+    /** Anomalous texts available for testing. */
+    readonly testAnomaly: number;
+  };
 }
 
 /** Seeded sample of up to k items, kept in their original order. */

@@ -15,7 +15,12 @@ import type { ColumnScaler } from './matrix.js';
 import type { BetaVaeConfig } from './vae_config.js';
 
 /** File names inside a saved probe folder. @category Probe */
-export const VAE_FILES = { config: 'vae_config.json', weights: 'vae_weights.safetensors' } as const;
+export const VAE_FILES = {
+  /** Architecture, scaler kind and metadata (JSON). */
+  config: 'vae_config.json',
+  /** Parameters and scaler (safetensors). */
+  weights: 'vae_weights.safetensors',
+} as const;
 
 const FORMAT = 'tfjs-lens/beta-vae@1';
 
@@ -56,7 +61,12 @@ export async function saveBetaVae(
   vae: BetaVae,
   dir: string,
   opts: { scaler?: ColumnScaler; metadata?: Record<string, unknown> } = {},
-): Promise<{ config: string; weights: string }> {
+): Promise<{
+  /** Path of `vae_config.json`. */
+  config: string;
+  /** Path of `vae_weights.safetensors`. */
+  weights: string;
+}> {
   await mkdir(dir, { recursive: true });
   const tensors = new Map<string, TensorToWrite>();
   for (const [name, w] of vae.weightArrays()) tensors.set(name, { dtype: 'F32', shape: w.shape, data: w.data });
@@ -82,7 +92,14 @@ export async function saveBetaVae(
  * @example const { vae, scaler } = await loadBetaVae('results/probe/sms_spam/vae');
  * @category Probe
  */
-export async function loadBetaVae(dir: string): Promise<{ vae: BetaVae; scaler: ColumnScaler | undefined; metadata: Record<string, unknown> }> {
+export async function loadBetaVae(dir: string): Promise<{
+  /** The model (caller disposes). */
+  vae: BetaVae;
+  /** The feature scaler saved with it, if any. */
+  scaler: ColumnScaler | undefined;
+  /** The free-form metadata. */
+  metadata: Record<string, unknown>;
+}> {
   const cfgPath = join(dir, VAE_FILES.config);
   const json = await readJsonFile<SavedVaeConfig>(cfgPath, 'β-VAE config');
   if (json.format !== FORMAT || typeof json.config !== 'object' || json.config === null) {

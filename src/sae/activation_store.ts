@@ -31,7 +31,10 @@ export interface BatchProvider {
 /** The part of a hooked model (decoder or encoder) that a model source needs. @category SAE */
 export interface CachingModel {
   /** Number of blocks, for `stopAtLayer`. */
-  readonly cfg: { readonly nLayers: number };
+  readonly cfg: {
+    /** Number of transformer blocks. */
+    readonly nLayers: number;
+  };
   /** TransformerLens-style run with cache. */
   runWithCache(input: number[][], opts: { namesFilter: string[]; stopAtLayer?: number }): [unknown, ActivationCache];
 }

@@ -25,7 +25,12 @@ export interface ActivationCacheMeta {
   /** Stored dtype. */
   readonly dtype: 'F32' | 'F16';
   /** Shard files in order, with their row counts. */
-  readonly shards: readonly { readonly file: string; readonly n: number }[];
+  readonly shards: readonly {
+    /** File name inside the cache folder (`shard_00000.safetensors` …). */
+    readonly file: string;
+    /** Rows (tokens) in the shard. */
+    readonly n: number;
+  }[];
   /** Free-form provenance (hook_name, model_name, context_size …). */
   readonly metadata: Record<string, unknown>;
 }

@@ -39,7 +39,12 @@ export interface SaeEvalMetrics {
   /** Firing frequency per latent [d_sae]. */
   readonly featureDensity: Float32Array;
   /** Histogram of log10(density + 1e-10): bin edges (n + 1) and counts (n). */
-  readonly densityHistogram: { readonly edges: number[]; readonly counts: number[] };
+  readonly densityHistogram: {
+    /** Bin edges over log10 density, −10 to 0 (bins + 1). */
+    readonly edges: number[];
+    /** Latents per bin (bins). */
+    readonly counts: number[];
+  };
 }
 
 /** Options of {@link evaluateSae}. @category SAE */
@@ -81,7 +86,12 @@ function batchSums(sae: SparseAutoencoder, x: tf.Tensor2D): Float32Array {
  * @throws Never.
  * @category SAE
  */
-export function densityHistogram(density: ArrayLike<number>, bins = 20): { edges: number[]; counts: number[] } {
+export function densityHistogram(density: ArrayLike<number>, bins = 20): {
+  /** Bin edges over log10 density, −10 to 0 (bins + 1). */
+  edges: number[];
+  /** Latents per bin (bins; values outside [−10, 0] go to the end bins). */
+  counts: number[];
+} {
   const edges = Array.from({ length: bins + 1 }, (_, i) => -10 + (10 * i) / bins);
   const counts = new Array<number>(bins).fill(0);
   for (let i = 0; i < density.length; i++) {

@@ -31,8 +31,9 @@ export interface TopContextsOptions {
   readonly features?: readonly number[];
   /** Examples per latent (default 10). */
   readonly topN?: number;
-  /** Window tokens before / after the max token (default 8 / 4). */
+  /** Window tokens before the max token (default 8). */
   readonly before?: number;
+  /** Window tokens after the max token (default 4). */
   readonly after?: number;
   /** Rows per forward pass (default 4). */
   readonly batchPrompts?: number;

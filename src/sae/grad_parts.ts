@@ -44,10 +44,15 @@ export interface SaeGradOptions {
 
 /** Gradients by parameter name; `threshold` is d loss / dθ. @category SAE */
 export interface SaeGrads {
+  /** d loss / d W_enc [d_in, d_sae]. */
   readonly W_enc: tf.Tensor2D;
+  /** d loss / d b_enc [d_sae]. */
   readonly b_enc: tf.Tensor1D;
+  /** d loss / d W_dec [d_sae, d_in]. */
   readonly W_dec: tf.Tensor2D;
+  /** d loss / d b_dec [d_in]. */
   readonly b_dec: tf.Tensor1D;
+  /** d loss / dθ [d_sae], JumpReLU only. */
   readonly threshold?: tf.Tensor1D;
 }
 
@@ -56,6 +61,7 @@ export const STATS_HEAD = 6;
 
 /** Output of {@link saeLossAndGrads}. @category SAE */
 export interface SaeGradResult {
+  /** Gradients of the training loss (MSE + sparsity + aux), same shapes as the parameters. */
   readonly grads: SaeGrads;
   /**
    * Shape `[STATS_HEAD + d_sae]`: mse loss, sparsity loss, aux loss, mean L0, Σ‖x − x̂‖², Σ‖x − x̄‖²

@@ -15,10 +15,15 @@ import { SparseAutoencoder, type SaeWeightArrays } from './sae.js';
 
 /** SAELens file names (`sae_lens/constants.py`). @category SAE */
 export const SAE_FILES = {
+  /** The SAELens config ({@link SaeLensCfgJson}). */
   cfg: 'cfg.json',
+  /** W_enc, b_enc, W_dec, b_dec (+ threshold for JumpReLU), F32. */
   weights: 'sae_weights.safetensors',
+  /** log10 feature density per latent (optional). */
   sparsity: 'sparsity.safetensors',
+  /** The training run's settings (optional). */
   runnerCfg: 'runner_cfg.json',
+  /** `{"scaling_factor": s}` of a checkpoint before folding (optional). */
   activationScaler: 'activation_scaler.json',
 } as const;
 
@@ -80,7 +85,12 @@ function foldTopkNorm(w: SaeWeightArrays, dIn: number, dSae: number): SaeWeightA
  * @example await saveSae(sae, saeDir('gpt2-tiny', sae.cfg.metadata.hook_name ?? 'hook'));
  * @category SAE
  */
-export async function saveSae(sae: SparseAutoencoder, dir: string, opts: SaveSaeOptions = {}): Promise<{ cfgPath: string; weightsPath: string }> {
+export async function saveSae(sae: SparseAutoencoder, dir: string, opts: SaveSaeOptions = {}): Promise<{
+  /** Path of the written `cfg.json`. */
+  cfgPath: string;
+  /** Path of the written `sae_weights.safetensors`. */
+  weightsPath: string;
+}> {
   const { dIn, dSae } = sae.cfg;
   let w = sae.toArrays();
   if (sae.cfg.architecture === 'topk' && sae.cfg.rescaleActsByDecoderNorm === true && opts.foldTopkDecoderNorm !== false) {

@@ -76,6 +76,7 @@ export function decoderNorms(W_dec: tf.Tensor2D): tf.Tensor1D {
  * @category SAE
  */
 export class SparseAutoencoder {
+  /** The validated architecture. */
   readonly cfg: SaeConfig;
   private p: SaeParams | undefined;
 
@@ -121,7 +122,12 @@ export class SparseAutoencoder {
    * @param x [..., d_in] activations.
    * @returns `hiddenPre` [n, d_sae] (TopK: scaled by ‖W_dec‖ when rescaling) and `acts` [n, d_sae].
    */
-  encodeWithHiddenPre(x: tf.Tensor): { hiddenPre: tf.Tensor2D; acts: tf.Tensor2D } {
+  encodeWithHiddenPre(x: tf.Tensor): {
+    /** Pre-activations [n, d_sae] (TopK: scaled by ‖W_dec‖ when rescaling). */
+    hiddenPre: tf.Tensor2D;
+    /** Latent activations [n, d_sae]. */
+    acts: tf.Tensor2D;
+  } {
     const { W_enc, b_enc, W_dec, b_dec, threshold } = this.params;
     const cfg = this.cfg;
     const outs = tf.tidy(() => {

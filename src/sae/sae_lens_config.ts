@@ -15,21 +15,37 @@ export const SAE_LENS_FORMAT_VERSION = '6.18.0';
  * @category SAE
  */
 export interface SaeLensMetadata {
+  /** SAELens version of the file format (written as {@link SAE_LENS_FORMAT_VERSION}; < 6.0 means legacy). */
   sae_lens_version?: string;
+  /** SAELens version the SAE was trained with. */
   sae_lens_training_version?: string | null;
+  /** Name of the model whose activations the SAE reads (e.g. 'gpt2'). */
   model_name?: string | null;
+  /** Model class that produced the activations (e.g. 'HookedTransformer'). */
   model_class_name?: string | null;
+  /** Hook point the SAE reads (e.g. 'blocks.8.hook_resid_pre'). */
   hook_name?: string | null;
+  /** Attention head the activations were taken from, or null for the whole hook. */
   hook_head_index?: number | null;
+  /** Tokens per training sequence. */
   context_size?: number | null;
+  /** Whether a BOS token was prepended to each training sequence. */
   prepend_bos?: boolean | null;
+  /** Training dataset (a Hugging Face path or local file). */
   dataset_path?: string | null;
+  /** Python-style [start, end) slice of the sequence positions used in training. */
   seqpos_slice?: (number | null)[] | null;
+  /** Extra keyword arguments the model was loaded with. */
   model_from_pretrained_kwargs?: Record<string, unknown> | null;
+  /** Special tokens left out of training: true for all, or a list of token ids. */
   exclude_special_tokens?: boolean | number[] | null;
+  /** Token placed between concatenated sequences (an id or a name such as 'bos'). */
   sequence_separator_token?: number | string | null;
+  /** Whether training sequences were kept separate rather than concatenated. */
   disable_concat_sequences?: boolean | null;
+  /** Neuronpedia id of the SAE, when published there. */
   neuronpedia_id?: string | null;
+  /** Any other metadata (e.g. `trained_with`), kept as read. */
   [extra: string]: unknown;
 }
 
@@ -38,19 +54,29 @@ export interface SaeLensMetadata {
  * @category SAE
  */
 export interface SaeLensCfgJson {
+  /** 'standard', 'topk' or 'jumprelu' (others are rejected on read). */
   architecture: string;
+  /** Input width: the hook's last dimension (n_heads·d_head for hook_z). */
   d_in: number;
+  /** Number of latents. */
   d_sae: number;
+  /** Stored dtype name ('float32'). */
   dtype: string;
+  /** Device string ('cpu'). */
   device: string;
+  /** Subtract b_dec from the input before encoding (default true). */
   apply_b_dec_to_input: boolean;
+  /** Input normalisation (default 'none'). */
   normalize_activations: NormalizeActivations;
+  /** 'hook_z': inputs are [..., n_heads, d_head] and are flattened (default 'none'). */
   reshape_activations: 'none' | 'hook_z';
+  /** Provenance: model, hook, dataset and SAELens version. */
   metadata: SaeLensMetadata;
   /** topk only. */
   k?: number;
   /** topk only. */
   rescale_acts_by_decoder_norm?: boolean;
+  /** Training fields of a checkpoint (see {@link trainingCfgFields}), kept as read. */
   [trainingField: string]: unknown;
 }
 

@@ -101,7 +101,14 @@ export function featureRecovery(
   W_dec: Float32Array,
   dIn: number,
   threshold = 0.9,
-): { meanMaxCosine: number; fractionRecovered: number; maxCosines: Float32Array } {
+): {
+  /** Mean over true directions of the best cosine with a decoder row. */
+  meanMaxCosine: number;
+  /** Fraction of true directions whose best cosine is ≥ threshold. */
+  fractionRecovered: number;
+  /** Best cosine per true direction [nFeatures]. */
+  maxCosines: Float32Array;
+} {
   const nTrue = trueDirs.length / dIn;
   const nDec = W_dec.length / dIn;
   if (!Number.isInteger(nTrue) || !Number.isInteger(nDec)) throw new ConfigError(`featureRecovery: arrays must be multiples of dIn = ${dIn}`);

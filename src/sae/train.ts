@@ -56,7 +56,13 @@ export interface SaeStepMetrics {
 /** Options of {@link trainSae}. @category SAE */
 export interface TrainSaeOptions {
   /** Where batches come from (its batchSize must equal `training.batchSize`). */
-  readonly store: BatchProvider & { estimateNormScalingFactor?(n: number): Promise<number> };
+  readonly store: BatchProvider & {
+    /**
+     * Estimate √d_in / E‖x‖ over `n` batches, make the store serve rows scaled by it, and return it
+     * (needed for `normalizeActivations: 'expected_average_only_in'`; see {@link ActivationStore}).
+     */
+    estimateNormScalingFactor?(n: number): Promise<number>;
+  };
   /** Architecture (ignored when `sae` is given). */
   readonly cfg: SaeConfig;
   /** Hyper-parameters. */

@@ -43,7 +43,12 @@ export class FeatureTracker {
    * Latents that have not fired for more than `windowTokens` tokens (SAELens: `> dead_feature_window`).
    * @returns A 0/1 mask [d_sae] and the dead count.
    */
-  deadMask(windowTokens: number): { mask: Float32Array; n: number } {
+  deadMask(windowTokens: number): {
+    /** 1 for a dead latent, 0 otherwise [d_sae]. */
+    mask: Float32Array;
+    /** Number of dead latents. */
+    n: number;
+  } {
     const mask = new Float32Array(this.dSae);
     let n = 0;
     for (let i = 0; i < this.dSae; i++) {

@@ -4,6 +4,7 @@
  * trained is exactly what is later hooked and analysed).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../errors.js';
 import { gatherRows } from '../model/components/gather.js';
 import { layerNorm } from '../model/components/layer_norm.js';
 import { linear } from '../model/components/matmul.js';
@@ -86,10 +87,28 @@ const NO_HOOKS: RunContext['hook'] = (_name, x) => x;
  * @param params Parameters (variables inside a loss closure).
  * @param tokens Token rows [batch, pos].
  * @param positions `[row, pos]` pairs to score (pos ≤ len-2).
+ * @param opts.candidates Restrict the softmax to these token ids (every target must be one of them):
+ *   the exact loss of a model that only ever predicts them, at a fraction of the cost of a
+ *   50,257-way unembedding. Default: the full vocabulary.
  * @returns Scalar loss.
+ * @throws {@link ConfigError} if a target is not among the candidates.
  * @category Training
  */
-export function nextTokenLossAt(cfg: ModelConfig, params: DecoderParams, tokens: number[][], positions: readonly (readonly [number, number])[]): tf.Scalar {
+export function nextTokenLossAt(
+  cfg: ModelConfig,
+  params: DecoderParams,
+  tokens: number[][],
+  positions: readonly (readonly [number, number])[],
+  opts: { candidates?: readonly number[] } = {},
+): tf.Scalar {
+  const targets = positions.map(([b, p]) => tokens[b]?.[p + 1] ?? 0);
+  const cand = opts.candidates;
+  const classOf = cand === undefined ? undefined : new Map(cand.map((id, i) => [id, i]));
+  const classes = classOf === undefined ? targets : targets.map((t) => {
+    const c = classOf.get(t);
+    if (c === undefined) throw new ConfigError(`nextTokenLossAt: target token ${t} is not among the ${classOf.size} candidates`);
+    return c;
+  });
   return tf.tidy(() => {
     const t = tf.tensor2d(tokens, [tokens.length, tokens[0]?.length ?? 0], 'int32');
     const resid = runDecoder({ cfg, params, hookDict: new Map() }, t, undefined, {}, cfg.nLayers); // [batch, pos, d_model]
@@ -97,10 +116,16 @@ export function nextTokenLossAt(cfg: ModelConfig, params: DecoderParams, tokens:
     const rows = gatherRows(tf.reshape(resid, [-1, cfg.dModel]), tf.tensor1d(positions.map(([b, p]) => b * pos + p), 'int32')); // [n, d_model]
     const ctx: RunContext = { flags: {}, hook: NO_HOOKS, additiveMask: undefined, mayHaveEmptyRows: false };
     const normed = layerNorm(rows, params.lnFinal, cfg.eps, ctx, 'ln_final'); // [n, d_model]
-    const logits = tf.add(linear(normed, params.W_U), params.b_U); // [n, d_vocab]
+    let logits: tf.Tensor;
+    if (cand === undefined) {
+      logits = tf.add(linear(normed, params.W_U), params.b_U); // [n, d_vocab]
+    } else {
+      const ids = tf.tensor1d([...cand], 'int32');
+      const wU = tf.transpose(gatherRows(tf.transpose(params.W_U), ids)); // [d_model, n_cand]
+      logits = tf.add(linear(normed, wU), gatherRows(tf.reshape(params.b_U, [-1, 1]), ids).reshape([-1])); // [n, n_cand]
+    }
     const logp = tf.logSoftmax(logits, -1);
-    const targets = positions.map(([b, p]) => tokens[b]?.[p + 1] ?? 0);
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(targets, 'int32'), cfg.dVocab)), -1); // [n]
+    const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(classes, 'int32'), logits.shape[1] as number)), -1); // [n]
     return tf.neg(tf.mean(picked)) as tf.Scalar;
   });
 }
