@@ -70,6 +70,38 @@ describe('decoder training', () => {
     model.dispose();
   });
 
+  it('a restricted softmax (candidates) is the exact loss over those ids', () => {
+    const model = makeTrainableDecoder(randomDecoderParams(cfg, { seed: 2, std: 0.3 }), { tied: true });
+    const rows = [[0, 5, 6, 7, 5, 6, 7], [0, 9, 8, 2, 9, 8, 2]];
+    const pos: [number, number][] = [[0, 4], [0, 5], [1, 4], [1, 5]];
+    const before = tf.memory().numTensors;
+    const all = Array.from({ length: cfg.dVocab }, (_, i) => cfg.dVocab - 1 - i); // every id, reordered
+    // params() builds W_U = W_Eᵀ, so every call goes inside a tidy (as in a loss closure).
+    const loss = (candidates?: number[]): number => tf.tidy(() => nextTokenLossAt(cfg, model.params(), rows, pos, candidates === undefined ? {} : { candidates }).dataSync()[0] as number);
+    const full = loss();
+    expect(loss(all)).toBeCloseTo(full, 5);
+    const cand = [2, 6, 7, 8, 9, 30];
+    const sub = loss(cand);
+    // By hand from the full logits: log-softmax over the candidate columns only.
+    const byHand = tf.tidy(() => {
+      const m = new HookedTransformer(cfg, model.snapshot());
+      const logits = (m.forward(rows) as tf.Tensor3D).arraySync();
+      m.dispose();
+      const targets = pos.map(([b, p]) => rows[b]?.[p + 1] as number);
+      const losses = pos.map(([b, p], i) => {
+        const l = cand.map((c) => logits[b]?.[p]?.[c] as number);
+        const lse = Math.log(l.reduce((a, v) => a + Math.exp(v), 0));
+        return lse - (logits[b]?.[p]?.[targets[i] as number] as number);
+      });
+      return losses.reduce((a, v) => a + v, 0) / losses.length;
+    });
+    expect(sub).toBeCloseTo(byHand, 4);
+    expect(sub).toBeLessThan(full);
+    expect(() => loss([6, 7])).toThrow(/target token \d+ is not among the 2 candidates/);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it('the schedule warms up linearly and decays to minRatio', () => {
     const s = { lr: 1e-3, warmupSteps: 10, totalSteps: 110, decay: 'cosine' as const, minRatio: 0.1 };
     expect(lrAt(s, 4)).toBeCloseTo(5e-4, 10);
