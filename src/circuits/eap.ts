@@ -26,6 +26,16 @@ export interface EapOptions extends CircuitSearchOptions {
   readonly pruneDangling?: boolean;
   /** Integrated-gradients points (EAP-IG); default 1 = plain EAP. */
   readonly igSteps?: number;
+  /**
+   * What EAP-IG interpolates (with igSteps > 1): 'input' (default) the input embedding, all
+   * downstream activations moving together (Hanna et al. 2024's EAP-IG); 'senders' each sender's own
+   * output, one sender at a time (IG on activations), so an edge's gradient is taken where the
+   * receiver sees the sender ablated and everything else clean — what the edge's ablation does.
+   * That is what K-composition needs: with clean queries and resampled keys an induction head's
+   * pattern breaks, which interpolating the whole input never shows (queries and keys move
+   * together and still match). Costs 1 + n_senders·(igSteps − 1) gradient passes.
+   */
+  readonly igTarget?: 'input' | 'senders';
 }
 
 /** Flatten a site of an activation to one row: [batch, pos, d_model] → [1, batch·pos·d_model], per head → [n_heads, …]. */
@@ -97,6 +107,75 @@ function averagedGradients(
 }
 
 /**
+ * Receiver gradients per sender, each averaged over points where only that sender's output is
+ * interpolated from ablated to clean; plus the clean cache.
+ */
+function perSenderGradients(
+  model: CircuitModel,
+  graph: CircuitGraph,
+  task: CircuitTask,
+  metric: CircuitMetric,
+  source: AblationSource,
+  steps: number,
+): { grads: Map<string, Map<string, tf.Tensor>>; cache: ActivationCache } {
+  const receivers = [...new Set(graph.edges.map((e) => receiverSite(nodeById(graph, e.to), e.channel, graph.nLayers).name))];
+  const senderNodes = graph.nodes.filter((n) => n.kind !== 'logits');
+  const flags = circuitFlags(graph);
+  const diff = (logits: tf.Tensor3D): tf.Scalar => metric.fn(selectPositions(logits, metric.positions) as tf.Tensor3D);
+  const clean = gradientsAtHooks(model, task.prompts, diff, [...new Set([...receivers, ...senderNodes.map((n) => senderSite(n).name)])], { ...flags, cacheActivations: true });
+  const cache = clean.cache as ActivationCache;
+  const out = new Map<string, Map<string, tf.Tensor>>();
+  try {
+    for (const node of senderNodes) {
+      const site = senderSite(node);
+      const acc = new Map(receivers.map((r) => [r, tf.keep(tf.div(clean.grads.get(r), steps))]));
+      out.set(node.id, acc);
+      for (let k = 1; k < steps; k++) {
+        const alpha = k / steps; // 0 = this sender ablated (excluded), 1 = clean (the shared clean pass)
+        const interpolate = (x: tf.Tensor): tf.Tensor => tf.tidy(() => {
+          const abl = source.valueFor(site.name, x);
+          const mixed = tf.add(abl, tf.mul(tf.sub(x, abl), alpha));
+          if (site.head === undefined) return mixed;
+          const h = x.shape[2] as number;
+          const onlyThis = tf.reshape(tf.oneHot(tf.tensor1d([site.head], 'int32'), h), [1, 1, h, 1]); // [1, 1, n_heads, 1]
+          return tf.add(x, tf.mul(tf.sub(mixed, x), onlyThis));
+        });
+        const res = model.withHooks([[site.name, interpolate]], () => gradientsAtHooks(model, task.prompts, diff, receivers, flags), flags);
+        for (const r of receivers) {
+          const prev = acc.get(r) as tf.Tensor;
+          acc.set(r, tf.keep(tf.tidy(() => tf.add(prev, tf.div(res.grads.get(r), steps)))));
+          prev.dispose();
+        }
+        res.grads.dispose();
+      }
+    }
+    return { grads: out, cache };
+  } catch (err) {
+    for (const m of out.values()) tf.dispose([...m.values()]);
+    cache.dispose();
+    throw err;
+  } finally {
+    clean.grads.dispose();
+  }
+}
+
+/** Score edges: sender delta row · receiver gradient, for the receivers in `grads` (and senders in `from`, if given). */
+function scoreEdges(graph: CircuitGraph, grads: Map<string, tf.Tensor>, deltas: tf.Tensor2D, senderRow: Map<string, number>, out: Map<string, number>, from?: string): void {
+  for (const [name, g] of grads) {
+    const d = from === undefined ? deltas : tf.slice(deltas, [senderRow.get(from) as number, 0], [1, -1]);
+    const m = tf.tidy(() => tf.matMul(d, rows(g, g.rank === 4), false, true)); // [n_senders | 1, n_heads | 1]
+    const vals = m.arraySync() as number[][];
+    m.dispose();
+    if (from !== undefined) d.dispose();
+    for (const e of graph.edges) {
+      if (from !== undefined && e.from !== from) continue;
+      const site = receiverSite(nodeById(graph, e.to), e.channel, graph.nLayers);
+      if (site.name === name) out.set(e.id, vals[from === undefined ? (senderRow.get(e.from) as number) : 0]?.[site.head ?? 0] as number);
+    }
+  }
+}
+
+/**
  * EAP score of every edge: estimated metric change when the edge alone is ablated. With
  * `igSteps` > 1 the gradients are averaged over inputs interpolated from the ablated to the clean
  * input embedding (EAP-IG, Hanna et al. 2024), which helps where attention saturates.
@@ -106,8 +185,9 @@ function averagedGradients(
  * @param metric The metric.
  * @param source Ablated sender outputs ({@link createSenderAblation}).
  * @param igSteps Gradient points (default 1: plain EAP at the clean input).
+ * @param igTarget What the IG points interpolate: 'input' (default) or 'senders' (see {@link EapOptions.igTarget}).
  * @returns Edge id → score (metric(edge ablated) − metric(full), first order).
- * @throws {@link ConfigError} for igSteps < 1; errors of {@link gradientsAtHooks}.
+ * @throws {@link ConfigError} for igSteps < 1 or an unknown igTarget; errors of {@link gradientsAtHooks}.
  * @example const scores = eapScores(model, graph, task, logitDiffCircuitMetric(task), src, 5);
  * @category Circuits
  */
@@ -118,29 +198,27 @@ export function eapScores(
   metric: CircuitMetric,
   source: AblationSource,
   igSteps = 1,
+  igTarget: 'input' | 'senders' = 'input',
 ): Map<string, number> {
   if (!Number.isInteger(igSteps) || igSteps < 1) throw new ConfigError(`eapScores: igSteps must be a positive integer, got ${igSteps}`);
-  const { grads, cache } = averagedGradients(model, graph, task, metric, source, igSteps);
+  if (igTarget !== 'input' && igTarget !== 'senders') throw new ConfigError(`eapScores: igTarget must be 'input' or 'senders', got '${String(igTarget)}'`);
+  const perSender = igTarget === 'senders' && igSteps > 1;
+  const g = perSender ? perSenderGradients(model, graph, task, metric, source, igSteps) : undefined;
+  const a = perSender ? undefined : averagedGradients(model, graph, task, metric, source, igSteps);
+  const cache = (g ?? a)?.cache as ActivationCache;
   const out = new Map<string, number>();
   let deltas: tf.Tensor2D | undefined;
   try {
     const sd = senderDeltas(graph, cache, source);
     deltas = sd.deltas;
-    const d = deltas;
     const senderRow = new Map(sd.ids.map((id, i) => [id, i]));
-    for (const [name, g] of grads) {
-      const m = tf.tidy(() => tf.matMul(d, rows(g, g.rank === 4), false, true)); // [n_senders, n_heads | 1]
-      const vals = m.arraySync() as number[][];
-      m.dispose();
-      for (const e of graph.edges) {
-        const site = receiverSite(nodeById(graph, e.to), e.channel, graph.nLayers);
-        if (site.name === name) out.set(e.id, vals[senderRow.get(e.from) as number]?.[site.head ?? 0] as number);
-      }
-    }
+    if (g !== undefined) for (const [from, m] of g.grads) scoreEdges(graph, m, deltas, senderRow, out, from);
+    else scoreEdges(graph, (a as { grads: Map<string, tf.Tensor> }).grads, deltas, senderRow, out);
     return out;
   } finally {
     deltas?.dispose();
-    tf.dispose([...grads.values()]);
+    if (g !== undefined) for (const m of g.grads.values()) tf.dispose([...m.values()]);
+    if (a !== undefined) tf.dispose([...a.grads.values()]);
     cache.dispose();
   }
 }
@@ -192,7 +270,8 @@ export function edgeNodes(graph: CircuitGraph, edgeIds: readonly string[]): stri
  * Edge Attribution Patching: score every edge from one backward pass, keep the top edges.
  * @param model The model.
  * @param opts Task fields, `threshold` (|score|) and/or `topN`, `metric` (default 'logit_diff'),
- *   `ablationType` (default resample with corrupted prompts, else mean), `pruneDangling`, `igSteps`.
+ *   `ablationType` (default resample with corrupted prompts, else mean), `pruneDangling`, `igSteps`,
+ *   `igTarget`.
  * @returns The circuit: selected edges, every edge's score (`edgeScores`), faithfulness.
  * @throws {@link ConfigError} without threshold and topN, for a malformed task, or a KL metric
  *   (its gradient vanishes on the clean run).
@@ -209,7 +288,8 @@ export function edgeAttributionPatching(model: CircuitModel, opts: EapOptions): 
   const faith = resolveMetric(model, task, opts.faithfulnessMetric ?? 'logit_diff');
   const source = createSenderAblation(model, graph, task, ablation, { ...(opts.reference === undefined ? {} : { reference: opts.reference }) });
   try {
-    const scores = eapScores(model, graph, task, metric, source, opts.igSteps ?? 1);
+    const igSteps = opts.igSteps ?? 1;
+    const scores = eapScores(model, graph, task, metric, source, igSteps, opts.igTarget ?? 'input');
     let ranked = graph.edges.map((e) => e.id).sort((a, b) => Math.abs(scores.get(b) ?? 0) - Math.abs(scores.get(a) ?? 0));
     if (opts.topN !== undefined) ranked = ranked.slice(0, opts.topN);
     if (opts.threshold !== undefined) ranked = ranked.filter((id) => Math.abs(scores.get(id) ?? 0) >= (opts.threshold as number));
@@ -230,7 +310,7 @@ export function edgeAttributionPatching(model: CircuitModel, opts: EapOptions): 
       nodeScores: {},
       edgeScores: Object.fromEntries(graph.edges.map((e) => [e.id, scores.get(e.id) ?? 0])),
       trajectory: [],
-      forwardPasses: 1 + (opts.igSteps ?? 1),
+      forwardPasses: 1 + (opts.igTarget === 'senders' && igSteps > 1 ? 1 + graph.nodes.filter((n) => n.kind !== 'logits').length * (igSteps - 1) : igSteps),
     };
   } finally {
     source.dispose();

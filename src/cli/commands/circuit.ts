@@ -32,7 +32,8 @@ export const CIRCUIT_USAGE = `usage: tfjs-lens circuit <prune|eap|acdc> [options
   --threshold <τ>                prune: max damage per removal (default 1 logit);
                                  acdc: τ (default 0.05 for kl); eap: min |score|
   --top-n <N>                    eap: keep the N best edges (default 12 without --threshold)
-  --ig-steps <m>                 eap: average gradients over m interpolated inputs (EAP-IG; default 1)
+  --ig-steps <m>                 eap: average gradients over m interpolated points (EAP-IG; default 1)
+  --ig-target input|senders      eap: interpolate the input embedding (default) or each sender's output in turn
   --strategy greedy|reverse      prune (default greedy)
   induction task: --batch 16 --seg-len 20 --seed 0 --low --high (default: the checkpoint's
                  token_range metadata, else 1000 3000)
@@ -44,7 +45,7 @@ common: --json (one JSON object on stdout)   --help`;
 const OPTIONS = {
   json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
   model: { type: 'string' }, task: { type: 'string' }, ablation: { type: 'string' }, metric: { type: 'string' },
-  threshold: { type: 'string' }, 'top-n': { type: 'string' }, 'ig-steps': { type: 'string' }, strategy: { type: 'string' }, batch: { type: 'string' },
+  threshold: { type: 'string' }, 'top-n': { type: 'string' }, 'ig-steps': { type: 'string' }, 'ig-target': { type: 'string' }, strategy: { type: 'string' }, batch: { type: 'string' },
   'seg-len': { type: 'string' }, low: { type: 'string' }, high: { type: 'string' }, seed: { type: 'string' },
   out: { type: 'string' }, html: { type: 'string' }, 'no-write': { type: 'boolean', default: false },
 } as const;
@@ -109,7 +110,8 @@ function runMethod(method: CircuitMethod, s: Setup, v: Values): { result: Circui
   const threshold = v.threshold === undefined ? undefined : num(v.threshold, 'threshold', 0);
   const topN = v['top-n'] === undefined ? (threshold === undefined ? 12 : undefined) : num(v['top-n'], 'top-n', 12);
   const igSteps = num(v['ig-steps'], 'ig-steps', 1);
-  const extra = { ...(threshold === undefined ? {} : { threshold }), ...(topN === undefined ? {} : { topN }), igSteps };
+  const igTarget = oneOf(v['ig-target'], 'ig-target', ['input', 'senders'] as const, 'input');
+  const extra = { ...(threshold === undefined ? {} : { threshold }), ...(topN === undefined ? {} : { topN }), igSteps, igTarget };
   return { result: edgeAttributionPatching(s.model, { ...base, ...extra }), settings: { ...settings, ...extra } };
 }
 
