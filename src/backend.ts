@@ -1,6 +1,7 @@
 /**
  * Backend selection: tfjs-node-gpu, then tfjs-node (when installed), then wasm (SIMD), then the
  * pure-JS cpu backend. `TFJS_LENS_BACKEND=tensorflow|wasm|cpu` overrides the automatic choice.
+ * `TFJS_LENS_WASM_THREADS=<n>` (n >= 2) runs wasm on the threaded-SIMD build (src/backend_threads.ts).
  * Also registers the autodiff gradients, which `@tensorflow/tfjs-core` alone does not.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,6 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // The union package's CJS bundle registers every gradient config (tfjs-core's ESM files that
 // do it are not loadable by Node's resolver: extensionless imports).
 import '@tensorflow/tfjs';
+import { activateThreadedWasm, resetWasmThreads, wasmThreadCount, wasmThreadsFromEnv } from './backend_threads.js';
 import { BackendError } from './errors.js';
 
 /** Backend names accepted by {@link initBackend} and `TFJS_LENS_BACKEND`. @category Backend */
@@ -24,8 +26,10 @@ export interface BackendInfo {
   readonly package: string;
   /** Whether wasm SIMD is in use (wasm only). */
   readonly simd?: boolean;
-  /** Whether wasm multithreading is in use (wasm only). */
+  /** Whether wasm multithreading is in use (wasm only): `threadCount > 1`. */
   readonly threads?: boolean;
+  /** Threads the wasm backend computes on (wasm only; 1 unless `TFJS_LENS_WASM_THREADS` >= 2). */
+  readonly threadCount?: number;
 }
 
 let current: BackendInfo | undefined;
@@ -56,7 +60,34 @@ function parseEnv(): BackendName | undefined {
   );
 }
 
-async function activate(name: BackendName, source: BackendInfo['source']): Promise<BackendInfo> {
+/**
+ * Start wasm: the threaded-SIMD build when `TFJS_LENS_WASM_THREADS` asks for >= 2 threads, falling
+ * back (with one stderr line unless quiet) to the single-threaded build if that fails.
+ */
+async function activateWasm(quiet: boolean): Promise<void> {
+  const want = wasmThreadsFromEnv();
+  if (want >= 2 && tf.engine().registry['wasm'] === undefined) {
+    try {
+      await activateThreadedWasm(want);
+      return;
+    } catch (err) {
+      resetWasmThreads();
+      if (!quiet) {
+        process.stderr.write(
+          `tfjs-lens: ${err instanceof Error ? err.message : String(err)}; ` +
+            'falling back to single-threaded wasm\n',
+        );
+      }
+    }
+  }
+  await setBackendOrThrow('wasm');
+}
+
+async function activate(
+  name: BackendName,
+  source: BackendInfo['source'],
+  quiet: boolean,
+): Promise<BackendInfo> {
   if (name === 'tensorflow') {
     const pkg = await tryNative();
     if (pkg === undefined) {
@@ -68,16 +99,19 @@ async function activate(name: BackendName, source: BackendInfo['source']): Promi
     await setBackendOrThrow('tensorflow');
     return { name: 'tensorflow', source, package: pkg };
   }
-  await setBackendOrThrow(name);
   if (name === 'wasm') {
+    await activateWasm(quiet);
+    const threadCount = wasmThreadCount();
     return {
       name,
       source,
       package: '@tensorflow/tfjs-backend-wasm',
       simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-      threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT'),
+      threads: threadCount > 1,
+      threadCount,
     };
   }
+  await setBackendOrThrow(name);
   return { name, source, package: '@tensorflow/tfjs-backend-cpu' };
 }
 
@@ -94,19 +128,20 @@ async function setBackendOrThrow(name: string): Promise<void> {
   }
 }
 
-async function choose(requested: BackendName | undefined): Promise<BackendInfo> {
+async function choose(requested: BackendName | undefined, quiet: boolean): Promise<BackendInfo> {
   const fromEnv = parseEnv();
+  wasmThreadsFromEnv(); // validate TFJS_LENS_WASM_THREADS up front: 'auto' below swallows errors
   const want = requested ?? fromEnv;
-  if (want !== undefined) return activate(want, requested !== undefined ? 'explicit' : 'env');
+  if (want !== undefined) return activate(want, requested !== undefined ? 'explicit' : 'env', quiet);
   const native = await tryNative();
   if (native !== undefined) {
     await setBackendOrThrow('tensorflow');
     return { name: 'tensorflow', source: 'auto', package: native };
   }
   try {
-    return await activate('wasm', 'auto');
+    return await activate('wasm', 'auto', quiet);
   } catch {
-    return activate('cpu', 'auto');
+    return activate('cpu', 'auto', quiet);
   }
 }
 
@@ -128,10 +163,12 @@ export async function initBackend(
 ): Promise<BackendInfo> {
   if (current !== undefined && (backend === undefined || backend === current.name)) return current;
   if (pending !== undefined && backend === undefined) return pending;
-  pending = choose(backend).then((info) => {
+  const quiet = opts.quiet === true || process.env['TFJS_LENS_QUIET'] === '1';
+  pending = choose(backend, quiet).then((info) => {
     current = info;
-    if (opts.quiet !== true && process.env['TFJS_LENS_QUIET'] !== '1') {
-      const extra = info.name === 'wasm' ? ` (simd=${info.simd}, threads=${info.threads})` : '';
+    if (!quiet) {
+      const n = info.threads === true ? ` x${info.threadCount}` : '';
+      const extra = info.name === 'wasm' ? ` (simd=${info.simd}, threads=${info.threads}${n})` : '';
       process.stderr.write(`tfjs-lens: backend ${info.name}${extra} via ${info.package}\n`);
     }
     return info;
