@@ -9,17 +9,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend.js';
 import { saeConfig, type SaeArchitecture } from '../src/sae/config.js';
-import { saeLossAndGrads } from '../src/sae/grads.js';
 import { initSae } from '../src/sae/init.js';
-import { clipAndApply } from '../src/sae/train_state.js';
 import { createAdam } from '../src/train/optimizer.js';
+import { median, parseArgs, saeStep } from './common.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
-};
-const json = args.includes('--json');
+const args = parseArgs(process.argv.slice(2));
+const opt = args.opt;
+const json = args.flag('json');
 const RUNS = Number(opt('runs', '3'));
 const BATCH = Number(opt('batch', '4096'));
 const D_IN = Number(opt('d-in', '768'));
@@ -27,26 +23,9 @@ const D_SAE = Number(opt('d-sae', '6144'));
 // 'topk+aux': TopK with 1/24 of the latents marked dead, so the AuxK term is computed too.
 const VARIANTS = opt('arch', 'standard,topk,topk+aux').split(',');
 const REFERENCE = {
-  note: 'PyTorch is not installed here; reference measured earlier on this machine',
+  note: 'Reference measured earlier on this machine (bench/compare.ts measures PyTorch live when it is installed)',
   pytorch_openblas_s_per_step: { threads_1: 2.0, threads_2: 1.1 },
 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
-
-function stepOnce(sae: ReturnType<typeof initSae>, x: tf.Tensor2D, adam: ReturnType<typeof createAdam>, dead: tf.Tensor1D | undefined, nDead: number): number {
-  const t0 = performance.now();
-  const p = sae.params;
-  const { grads, stats } = saeLossAndGrads(sae.cfg, p, x, { sparsityCoefficient: 5, ...(dead ? { deadMask: dead } : {}), nDead });
-  stats.dataSync();
-  stats.dispose();
-  const pairs: [tf.Variable, tf.Tensor][] = [[p.W_enc, grads.W_enc], [p.b_enc, grads.b_enc], [p.W_dec, grads.W_dec], [p.b_dec, grads.b_dec]];
-  if (grads.threshold !== undefined) grads.threshold.dispose();
-  clipAndApply(adam, pairs, 1);
-  return performance.now() - t0;
-}
 
 async function main(): Promise<void> {
   const backend = await initBackend(undefined, { quiet: true });
@@ -59,7 +38,7 @@ async function main(): Promise<void> {
     const withAux = variant.endsWith('+aux');
     const sae = initSae(saeConfig({ architecture: arch, dIn: D_IN, dSae: D_SAE, k: 32 }), { seed: 0 });
     const adam = createAdam(3e-4);
-    const step = (): number => stepOnce(sae, x, adam, withAux ? dead : undefined, withAux ? nDead : 0);
+    const step = (): number => saeStep(sae, x, adam, withAux ? { dead, nDead } : {});
     const first = step(); // warm-up (kernel setup, Adam slots)
     const times: number[] = [];
     for (let r = 0; r < RUNS; r++) {
