@@ -31,6 +31,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '32' },
     'loss-positions': { type: 'string', default: '6' },
     score: { type: 'string', default: 'second' },
+    'seg-max': { type: 'string', default: '30' },
     init: { type: 'string' },
     warmup: { type: 'string', default: '50' },
     json: { type: 'boolean', default: false },
@@ -42,7 +43,7 @@ const SEED = Number(values.seed);
 // Segment length varies per batch (8…30): with a fixed length the model learns a positional shortcut
 // (attend to the position L-1 back) in layer 0 instead of an induction circuit.
 const SEG_MIN = 8;
-const SEG_MAX = 30;
+const SEG_MAX = Number(values['seg-max']);
 const BATCH = Number(values.batch);
 const BOS = 50256;
 // Random tokens are drawn from ids [TOKEN_LOW, TOKEN_HIGH) (2,000 ordinary GPT-2 tokens) rather than
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
     dtype: 'F32', tied: true, tokenizerDir: shippedTokenizerDir('gpt2'),
     metadata: {
       trained_by: 'scripts/train_induction.ts', steps: String(STEPS), calibrate_steps: String(CAL_STEPS), seed: String(SEED), lr: String(LR),
-      init_std: String(INIT_STD), batch: String(BATCH), loss_positions: String(LOSS_POSITIONS), score: SCORE, token_range: `${TOKEN_LOW}-${TOKEN_HIGH}`,
+      init_std: String(INIT_STD), batch: String(BATCH), loss_positions: String(LOSS_POSITIONS), score: SCORE, seg_max: String(SEG_MAX), token_range: `${TOKEN_LOW}-${TOKEN_HIGH}`,
       init: values.init === undefined ? 'random' : `resumed from ${basename(values.init)}`,
     },
   });
