@@ -200,9 +200,9 @@ function watched<T>(p: Promise<T>, win: InitWindow, ms: number): Promise<T> {
     poll = setInterval(() => {
       if (win.error !== undefined) {
         const e = win.error;
-        reject(new Error(`a pthread worker failed: ${e instanceof Error ? e.message : String(e)}`));
+        reject(new BackendError(`a pthread worker failed: ${e instanceof Error ? e.message : String(e)}`));
       } else if (Date.now() - t0 > ms) {
-        reject(new Error(`pthread workers did not load within ${ms / 1000} s`));
+        reject(new BackendError(`pthread workers did not load within ${ms / 1000} s`));
       }
     }, 20);
   });

@@ -63,6 +63,30 @@ function senderDeltas(graph: CircuitGraph, cache: ActivationCache, source: Ablat
   return { ids: senders.map((n) => n.id), deltas };
 }
 
+/** What every gradient pass needs: the receiver hook names, the sender nodes, flags and the metric on logits. */
+function gradientPlan(graph: CircuitGraph, metric: CircuitMetric): {
+  receivers: string[];
+  senderNodes: CircuitGraph['nodes'];
+  flags: ReturnType<typeof circuitFlags>;
+  diff: (logits: tf.Tensor3D) => tf.Scalar;
+} {
+  return {
+    receivers: [...new Set(graph.edges.map((e) => receiverSite(nodeById(graph, e.to), e.channel, graph.nLayers).name))],
+    senderNodes: graph.nodes.filter((n) => n.kind !== 'logits'),
+    flags: circuitFlags(graph),
+    diff: (logits) => metric.fn(selectPositions(logits, metric.positions) as tf.Tensor3D),
+  };
+}
+
+/** acc[r] += grads[r] / steps for every receiver (created when absent); frees the tensors it replaces. */
+function addScaled(acc: Map<string, tf.Tensor>, grads: { get(name: string): tf.Tensor }, receivers: readonly string[], steps: number): void {
+  for (const r of receivers) {
+    const prev = acc.get(r);
+    acc.set(r, tf.keep(tf.tidy(() => (prev === undefined ? tf.div(grads.get(r), steps) : tf.add(prev, tf.div(grads.get(r), steps))))));
+    prev?.dispose();
+  }
+}
+
 /** Receiver gradients averaged over the integrated-gradients points, and the clean sender activations. */
 function averagedGradients(
   model: CircuitModel,
@@ -72,10 +96,8 @@ function averagedGradients(
   source: AblationSource,
   steps: number,
 ): { grads: Map<string, tf.Tensor>; cache: ActivationCache } {
-  const receivers = [...new Set(graph.edges.map((e) => receiverSite(nodeById(graph, e.to), e.channel, graph.nLayers).name))];
-  const senders = [...new Set(graph.nodes.filter((n) => n.kind !== 'logits').map((n) => senderSite(n).name))];
-  const flags = circuitFlags(graph);
-  const diff = (logits: tf.Tensor3D): tf.Scalar => metric.fn(selectPositions(logits, metric.positions) as tf.Tensor3D);
+  const { receivers, senderNodes, flags, diff } = gradientPlan(graph, metric);
+  const senders = [...new Set(senderNodes.map((n) => senderSite(n).name))];
   const input = senderSite(nodeById(graph, 'input')).name;
   const grads = new Map<string, tf.Tensor>();
   let cache: ActivationCache | undefined;
@@ -91,11 +113,7 @@ function averagedGradients(
       };
       const res = last ? run() : model.withHooks([[input, interpolate]], run, flags);
       if (last) cache = res.cache;
-      for (const r of receivers) {
-        const prev = grads.get(r);
-        grads.set(r, tf.keep(tf.tidy(() => (prev === undefined ? tf.div(res.grads.get(r), steps) : tf.add(prev, tf.div(res.grads.get(r), steps))))));
-        prev?.dispose();
-      }
+      addScaled(grads, res.grads, receivers, steps);
       res.grads.dispose();
     }
     return { grads, cache: cache as ActivationCache };
@@ -118,18 +136,16 @@ function perSenderGradients(
   source: AblationSource,
   steps: number,
 ): { grads: Map<string, Map<string, tf.Tensor>>; cache: ActivationCache } {
-  const receivers = [...new Set(graph.edges.map((e) => receiverSite(nodeById(graph, e.to), e.channel, graph.nLayers).name))];
-  const senderNodes = graph.nodes.filter((n) => n.kind !== 'logits');
-  const flags = circuitFlags(graph);
-  const diff = (logits: tf.Tensor3D): tf.Scalar => metric.fn(selectPositions(logits, metric.positions) as tf.Tensor3D);
+  const { receivers, senderNodes, flags, diff } = gradientPlan(graph, metric);
   const clean = gradientsAtHooks(model, task.prompts, diff, [...new Set([...receivers, ...senderNodes.map((n) => senderSite(n).name)])], { ...flags, cacheActivations: true });
   const cache = clean.cache as ActivationCache;
   const out = new Map<string, Map<string, tf.Tensor>>();
   try {
     for (const node of senderNodes) {
       const site = senderSite(node);
-      const acc = new Map(receivers.map((r) => [r, tf.keep(tf.div(clean.grads.get(r), steps))]));
+      const acc = new Map<string, tf.Tensor>();
       out.set(node.id, acc);
+      addScaled(acc, clean.grads, receivers, steps); // α = 1: the shared clean pass
       for (let k = 1; k < steps; k++) {
         const alpha = k / steps; // 0 = this sender ablated (excluded), 1 = clean (the shared clean pass)
         const interpolate = (x: tf.Tensor): tf.Tensor => tf.tidy(() => {
@@ -141,11 +157,7 @@ function perSenderGradients(
           return tf.add(x, tf.mul(tf.sub(mixed, x), onlyThis));
         });
         const res = model.withHooks([[site.name, interpolate]], () => gradientsAtHooks(model, task.prompts, diff, receivers, flags), flags);
-        for (const r of receivers) {
-          const prev = acc.get(r) as tf.Tensor;
-          acc.set(r, tf.keep(tf.tidy(() => tf.add(prev, tf.div(res.grads.get(r), steps)))));
-          prev.dispose();
-        }
+        addScaled(acc, res.grads, receivers, steps);
         res.grads.dispose();
       }
     }

@@ -21,6 +21,7 @@ import { ConfigError } from '../../errors.js';
 import { resolveAlias } from '../../model/aliases.js';
 import { HookedTransformer } from '../../model/hooked_transformer.js';
 import { writeCircuitGraph } from '../../viz/circuit_graph.js';
+import { numberOption } from './args.js';
 import { packageRoot } from './paths.js';
 
 export const CIRCUIT_USAGE = `usage: tfjs-lens circuit <prune|eap|acdc> [options]
@@ -52,12 +53,7 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-function num(v: string | undefined, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(`circuit: --${name} must be a number, got '${v}'`);
-  return n;
-}
+const num = (v: string | undefined, name: string, dflt: number): number => numberOption('circuit', v, name, dflt);
 
 function oneOf<T extends string>(v: string | undefined, name: string, allowed: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;

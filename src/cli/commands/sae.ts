@@ -20,6 +20,7 @@ import { trainSae, type SaeStepMetrics } from '../../sae/train.js';
 import { logFeatureSparsity } from '../../sae/train_state.js';
 import { writeHistogram, writeLinePlot } from '../../viz/charts.js';
 import { datasetRows, defaultDataset } from './sae_dataset.js';
+import { numberOption } from './args.js';
 import { packageRoot } from './paths.js';
 
 /** Usage text of `tfjs-lens sae`. @category CLI */
@@ -45,12 +46,7 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-function num(v: string | undefined, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new ConfigError(`sae: --${name} must be a number, got '${v}'`);
-  return n;
-}
+const num = (v: string | undefined, name: string, dflt: number): number => numberOption('sae', v, name, dflt);
 
 function defaultModel(root: string): string {
   const trained = join(root, 'models', 'induction-2l');
