@@ -10,6 +10,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // The union package's CJS bundle registers every gradient config (tfjs-core's ESM files that
 // do it are not loadable by Node's resolver: extensionless imports).
 import '@tensorflow/tfjs';
+import { installWasmKernels } from './backend_kernels.js';
 import { activateThreadedWasm, resetWasmThreads, wasmThreadCount, wasmThreadsFromEnv } from './backend_threads.js';
 import { BackendError } from './errors.js';
 
@@ -101,6 +102,7 @@ async function activate(
   }
   if (name === 'wasm') {
     await activateWasm(quiet);
+    installWasmKernels();
     const threadCount = wasmThreadCount();
     return {
       name,

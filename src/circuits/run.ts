@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import type { HookFlags } from '../hooks/hook_names.js';
 import type { FwdHooks } from '../hooks/hook_registry.js';
 import { layerNorm } from '../model/components/layer_norm.js';
-import { linear } from '../model/components/matmul.js';
+import { affine } from '../model/components/matmul.js';
 import type { RunContext } from '../model/components/run_context.js';
 import type { HookedTransformer } from '../model/hooked_transformer.js';
 import { klCircuitMetric, logitDiffCircuitMetric, logProbCircuitMetric, type CircuitMetric, type MetricName } from './metrics.js';
@@ -83,7 +83,7 @@ export function logitsAtPositions(
       const sel = selectPositions(resid, positions) as tf.Tensor3D; // [batch, n, d_model]
       const [b, n, d] = sel.shape;
       const normed = layerNorm(sel, params.lnFinal, cfg.eps, NO_HOOKS_CTX, 'ln_final'); // [batch, n, d_model]
-      const logits = tf.add(linear(tf.reshape(normed, [b * n, d]), params.W_U), params.b_U); // [batch*n, d_vocab]
+      const logits = affine(tf.reshape(normed, [b * n, d]), params.W_U, params.b_U); // [batch*n, d_vocab]
       return tf.reshape(logits, [b, n, cfg.dVocab]) as tf.Tensor3D;
     });
   } finally {

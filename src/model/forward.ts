@@ -8,7 +8,7 @@ import type { HookPoint } from '../hooks/hook_point.js';
 import { block } from './components/block.js';
 import { embed } from './components/embed.js';
 import { layerNorm } from './components/layer_norm.js';
-import { linear } from './components/matmul.js';
+import { affine } from './components/matmul.js';
 import { hookDispatcher, type RunContext } from './components/run_context.js';
 import type { ModelConfig } from './config.js';
 import type { DecoderParams } from './params.js';
@@ -88,7 +88,7 @@ export function runDecoder(
     return tf.tidy(() => {
       const normed = layerNorm(final, params.lnFinal, cfg.eps, ctx, 'ln_final') as tf.Tensor3D; // [batch, pos, d_model]
       const [batch, , dModel] = normed.shape;
-      const logits = tf.add(linear(tf.reshape(normed, [batch * pos, dModel]), params.W_U), params.b_U); // [batch*pos, d_vocab]
+      const logits = affine(tf.reshape(normed, [batch * pos, dModel]), params.W_U, params.b_U); // [batch*pos, d_vocab]
       return tf.reshape(logits, [batch, pos, cfg.dVocab]) as tf.Tensor3D;
     });
   } finally {

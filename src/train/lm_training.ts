@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import { gatherRows } from '../model/components/gather.js';
 import { layerNorm } from '../model/components/layer_norm.js';
-import { linear } from '../model/components/matmul.js';
+import { affine, linear } from '../model/components/matmul.js';
 import type { RunContext } from '../model/components/run_context.js';
 import type { ModelConfig } from '../model/config.js';
 import { runDecoder } from '../model/forward.js';
@@ -118,7 +118,7 @@ export function nextTokenLossAt(
     const normed = layerNorm(rows, params.lnFinal, cfg.eps, ctx, 'ln_final'); // [n, d_model]
     let logits: tf.Tensor;
     if (cand === undefined) {
-      logits = tf.add(linear(normed, params.W_U), params.b_U); // [n, d_vocab]
+      logits = affine(normed, params.W_U, params.b_U); // [n, d_vocab]
     } else {
       const ids = tf.tensor1d([...cand], 'int32');
       const wU = tf.transpose(gatherRows(tf.transpose(params.W_U), ids)); // [d_model, n_cand]

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
 import { gatherRows } from '../model/components/gather.js';
 import { layerNorm } from '../model/components/layer_norm.js';
-import { linear } from '../model/components/matmul.js';
+import { affine } from '../model/components/matmul.js';
 import { activation } from '../model/components/mlp.js';
 import type { RunContext } from '../model/components/run_context.js';
 import type { EncoderConfig } from '../model/encoder/encoder_config.js';
@@ -144,9 +144,9 @@ export function mlmLogitsAt(cfg: EncoderConfig, params: EncoderParams, batch: Ml
     const flat = tf.tensor1d(masked.positions.map(([b, p]) => b * pos + p), 'int32');
     const rows = gatherRows(tf.reshape(hidden, [-1, cfg.dModel]), flat); // [n, d_model]
     const ctx: RunContext = { flags: {}, hook: NO_HOOKS, additiveMask: undefined, mayHaveEmptyRows: false };
-    const dense = activation(tf.add(linear(rows, h.W), h.b), cfg.actFn); // [n, d_model]
+    const dense = activation(affine(rows, h.W, h.b), cfg.actFn); // [n, d_model]
     const normed = layerNorm(dense, h.ln, cfg.eps, ctx, 'mlm_head.ln'); // [n, d_model]
-    return tf.add(linear(normed, h.W_U), h.b_U) as tf.Tensor2D; // [n, d_vocab]
+    return affine(normed, h.W_U, h.b_U); // [n, d_vocab]
   });
 }
 

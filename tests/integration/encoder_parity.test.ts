@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend.js';
+import { setAttentionRoute } from '../../src/model/components/attention_core.js';
 import { HookedEncoder } from '../../src/model/encoder/hooked_encoder.js';
 import { maskedMeanPool } from '../../src/model/encoder/pooling.js';
 import { expectMatchesRef, loadReference, namesUnder, refRows, type Reference } from '../helpers/reference.js';
@@ -30,7 +31,8 @@ describe(`DistilBERT parity (${DISTIL})`, () => {
   });
   afterAll(() => model?.dispose());
 
-  it('MLM logits, embeddings, block outputs and patterns match HF (padded batch)', () => {
+  it.each(['auto', 'perHead'] as const)('MLM logits, embeddings, block outputs and patterns match HF (padded batch; attention route %s)', (route) => {
+    setAttentionRoute(route);
     const [logits, cache] = model.runWithCache(ids, { attentionMask: mask });
     expectMatchesRef(logits as tf.Tensor, ref, 'hf_mlm/logits');
     expectMatchesRef(cache.get('hook_full_embed'), ref, 'hf/hidden_states.0');
@@ -41,6 +43,7 @@ describe(`DistilBERT parity (${DISTIL})`, () => {
     expect(cache.has('embed.hook_token_type_embed')).toBe(false);
     (logits as tf.Tensor).dispose();
     cache.dispose();
+    setAttentionRoute('auto');
   });
 
   it('hook_q reshaped to [batch, pos, d_model] is q_lin; its masked mean-pool is q_lin_meanpool', () => {

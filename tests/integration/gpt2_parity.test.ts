@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend.js';
+import { setAttentionRoute } from '../../src/model/components/attention_core.js';
 import { HookedTransformer, type LogitsAndLoss } from '../../src/model/hooked_transformer.js';
 import type { WeightName } from '../../src/model/weights_view.js';
 import { expectMatchesRef, loadReference, namesUnder, refRows, type Reference } from '../helpers/reference.js';
@@ -59,6 +60,16 @@ describe(`GPT-2 parity (${FIXTURE})`, () => {
 
   it('processed model (fromPretrained) matches tl_processed/* and tl_processed_out/*', () => {
     checkRun(processed, 'tl_processed/', 'tl_processed_out/', 'tl_processed');
+  });
+
+  it('with the per-head attention route forced (attention_core.ts), raw and processed runs still match', () => {
+    setAttentionRoute('perHead');
+    try {
+      checkRun(raw, 'tl_raw/', 'tl_raw_out/', 'tl_raw');
+      checkRun(processed, 'tl_processed/', 'tl_processed_out/', 'tl_processed');
+    } finally {
+      setAttentionRoute('auto');
+    }
   });
 
   it('raw logits, hidden states, attentions and loss match Hugging Face', () => {

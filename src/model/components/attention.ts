@@ -6,14 +6,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttnParams } from '../params.js';
-import { batchMatMul, linear } from './matmul.js';
+import { attnMix, attnScores } from './attention_core.js';
+import { affine, linear } from './matmul.js';
 import type { RunContext } from './run_context.js';
 
 /** Project a shared input: x [batch, pos, d_model] → [batch, pos, n_heads, d_head]. */
 function projectShared(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D, nHeads: number): tf.Tensor4D {
   const [batch, pos, dModel] = x.shape;
   const hd = w.shape[1];
-  const y = tf.add(linear(tf.reshape(x, [batch * pos, dModel]), w), b); // [batch*pos, n_heads*d_head]
+  const y = affine(tf.reshape(x, [batch * pos, dModel]), w, b); // [batch*pos, n_heads*d_head]
   return tf.reshape(y, [batch, pos, nHeads, hd / nHeads]); // [batch, pos, n_heads, d_head]
 }
 
@@ -57,24 +58,17 @@ export function attention(
   const k = ctx.hook(`${prefix}.hook_k`, proj('k', p.wK, p.bK)) as tf.Tensor4D; // [batch, pos, n_heads, d_head]
   const v = ctx.hook(`${prefix}.hook_v`, proj('v', p.wV, p.bV)) as tf.Tensor4D; // [batch, pos, n_heads, d_head]
   const [batch, pos, , dHead] = q.shape;
-  const qT = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [batch * nHeads, pos, dHead]); // [batch*n_heads, pos_q, d_head]
-  const kT = tf.reshape(tf.transpose(k, [0, 2, 3, 1]), [batch * nHeads, dHead, pos]); // [batch*n_heads, d_head, pos_k]
-  let scores = tf.div(tf.reshape(batchMatMul(qT, kT), [batch, nHeads, pos, pos]), Math.sqrt(dHead)); // [batch, n_heads, pos_q, pos_k]
+  let scores = tf.div(attnScores(q, k), Math.sqrt(dHead)); // [batch, n_heads, pos_q, pos_k]
   if (ctx.additiveMask !== undefined) scores = tf.add(scores, ctx.additiveMask);
   scores = ctx.hook(`${prefix}.hook_attn_scores`, scores);
   let pattern = tf.softmax(scores, -1); // [batch, n_heads, pos_q, pos_k]
   if (ctx.mayHaveEmptyRows) pattern = tf.where(tf.isNaN(pattern), tf.zerosLike(pattern), pattern);
-  pattern = ctx.hook(`${prefix}.hook_pattern`, pattern);
-  const vT = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [batch * nHeads, pos, dHead]); // [batch*n_heads, pos_k, d_head]
-  const zT = batchMatMul(tf.reshape(pattern, [batch * nHeads, pos, pos]), vT); // [batch*n_heads, pos_q, d_head]
-  const z = ctx.hook(
-    `${prefix}.hook_z`,
-    tf.transpose(tf.reshape(zT, [batch, nHeads, pos, dHead]), [0, 2, 1, 3]), // [batch, pos, n_heads, d_head]
-  ) as tf.Tensor4D;
+  pattern = ctx.hook(`${prefix}.hook_pattern`, pattern) as tf.Tensor4D;
+  const z = ctx.hook(`${prefix}.hook_z`, attnMix(pattern as tf.Tensor4D, v)) as tf.Tensor4D; // [batch, pos, n_heads, d_head]
   const dModel = p.wO.shape[1];
   if (ctx.flags.useAttnResult !== true) {
     const z2 = tf.reshape(z, [batch * pos, nHeads * dHead]); // [batch*pos, n_heads*d_head]
-    return tf.reshape(tf.add(linear(z2, p.wO), p.bO), [batch, pos, dModel]);
+    return tf.reshape(affine(z2, p.wO, p.bO), [batch, pos, dModel]);
   }
   const perHead: tf.Tensor[] = [];
   for (let h = 0; h < nHeads; h++) {

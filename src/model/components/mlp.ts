@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ActFn } from '../config.js';
 import type { MlpParams } from '../params.js';
-import { linear } from './matmul.js';
+import { affine } from './matmul.js';
 import type { RunContext } from './run_context.js';
 
 const GELU_C = Math.sqrt(2 / Math.PI);
@@ -35,8 +35,8 @@ export function mlp(x: tf.Tensor3D, p: MlpParams, act: ActFn, ctx: RunContext, p
   const [batch, pos, dModel] = x.shape;
   const dMlp = p.W_in.shape[1];
   const x2 = tf.reshape(x, [batch * pos, dModel]); // [batch*pos, d_model]
-  const pre = ctx.hook(`${prefix}.hook_pre`, tf.reshape(tf.add(linear(x2, p.W_in), p.b_in), [batch, pos, dMlp])); // [batch, pos, d_mlp]
+  const pre = ctx.hook(`${prefix}.hook_pre`, tf.reshape(affine(x2, p.W_in, p.b_in), [batch, pos, dMlp])); // [batch, pos, d_mlp]
   const post = ctx.hook(`${prefix}.hook_post`, activation(pre, act)); // [batch, pos, d_mlp]
-  const out = tf.add(linear(tf.reshape(post, [batch * pos, dMlp]) as tf.Tensor2D, p.W_out), p.b_out); // [batch*pos, d_model]
+  const out = affine(tf.reshape(post, [batch * pos, dMlp]), p.W_out, p.b_out); // [batch*pos, d_model]
   return tf.reshape(out, [batch, pos, dModel]);
 }

@@ -11,7 +11,7 @@ import type { HookFlags } from '../../hooks/hook_names.js';
 import { attention, type AttnInput } from '../components/attention.js';
 import { gatherRows } from '../components/gather.js';
 import { layerNorm } from '../components/layer_norm.js';
-import { linear } from '../components/matmul.js';
+import { affine } from '../components/matmul.js';
 import { activation, mlp } from '../components/mlp.js';
 import { hookDispatcher, type RunContext } from '../components/run_context.js';
 import type { EncoderConfig } from './encoder_config.js';
@@ -116,9 +116,9 @@ export function runEncoder(
     return tf.tidy(() => {
       const [batch, pos, d] = final.shape;
       const x2 = tf.reshape(final, [batch * pos, d]); // [batch*pos, d_model]
-      const dense = activation(tf.add(linear(x2, h.W), h.b), cfg.actFn); // [batch*pos, d_model]
+      const dense = activation(affine(x2, h.W, h.b), cfg.actFn); // [batch*pos, d_model]
       const normed = layerNorm(tf.reshape(dense, [batch, pos, d]), h.ln, cfg.eps, ctx, 'mlm_head.ln');
-      const logits = tf.add(linear(tf.reshape(normed, [batch * pos, d]) as tf.Tensor2D, h.W_U), h.b_U); // [batch*pos, d_vocab]
+      const logits = affine(tf.reshape(normed, [batch * pos, d]), h.W_U, h.b_U); // [batch*pos, d_vocab]
       return tf.reshape(logits, [batch, pos, cfg.dVocab]) as tf.Tensor3D;
     });
   } finally {

@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend.js';
-import { batchMatMul, linear } from '../../../src/model/components/matmul.js';
+import { affine, batchMatMul, linear } from '../../../src/model/components/matmul.js';
 
 beforeAll(async () => {
   await initBackend(undefined, { quiet: true });
@@ -41,5 +41,30 @@ describe('matmul with hand-written gradients', () => {
     expect(maxDiff(da1 as tf.Tensor, da2 as tf.Tensor)).toBeLessThan(1e-5);
     expect(maxDiff(dc1 as tf.Tensor, dc2 as tf.Tensor)).toBeLessThan(1e-5);
     tf.dispose([a, c, g, da1, dc1, da2, dc2]);
+  });
+
+  it('affine: value and all three gradients equal matMul + add, for a plain and a Variable weight', () => {
+    const x = tf.randomNormal([7, 5], 0, 1, 'float32', 7);
+    const w = tf.randomNormal([5, 3], 0, 1, 'float32', 8);
+    const b = tf.randomNormal([3], 0, 1, 'float32', 9);
+    const g = tf.randomNormal([7, 3], 0, 1, 'float32', 10);
+    const ref = (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor): tf.Scalar => tf.sum(tf.mul(tf.add(tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D), r), g));
+    const ours = (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor): tf.Scalar => tf.sum(tf.mul(affine(p, q, r), g));
+    const before = tf.memory().numTensors;
+    const got = tf.grads(ours)([x, w, b]);
+    const want = tf.grads(ref)([x, w, b]);
+    got.forEach((t, i) => expect(maxDiff(t, want[i] as tf.Tensor), `grad ${i}`).toBeLessThan(1e-5));
+    tf.dispose([...got, ...want]);
+    expect(tf.memory().numTensors).toBe(before);
+    const v = affine(x, w, b);
+    const v2 = tf.add(tf.matMul(x, w), b);
+    expect(maxDiff(v, v2)).toBeLessThan(1e-5);
+    const wv = tf.variable(w);
+    const bv = tf.variable(b);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(affine(x, wv, bv), g)), [wv, bv]);
+    const [dx, dw, db] = tf.grads(ref)([x, w, b]);
+    expect(maxDiff(grads[wv.name] as tf.Tensor, dw as tf.Tensor)).toBeLessThan(1e-5);
+    expect(maxDiff(grads[bv.name] as tf.Tensor, db as tf.Tensor)).toBeLessThan(1e-5);
+    tf.dispose([x, w, b, g, v, v2, wv, bv, dx as tf.Tensor, dw as tf.Tensor, db as tf.Tensor, ...Object.values(grads)]);
   });
 });
