@@ -66,17 +66,27 @@ function runJson(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv): 
 
 const sideArgs = (t: number): string[] => ['--threads', String(t), '--runs', String(RUNS), '--only', ONLY.join(','), ...(SMALL ? ['--small'] : [])];
 
-/** Our side for one thread count: in this process when it is the only one, else in a child. */
+/** OpenBLAS/OpenMP settings for t threads (PyTorch's side; ours too with the native-matmul prototype). */
+function blasEnv(t: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(t) };
+  if (process.env['OPENBLAS_CORETYPE'] === undefined && cpuHasAvx512()) env['OPENBLAS_CORETYPE'] = 'SkylakeX';
+  return env;
+}
+
+/**
+ * Our side for one thread count: in this process when it is the only one, else in a child. With
+ * TFJS_LENS_NATIVE_MATMUL set (docs/performance.md, "Native matmul") OpenBLAS gets the same settings
+ * as PyTorch's.
+ */
 async function ours(t: number): Promise<SideResult> {
+  const env: NodeJS.ProcessEnv = { TFJS_LENS_WASM_THREADS: String(t), ...(process.env['TFJS_LENS_NATIVE_MATMUL'] ? blasEnv(t) : {}) };
   if (THREADS.length === 1 || flag('ours-only')) {
-    process.env['TFJS_LENS_WASM_THREADS'] = String(t); // before the backend module loads
+    Object.assign(process.env, env); // before the backend module (and OpenBLAS) loads
     const { runOurs } = await import('./compare_ours.js');
     return runOurs({ threads: t, runs: RUNS, small: SMALL, groups: ONLY });
   }
   const script = fileURLToPath(import.meta.url);
-  return runJson(process.execPath, [...process.execArgv, script, '--ours-only', ...sideArgs(t)], {
-    ...process.env, TFJS_LENS_WASM_THREADS: String(t),
-  });
+  return runJson(process.execPath, [...process.execArgv, script, '--ours-only', ...sideArgs(t)], { ...process.env, ...env });
 }
 
 function torchAvailable(): boolean {
@@ -86,11 +96,7 @@ function torchAvailable(): boolean {
 }
 
 function torchSide(t: number): Promise<SideResult> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: String(t), OPENBLAS_NUM_THREADS: String(t),
-  };
-  if (process.env['OPENBLAS_CORETYPE'] === undefined && cpuHasAvx512()) env['OPENBLAS_CORETYPE'] = 'SkylakeX';
-  return runJson(PYTHON, [TORCH_REF, ...sideArgs(t), '--json'], env);
+  return runJson(PYTHON, [TORCH_REF, ...sideArgs(t), '--json'], { ...process.env, ...blasEnv(t) });
 }
 
 function cpuHasAvx512(): boolean {

@@ -47,6 +47,8 @@ export function describeBackend(s: SideResult): string {
   if (b['simd'] !== undefined) parts.push(`simd=${String(b['simd'])}`);
   if (b['threads'] !== undefined) parts.push(`threads=${String(b['threads'])}`);
   if (b['wasm_threads_count'] !== undefined) parts.push(`${String(b['wasm_threads_count'])} wasm thread(s)`);
+  const native = b['nativeMatmul'] as { blas?: string; threads?: number } | undefined;
+  if (native !== undefined) parts.push(`native matmul: ${String(native.blas)}, ${String(native.threads)} thread(s)`);
   const detail = parts.length > 0 ? ` (${parts.join(', ')})` : '';
   return `${String(b['tf_backend'] ?? b['name'])}${detail} via ${String(b['package'])}`;
 }

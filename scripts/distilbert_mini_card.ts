@@ -8,6 +8,16 @@ import type { BackendInfo } from '../src/backend.js';
 import type { EncoderConfig } from '../src/model/encoder/encoder_config.js';
 import type { UnigramBaselines } from '../src/train/mlm_data.js';
 
+/** How the word embeddings were initialised. */
+export interface EmbeddingInit {
+  readonly kind: 'random' | 'ppmi';
+  /** ppmi: tokens given a PPMI-SVD vector, the window, the rms the vectors were scaled to, and the time taken. */
+  readonly kept?: number;
+  readonly window?: number;
+  readonly rms?: number;
+  readonly seconds?: number;
+}
+
 /** Held-out accuracy at targets whose input showed `[MASK]`, a random id, or the original token. */
 export interface KindAccuracy {
   readonly kind: 'mask' | 'random' | 'kept';
@@ -31,6 +41,7 @@ export interface CardFacts {
   readonly lr: number;
   readonly seed: number;
   readonly initStd: number;
+  readonly embeddings: EmbeddingInit;
   readonly priorBias: boolean;
   readonly seconds: number;
   readonly backend: BackendInfo;
@@ -45,6 +56,15 @@ export interface CardFacts {
   readonly byKind: readonly KindAccuracy[];
   readonly sizeBytes: number;
   readonly samples: readonly { prompt: string; top5: string[] }[];
+}
+
+/** How the word embeddings started, as a clause of the Init sentence. */
+function embeddingNote(e: EmbeddingInit, dim: number): string {
+  if (e.kind === 'random') return '';
+  return `; the word embeddings of the ${(e.kept ?? 0).toLocaleString('en')} tokens seen at least 5 times in the training
+documents start as PPMI-SVD word vectors of those documents (positive PMI of co-occurrences within ±${e.window}
+tokens, context smoothing 0.75, top-${dim} singular vectors times √σ; Levy, Goldberg & Dagan 2015;
+\`src/train/word_vectors.ts\`, ${(e.seconds ?? 0).toFixed(0)} s), scaled to rms ${e.rms}, the other rows random`;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
@@ -103,7 +123,7 @@ from it: treat the model as research-only too.
 Masked-LM only (no distillation): 15% of non-special tokens chosen, 80% → \`[MASK]\`, 10% → random
 id, 10% kept; loss at the chosen positions. Adam (β₂ 0.98, ε 1e-6), peak learning rate ${f.lr}, 5% linear
 warm-up then linear decay to 5%, global-norm clipping 1, no dropout, no weight decay. Batch ${f.batch} rows
-× ${f.seqLen} tokens, ${f.steps} steps (${((f.steps * f.batch) / f.trainRows).toFixed(2)} epochs), seed ${f.seed}. Init: normal(0, ${f.initStd.toPrecision(3)}), LayerNorm 1/0${f.priorBias
+× ${f.seqLen} tokens, ${f.steps} steps (${((f.steps * f.batch) / f.trainRows).toFixed(2)} epochs), seed ${f.seed}. Init: normal(0, ${f.initStd.toPrecision(3)}), LayerNorm 1/0${embeddingNote(f.embeddings, f.cfg.dModel)}${f.priorBias
     ? `; the output bias (\`vocab_projector.bias\`) starts at the log unigram prior of the training
 targets (add-one smoothed), so training starts at the unigram baseline` : ''}.
 

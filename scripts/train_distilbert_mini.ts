@@ -5,8 +5,9 @@
  * 64-token rows. A seeded 5% of the documents is held out; at the end the held-out MLM loss and
  * masked-token accuracy are compared with context-free unigram baselines. The output bias starts at
  * the log unigram prior of the training targets (unless --no-prior-bias), so training starts at the
- * unigram baseline. Reproducible: fixed seeds for the split, init, data order and masking.
- * Run: npx tsx scripts/train_distilbert_mini.ts [--steps 1000] [--layers 2] [--batch 16] [--lr 3e-3] [--init-std 0.02] [--no-prior-bias] [--out models/distilbert-mini] [--json]
+ * unigram baseline. With --init-embeddings ppmi (the default) the word embeddings start as PPMI-SVD word
+ * vectors of the training documents (src/train/word_vectors.ts). Reproducible: fixed seeds for the split, init, data order and masking.
+ * Run: npx tsx scripts/train_distilbert_mini.ts [--steps 1000] [--layers 2] [--batch 16] [--lr 3e-3] [--init-std 0.02] [--init-embeddings ppmi|random] [--embed-rms 0.05] [--no-prior-bias] [--out models/distilbert-mini] [--json]
  */
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -25,8 +26,9 @@ import { maskTokens, packTokenSequences, targetTokenCounts, unigramBaselines, ty
 import { makeTrainableEncoder, mlmLogitsAt, mlmLossAt, mlmMetrics, type MlmMetrics } from '../src/train/mlm_training.js';
 import { createAdam } from '../src/train/optimizer.js';
 import { trainLoop } from '../src/train/trainer.js';
+import { ppmiSvdVectors } from '../src/train/word_vectors.js';
 import { seededRng } from '../src/utils/rng.js';
-import { writeModelCard, type CardFacts, type KindAccuracy } from './distilbert_mini_card.js';
+import { writeModelCard, type CardFacts, type EmbeddingInit, type KindAccuracy } from './distilbert_mini_card.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '16' },
     lr: { type: 'string', default: '3e-3' },
     'init-std': { type: 'string' },
+    'init-embeddings': { type: 'string', default: 'ppmi' },
+    'embed-rms': { type: 'string', default: '0.05' },
     seed: { type: 'string', default: '0' },
     'eval-every': { type: 'string', default: '100' },
     'no-prior-bias': { type: 'boolean', default: false },
@@ -53,6 +57,9 @@ const SEQ = 64;
 // (5.45%), held-out loss 6.448 vs 6.417 shipped.
 const INIT_STD = values['init-std'] === undefined ? 0.02 : Number(values['init-std']);
 const HELD_OUT = 0.05;
+const INIT_EMBEDDINGS = values['init-embeddings'] as string;
+if (INIT_EMBEDDINGS !== 'ppmi' && INIT_EMBEDDINGS !== 'random') throw new Error(`--init-embeddings must be ppmi or random, got ${INIT_EMBEDDINGS}`);
+const EMBED_RMS = Number(values['embed-rms']);
 
 export const DISTILBERT_MINI_CONFIG: EncoderConfig = {
   modelType: 'distilbert', nLayers: Number(values.layers), dModel: 128, nHeads: 4, dHead: 32, dMlp: 512, dVocab: 30522,
@@ -85,17 +92,45 @@ function shuffled(n: number, rng: () => number): number[] {
 }
 
 /**
+ * Word embeddings: rows of the kept tokens set to their PPMI-SVD vectors (co-occurrences in the
+ * training documents), scaled to rms EMBED_RMS; every other row keeps its random init.
+ */
+function ppmiEmbeddings(wE: tf.Tensor2D, docs: readonly number[][], tok: Tokenizer): { wE: tf.Tensor2D; init: EmbeddingInit } {
+  const t0 = performance.now();
+  const special = [tok.padTokenId, tok.unkTokenId, tok.clsTokenId, tok.sepTokenId, tok.maskTokenId].filter((x): x is number => x !== undefined);
+  const window = 5;
+  const wv = ppmiSvdVectors(docs, { dim: wE.shape[1], window, exclude: new Set(special), seed: SEED });
+  const rms = Math.sqrt(wv.vectors.reduce((a, x) => a + x * x, 0) / wv.vectors.length);
+  const data = wE.dataSync().slice();
+  const d = wE.shape[1];
+  wv.ids.forEach((id, r) => {
+    for (let j = 0; j < d; j++) data[id * d + j] = ((wv.vectors[r * d + j] as number) / rms) * EMBED_RMS;
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  log(`PPMI-SVD word vectors for ${wv.ids.length} tokens (window ${window}, ${seconds.toFixed(1)} s); top singular values ${wv.singularValues.slice(0, 3).map((x) => x.toFixed(1)).join(', ')}`);
+  return { wE: tf.tensor2d(data, wE.shape), init: { kind: 'ppmi', kept: wv.ids.length, window, rms: EMBED_RMS, seconds } };
+}
+
+/**
  * Init normal(0, INIT_STD), LayerNorm 1/0, with the output bias set to the log unigram prior
  * of the training targets (add-one smoothed) when counts are given: training then starts at the
- * unigram baseline and every gain over it comes from the context.
+ * unigram baseline and every gain over it comes from the context. With `docs`, the word
+ * embeddings start as PPMI-SVD vectors ({@link ppmiEmbeddings}).
  */
-function initialParams(cfg: EncoderConfig, counts: Float64Array | undefined): EncoderParams {
-  const init = randomEncoderParams(cfg, { seed: SEED, std: INIT_STD });
+function initialParams(cfg: EncoderConfig, counts: Float64Array | undefined, docs: readonly number[][] | undefined, tok: Tokenizer): { params: EncoderParams; embeddings: EmbeddingInit } {
+  let init = randomEncoderParams(cfg, { seed: SEED, std: INIT_STD });
+  let embeddings: EmbeddingInit = { kind: 'random' };
+  if (docs !== undefined) {
+    const e = ppmiEmbeddings(init.W_E, docs, tok);
+    init.W_E.dispose();
+    init = { ...init, W_E: e.wE };
+    embeddings = e.init;
+  }
   const head = init.mlmHead;
-  if (counts === undefined || head === undefined) return init;
+  if (counts === undefined || head === undefined) return { params: init, embeddings };
   const total = counts.reduce((a, b) => a + b, 0) + counts.length;
   head.b_U.dispose();
-  return { ...init, mlmHead: { ...head, b_U: tf.tensor1d(Array.from(counts, (c) => Math.log((c + 1) / total))) } };
+  return { params: { ...init, mlmHead: { ...head, b_U: tf.tensor1d(Array.from(counts, (c) => Math.log((c + 1) / total))) } }, embeddings };
 }
 
 /** Mask the held-out rows once, in batches, with a fixed seed. */
@@ -174,7 +209,8 @@ async function main(): Promise<void> {
 
   const counts = targetTokenCounts(trainRows, tok);
   const priorBias = values['no-prior-bias'] !== true;
-  const model = makeTrainableEncoder(initialParams(cfg, priorBias ? counts : undefined));
+  const { params: init, embeddings } = initialParams(cfg, priorBias ? counts : undefined, INIT_EMBEDDINGS === 'ppmi' ? split.train : undefined, tok);
+  const model = makeTrainableEncoder(init);
   const rng = seededRng(SEED + 1);
   let order: number[] = [];
   const nextRows = (): number[][] => {
@@ -211,7 +247,7 @@ async function main(): Promise<void> {
   model.dispose();
   await saveDistilBertCheckpoint(values.out as string, params, cfg, {
     dtype: 'F16', tokenizerDir: shippedTokenizerDir('distilbert-base-uncased'),
-    metadata: { trained_by: 'scripts/train_distilbert_mini.ts', steps: String(STEPS), seed: String(SEED), init_std: String(INIT_STD) },
+    metadata: { trained_by: 'scripts/train_distilbert_mini.ts', steps: String(STEPS), seed: String(SEED), init_std: String(INIT_STD), init_embeddings: INIT_EMBEDDINGS },
   });
   disposeEncoderParams(params);
   const enc = await HookedEncoder.fromPretrained(values.out as string);
@@ -220,13 +256,13 @@ async function main(): Promise<void> {
   enc.dispose();
   const sizeBytes = statSync(`${values.out}/model.safetensors`).size;
   const facts: CardFacts = {
-    cfg, steps: STEPS, batch: BATCH, seqLen: SEQ, lr: LR, seed: SEED, initStd: INIT_STD, priorBias, seconds, backend, sources, tokens,
+    cfg, steps: STEPS, batch: BATCH, seqLen: SEQ, lr: LR, seed: SEED, initStd: INIT_STD, embeddings, priorBias, seconds, backend, sources, tokens,
     trainRows: trainRows.length, evalRows: evalRows.length, heldOut, saved, base,
     mostFrequentToken: tok.decodeToken(base.mostFrequentId), byKind, sizeBytes, samples,
   };
   writeModelCard(`${values.out}/MODEL_CARD.md`, facts);
   const summary = {
-    command: 'train_distilbert_mini', backend: backend.name, steps: STEPS, layers: cfg.nLayers, batch: BATCH, lr: LR, prior_bias: priorBias,
+    command: 'train_distilbert_mini', backend: backend.name, steps: STEPS, init_embeddings: embeddings, layers: cfg.nLayers, batch: BATCH, lr: LR, prior_bias: priorBias,
     seconds: +seconds.toFixed(1),
     train_rows: trainRows.length, held_out_rows: evalRows.length, held_out_masked: heldOut.count,
     held_out_loss: +heldOut.loss.toFixed(4), held_out_accuracy: +heldOut.accuracy.toFixed(4),

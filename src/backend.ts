@@ -13,6 +13,7 @@ import '@tensorflow/tfjs';
 import { installWasmKernels } from './backend_kernels.js';
 import { activateThreadedWasm, resetWasmThreads, wasmThreadCount, wasmThreadsFromEnv } from './backend_threads.js';
 import { BackendError } from './errors.js';
+import { installNativeMatmul, type NativeMatmulInfo } from './native_matmul.js';
 
 /** Backend names accepted by {@link initBackend} and `TFJS_LENS_BACKEND`. @category Backend */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -31,6 +32,8 @@ export interface BackendInfo {
   readonly threads?: boolean;
   /** Threads the wasm backend computes on (wasm only; 1 unless `TFJS_LENS_WASM_THREADS` >= 2). */
   readonly threadCount?: number;
+  /** The native-matmul prototype, when `TFJS_LENS_NATIVE_MATMUL` named an addon that loaded (wasm only). */
+  readonly nativeMatmul?: NativeMatmulInfo;
 }
 
 let current: BackendInfo | undefined;
@@ -84,6 +87,22 @@ async function activateWasm(quiet: boolean): Promise<void> {
   await setBackendOrThrow('wasm');
 }
 
+/**
+ * The native-matmul prototype (src/native_matmul.ts) when `TFJS_LENS_NATIVE_MATMUL` names an addon,
+ * on as many OpenBLAS threads as wasm uses; if it cannot load, one stderr line (unless quiet) and
+ * the wasm kernels stay.
+ */
+function activateNativeMatmul(quiet: boolean, threads: number): NativeMatmulInfo | undefined {
+  const path = process.env['TFJS_LENS_NATIVE_MATMUL'];
+  if (path === undefined || path === '') return undefined;
+  try {
+    return installNativeMatmul(path, threads);
+  } catch (err) {
+    if (!quiet) process.stderr.write(`tfjs-lens: ${err instanceof Error ? err.message : String(err)}; keeping the wasm matmul kernels\n`);
+    return undefined;
+  }
+}
+
 async function activate(
   name: BackendName,
   source: BackendInfo['source'],
@@ -104,6 +123,7 @@ async function activate(
     await activateWasm(quiet);
     installWasmKernels();
     const threadCount = wasmThreadCount();
+    const nativeMatmul = activateNativeMatmul(quiet, threadCount);
     return {
       name,
       source,
@@ -111,6 +131,7 @@ async function activate(
       simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
       threads: threadCount > 1,
       threadCount,
+      ...(nativeMatmul === undefined ? {} : { nativeMatmul }),
     };
   }
   await setBackendOrThrow(name);
