@@ -339,18 +339,17 @@ class Encoder:
         d = self.h * self.e
         x = F.layer_norm(self.W_E[ids] + self.W_pos[:s], (d,), *self.emb_ln, eps=1e-12)
         add_mask = torch.zeros(b, 1, 1, s).masked_fill(mask[:, None, None, :] == 0, float('-inf'))
-        q_out = None
-        for l in range(layer + 1):  # stop after layer L, as extractPooledFeatures
+        for l in range(layer + 1):  # stop at q of layer L, as extractPooledFeatures (runWithCache stops at the last recorded hook)
             p = self.blocks[l]
             q = x @ p['W_Q'] + p['b_Q']
             if l == layer:
-                q_out = q
+                return q
             split = lambda t: t.view(b, s, self.h, self.e).transpose(1, 2)  # noqa: E731
             scores = split(q) @ split(x @ p['W_K'] + p['b_K']).transpose(-1, -2) / math.sqrt(self.e) + add_mask
             z = (scores.softmax(-1) @ split(x @ p['W_V'] + p['b_V'])).transpose(1, 2).reshape(b, s, d)
             x = F.layer_norm(x + z @ p['W_O'] + p['b_O'], (d,), *p['ln1'], eps=1e-12)
             x = F.layer_norm(x + F.gelu(x @ p['W_in'] + p['b_in']) @ p['W_out'] + p['b_out'], (d,), *p['ln2'], eps=1e-12)
-        return q_out
+        raise ValueError(f'layer {layer} out of range')
 
 
 def probe_batch(c, vocab):

@@ -123,7 +123,7 @@ from it: treat the model as research-only too.
 Masked-LM only (no distillation): 15% of non-special tokens chosen, 80% → \`[MASK]\`, 10% → random
 id, 10% kept; loss at the chosen positions. Adam (β₂ 0.98, ε 1e-6), peak learning rate ${f.lr}, 5% linear
 warm-up then linear decay to 5%, global-norm clipping 1, no dropout, no weight decay. Batch ${f.batch} rows
-× ${f.seqLen} tokens, ${f.steps} steps (${((f.steps * f.batch) / f.trainRows).toFixed(2)} epochs), seed ${f.seed}. Init: normal(0, ${f.initStd.toPrecision(3)}), LayerNorm 1/0${embeddingNote(f.embeddings, f.cfg.dModel)}${f.priorBias
+× ${f.seqLen} tokens, ${f.steps} steps (${((f.steps * f.batch) / f.trainRows).toFixed(2)} epochs), seed ${f.seed}. Init: normal(0, ${String(f.initStd)}), LayerNorm 1/0${embeddingNote(f.embeddings, f.cfg.dModel)}${f.priorBias
     ? `; the output bias (\`vocab_projector.bias\`) starts at the log unigram prior of the training
 targets (add-one smoothed), so training starts at the unigram baseline` : ''}.
 

@@ -12,13 +12,27 @@ export interface Hookable {
   withHooks<T>(fwdHooks: FwdHooks, body: () => T, flags?: HookFlags): T;
 }
 
+/** Thrown by the last caching hook to end a run whose output is not wanted. */
+class StopRun {}
+
+/**
+ * Whether a run can end at the first firing of the last recorded hook: its output is not wanted
+ * and no hook fires more than once (ln1/ln2 hooks fire once per q/k/v input with split inputs).
+ */
+function canStopEarly(discardOutput: boolean, names: readonly string[], flags: HookFlags): boolean {
+  return discardOutput && names.length > 0 && flags.useSplitQkvInput !== true && flags.useAttnIn !== true;
+}
+
 /**
  * Run `run` while caching the activations at `names`.
  * @param model A hooked model.
- * @param names Hook names to record (already validated and enabled).
+ * @param names Hook names to record (already validated and enabled), in forward order.
  * @param flags Flags in force for the run.
  * @param run The forward pass.
  * @param nLayers For negative layer indices in the cache.
+ * @param discardOutput The caller drops the output (`returnType: 'none'`): the run then stops as
+ *   soon as the last name is recorded, skipping the rest of the forward pass (the output is then
+ *   undefined).
  * @returns The run's output and the cache (both owned by the caller).
  */
 export function runRecording<T>(
@@ -27,17 +41,25 @@ export function runRecording<T>(
   flags: HookFlags,
   run: () => T,
   nLayers: number,
-): [T, ActivationCache] {
+  discardOutput = false,
+): [T | undefined, ActivationCache] {
   const store = new Map<string, tf.Tensor>();
+  const last = canStopEarly(discardOutput, names, flags) ? names[names.length - 1] : undefined;
   const hooks: FwdHooks = names.map((n) => [
     n,
     (x: tf.Tensor) => {
       store.get(n)?.dispose(); // a hook that fires several times (ln1 with split inputs): keep the last
       store.set(n, tf.keep(tf.reshape(x, x.shape))); // a new handle on the same data (no copy)
+      if (n === last && store.size === names.length) throw new StopRun();
     },
   ]);
   try {
-    const out = model.withHooks(hooks, run, flags);
+    let out: T | undefined;
+    try {
+      out = model.withHooks(hooks, run, flags);
+    } catch (err) {
+      if (!(err instanceof StopRun)) throw err;
+    }
     const ordered = new Map<string, tf.Tensor>();
     for (const n of names) {
       const t = store.get(n);

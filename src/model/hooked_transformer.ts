@@ -213,7 +213,11 @@ export class HookedTransformer extends HookedRoot {
     });
     const resolved = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'runWithCache');
     const cacheBytes = this.cacheBytes(recorded, resolved.rows);
-    return runRecording(this, recorded, flags, () => this.runResolved(resolved, opts, flags, cacheBytes, 'runWithCache'), this.cfg.nLayers);
+    // returnType 'none' without stopAtLayer and no user hooks attached (they may have side effects):
+    // the output is dropped, so the run stops at the last recorded hook.
+    const discard = opts.returnType === 'none' && opts.stopAtLayer === undefined && !this.hasHooks();
+    const [out, cache] = runRecording(this, recorded, flags, () => this.runResolved(resolved, opts, flags, cacheBytes, 'runWithCache'), this.cfg.nLayers, discard);
+    return [out, cache];
   }
 
   private cacheBytes(names: readonly string[], rows: number[][]): number {

@@ -221,7 +221,10 @@ export class HookedEncoder extends HookedRoot {
       const m = /^blocks\.(\d+)\./.exec(n);
       return m === null ? !n.startsWith('mlm_head') || stop === this.cfg.nLayers : Number(m[1]) < stop;
     });
-    return runRecording(this, names, flags, () => this.forward(input, opts), this.cfg.nLayers);
+    // returnType 'none' and no user hooks attached: nothing after the last recorded hook is needed,
+    // so the run stops there.
+    const [out, cache] = runRecording(this, names, flags, () => this.forward(input, opts), this.cfg.nLayers, opts.returnType === 'none' && !this.hasHooks());
+    return [out, cache];
   }
 
   /** Parameters under TL HookedEncoder state-dict names; new tensors the caller disposes. */
