@@ -1,15 +1,20 @@
 /**
- * Kernel routing on the wasm backend: a `Slice` kernel that reads its input in place.
+ * Kernel routing on the wasm backend: `Slice`, `Tile` and row `GatherV2` as row copies between views
+ * of the wasm heap (`typedArrayFromHeap`), registered once when the wasm backend is initialised
+ * (`initBackend`). Results are identical to the original kernels (pure copies).
  *
- * tfjs-backend-wasm 4.22's `Slice` (`dist/kernels/Slice.js`) starts with `backend.readSync(x)`,
- * which copies the *whole* input out of the wasm heap into a fresh ArrayBuffer before copying the
- * slice: taking one head's 128×64 block out of a 128×768 activation costs ~0.3 ms instead of a few
- * µs, and the per-head attention path (`attention_core.ts`) takes hundreds of such slices per
- * forward. This kernel does the same copies from a view of the heap (`typedArrayFromHeap`), so
- * results are identical; string tensors (which live outside the heap) go to the original kernel.
- * Registered once, when the wasm backend is initialised (`initBackend`).
+ * - tfjs-backend-wasm 4.22's `Slice` (`dist/kernels/Slice.js`) starts with `backend.readSync(x)`,
+ *   which copies the *whole* input out of the heap into a fresh ArrayBuffer: one head's 128×64 block
+ *   of a 128×768 activation cost ~0.3 ms instead of a few µs, and the per-head attention path
+ *   (`attention_core.ts`) takes hundreds of slices per forward.
+ * - Its `Tile` and `GatherV2` run element by element in C++: tiling the position embeddings to a
+ *   16×128×768 batch took 106 ms, gathering 2,048 rows of the 30522×768 word embeddings 44 ms.
+ *
+ * Cases outside these (string tensors, gathers on another axis or with batch dims) go to the
+ * original kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from './errors.js';
 
 type Vals = Float32Array | Int32Array | Uint8Array;
 
@@ -54,22 +59,100 @@ export function copySlice(x: Vals, shape: readonly number[], begin: readonly num
   }
 }
 
-/** Whether the in-place Slice kernel is registered (for tests). */
+/**
+ * Tile by rows: out[i…] = x[i mod xShape…], one `set` per input row copied.
+ * @param x Input values (row-major, shape `shape`).
+ * @param shape Input shape (rank ≥ 1).
+ * @param reps Repetitions per axis.
+ * @param out Output values (row-major, shape shape·reps).
+ */
+export function copyTile(x: Vals, shape: readonly number[], reps: readonly number[], out: Vals): void {
+  const rank = shape.length;
+  const inner = shape[rank - 1] as number;
+  const innerReps = reps[rank - 1] as number;
+  const outShape = shape.map((d, i) => d * (reps[i] as number));
+  const rows = tf.util.sizeFromShape(outShape.slice(0, -1));
+  const strides = tf.util.computeStrides([...shape]); // input strides of the outer axes
+  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+  let src = 0;
+  let dst = 0;
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(src, src + inner);
+    for (let k = 0; k < innerReps; k++, dst += inner) out.set(row, dst);
+    for (let a = rank - 2; a >= 0; a--) {
+      const stride = strides[a] as number;
+      idx[a] = (idx[a] as number) + 1;
+      if ((idx[a] as number) < (outShape[a] as number)) {
+        // wrap the source index within the input extent of this axis
+        src += (idx[a] as number) % (shape[a] as number) === 0 ? -((shape[a] as number) - 1) * stride : stride;
+        break;
+      }
+      src -= (((idx[a] as number) - 1) % (shape[a] as number)) * stride;
+      idx[a] = 0;
+    }
+  }
+}
+
+/** Whether the in-place kernels are registered (for tests). */
 export function wasmSliceInstalled(): boolean {
   return installed;
 }
 
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+/** Register `kernelFunc` for `name` on wasm, falling back to the original kernel when it returns undefined. */
+function route(name: string, kernelFunc: (args: KernelArgs) => tf.TensorInfo | undefined): void {
+  const original = tf.getKernel(name, 'wasm');
+  if (original === undefined) return; // wasm backend not bundled: nothing to route
+  const f = (args: KernelArgs): tf.TensorInfo => kernelFunc(args) ?? (original.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: f as tf.KernelFunc });
+}
+
+function tileKernel(args: KernelArgs): tf.TensorInfo | undefined {
+  const x = args.inputs['x'] as tf.TensorInfo;
+  const reps = (args.attrs as unknown as tf.TileAttrs).reps;
+  if (x.dtype === 'string' || x.shape.length === 0 || reps.length !== x.shape.length) return undefined;
+  const backend = args.backend as WasmBackendLike;
+  const out = backend.makeOutput(x.shape.map((d, i) => d * (reps[i] as number)), x.dtype);
+  if (tf.util.sizeFromShape(out.shape) === 0) return out;
+  copyTile(backend.typedArrayFromHeap(x), x.shape, reps, backend.typedArrayFromHeap(out));
+  return out;
+}
+
+/** Rows of a table: gather on axis 0 without batch dims; indices are checked as tfjs does. */
+function gatherKernel(args: KernelArgs): tf.TensorInfo | undefined {
+  const x = args.inputs['x'] as tf.TensorInfo;
+  const indices = args.inputs['indices'] as tf.TensorInfo;
+  const attrs = args.attrs as unknown as tf.GatherV2Attrs;
+  const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
+  if (x.dtype === 'string' || axis !== 0 || (attrs.batchDims ?? 0) !== 0 || indices.dtype !== 'int32' || x.shape.length === 0) return undefined;
+  const backend = args.backend as WasmBackendLike;
+  const n = tf.util.sizeFromShape(indices.shape);
+  const rowSize = tf.util.sizeFromShape(x.shape.slice(1));
+  const nRows = x.shape[0] as number;
+  const bad = backend.typedArrayFromHeap(indices).find((id) => !(id >= 0 && id < nRows));
+  if (bad !== undefined) throw new ShapeError(`gather: index ${bad} is not in [0, ${nRows - 1}]`); // before any allocation
+  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+  const ids = backend.typedArrayFromHeap(indices); // views after makeOutput (its malloc may replace the heap buffer)
+  const xv = backend.typedArrayFromHeap(x);
+  const ov = backend.typedArrayFromHeap(out);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i] as number;
+    ov.set(xv.subarray(id * rowSize, (id + 1) * rowSize), i * rowSize);
+  }
+  return out;
+}
+
 /**
- * Register the in-place `Slice` kernel for the wasm backend (idempotent). The original config is
- * kept for string tensors.
+ * Register the in-place `Slice`, `Tile` and row-`GatherV2` kernels for the wasm backend
+ * (idempotent). The original configs handle everything else.
  */
 export function installWasmKernels(): void {
-  if (installed) return;
-  const original = tf.getKernel(tf.Slice, 'wasm');
-  if (original === undefined) return; // wasm backend not bundled: nothing to route
-  const kernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo => {
+  if (installed || tf.getKernel(tf.Slice, 'wasm') === undefined) return;
+  route(tf.Slice, (args) => {
     const x = args.inputs['x'] as tf.TensorInfo;
-    if (x.dtype === 'string') return original.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    if (x.dtype === 'string') return undefined;
     const backend = args.backend as WasmBackendLike;
     const attrs = args.attrs as unknown as tf.SliceAttrs;
     const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size) as [number[], number[]];
@@ -78,8 +161,8 @@ export function installWasmKernels(): void {
     // Views are taken after makeOutput: its malloc may grow (and so replace) the heap buffer.
     copySlice(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
     return out;
-  };
-  tf.unregisterKernel(tf.Slice, 'wasm');
-  tf.registerKernel({ kernelName: tf.Slice, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
+  });
+  route(tf.Tile, tileKernel);
+  route(tf.GatherV2, gatherKernel);
   installed = true;
 }

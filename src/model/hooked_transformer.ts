@@ -196,7 +196,8 @@ export class HookedTransformer extends HookedRoot {
   }
 
   /**
-   * Run and record activations.
+   * Run and record activations. With `returnType: 'none'`, no `stopAtLayer` and no hooks attached
+   * to the model, the forward pass ends right after the last recorded hook (its output is dropped).
    * @param input Text(s) or token ids.
    * @param opts `namesFilter` plus {@link ForwardOptions}.
    * @returns `[output, cache]`; both are owned by the caller (dispose them).

@@ -210,7 +210,8 @@ export class HookedEncoder extends HookedRoot {
   }
 
   /**
-   * Run and record activations.
+   * Run and record activations. With `returnType: 'none'` and no hooks attached to the model, the
+   * forward pass ends right after the last recorded hook (nothing later is needed).
    * @returns `[output, cache]`; both are owned by the caller.
    * @throws {@link HookNameError} for unknown/disabled names in namesFilter.
    */
