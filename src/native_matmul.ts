@@ -82,16 +82,20 @@ export function nativeMatmulInfo(): NativeMatmulInfo | undefined {
 }
 
 /**
- * Load the addon and route the wasm matmul kernels to it (idempotent; wasm backend only).
+ * Load the addon and route the wasm matmul kernels to it (once per process; wasm backend only).
  * @param path Path of the built addon (`build/native/tfjs_lens_blas.node`).
  * @param threads OpenBLAS threads (default: leave OpenBLAS's own setting, `OPENBLAS_NUM_THREADS`).
  * @returns What was loaded.
- * @throws {@link BackendError} when the addon cannot be loaded or lacks its functions.
+ * @throws {@link BackendError} when the addon cannot be loaded or lacks its functions, or another
+ *   addon path was installed before.
  * @category Backend
  */
 export function installNativeMatmul(path: string, threads?: number): NativeMatmulInfo {
-  if (installed !== undefined) return installed;
   const abs = resolve(path);
+  if (installed !== undefined) {
+    if (installed.path === abs) return installed;
+    throw new BackendError(`native matmul: already installed from ${installed.path}; cannot switch to ${abs}`);
+  }
   let addon: BlasAddon;
   try {
     addon = createRequire(import.meta.url)(abs) as BlasAddon;

@@ -35,7 +35,7 @@ beforeAll(async () => {
 describe('native matmul prototype', () => {
   it('rejects a path that is not the addon with a BackendError', () => {
     expect(() => installNativeMatmul('/nonexistent/tfjs_lens_blas.node')).toThrow(BackendError);
-    expect(nativeMatmulInfo()).toBeUndefined();
+    expect(nativeMatmulInfo()?.path).not.toBe('/nonexistent/tfjs_lens_blas.node'); // set by TFJS_LENS_NATIVE_MATMUL, if at all
   });
 
   it.skipIf(addonPath === undefined)('gives the wasm kernels\' results (2-D, transposed, batched, broadcast, bias, activation fallback)', () => {
@@ -49,8 +49,9 @@ describe('native matmul prototype', () => {
       () => tf.fused.matMul({ a: r([37, 64], 11) as tf.Tensor2D, b: r([64, 29], 12) as tf.Tensor2D, bias: r([29], 13) }),
       () => tf.fused.matMul({ a: r([37, 64], 14) as tf.Tensor2D, b: r([64, 29], 15) as tf.Tensor2D, bias: r([29], 16), activation: 'relu' }),
     ];
+    const preinstalled = nativeMatmulInfo() !== undefined; // TFJS_LENS_NATIVE_MATMUL: both sides native
     const want = cases.map((f) => tf.tidy(f));
-    const info = installNativeMatmul(addonPath as string);
+    const info = preinstalled ? (nativeMatmulInfo() as NonNullable<ReturnType<typeof nativeMatmulInfo>>) : installNativeMatmul(addonPath as string);
     expect(info.blas).toMatch(/OpenBLAS/);
     const before = tf.memory().numTensors;
     const got = cases.map((f) => tf.tidy(f));
@@ -64,7 +65,7 @@ describe('native matmul prototype', () => {
   });
 
   it.skipIf(addonPath === undefined)('with it installed, the GPT-2 fixture still matches TransformerLens (every hook, logits)', async () => {
-    installNativeMatmul(addonPath as string);
+    if (nativeMatmulInfo() === undefined) installNativeMatmul(addonPath as string);
     const dir = resolve('tests/fixtures/gpt2-tiny');
     const ref = loadReference(dir);
     const model = await HookedTransformer.fromPretrainedNoProcessing(dir, { quiet: true });
