@@ -12,6 +12,7 @@
 export { tf } from './backend.js';
 export { initBackend, backendInfo } from './backend.js';
 export type { BackendInfo, BackendName } from './backend.js';
+export type { NativeMatmulInfo } from './native_matmul.js';
 export * from './errors.js';
 export { HookPoint } from './hooks/hook_point.js';
 export type { HookContext, HookFn } from './hooks/hook_point.js';
