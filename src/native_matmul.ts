@@ -25,7 +25,7 @@ interface WasmBackendLike {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
-/** What {@link installNativeMatmul} loaded. @category Backend */
+/** What the native-matmul prototype loaded (`TFJS_LENS_NATIVE_MATMUL`; docs/performance.md). @category Backend */
 export interface NativeMatmulInfo {
   /** Absolute path of the addon. */
   readonly path: string;
