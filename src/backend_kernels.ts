@@ -98,15 +98,21 @@ export function wasmSliceInstalled(): boolean {
   return installed;
 }
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+/** What a wasm kernel function receives. */
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-/** Register `kernelFunc` for `name` on wasm, falling back to the original kernel when it returns undefined. */
-function route(name: string, kernelFunc: (args: KernelArgs) => tf.TensorInfo | undefined): void {
+/**
+ * Register `kernelFunc` for kernel `name` on wasm in place of tfjs's; where it returns undefined
+ * (a case it does not cover) tfjs's original kernel runs.
+ * @returns false when wasm has no such kernel (nothing routed).
+ */
+export function routeWasmKernel(name: string, kernelFunc: (args: KernelArgs) => tf.TensorInfo | undefined): boolean {
   const original = tf.getKernel(name, 'wasm');
-  if (original === undefined) return; // wasm backend not bundled: nothing to route
+  if (original === undefined) return false;
   const f = (args: KernelArgs): tf.TensorInfo => kernelFunc(args) ?? (original.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
   tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: f as tf.KernelFunc });
+  return true;
 }
 
 function tileKernel(args: KernelArgs): tf.TensorInfo | undefined {
@@ -150,7 +156,7 @@ function gatherKernel(args: KernelArgs): tf.TensorInfo | undefined {
  */
 export function installWasmKernels(): void {
   if (installed || tf.getKernel(tf.Slice, 'wasm') === undefined) return;
-  route(tf.Slice, (args) => {
+  routeWasmKernel(tf.Slice, (args) => {
     const x = args.inputs['x'] as tf.TensorInfo;
     if (x.dtype === 'string') return undefined;
     const backend = args.backend as WasmBackendLike;
@@ -162,7 +168,7 @@ export function installWasmKernels(): void {
     copySlice(backend.typedArrayFromHeap(x), x.shape, begin, size, backend.typedArrayFromHeap(out));
     return out;
   });
-  route(tf.Tile, tileKernel);
-  route(tf.GatherV2, gatherKernel);
+  routeWasmKernel(tf.Tile, tileKernel);
+  routeWasmKernel(tf.GatherV2, gatherKernel);
   installed = true;
 }

@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { routeWasmKernel, type KernelArgs } from './backend_kernels.js';
 import { BackendError } from './errors.js';
 
 /** The addon's exports. */
@@ -36,8 +37,6 @@ export interface NativeMatmulInfo {
 }
 
 let installed: NativeMatmulInfo | undefined;
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /**
  * c = op(a)·op(b) (+ bias) for rank ≥ 2 inputs with broadcastable batch dimensions, one sgemm per
@@ -105,21 +104,14 @@ export function installNativeMatmul(path: string, threads?: number): NativeMatmu
   if (typeof addon.sgemm !== 'function' || typeof addon.setThreads !== 'function' || typeof addon.config !== 'function') {
     throw new BackendError(`native matmul: ${abs} is not the tfjs-lens BLAS addon (no sgemm/setThreads/config)`);
   }
-  const route = (name: string, withBias: boolean): void => {
-    const original = tf.getKernel(name, 'wasm');
-    if (original === undefined) throw new BackendError(`native matmul: no wasm kernel ${name} to route`);
-    const kernelFunc = (args: KernelArgs): tf.TensorInfo => {
+  const routed =
+    routeWasmKernel(tf.BatchMatMul, (args) => nativeBatchMatMul(addon, args, undefined)) &&
+    routeWasmKernel(tf._FusedMatMul, (args) => {
       const act = (args.attrs as { activation?: string } | undefined)?.activation;
-      const plain = !withBias || ((act === undefined || act === 'linear') && args.inputs['preluActivationWeights'] == null);
-      const bias = withBias ? (args.inputs['bias'] as tf.TensorInfo | undefined) ?? undefined : undefined;
-      const out = plain ? nativeBatchMatMul(addon, args, bias) : undefined;
-      return out ?? (original.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
-    };
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc });
-  };
-  route(tf.BatchMatMul, false);
-  route(tf._FusedMatMul, true);
+      const plain = (act === undefined || act === 'linear') && args.inputs['preluActivationWeights'] == null;
+      return plain ? nativeBatchMatMul(addon, args, args.inputs['bias'] ?? undefined) : undefined;
+    });
+  if (!routed) throw new BackendError('native matmul: the wasm backend has no matmul kernels to route');
   installed = { path: abs, blas: addon.config(), threads: addon.setThreads(threads ?? 0) };
   return installed;
 }
