@@ -16,15 +16,39 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from './errors.js';
 
-type Vals = Float32Array | Int32Array | Uint8Array;
+export type Vals = Float32Array | Int32Array | Uint8Array;
 
-/** The part of BackendWasm this kernel uses. */
-interface WasmBackendLike {
+/** The part of BackendWasm the routed kernels use. */
+export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Vals;
 }
 
 let installed = false;
+
+/**
+ * The copy loop both kernels share: for each row of the output's outer axes (row-major), the input
+ * row at Σ coord(a, i_a)·stride_a + first (`inner` values) is written `innerReps` times.
+ */
+function copyRows(
+  x: Vals, out: Vals, outer: readonly number[], strides: readonly number[],
+  coord: (axis: number, i: number) => number, first: number, inner: number, innerReps = 1,
+): void {
+  const rows = tf.util.sizeFromShape([...outer]);
+  const idx = new Array<number>(outer.length).fill(0);
+  let dst = 0;
+  for (let r = 0; r < rows; r++) {
+    let src = first;
+    for (let a = 0; a < outer.length; a++) src += coord(a, idx[a] as number) * (strides[a] as number);
+    const row = x.subarray(src, src + inner);
+    for (let k = 0; k < innerReps; k++, dst += inner) out.set(row, dst);
+    for (let a = outer.length - 1; a >= 0; a--) {
+      idx[a] = (idx[a] as number) + 1; // odometer over the outer axes
+      if ((idx[a] as number) < (outer[a] as number)) break;
+      idx[a] = 0;
+    }
+  }
+}
 
 /**
  * Copy a strided block: rows of the last axis, one `set` per row.
@@ -36,27 +60,12 @@ let installed = false;
  */
 export function copySlice(x: Vals, shape: readonly number[], begin: readonly number[], size: readonly number[], out: Vals): void {
   const rank = shape.length;
-  const strides = tf.util.computeStrides([...shape]);
-  const inner = rank === 0 ? 1 : (size[rank - 1] as number);
-  const rows = tf.util.sizeFromShape(size.slice(0, -1) as number[]);
-  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
-  let base = rank === 0 ? 0 : (begin[rank - 1] as number);
-  for (let a = 0; a < rank - 1; a++) base += (begin[a] as number) * (strides[a] as number);
-  let offset = base;
-  for (let r = 0; r < rows; r++) {
-    out.set(x.subarray(offset, offset + inner), r * inner);
-    // advance the multi-index over the outer axes (odometer), updating the input offset
-    for (let a = rank - 2; a >= 0; a--) {
-      const stride = strides[a] as number;
-      if ((idx[a] as number) + 1 < (size[a] as number)) {
-        idx[a] = (idx[a] as number) + 1;
-        offset += stride;
-        break;
-      }
-      offset -= (idx[a] as number) * stride;
-      idx[a] = 0;
-    }
+  if (rank === 0) {
+    out.set(x.subarray(0, 1));
+    return;
   }
+  const strides = tf.util.computeStrides([...shape]);
+  copyRows(x, out, size.slice(0, -1), strides, (a, i) => (begin[a] as number) + i, begin[rank - 1] as number, size[rank - 1] as number);
 }
 
 /**
@@ -68,33 +77,13 @@ export function copySlice(x: Vals, shape: readonly number[], begin: readonly num
  */
 export function copyTile(x: Vals, shape: readonly number[], reps: readonly number[], out: Vals): void {
   const rank = shape.length;
-  const inner = shape[rank - 1] as number;
-  const innerReps = reps[rank - 1] as number;
-  const outShape = shape.map((d, i) => d * (reps[i] as number));
-  const rows = tf.util.sizeFromShape(outShape.slice(0, -1));
-  const strides = tf.util.computeStrides([...shape]); // input strides of the outer axes
-  const idx = new Array<number>(Math.max(rank - 1, 0)).fill(0);
-  let src = 0;
-  let dst = 0;
-  for (let r = 0; r < rows; r++) {
-    const row = x.subarray(src, src + inner);
-    for (let k = 0; k < innerReps; k++, dst += inner) out.set(row, dst);
-    for (let a = rank - 2; a >= 0; a--) {
-      const stride = strides[a] as number;
-      idx[a] = (idx[a] as number) + 1;
-      if ((idx[a] as number) < (outShape[a] as number)) {
-        // wrap the source index within the input extent of this axis
-        src += (idx[a] as number) % (shape[a] as number) === 0 ? -((shape[a] as number) - 1) * stride : stride;
-        break;
-      }
-      src -= (((idx[a] as number) - 1) % (shape[a] as number)) * stride;
-      idx[a] = 0;
-    }
-  }
+  const outer = shape.slice(0, -1).map((d, i) => d * (reps[i] as number));
+  const strides = tf.util.computeStrides([...shape]);
+  copyRows(x, out, outer, strides, (a, i) => i % (shape[a] as number), 0, shape[rank - 1] as number, reps[rank - 1] as number);
 }
 
 /** Whether the in-place kernels are registered (for tests). */
-export function wasmSliceInstalled(): boolean {
+export function wasmKernelsInstalled(): boolean {
   return installed;
 }
 

@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { routeWasmKernel, type KernelArgs } from './backend_kernels.js';
+import { routeWasmKernel, type KernelArgs, type WasmBackendLike } from './backend_kernels.js';
 import { BackendError } from './errors.js';
 
 /** The addon's exports. */
@@ -18,12 +18,6 @@ interface BlasAddon {
   sgemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean, bias: Float32Array | null): void;
   setThreads(n: number): number;
   config(): string;
-}
-
-/** The part of BackendWasm the kernels use. */
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 }
 
 /** What the native-matmul prototype loaded (`TFJS_LENS_NATIVE_MATMUL`; docs/performance.md). @category Backend */

@@ -217,8 +217,7 @@ export class HookedTransformer extends HookedRoot {
     // returnType 'none' without stopAtLayer and no user hooks attached (they may have side effects):
     // the output is dropped, so the run stops at the last recorded hook.
     const discard = opts.returnType === 'none' && opts.stopAtLayer === undefined && !this.hasHooks();
-    const [out, cache] = runRecording(this, recorded, flags, () => this.runResolved(resolved, opts, flags, cacheBytes, 'runWithCache'), this.cfg.nLayers, discard);
-    return [out, cache];
+    return runRecording(this, recorded, flags, () => this.runResolved(resolved, opts, flags, cacheBytes, 'runWithCache'), this.cfg.nLayers, discard);
   }
 
   private cacheBytes(names: readonly string[], rows: number[][]): number {

@@ -156,7 +156,10 @@ function checkOptions(o: PpmiOptions): Required<Omit<PpmiOptions, 'exclude'>> & 
  * @category Training
  */
 export function ppmiMatrix(docs: readonly (readonly number[])[], opts: PpmiOptions): PpmiMatrix {
-  const o = checkOptions(opts);
+  return ppmiChecked(docs, checkOptions(opts));
+}
+
+function ppmiChecked(docs: readonly (readonly number[])[], o: ReturnType<typeof checkOptions>): PpmiMatrix {
   const { ids, counts, row } = keptVocab(docs, o.minCount, o.maxVocab, o.exclude);
   const matrix = cooccurrences(docs, row, ids.length, o.window);
   toPpmi(matrix, ids.length, o.alpha);
@@ -176,7 +179,7 @@ export function ppmiMatrix(docs: readonly (readonly number[])[], opts: PpmiOptio
  */
 export function ppmiSvdVectors(docs: readonly (readonly number[])[], opts: PpmiOptions): WordVectors {
   const o = checkOptions(opts);
-  const { ids, counts, matrix } = ppmiMatrix(docs, o);
+  const { ids, counts, matrix } = ppmiChecked(docs, o);
   const v = ids.length;
   if (v <= o.dim) throw new ShapeError(`ppmiSvdVectors: only ${v} tokens occur at least ${o.minCount} times; need more than dim = ${o.dim}`);
   const { vectors, sv } = randomisedSvd(matrix, v, o.dim, o.oversample, o.powerIterations, o.seed);

@@ -5,35 +5,30 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend.js';
-import { copySlice, copyTile, wasmSliceInstalled } from '../../src/backend_kernels.js';
+import { copySlice, copyTile, wasmKernelsInstalled } from '../../src/backend_kernels.js';
 import { ShapeError } from '../../src/errors.js';
 
 beforeAll(async () => {
   await initBackend('wasm', { quiet: true });
 });
 
+/** An op by definition: output element at loc ← input element at map(loc) (tfjs's index helpers). */
+function byDefinition(x: ArrayLike<number>, shape: number[], outShape: number[], map: (loc: number[]) => number[]): number[] {
+  const inStrides = tf.util.computeStrides(shape);
+  const outStrides = tf.util.computeStrides(outShape);
+  return Array.from({ length: tf.util.sizeFromShape(outShape) }, (_, i) =>
+    x[tf.util.locToIndex(map(tf.util.indexToLoc(i, outShape.length, outStrides)), shape.length, inStrides)] as number);
+}
+
 /** Slice by definition: every output index mapped back to the input. */
 function naiveSlice(x: ArrayLike<number>, shape: number[], begin: number[], size: number[]): number[] {
-  const strides = tf.util.computeStrides(shape);
-  const out: number[] = [];
-  const n = tf.util.sizeFromShape(size);
-  for (let i = 0; i < n; i++) {
-    let rem = i;
-    let off = 0;
-    for (let a = size.length - 1; a >= 0; a--) {
-      const c = rem % (size[a] as number);
-      rem = Math.floor(rem / (size[a] as number));
-      off += (c + (begin[a] as number)) * (a === size.length - 1 ? 1 : (strides[a] as number));
-    }
-    out.push(x[off] as number);
-  }
-  return out;
+  return byDefinition(x, shape, size, (loc) => loc.map((c, a) => c + (begin[a] as number)));
 }
 
 describe('in-place wasm Slice kernel', () => {
   it('is installed by initBackend on wasm', () => {
     expect(tf.getBackend()).toBe('wasm');
-    expect(wasmSliceInstalled()).toBe(true);
+    expect(wasmKernelsInstalled()).toBe(true);
   });
 
   const cases: [number[], number[], number[]][] = [
@@ -80,21 +75,7 @@ describe('in-place wasm Slice kernel', () => {
 
 /** Tile by definition: out[i…] = x[i mod shape…]. */
 function naiveTile(x: ArrayLike<number>, shape: number[], reps: number[]): number[] {
-  const outShape = shape.map((d, i) => d * (reps[i] as number));
-  const n = tf.util.sizeFromShape(outShape);
-  const strides = tf.util.computeStrides(shape);
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let rem = i;
-    let off = 0;
-    for (let a = outShape.length - 1; a >= 0; a--) {
-      const c = rem % (outShape[a] as number);
-      rem = Math.floor(rem / (outShape[a] as number));
-      off += (c % (shape[a] as number)) * (a === shape.length - 1 ? 1 : (strides[a] as number));
-    }
-    out.push(x[off] as number);
-  }
-  return out;
+  return byDefinition(x, shape, shape.map((d, i) => d * (reps[i] as number)), (loc) => loc.map((c, a) => c % (shape[a] as number)));
 }
 
 describe('in-place wasm Tile kernel', () => {

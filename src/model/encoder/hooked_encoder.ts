@@ -224,8 +224,7 @@ export class HookedEncoder extends HookedRoot {
     });
     // returnType 'none' and no user hooks attached: nothing after the last recorded hook is needed,
     // so the run stops there.
-    const [out, cache] = runRecording(this, names, flags, () => this.forward(input, opts), this.cfg.nLayers, opts.returnType === 'none' && !this.hasHooks());
-    return [out, cache];
+    return runRecording(this, names, flags, () => this.forward(input, opts), this.cfg.nLayers, opts.returnType === 'none' && !this.hasHooks());
   }
 
   /** Parameters under TL HookedEncoder state-dict names; new tensors the caller disposes. */
