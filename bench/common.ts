@@ -10,7 +10,7 @@ import { validateConfig, type ModelConfig } from '../src/model/config.js';
 import type { initSae } from '../src/sae/init.js';
 import { saeLossAndGrads } from '../src/sae/grads.js';
 import { clipAndApply } from '../src/sae/train_state.js';
-import type { createAdam } from '../src/train/optimizer.js';
+import type { createAdam } from '../src/ops/optimizer.js';
 
 /** Command-line reader: `opt('runs', '5')` reads `--runs N`, `flag('json')` tests `--json`. */
 export interface Args {

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/backend/backend.js';
 import { HookedTransformer } from '../src/model/hooked_transformer.js';
 import { randomDecoderParams } from '../src/model/random_init.js';
 import type { EncoderConfig } from '../src/model/encoder/encoder_config.js';
@@ -19,7 +19,7 @@ import { defaultPatchBatch, metricValue } from '../src/patching/generic_patch.js
 import { extractPooledFeatures, probeHookName } from '../src/probe/features.js';
 import { saeConfig, type SaeArchitecture } from '../src/sae/config.js';
 import { initSae } from '../src/sae/init.js';
-import { createAdam } from '../src/train/optimizer.js';
+import { createAdam } from '../src/ops/optimizer.js';
 import { gpt2Config, loadWorkloads, peakRssMb, saeStep, syntheticTokens, timeMedian, type WorkloadConfig } from './common.js';
 
 /** Workload groups, as `--only` names them (same names in torch_ref.py). */

@@ -4,7 +4,7 @@
  * Run: npx tsx bench/forward.ts [--runs 5] [--json]    (TFJS_LENS_BACKEND picks the backend)
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/backend/backend.js';
 import { HookedTransformer } from '../src/model/hooked_transformer.js';
 import { randomDecoderParams } from '../src/model/random_init.js';
 import { gpt2Config, parseArgs, syntheticTokens, timeMedian } from './common.js';

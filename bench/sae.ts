@@ -11,10 +11,10 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/backend/backend.js';
 import { saeConfig, type SaeArchitecture } from '../src/sae/config.js';
 import { initSae } from '../src/sae/init.js';
-import { createAdam } from '../src/train/optimizer.js';
+import { createAdam } from '../src/ops/optimizer.js';
 import { median, parseArgs, saeStep } from './common.js';
 
 const args = parseArgs(process.argv.slice(2));

@@ -17,7 +17,6 @@ import {
   loadProbeDataset,
   quantileThreshold,
   rocAuc,
-  runSyntheticGrid,
   saveBetaVae,
   selectRows,
   trainBetaVae,
@@ -27,6 +26,7 @@ import {
   writeRocPr,
   writeVaeHistory,
 } from '../src/index.js';
+import { runSyntheticGrid } from '../src/cli/probe_bench/synthetic_bench.js';
 
 const model = await HookedEncoder.fromPretrained(process.argv[2] ?? 'distilbert-mini');
 const hookName = 'blocks.0.attn.hook_q';

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { arch, cpus, platform } from 'node:os';
-import type { BackendInfo } from '../src/backend.js';
+import type { BackendInfo } from '../src/backend/backend.js';
 import type { EncoderConfig } from '../src/model/encoder/encoder_config.js';
 import type { UnigramBaselines } from '../src/train/mlm_data.js';
 

@@ -12,21 +12,21 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/backend/backend.js';
 import { loadAgNews, loadImdb, loadLiar, loadSmsSpam } from '../src/data/corpora.js';
 import { seededSplit } from '../src/data/split.js';
 import type { EncoderConfig } from '../src/model/encoder/encoder_config.js';
 import { disposeEncoderParams, type EncoderParams } from '../src/model/encoder/encoder_params.js';
 import { HookedEncoder } from '../src/model/encoder/hooked_encoder.js';
 import { randomEncoderParams } from '../src/model/encoder/random_encoder.js';
-import { saveDistilBertCheckpoint } from '../src/model/weights/distilbert_save.js';
+import { saveDistilBertCheckpoint } from './lib/distilbert_save.js';
 import { loadTokenizer, shippedTokenizerDir } from '../src/tokenizers/load.js';
 import type { Tokenizer } from '../src/tokenizers/tokenizer.js';
 import { maskTokens, packTokenSequences, targetTokenCounts, unigramBaselines, type MaskedBatch } from '../src/train/mlm_data.js';
 import { makeTrainableEncoder, mlmLogitsAt, mlmLossAt, mlmMetrics, type MlmMetrics } from '../src/train/mlm_training.js';
-import { createAdam } from '../src/train/optimizer.js';
+import { createAdam } from '../src/ops/optimizer.js';
 import { trainLoop } from '../src/train/trainer.js';
-import { ppmiSvdVectors } from '../src/train/word_vectors.js';
+import { ppmiSvdVectors } from './lib/word_vectors.js';
 import { seededRng } from '../src/utils/rng.js';
 import { writeModelCard, type CardFacts, type EmbeddingInit, type KindAccuracy } from './distilbert_mini_card.js';
 

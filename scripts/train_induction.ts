@@ -6,16 +6,16 @@
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../src/backend.js';
+import { initBackend } from '../src/backend/backend.js';
 import { validateConfig, type ModelConfig } from '../src/model/config.js';
 import { disposeParams } from '../src/model/params.js';
 import { randomDecoderParams } from '../src/model/random_init.js';
 import { gpt2ParamsFromHf } from '../src/model/weights/gpt2.js';
-import { saveGpt2Checkpoint } from '../src/model/weights/gpt2_save.js';
+import { saveGpt2Checkpoint } from './lib/gpt2_save.js';
 import { loadCheckpointTensors } from '../src/io/checkpoint.js';
 import { shippedTokenizerDir } from '../src/tokenizers/load.js';
-import { makeTrainableDecoder, nextTokenLossAt } from '../src/train/lm_training.js';
-import { createAdam } from '../src/train/optimizer.js';
+import { makeTrainableDecoder, nextTokenLossAt } from './lib/lm_training.js';
+import { createAdam } from '../src/ops/optimizer.js';
 import { repeatedTokenBatch } from '../src/train/synthetic_data.js';
 import { trainLoop } from '../src/train/trainer.js';
 import { seededRng } from '../src/utils/rng.js';

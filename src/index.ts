@@ -9,10 +9,10 @@
  * Build tensors for models and hooks with it.
  * @category Backend
  */
-export { tf } from './backend.js';
-export { initBackend, backendInfo } from './backend.js';
-export type { BackendInfo, BackendName } from './backend.js';
-export type { NativeMatmulInfo } from './native_matmul.js';
+export { tf } from './backend/backend.js';
+export { initBackend, backendInfo } from './backend/backend.js';
+export type { BackendInfo, BackendName } from './backend/backend.js';
+export type { NativeMatmulInfo } from './backend/native_matmul.js';
 export * from './errors.js';
 export { HookPoint } from './hooks/hook_point.js';
 export type { HookContext, HookFn } from './hooks/hook_point.js';
@@ -194,9 +194,7 @@ export { maskTokens, packTokenSequences, targetTokenCounts, unigramBaselines } f
 export type { MaskedBatch, MaskedPositions, MaskingTokenizer, MaskOptions, UnigramBaselines } from './train/mlm_data.js';
 export { makeTrainableEncoder, mlmAccuracy, mlmLogitsAt, mlmLossAt, mlmMetrics } from './train/mlm_training.js';
 export type { MlmInput, MlmMetrics, TrainableEncoder } from './train/mlm_training.js';
-export type { ScheduledAdam } from './train/optimizer.js';
-export { distilBertHfConfig, distilBertTensorsToHf, saveDistilBertCheckpoint } from './model/weights/distilbert_save.js';
-export type { SaveDistilBertOptions } from './model/weights/distilbert_save.js';
+export type { ScheduledAdam } from './ops/optimizer.js';
 // Sparse autoencoders (SAELens v6 semantics and file format).
 export { saeConfig, validateSaeConfig, resolveSaeTraining } from './sae/config.js';
 export type { NormalizeActivations, ResolvedSaeTraining, SaeArchitecture, SaeConfig, SaeTrainingConfig } from './sae/config.js';
@@ -258,15 +256,9 @@ export { umapEmbed } from './probe/embed2d.js';
 export type { UmapOptions } from './probe/embed2d.js';
 export { makeSyntheticAnomalies, stratifiedSplit } from './probe/synthetic.js';
 export type { SyntheticAnomalyOptions } from './probe/synthetic.js';
-export { runSyntheticGrid } from './probe/synthetic_bench.js';
-export type { SyntheticCell, SyntheticGridOptions, SyntheticGridResult, SyntheticRun } from './probe/synthetic_bench.js';
 export { PROBE_DATASETS, PROBE_DATASET_INFO, loadProbeDataset } from './probe/text_datasets.js';
 export type { ProbeDatasetName, ProbeDatasetOptions, ProbeTextDataset } from './probe/text_datasets.js';
-export { runTextProbe } from './probe/text_bench.js';
 export { fitLengthDetector, lengthColumn, sqrtNPooled, tokenMean } from './probe/length_correction.js';
-export type { DetectorResult, TextProbeInputs, TextProbeOptions, TextProbeResult } from './probe/text_bench.js';
-export { ANCHOR_AUROC, syntheticTable, textResultsTable } from './probe/report.js';
-export type { TextTableRow } from './probe/report.js';
 export { scoreHistogramFigure, writeLatentMap, writeRocPr, writeScoreHistograms, writeVaeHistory } from './viz/probe_plots.js';
 // Circuit discovery: ablations, iterative pruning, EAP, ACDC, circuit files and graphs.
 export { ABLATION_TYPES, AblationSource, ablationHooks, targetHookName, targetId } from './circuits/ablation.js';

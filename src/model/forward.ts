@@ -8,8 +8,8 @@ import type { HookPoint } from '../hooks/hook_point.js';
 import { block } from './components/block.js';
 import { embed } from './components/embed.js';
 import { layerNorm } from './components/layer_norm.js';
-import { affine } from './components/matmul.js';
-import { hookDispatcher, type RunContext } from './components/run_context.js';
+import { affine } from '../ops/matmul.js';
+import { hookDispatcher, type RunContext } from '../hooks/run_context.js';
 import type { ModelConfig } from './config.js';
 import type { DecoderParams } from './params.js';
 

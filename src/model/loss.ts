@@ -3,7 +3,7 @@
  * scored against token p+1; with a mask a position counts only if it and the next are unmasked.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gatherRows } from './components/gather.js';
+import { gatherRows } from '../ops/gather.js';
 
 /**
  * @param logits [batch, pos, d_vocab].

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, ShapeError } from '../errors.js';
-import { linear } from '../model/components/matmul.js';
+import { linear } from '../ops/matmul.js';
 import { seededRng } from '../utils/rng.js';
 import { resolveVaeConfig, type BetaVaeConfig } from './vae_config.js';
 

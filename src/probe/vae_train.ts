@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DatasetError, ShapeError } from '../errors.js';
-import { createAdam } from '../train/optimizer.js';
+import { createAdam } from '../ops/optimizer.js';
 import { seededRng, type Rng } from '../utils/rng.js';
 import { klPerSample, reconErrorPerSample, type BetaVae, type VaeWeightArrays } from './beta_vae.js';
 import { selectRows, toFeatureMatrix, type FeatureMatrix } from './matrix.js';

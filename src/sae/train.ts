@@ -10,7 +10,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
-import { createAdam, lrAt } from '../train/optimizer.js';
+import { createAdam, lrAt } from '../ops/optimizer.js';
 import type { BatchProvider } from './activation_store.js';
 import { resolveSaeTraining, type ResolvedSaeTraining, type SaeConfig, type SaeTrainingConfig } from './config.js';
 import { saeLossAndGrads, STATS_HEAD } from './grads.js';

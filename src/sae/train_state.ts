@@ -4,7 +4,7 @@
  * linear coefficient warm-up (`CoefficientScheduler`) and global-norm gradient clipping + Adam step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ScheduledAdam } from '../train/optimizer.js';
+import type { ScheduledAdam } from '../ops/optimizer.js';
 
 /**
  * Firing statistics per latent.

@@ -7,11 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
-import { gatherRows } from '../model/components/gather.js';
+import { gatherRows } from '../ops/gather.js';
 import { layerNorm } from '../model/components/layer_norm.js';
-import { affine } from '../model/components/matmul.js';
+import { affine } from '../ops/matmul.js';
 import { activation } from '../model/components/mlp.js';
-import type { RunContext } from '../model/components/run_context.js';
+import type { RunContext } from '../hooks/run_context.js';
 import type { EncoderConfig } from '../model/encoder/encoder_config.js';
 import { runEncoder } from '../model/encoder/encoder_forward.js';
 import { encoderParamTensors, type EncoderBlockParams, type EncoderParams, type MlmHeadParams } from '../model/encoder/encoder_params.js';

@@ -6,7 +6,7 @@ import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
-import { lrAt, type LrSchedule, type ScheduledAdam } from './optimizer.js';
+import { lrAt, type LrSchedule, type ScheduledAdam } from '../ops/optimizer.js';
 
 /** One logged step. @category Training */
 export interface StepMetrics {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend.js';
+import { initBackend } from '../../src/backend/backend.js';
 import { acdc } from '../../src/circuits/acdc.js';
 import { edgeAttributionPatching } from '../../src/circuits/eap.js';
 import { checkpointTokenRange } from '../../src/circuits/io.js';

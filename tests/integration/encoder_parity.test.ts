@@ -5,8 +5,8 @@
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend.js';
-import { setAttentionRoute } from '../../src/model/components/attention_core.js';
+import { initBackend } from '../../src/backend/backend.js';
+import { setAttentionRoute } from '../../src/ops/attention_core.js';
 import { HookedEncoder } from '../../src/model/encoder/hooked_encoder.js';
 import { maskedMeanPool } from '../../src/model/encoder/pooling.js';
 import { expectMatchesRef, loadReference, namesUnder, refRows, type Reference } from '../helpers/reference.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../../src/backend.js';
+import { initBackend } from '../../src/backend/backend.js';
 import { ConfigError, NotFoundError, TokenizerError, WeightLoadError } from '../../src/errors.js';
 import { readSafetensorsFile, type TensorToWrite } from '../../src/io/safetensors.js';
 import { HookedTransformer } from '../../src/model/hooked_transformer.js';

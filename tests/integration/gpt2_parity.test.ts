@@ -6,8 +6,8 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend.js';
-import { setAttentionRoute } from '../../src/model/components/attention_core.js';
+import { initBackend } from '../../src/backend/backend.js';
+import { setAttentionRoute } from '../../src/ops/attention_core.js';
 import { HookedTransformer, type LogitsAndLoss } from '../../src/model/hooked_transformer.js';
 import type { WeightName } from '../../src/model/weights_view.js';
 import { expectMatchesRef, loadReference, namesUnder, refRows, type Reference } from '../helpers/reference.js';

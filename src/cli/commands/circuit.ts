@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend } from '../../backend.js';
+import { initBackend } from '../../backend/backend.js';
 import { ABLATION_TYPES, type AblationType } from '../../circuits/ablation.js';
 import { acdc } from '../../circuits/acdc.js';
 import { edgeAttributionPatching } from '../../circuits/eap.js';

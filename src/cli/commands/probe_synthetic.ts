@@ -3,11 +3,11 @@
  * three seeds; writes `synthetic/results.json`, `synthetic/results.md` and the error histograms.
  */
 import { join } from 'node:path';
-import { runSyntheticGrid } from '../../probe/synthetic_bench.js';
-import { syntheticTable } from '../../probe/report.js';
+import { runSyntheticGrid } from '../probe_bench/synthetic_bench.js';
+import { syntheticTable } from '../probe_bench/report.js';
 import { writeFileAtomic } from '../../viz/html.js';
 import { writeScoreHistograms } from '../../viz/probe_plots.js';
-import { initBackend } from '../../backend.js';
+import { initBackend } from '../../backend/backend.js';
 
 /** Options of the synthetic run. */
 export interface ProbeSyntheticOptions {

@@ -5,15 +5,15 @@
  * baselines, write plots, the trained probe and the scores; then one table for all datasets.
  */
 import { join } from 'node:path';
-import { initBackend } from '../../backend.js';
+import { initBackend } from '../../backend/backend.js';
 import { HookedEncoder } from '../../model/encoder/hooked_encoder.js';
 import { umapEmbed } from '../../probe/embed2d.js';
 import { cachedFeatures, hashTexts, modelRevision, type FeatureCacheKey } from '../../probe/feature_cache.js';
 import { extractPooledFeatures, probeHookName } from '../../probe/features.js';
 import type { FeatureMatrix } from '../../probe/matrix.js';
 import { pseudoPerplexities } from '../../probe/pseudo_perplexity.js';
-import { ANCHOR_AUROC, textResultsTable, type TextTableRow } from '../../probe/report.js';
-import { runTextProbe, type TextProbeInputs, type TextProbeResult } from '../../probe/text_bench.js';
+import { ANCHOR_AUROC, textResultsTable, type TextTableRow } from '../probe_bench/report.js';
+import { runTextProbe, type TextProbeInputs, type TextProbeResult } from '../probe_bench/text_bench.js';
 import { loadProbeDataset, PROBE_DATASET_INFO, type ProbeTextDataset } from '../../probe/text_datasets.js';
 import { saveBetaVae } from '../../probe/vae_io.js';
 import { seededRng } from '../../utils/rng.js';

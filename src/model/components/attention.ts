@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttnParams } from '../params.js';
-import { attnMix, attnScores } from './attention_core.js';
-import { affine, linear } from './matmul.js';
-import type { RunContext } from './run_context.js';
+import { attnMix, attnScores } from '../../ops/attention_core.js';
+import { affine, linear } from '../../ops/matmul.js';
+import type { RunContext } from '../../hooks/run_context.js';
 
 /** Project a shared input: x [batch, pos, d_model] → [batch, pos, n_heads, d_head]. */
 function projectShared(x: tf.Tensor3D, w: tf.Tensor2D, b: tf.Tensor1D, nHeads: number): tf.Tensor4D {

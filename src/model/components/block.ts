@@ -12,7 +12,7 @@ import type { BlockParams } from '../params.js';
 import { attention, type AttnInput } from './attention.js';
 import { layerNorm } from './layer_norm.js';
 import { mlp } from './mlp.js';
-import type { RunContext } from './run_context.js';
+import type { RunContext } from '../../hooks/run_context.js';
 
 function attnInput(residPre: tf.Tensor3D, p: BlockParams, cfg: ModelConfig, ctx: RunContext, b: string): AttnInput {
   const { useAttnIn, useSplitQkvInput } = ctx.flags;

@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DecoderParams } from '../params.js';
-import { gatherRows } from './gather.js';
-import type { RunContext } from './run_context.js';
+import { gatherRows } from '../../ops/gather.js';
+import type { RunContext } from '../../hooks/run_context.js';
 
 /**
  * @param tokens Token ids [batch, pos] (int32).

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerNormParams } from '../params.js';
-import type { RunContext } from './run_context.js';
+import type { RunContext } from '../../hooks/run_context.js';
 
 /**
  * @param x Input [..., d_model].

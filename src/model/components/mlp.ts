@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ActFn } from '../config.js';
 import type { MlpParams } from '../params.js';
-import { affine } from './matmul.js';
-import type { RunContext } from './run_context.js';
+import { affine } from '../../ops/matmul.js';
+import type { RunContext } from '../../hooks/run_context.js';
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 

@@ -9,11 +9,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { HookPoint } from '../../hooks/hook_point.js';
 import type { HookFlags } from '../../hooks/hook_names.js';
 import { attention, type AttnInput } from '../components/attention.js';
-import { gatherRows } from '../components/gather.js';
+import { gatherRows } from '../../ops/gather.js';
 import { layerNorm } from '../components/layer_norm.js';
-import { affine } from '../components/matmul.js';
+import { affine } from '../../ops/matmul.js';
 import { activation, mlp } from '../components/mlp.js';
-import { hookDispatcher, type RunContext } from '../components/run_context.js';
+import { hookDispatcher, type RunContext } from '../../hooks/run_context.js';
 import type { EncoderConfig } from './encoder_config.js';
 import type { EncoderBlockParams, EncoderParams } from './encoder_params.js';
 

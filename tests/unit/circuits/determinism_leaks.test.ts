@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { acdc } from '../../../src/circuits/acdc.js';
 import { edgeAttributionPatching } from '../../../src/circuits/eap.js';
 import { createSenderAblation, edgeCircuitMetric } from '../../../src/circuits/edge_patch.js';

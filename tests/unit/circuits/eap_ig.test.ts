@@ -5,7 +5,7 @@
  * order. Also: the planted path is recovered, no tensor leaks, bad options are refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { eapScores, edgeAttributionPatching } from '../../../src/circuits/eap.js';
 import { createSenderAblation, edgeCircuitMetric } from '../../../src/circuits/edge_patch.js';
 import { buildCircuitGraph } from '../../../src/circuits/graph.js';

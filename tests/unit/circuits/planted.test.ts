@@ -3,7 +3,7 @@
  * pruning, EAP and ACDC each return exactly that path, and its circuit is fully faithful.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { acdc } from '../../../src/circuits/acdc.js';
 import { edgeAttributionPatching } from '../../../src/circuits/eap.js';
 import { plantedCircuitModel, type PlantedCircuit } from '../../../src/circuits/planted.js';

@@ -5,7 +5,7 @@
  * saturated, so its gradient vanishes — the known weakness of linear attribution.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { acdc } from '../../../src/circuits/acdc.js';
 import { iterativePruning } from '../../../src/circuits/prune.js';
 import { detectHead } from '../../../src/evals/head_detector.js';

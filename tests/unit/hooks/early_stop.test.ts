@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { HookedEncoder } from '../../../src/model/encoder/hooked_encoder.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { HookNameError } from '../../../src/errors.js';
 import { actName, decoderHookSpecs } from '../../../src/hooks/hook_names.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';

@@ -4,8 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
-import { attnMix, attnScores, perHeadRoute, PER_HEAD_MIN_POS, setAttentionRoute } from '../../../src/model/components/attention_core.js';
+import { initBackend } from '../../../src/backend/backend.js';
+import { attnMix, attnScores, perHeadRoute, PER_HEAD_MIN_POS, setAttentionRoute } from '../../../src/ops/attention_core.js';
 
 beforeAll(async () => {
   await initBackend('wasm', { quiet: true });

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backendInfo, initBackend } from '../../../src/backend.js';
+import { backendInfo, initBackend } from '../../../src/backend/backend.js';
 import { BackendError, ShapeError, TokenizerError } from '../../../src/errors.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 

@@ -1,6 +1,6 @@
 /** Model-level tokenisation helpers with TransformerLens semantics, on a GPT-2-vocabulary model. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { TokenizerError } from '../../../src/errors.js';
 import { validateConfig } from '../../../src/model/config.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';

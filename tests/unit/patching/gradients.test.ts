@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ConfigError, HookNameError } from '../../../src/errors.js';
 import type { ActivationCache } from '../../../src/hooks/activation_cache.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';

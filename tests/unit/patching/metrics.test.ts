@@ -1,7 +1,7 @@
 /** Patching metrics: logit difference (exact, per-row ids, position), normalisation, Pearson r. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ShapeError } from '../../../src/errors.js';
 import { logitDiffMetric, normalizePatchResult, pearsonCorrelation } from '../../../src/patching/metrics.js';
 import { expectNoLeak } from '../../helpers/memory.js';

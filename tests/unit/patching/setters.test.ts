@@ -1,7 +1,7 @@
 /** Patch setters write exactly the indexed slice (all batch rows), copy values exactly, and validate. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ShapeError } from '../../../src/errors.js';
 import {
   layerHeadDestSrcPosPatternPatchSetter,

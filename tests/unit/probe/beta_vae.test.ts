@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ConfigError, DatasetError, DisposedError, NotFoundError, ShapeError, WeightLoadError } from '../../../src/errors.js';
 import { BetaVae } from '../../../src/probe/beta_vae.js';
 import { fitScaler } from '../../../src/probe/matrix.js';

@@ -6,13 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ConfigError, ShapeError } from '../../../src/errors.js';
 import { fitMahalanobis } from '../../../src/probe/baselines.js';
 import { fitLengthDetector, lengthColumn, sqrtNPooled, tokenMean } from '../../../src/probe/length_correction.js';
 import type { FeatureMatrix } from '../../../src/probe/matrix.js';
 import { rocAuc } from '../../../src/probe/metrics.js';
-import { runTextProbe } from '../../../src/probe/text_bench.js';
+import { runTextProbe } from '../../../src/cli/probe_bench/text_bench.js';
 import { seededRng } from '../../../src/utils/rng.js';
 
 beforeAll(async () => {

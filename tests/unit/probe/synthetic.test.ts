@@ -4,10 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ConfigError } from '../../../src/errors.js';
 import { makeSyntheticAnomalies, stratifiedSplit } from '../../../src/probe/synthetic.js';
-import { runSyntheticGrid } from '../../../src/probe/synthetic_bench.js';
+import { runSyntheticGrid } from '../../../src/cli/probe_bench/synthetic_bench.js';
 
 beforeAll(async () => {
   await initBackend(undefined, { quiet: true });

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ConfigError, DatasetError, NotFoundError } from '../../../src/errors.js';
 import { resolveProbeTextOptions } from '../../../src/cli/commands/probe.js';
 import { cachedFeatures, featureCachePath, hashTexts, modelRevision, type FeatureCacheKey } from '../../../src/probe/feature_cache.js';
 import type { FeatureMatrix } from '../../../src/probe/matrix.js';
-import { textResultsTable } from '../../../src/probe/report.js';
-import { runTextProbe } from '../../../src/probe/text_bench.js';
+import { textResultsTable } from '../../../src/cli/probe_bench/report.js';
+import { runTextProbe } from '../../../src/cli/probe_bench/text_bench.js';
 import { loadProbeDataset } from '../../../src/probe/text_datasets.js';
 import { seededRng } from '../../../src/utils/rng.js';
 

@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { ActivationStore, arrayActivationSource, modelActivationSource } from '../../../src/sae/activation_store.js';
 import { saeConfig } from '../../../src/sae/config.js';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { saeConfig, type SaeConfig } from '../../../src/sae/config.js';
 import { saeLossAndGrads, STATS_HEAD, type SaeGradOptions, type SaeTensors } from '../../../src/sae/grads.js';
 import { topkMask } from '../../../src/sae/sae.js';

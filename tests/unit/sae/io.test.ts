@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ConfigError, NotFoundError, WeightLoadError } from '../../../src/errors.js';
 import { parseSafetensors } from '../../../src/io/safetensors.js';
 import { saeConfig } from '../../../src/sae/config.js';

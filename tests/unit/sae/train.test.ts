@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ConfigError } from '../../../src/errors.js';
 import { ActivationStore, arrayActivationSource } from '../../../src/sae/activation_store.js';
 import { saeConfig, type SaeArchitecture } from '../../../src/sae/config.js';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ConfigError, ShapeError } from '../../../src/errors.js';
 import type { EncoderConfig } from '../../../src/model/encoder/encoder_config.js';
 import { disposeEncoderParams } from '../../../src/model/encoder/encoder_params.js';
@@ -12,7 +12,7 @@ import { HookedEncoder } from '../../../src/model/encoder/hooked_encoder.js';
 import { randomEncoderParams } from '../../../src/model/encoder/random_encoder.js';
 import { maskTokens, type MaskingTokenizer } from '../../../src/train/mlm_data.js';
 import { makeTrainableEncoder, mlmLossAt, mlmMetrics } from '../../../src/train/mlm_training.js';
-import { createAdam } from '../../../src/train/optimizer.js';
+import { createAdam } from '../../../src/ops/optimizer.js';
 import { trainLoop } from '../../../src/train/trainer.js';
 import { seededRng } from '../../../src/utils/rng.js';
 

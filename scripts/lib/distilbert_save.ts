@@ -8,10 +8,10 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../../errors.js';
-import { writeSafetensorsFile, type TensorToWrite } from '../../io/safetensors.js';
-import type { EncoderConfig, HfDistilBertConfig } from '../encoder/encoder_config.js';
-import type { EncoderParams } from '../encoder/encoder_params.js';
+import { ConfigError } from '../../src/errors.js';
+import { writeSafetensorsFile, type TensorToWrite } from '../../src/io/safetensors.js';
+import type { EncoderConfig, HfDistilBertConfig } from '../../src/model/encoder/encoder_config.js';
+import type { EncoderParams } from '../../src/model/encoder/encoder_params.js';
 
 /** Options of {@link saveDistilBertCheckpoint}. @category Model */
 export interface SaveDistilBertOptions {

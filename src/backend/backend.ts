@@ -1,7 +1,7 @@
 /**
  * Backend selection: tfjs-node-gpu, then tfjs-node (when installed), then wasm (SIMD), then the
  * pure-JS cpu backend. `TFJS_LENS_BACKEND=tensorflow|wasm|cpu` overrides the automatic choice.
- * `TFJS_LENS_WASM_THREADS=<n>` (n >= 2) runs wasm on the threaded-SIMD build (src/backend_threads.ts).
+ * `TFJS_LENS_WASM_THREADS=<n>` (n >= 2) runs wasm on the threaded-SIMD build (src/backend/threads.ts).
  * Also registers the autodiff gradients, which `@tensorflow/tfjs-core` alone does not.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,9 +10,9 @@ import '@tensorflow/tfjs-backend-wasm';
 // The union package's CJS bundle registers every gradient config (tfjs-core's ESM files that
 // do it are not loadable by Node's resolver: extensionless imports).
 import '@tensorflow/tfjs';
-import { installWasmKernels } from './backend_kernels.js';
-import { activateThreadedWasm, resetWasmThreads, wasmThreadCount, wasmThreadsFromEnv } from './backend_threads.js';
-import { BackendError } from './errors.js';
+import { installWasmKernels } from './wasm_kernels.js';
+import { activateThreadedWasm, resetWasmThreads, wasmThreadCount, wasmThreadsFromEnv } from './threads.js';
+import { BackendError } from '../errors.js';
 import { installNativeMatmul, type NativeMatmulInfo } from './native_matmul.js';
 
 /** Backend names accepted by {@link initBackend} and `TFJS_LENS_BACKEND`. @category Backend */
@@ -88,7 +88,7 @@ async function activateWasm(quiet: boolean): Promise<void> {
 }
 
 /**
- * The native-matmul prototype (src/native_matmul.ts) when `TFJS_LENS_NATIVE_MATMUL` names an addon,
+ * The native-matmul prototype (src/backend/native_matmul.ts) when `TFJS_LENS_NATIVE_MATMUL` names an addon,
  * on as many OpenBLAS threads as wasm uses; if it cannot load, one stderr line (unless quiet) and
  * the wasm kernels stay.
  */

@@ -10,8 +10,8 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { routeWasmKernel, type KernelArgs, type WasmBackendLike } from './backend_kernels.js';
-import { BackendError } from './errors.js';
+import { routeWasmKernel, type KernelArgs, type WasmBackendLike } from './wasm_kernels.js';
+import { BackendError } from '../errors.js';
 
 /** The addon's exports. */
 interface BlasAddon {

@@ -6,11 +6,11 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../../errors.js';
-import { writeSafetensorsFile, type TensorToWrite } from '../../io/safetensors.js';
-import type { ModelConfig } from '../config.js';
-import type { HfGpt2Config } from '../hf_config.js';
-import type { DecoderParams } from '../params.js';
+import { ConfigError } from '../../src/errors.js';
+import { writeSafetensorsFile, type TensorToWrite } from '../../src/io/safetensors.js';
+import type { ModelConfig } from '../../src/model/config.js';
+import type { HfGpt2Config } from '../../src/model/hf_config.js';
+import type { DecoderParams } from '../../src/model/params.js';
 
 /** Options of {@link saveGpt2Checkpoint}. @category Model */
 export interface SaveCheckpointOptions {

@@ -3,8 +3,8 @@
  * the hook dispatcher and the attention masks.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { HookFlags } from '../../hooks/hook_names.js';
-import type { HookPoint } from '../../hooks/hook_point.js';
+import type { HookFlags } from './hook_names.js';
+import type { HookPoint } from './hook_point.js';
 
 /** Per-run state shared by the components. */
 export interface RunContext {

@@ -6,10 +6,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
-import { ConfigError, ShapeError } from '../../../src/errors.js';
-import { ppmiMatrix, ppmiSvdVectors } from '../../../src/train/word_vectors.js';
-import { seededRng } from '../../../src/utils/rng.js';
+import { initBackend } from '../../src/backend/backend.js';
+import { ConfigError, ShapeError } from '../../src/errors.js';
+import { ppmiMatrix, ppmiSvdVectors } from '../../scripts/lib/word_vectors.js';
+import { seededRng } from '../../src/utils/rng.js';
 
 beforeAll(async () => {
   await initBackend(undefined, { quiet: true });

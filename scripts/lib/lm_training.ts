@@ -4,14 +4,14 @@
  * trained is exactly what is later hooked and analysed).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../errors.js';
-import { gatherRows } from '../model/components/gather.js';
-import { layerNorm } from '../model/components/layer_norm.js';
-import { affine, linear } from '../model/components/matmul.js';
-import type { RunContext } from '../model/components/run_context.js';
-import type { ModelConfig } from '../model/config.js';
-import { runDecoder } from '../model/forward.js';
-import { paramTensors, type BlockParams, type DecoderParams, type LayerNormParams } from '../model/params.js';
+import { ConfigError } from '../../src/errors.js';
+import { gatherRows } from '../../src/ops/gather.js';
+import { layerNorm } from '../../src/model/components/layer_norm.js';
+import { affine, linear } from '../../src/ops/matmul.js';
+import type { RunContext } from '../../src/hooks/run_context.js';
+import type { ModelConfig } from '../../src/model/config.js';
+import { runDecoder } from '../../src/model/forward.js';
+import { paramTensors, type BlockParams, type DecoderParams, type LayerNormParams } from '../../src/model/params.js';
 
 /** Decoder parameters held as variables. @category Training */
 export interface TrainableDecoder {

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
+import { initBackend } from '../../../src/backend/backend.js';
 import { ConfigError } from '../../../src/errors.js';
 import { runSaeCommand } from '../../../src/cli/commands/sae.js';
 import { datasetRows, type DatasetModel } from '../../../src/cli/commands/sae_dataset.js';

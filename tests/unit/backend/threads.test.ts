@@ -8,16 +8,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { activateThreadedWasm, WASM_MAX_THREADS, wasmThreadsFromEnv } from '../../src/backend_threads.js';
-import { BackendError } from '../../src/errors.js';
+import { activateThreadedWasm, WASM_MAX_THREADS, wasmThreadsFromEnv } from '../../../src/backend/threads.js';
+import { BackendError } from '../../../src/errors.js';
 
 // Runs in a child `node --import tsx` from the repository root; writes its results to CHILD_OUT.
 // No process.exit: the child has to end by itself.
 const CHILD = `
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { initBackend, tf } from './src/backend.js';
-import { HookedTransformer } from './src/model/hooked_transformer.js';
+import { initBackend, tf } from '../src/backend.js';
+import { HookedTransformer } from '../src/model/hooked_transformer.js';
 const out = process.env.CHILD_OUT;
 if (process.env.CHILD_NO_SIMD === '1') tf.env().set('WASM_HAS_SIMD_SUPPORT', false);
 const info = await initBackend('wasm');

@@ -6,7 +6,7 @@
  * matmul goes to XNNPACK (~25 GFLOP/s per thread). At GPT-2-small 1×128 the two batched products
  * took 23 ms per layer (18% of the forward). On wasm, for sequences of at least
  * {@link PER_HEAD_MIN_POS} positions, each (batch, head) pair is therefore computed as two 2-D
- * matmuls on slices (cheap with the in-place Slice kernel, `backend_kernels.ts`); short sequences
+ * matmuls on slices (cheap with the in-place Slice kernel, `backend/wasm_kernels.ts`); short sequences
  * with many rows (e.g. patching sweeps of 64 tiled 16-token prompts) keep the batched kernel, where
  * the per-op overhead of hundreds of small matmuls would cost more than it saves. Other backends
  * always take the batched kernel. Both routes compute the same sums; results agree to float32

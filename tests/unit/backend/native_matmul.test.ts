@@ -1,5 +1,5 @@
 /**
- * The native-matmul prototype (src/native_matmul.ts, native/blas_matmul.c). Built here when the
+ * The native-matmul prototype (src/backend/native_matmul.ts, native/blas_matmul.c). Built here when the
  * machine can (a C compiler, Node's headers, the OpenBLAS runtime); skipped otherwise, since the
  * prototype is not part of the package. Checks: matmul results equal the wasm kernels', the GPT-2
  * fixture still matches its TransformerLens reference, and a bad addon path is a typed error.
@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend.js';
-import { BackendError } from '../../src/errors.js';
-import { HookedTransformer } from '../../src/model/hooked_transformer.js';
-import { installNativeMatmul, nativeMatmulInfo } from '../../src/native_matmul.js';
-import { expectMatchesRef, loadReference, namesUnder, refRows } from '../helpers/reference.js';
+import { initBackend } from '../../../src/backend/backend.js';
+import { BackendError } from '../../../src/errors.js';
+import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
+import { installNativeMatmul, nativeMatmulInfo } from '../../../src/backend/native_matmul.js';
+import { expectMatchesRef, loadReference, namesUnder, refRows } from '../../helpers/reference.js';
 
 function build(): string | undefined {
   const out = join(mkdtempSync(join(tmpdir(), 'tfjs-lens-blas-')), 'tfjs_lens_blas.node');

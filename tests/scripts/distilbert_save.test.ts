@@ -8,15 +8,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
-import { ConfigError } from '../../../src/errors.js';
-import { readSafetensorsFile } from '../../../src/io/safetensors.js';
-import type { EncoderConfig } from '../../../src/model/encoder/encoder_config.js';
-import { disposeEncoderParams, type EncoderParams } from '../../../src/model/encoder/encoder_params.js';
-import { HookedEncoder } from '../../../src/model/encoder/hooked_encoder.js';
-import { randomEncoderParams } from '../../../src/model/encoder/random_encoder.js';
-import { saveDistilBertCheckpoint } from '../../../src/model/weights/distilbert_save.js';
-import { shippedTokenizerDir } from '../../../src/tokenizers/load.js';
+import { initBackend } from '../../src/backend/backend.js';
+import { ConfigError } from '../../src/errors.js';
+import { readSafetensorsFile } from '../../src/io/safetensors.js';
+import type { EncoderConfig } from '../../src/model/encoder/encoder_config.js';
+import { disposeEncoderParams, type EncoderParams } from '../../src/model/encoder/encoder_params.js';
+import { HookedEncoder } from '../../src/model/encoder/hooked_encoder.js';
+import { randomEncoderParams } from '../../src/model/encoder/random_encoder.js';
+import { saveDistilBertCheckpoint } from '../../scripts/lib/distilbert_save.js';
+import { shippedTokenizerDir } from '../../src/tokenizers/load.js';
 
 const cfg: EncoderConfig = {
   modelType: 'distilbert', nLayers: 2, dModel: 16, nHeads: 2, dHead: 8, dMlp: 32, dVocab: 30522, nCtx: 32,

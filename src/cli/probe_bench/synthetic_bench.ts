@@ -6,14 +6,14 @@
  * threshold on validation, and report test ROC-AUC / PR-AUC / F1. A Mahalanobis baseline runs on
  * the same split.
  */
-import { fitMahalanobis } from './baselines.js';
-import { BetaVae } from './beta_vae.js';
-import { applyScaler, fitScaler, selectRows, type FeatureMatrix } from './matrix.js';
-import { detectionMetrics, maxF1Threshold, type BinaryLabels, type DetectionMetrics } from './metrics.js';
-import { makeSyntheticAnomalies, stratifiedSplit, type SyntheticAnomalyOptions } from './synthetic.js';
-import type { VaeTrainConfig } from './vae_config.js';
-import { trainBetaVae } from './vae_train.js';
-import { vaeScores } from './vae_scores.js';
+import { fitMahalanobis } from '../../probe/baselines.js';
+import { BetaVae } from '../../probe/beta_vae.js';
+import { applyScaler, fitScaler, selectRows, type FeatureMatrix } from '../../probe/matrix.js';
+import { detectionMetrics, maxF1Threshold, type BinaryLabels, type DetectionMetrics } from '../../probe/metrics.js';
+import { makeSyntheticAnomalies, stratifiedSplit, type SyntheticAnomalyOptions } from '../../probe/synthetic.js';
+import type { VaeTrainConfig } from '../../probe/vae_config.js';
+import { trainBetaVae } from '../../probe/vae_train.js';
+import { vaeScores } from '../../probe/vae_scores.js';
 
 /**
  * Options of {@link runSyntheticGrid}.

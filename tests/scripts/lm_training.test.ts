@@ -7,16 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
-import { validateConfig, type ModelConfig } from '../../../src/model/config.js';
-import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
-import { randomDecoderParams } from '../../../src/model/random_init.js';
-import { saveGpt2Checkpoint } from '../../../src/model/weights/gpt2_save.js';
-import { makeTrainableDecoder, nextTokenLossAt } from '../../../src/train/lm_training.js';
-import { createAdam, lrAt } from '../../../src/train/optimizer.js';
-import { repeatedTokenBatch } from '../../../src/train/synthetic_data.js';
-import { trainLoop } from '../../../src/train/trainer.js';
-import { seededRng } from '../../../src/utils/rng.js';
+import { initBackend } from '../../src/backend/backend.js';
+import { validateConfig, type ModelConfig } from '../../src/model/config.js';
+import { HookedTransformer } from '../../src/model/hooked_transformer.js';
+import { randomDecoderParams } from '../../src/model/random_init.js';
+import { saveGpt2Checkpoint } from '../../scripts/lib/gpt2_save.js';
+import { makeTrainableDecoder, nextTokenLossAt } from '../../scripts/lib/lm_training.js';
+import { createAdam, lrAt } from '../../src/ops/optimizer.js';
+import { repeatedTokenBatch } from '../../src/train/synthetic_data.js';
+import { trainLoop } from '../../src/train/trainer.js';
+import { seededRng } from '../../src/utils/rng.js';
 
 const cfg: ModelConfig = validateConfig({
   modelType: 'gpt2', nLayers: 2, dModel: 16, nHeads: 2, dHead: 8, dMlp: 32, dVocab: 50, nCtx: 32,

@@ -3,7 +3,7 @@
  * compared with: ROC-AUC of `ivangonquir/vae-transformer-ood` (`output/results/summary.json`;
  * distilbert-base-uncased, mean-pooled layer-0 output, 64-d β-VAE, reconstruction MSE).
  */
-import type { ProbeDatasetName } from './text_datasets.js';
+import type { ProbeDatasetName } from '../../probe/text_datasets.js';
 import type { SyntheticCell } from './synthetic_bench.js';
 
 /**

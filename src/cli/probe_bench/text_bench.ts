@@ -8,14 +8,14 @@
  * With token counts given, also a length-only detector and the VAE and Mahalanobis on √n-pooled
  * features (see length_correction.ts: mean pooling makes long texts look normal).
  */
-import { fitGaussian, fitKnn, fitMahalanobis, fitPca, rankAverage, type FittedDetector } from './baselines.js';
-import { BetaVae } from './beta_vae.js';
-import { fitLengthDetector, lengthColumn, sqrtNPooled, tokenMean } from './length_correction.js';
-import { applyScaler, fitScaler, selectRows, toFeatureMatrix, type ColumnScaler, type FeatureMatrix } from './matrix.js';
-import { detectionMetrics, quantileThreshold, type BinaryLabels, type DetectionMetrics } from './metrics.js';
-import type { BetaVaeConfig, VaeTrainConfig } from './vae_config.js';
-import { trainBetaVae, type VaeTrainResult } from './vae_train.js';
-import { vaeScores } from './vae_scores.js';
+import { fitGaussian, fitKnn, fitMahalanobis, fitPca, rankAverage, type FittedDetector } from '../../probe/baselines.js';
+import { BetaVae } from '../../probe/beta_vae.js';
+import { fitLengthDetector, lengthColumn, sqrtNPooled, tokenMean } from '../../probe/length_correction.js';
+import { applyScaler, fitScaler, selectRows, toFeatureMatrix, type ColumnScaler, type FeatureMatrix } from '../../probe/matrix.js';
+import { detectionMetrics, quantileThreshold, type BinaryLabels, type DetectionMetrics } from '../../probe/metrics.js';
+import type { BetaVaeConfig, VaeTrainConfig } from '../../probe/vae_config.js';
+import { trainBetaVae, type VaeTrainResult } from '../../probe/vae_train.js';
+import { vaeScores } from '../../probe/vae_scores.js';
 
 /**
  * Features and labels of one dataset.

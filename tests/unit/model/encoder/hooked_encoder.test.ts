@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
-import { ConfigError, HookNameError, ShapeError, WeightLoadError } from '../../../src/errors.js';
-import { readSafetensorsFile, writeSafetensorsFile } from '../../../src/io/safetensors.js';
-import type { EncoderConfig } from '../../../src/model/encoder/encoder_config.js';
-import { HookedEncoder } from '../../../src/model/encoder/hooked_encoder.js';
-import { maskedMeanPool, pseudoLogLikelihood } from '../../../src/model/encoder/pooling.js';
-import { randomEncoderParams } from '../../../src/model/encoder/random_encoder.js';
-import { loadTokenizer, shippedTokenizerDir } from '../../../src/tokenizers/load.js';
+import { initBackend } from '../../../../src/backend/backend.js';
+import { ConfigError, HookNameError, ShapeError, WeightLoadError } from '../../../../src/errors.js';
+import { readSafetensorsFile, writeSafetensorsFile } from '../../../../src/io/safetensors.js';
+import type { EncoderConfig } from '../../../../src/model/encoder/encoder_config.js';
+import { HookedEncoder } from '../../../../src/model/encoder/hooked_encoder.js';
+import { maskedMeanPool, pseudoLogLikelihood } from '../../../../src/model/encoder/pooling.js';
+import { randomEncoderParams } from '../../../../src/model/encoder/random_encoder.js';
+import { loadTokenizer, shippedTokenizerDir } from '../../../../src/tokenizers/load.js';
 
 let bert: HookedEncoder;
 const cfg: EncoderConfig = {

@@ -1,12 +1,12 @@
 /**
- * The in-place wasm kernels (src/backend_kernels.ts): Slice, Tile and row GatherV2 copy the same
+ * The in-place wasm kernels (src/backend/wasm_kernels.ts): Slice, Tile and row GatherV2 copy the same
  * elements as their definitions, for every rank and dtype they take, and leave no tensors behind.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/backend.js';
-import { copySlice, copyTile, wasmKernelsInstalled } from '../../src/backend_kernels.js';
-import { ShapeError } from '../../src/errors.js';
+import { initBackend } from '../../../src/backend/backend.js';
+import { copySlice, copyTile, wasmKernelsInstalled } from '../../../src/backend/wasm_kernels.js';
+import { ShapeError } from '../../../src/errors.js';
 
 beforeAll(async () => {
   await initBackend('wasm', { quiet: true });

@@ -14,7 +14,7 @@
  * original kernels.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeError } from './errors.js';
+import { ShapeError } from '../errors.js';
 
 export type Vals = Float32Array | Int32Array | Uint8Array;
 

@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { BackendError } from './errors.js';
+import { BackendError } from '../errors.js';
 
 /**
  * Emscripten's pthread pool size in the tfjs-backend-wasm 4.22 threaded build: that many workers
@@ -95,7 +95,7 @@ function threadsUsable(): boolean {
 function workerSource(gluePath: string, emscriptenWorker: string): string {
   return [
     '"use strict";',
-    '// Written by tfjs-lens (src/backend_threads.ts): tfjs-backend-wasm pthread worker for Node.',
+    '// Written by tfjs-lens (src/backend/threads.ts): tfjs-backend-wasm pthread worker for Node.',
     `URL.createObjectURL = () => ${JSON.stringify(gluePath)}; URL.revokeObjectURL = () => {};`,
     emscriptenWorker,
     '',

@@ -1,8 +1,8 @@
 /** The explicit-transpose matmul gradients equal tfjs's built-in MatMul gradients. */
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend.js';
-import { affine, batchMatMul, linear } from '../../../src/model/components/matmul.js';
+import { initBackend } from '../../../src/backend/backend.js';
+import { affine, batchMatMul, linear } from '../../../src/ops/matmul.js';
 
 beforeAll(async () => {
   await initBackend(undefined, { quiet: true });

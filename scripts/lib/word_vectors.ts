@@ -9,8 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
-import { ConfigError, ShapeError } from '../errors.js';
-import { seededRng } from '../utils/rng.js';
+import { ConfigError, ShapeError } from '../../src/errors.js';
+import { seededRng } from '../../src/utils/rng.js';
 
 /** Options of {@link ppmiSvdVectors}. @category Training */
 export interface PpmiOptions {
