@@ -7,26 +7,24 @@
  * Run: npx tsx examples/02_activation_patching.ts [fixture dir] [--json]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { writePatchingHeatmap } from '../src/viz/heatmap.js';
+import { writePatchingHeatmap } from '../src/viz/index.js';
 import { join } from 'node:path';
+import { HookedTransformer, initBackend, NotFoundError, tf } from '../src/index.js';
+import { readSafetensorsFile } from '../src/io/index.js';
 import {
-  actPatch,
   attributionPatchMany,
   getActPatchAttnHeadAllPosEvery,
   getActPatchAttnHeadByPosEvery,
   getActPatchBlockEvery,
-  HookedTransformer,
-  initBackend,
   logitDiffMetric,
   metricValue,
   normalizePatchResult,
-  NotFoundError,
-  PATCH_PRESET_NAMES,
   pearsonCorrelation,
-  readSafetensorsFile,
-  tf,
+  getActPatchAttnHeadPatternDestSrcPos,
+  getActPatchResidMid,
+  PATCH_PRESET_NAMES,
   type PatchPresetName,
-} from '../src/index.js';
+} from '../src/patching/index.js';
 
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
@@ -74,7 +72,8 @@ const heads = ['out', 'q', 'k', 'v', 'pattern'] as const;
 split(getActPatchAttnHeadAllPosEvery(model, corrupted, cleanCache, metric), heads.map((h) => `attn_head_${h}_all_pos` as PatchPresetName));
 // by_pos_every stores pattern as [layer, pos, head]; transpose back to the preset's [layer, head, dest_pos].
 split(getActPatchAttnHeadByPosEvery(model, corrupted, cleanCache, metric), heads.map((h) => `attn_head_${h}_by_pos` as PatchPresetName), true);
-for (const n of ['resid_mid', 'attn_head_pattern_dest_src_pos'] as const) real.set(n, actPatch(n, model, corrupted, cleanCache, metric));
+real.set('resid_mid', getActPatchResidMid(model, corrupted, cleanCache, metric));
+real.set('attn_head_pattern_dest_src_pos', getActPatchAttnHeadPatternDestSrcPos(model, corrupted, cleanCache, metric));
 const patchSeconds = (performance.now() - t0) / 1000;
 const runs = [...real.values()].reduce((a, t) => a + t.size, 0);
 log(`activation patching: ${runs} patched runs in ${patchSeconds.toFixed(2)} s`);

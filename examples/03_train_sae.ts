@@ -9,12 +9,24 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { HookedTransformer, tf } from '../src/index.js';
 import {
-  ActivationStore, HookedTransformer, ceLossRecovered, evaluateSae, loadSae, logFeatureSparsity, modelActivationSource,
-  saeConfig, saeDir, saveSae, tf, topActivatingContexts, topFeaturesForActivation, trainSae, writeFeatureDashboard,
-} from '../src/index.js';
+  ActivationStore,
+  logFeatureSparsity,
+  ceLossRecovered,
+  evaluateSae,
+  loadSae,
+  modelActivationSource,
+  saeConfig,
+  saeDir,
+  saveSae,
+  topActivatingContexts,
+  topFeaturesForActivation,
+  trainSae,
+  writeFeatureDashboard,
+} from '../src/sae/index.js';
 import { datasetRows } from '../src/cli/commands/sae_dataset.js';
-import { writeHistogram, writeLinePlot } from '../src/viz/charts.js';
+import { writeHistogram, writeLinePlot } from '../src/viz/index.js';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '300' }, dataset: { type: 'string' }, arch: { type: 'string', default: 'topk' } } });
 const modelPath = existsSync('models/induction-2l/config.json') ? 'models/induction-2l' : 'tests/fixtures/gpt2-tiny';

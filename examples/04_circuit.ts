@@ -8,23 +8,22 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { HookedTransformer, initBackend } from '../src/index.js';
 import {
   acdc,
   buildCircuitGraph,
   checkpointTokenRange,
   circuitEntry,
-  detectHead,
   edgeAttributionPatching,
-  HookedTransformer,
   inductionTask,
-  initBackend,
   iterativePruning,
   plantedCircuitModel,
   writeCircuitFile,
-  writeCircuitGraph,
   type CircuitResult,
   type CircuitTask,
-} from '../src/index.js';
+} from '../src/circuits/index.js';
+import { detectHead } from '../src/evals/index.js';
+import { writeCircuitGraph } from '../src/viz/index.js';
 
 const asJson = process.argv.includes('--json');
 const log = (...xs: unknown[]): void => {

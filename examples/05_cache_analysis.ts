@@ -7,21 +7,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { HookedTransformer, tf } from '../src/index.js';
+import { directLogitAttribution, logitLens } from '../src/analysis/index.js';
+import { detectHead, inductionLoss, inductionScores, testPrompt } from '../src/evals/index.js';
 import {
-  detectHead,
-  directLogitAttribution,
-  HookedTransformer,
-  inductionLoss,
-  inductionScores,
-  logitLens,
-  tf,
-  testPrompt,
   WHITE_TO_BLUE,
   writeAttentionPatterns,
   writeDlaBarChart,
   writeHeatmap,
   writeLogitLensPlot,
-} from '../src/index.js';
+} from '../src/viz/index.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');

@@ -6,9 +6,9 @@
  * The full benchmarks are `tfjs-lens probe --dataset all` and `tfjs-lens probe synthetic`.
  * Run: npx tsx examples/06_probe.ts [model alias/path/hub id, default distilbert-mini]
  */
+import { HookedEncoder } from '../src/index.js';
 import {
   BetaVae,
-  HookedEncoder,
   applyScaler,
   detectionMetrics,
   extractPooledFeatures,
@@ -22,10 +22,8 @@ import {
   trainBetaVae,
   umapEmbed,
   vaeScores,
-  writeLatentMap,
-  writeRocPr,
-  writeVaeHistory,
-} from '../src/index.js';
+} from '../src/probe/index.js';
+import { writeLatentMap, writeRocPr, writeVaeHistory } from '../src/viz/index.js';
 import { runSyntheticGrid } from '../src/cli/probe_bench/synthetic_bench.js';
 
 const model = await HookedEncoder.fromPretrained(process.argv[2] ?? 'distilbert-mini');

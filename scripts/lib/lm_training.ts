@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/errors.js';
 import { gatherRows } from '../../src/ops/gather.js';
 import { layerNorm } from '../../src/model/components/layer_norm.js';
 import { affine, linear } from '../../src/ops/matmul.js';
-import type { RunContext } from '../../src/hooks/run_context.js';
+import { NO_HOOKS, type RunContext } from '../../src/hooks/run_context.js';
 import type { ModelConfig } from '../../src/model/config.js';
 import { runDecoder } from '../../src/model/forward.js';
 import { paramTensors, type BlockParams, type DecoderParams, type LayerNormParams } from '../../src/model/params.js';
@@ -79,8 +79,6 @@ export function makeTrainableDecoder(init: DecoderParams, opts: { tied?: boolean
   };
 }
 
-const NO_HOOKS: RunContext['hook'] = (_name, x) => x;
-
 /**
  * Mean next-token cross-entropy over chosen positions: position p of row b predicts token p+1.
  * @param cfg Config.
@@ -111,11 +109,11 @@ export function nextTokenLossAt(
   });
   return tf.tidy(() => {
     const t = tf.tensor2d(tokens, [tokens.length, tokens[0]?.length ?? 0], 'int32');
-    const resid = runDecoder({ cfg, params, hookDict: new Map() }, t, undefined, {}, cfg.nLayers); // [batch, pos, d_model]
+    const resid = runDecoder({ cfg, params, hook: NO_HOOKS, flags: {} }, t, undefined, cfg.nLayers); // [batch, pos, d_model]
     const pos = tokens[0]?.length ?? 0;
     const rows = gatherRows(tf.reshape(resid, [-1, cfg.dModel]), tf.tensor1d(positions.map(([b, p]) => b * pos + p), 'int32')); // [n, d_model]
     const ctx: RunContext = { flags: {}, hook: NO_HOOKS, additiveMask: undefined, mayHaveEmptyRows: false };
-    const normed = layerNorm(rows, params.lnFinal, cfg.eps, ctx, 'ln_final'); // [n, d_model]
+    const normed = layerNorm(rows, params.lnFinal, cfg.eps, 'ln_final', ctx); // [n, d_model]
     let logits: tf.Tensor;
     if (cand === undefined) {
       logits = affine(normed, params.W_U, params.b_U); // [n, d_vocab]

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
-import { actName } from '../hooks/hook_names.js';
+import { actName } from '../hooks/act_name.js';
 import { applyLnToStack } from './apply_ln.js';
 import { resolveLayer, slicePos, type AnalysisModel, type LabelledStack, type PosSlice } from './types.js';
 

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DisposedError, ShapeError } from '../errors.js';
-import type { HookFlags } from '../hooks/hook_names.js';
+import type { HookFlags } from '../hooks/hook_spec.js';
 import type { FwdHooks } from '../hooks/hook_registry.js';
 import type { HookedTransformer } from '../model/hooked_transformer.js';
 import { layerHeadVectorPatchSetter, layerPosPatchSetter } from '../patching/setters.js';

@@ -6,7 +6,7 @@
  * each MLP input (`hook_mlp_in`) and the logits (the final residual, before `ln_final`).
  */
 import { ConfigError } from '../errors.js';
-import type { HookFlags } from '../hooks/hook_names.js';
+import type { HookFlags } from '../hooks/hook_spec.js';
 import type { ModelConfig } from '../model/config.js';
 
 /** Kinds of circuit nodes. @category Circuits */

@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
-import type { HookFlags } from '../hooks/hook_names.js';
+import type { HookFlags } from '../hooks/hook_spec.js';
 import type { FwdHooks } from '../hooks/hook_registry.js';
 import { layerNorm } from '../model/components/layer_norm.js';
 import { affine } from '../ops/matmul.js';
-import type { RunContext } from '../hooks/run_context.js';
+import { NO_HOOKS, type RunContext } from '../hooks/run_context.js';
 import type { HookedTransformer } from '../model/hooked_transformer.js';
 import { klCircuitMetric, logitDiffCircuitMetric, logProbCircuitMetric, type CircuitMetric, type MetricName } from './metrics.js';
 import type { CircuitTask } from './task.js';
@@ -20,7 +20,7 @@ export type CircuitModel = HookedTransformer;
 /** A metric given by name or as a {@link CircuitMetric}. @category Circuits */
 export type MetricSpec = MetricName | CircuitMetric;
 
-const NO_HOOKS_CTX: RunContext = { flags: {}, hook: (_name, x) => x, additiveMask: undefined, mayHaveEmptyRows: false };
+const NO_HOOKS_CTX: RunContext = { flags: {}, hook: NO_HOOKS, additiveMask: undefined, mayHaveEmptyRows: false };
 
 /**
  * Take positions along axis 1 with one slice per run of consecutive positions (slices have
@@ -82,7 +82,7 @@ export function logitsAtPositions(
     return tf.tidy(() => {
       const sel = selectPositions(resid, positions) as tf.Tensor3D; // [batch, n, d_model]
       const [b, n, d] = sel.shape;
-      const normed = layerNorm(sel, params.lnFinal, cfg.eps, NO_HOOKS_CTX, 'ln_final'); // [batch, n, d_model]
+      const normed = layerNorm(sel, params.lnFinal, cfg.eps, 'ln_final', NO_HOOKS_CTX); // [batch, n, d_model]
       const logits = affine(tf.reshape(normed, [b * n, d]), params.W_U, params.b_U); // [batch*n, d_vocab]
       return tf.reshape(logits, [b, n, cfg.dVocab]) as tf.Tensor3D;
     });

@@ -4,7 +4,8 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, HookNameError } from '../errors.js';
-import { actName, nearestNames } from './hook_names.js';
+import { actName } from './act_name.js';
+import { nearestNames } from '../utils/nearest.js';
 
 /**
  * Activations keyed by TransformerLens hook name.

@@ -4,8 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ActivationCache } from './activation_cache.js';
-import type { HookFlags } from './hook_names.js';
+import type { HookFlags, HookSpec } from './hook_spec.js';
 import type { FwdHooks } from './hook_registry.js';
+
+/** Which hooks to cache: a name, names, or a predicate over names. @category Hooks */
+export type NamesFilter = string | readonly string[] | ((name: string) => boolean);
 
 /** The part of a hooked model that caching needs. */
 export interface Hookable {
@@ -16,41 +19,34 @@ export interface Hookable {
 class StopRun {}
 
 /**
- * Whether a run can end at the first firing of the last recorded hook: its output is not wanted
- * and no hook fires more than once (ln1/ln2 hooks fire once per q/k/v input with split inputs).
- */
-function canStopEarly(discardOutput: boolean, names: readonly string[], flags: HookFlags): boolean {
-  return discardOutput && names.length > 0 && flags.useSplitQkvInput !== true && flags.useAttnIn !== true;
-}
-
-/**
- * Run `run` while caching the activations at `names`.
+ * Run `run` while caching the activations at `specs`.
  * @param model A hooked model.
- * @param names Hook names to record (already validated and enabled), in forward order.
+ * @param specs Hooks to record (already validated and enabled), in forward order.
  * @param flags Flags in force for the run.
  * @param run The forward pass.
  * @param nLayers For negative layer indices in the cache.
  * @param discardOutput The caller drops the output (`returnType: 'none'`): the run then stops as
- *   soon as the last name is recorded, skipping the rest of the forward pass (the output is then
- *   undefined).
+ *   soon as the last hook has fired as often as its spec says, skipping the rest of the forward
+ *   pass (the output is then undefined).
  * @returns The run's output and the cache (both owned by the caller).
  */
 export function runRecording<T>(
   model: Hookable,
-  names: readonly string[],
+  specs: readonly HookSpec[],
   flags: HookFlags,
   run: () => T,
   nLayers: number,
   discardOutput = false,
 ): [T | undefined, ActivationCache] {
   const store = new Map<string, tf.Tensor>();
-  const last = canStopEarly(discardOutput, names, flags) ? names[names.length - 1] : undefined;
-  const hooks: FwdHooks = names.map((n) => [
-    n,
+  const last = discardOutput ? specs[specs.length - 1] : undefined;
+  let lastFired = 0;
+  const hooks: FwdHooks = specs.map((s) => [
+    s.name,
     (x: tf.Tensor) => {
-      store.get(n)?.dispose(); // a hook that fires several times (ln1 with split inputs): keep the last
-      store.set(n, tf.keep(tf.reshape(x, x.shape))); // a new handle on the same data (no copy)
-      if (n === last && store.size === names.length) throw new StopRun();
+      store.get(s.name)?.dispose(); // a hook that fires several times (ln1 with split inputs): keep the last
+      store.set(s.name, tf.keep(tf.reshape(x, x.shape))); // a new handle on the same data (no copy)
+      if (s === last && ++lastFired === s.fires && store.size === specs.length) throw new StopRun();
     },
   ]);
   try {
@@ -61,9 +57,9 @@ export function runRecording<T>(
       if (!(err instanceof StopRun)) throw err;
     }
     const ordered = new Map<string, tf.Tensor>();
-    for (const n of names) {
-      const t = store.get(n);
-      if (t !== undefined) ordered.set(n, t);
+    for (const s of specs) {
+      const t = store.get(s.name);
+      if (t !== undefined) ordered.set(s.name, t);
     }
     return [out, new ActivationCache(ordered, nLayers)];
   } catch (err) {
@@ -77,12 +73,9 @@ export function runRecording<T>(
  * @param filter The filter; undefined = all.
  * @param enabled Enabled hook names in forward order.
  * @param check Validates an explicit name (throws HookNameError).
+ * @returns The chosen names in forward order.
  */
-export function filterNames(
-  filter: string | readonly string[] | ((name: string) => boolean) | undefined,
-  enabled: readonly string[],
-  check: (name: string) => void,
-): string[] {
+export function filterNames(filter: NamesFilter | undefined, enabled: readonly string[], check: (name: string) => void): string[] {
   if (filter === undefined) return [...enabled];
   if (typeof filter === 'function') return enabled.filter((n) => filter(n));
   const list = typeof filter === 'string' ? [filter] : [...filter];

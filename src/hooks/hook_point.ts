@@ -71,10 +71,11 @@ export class HookPoint {
   /**
    * Apply the attached hooks in order.
    * @param x Activation.
-   * @returns The (possibly replaced) activation.
+   * @returns The (possibly replaced) activation: same shape and dtype as `x`.
+   * @throws {@link ShapeError} if a hook returns something other than a tensor of x's shape.
    */
-  run(x: tf.Tensor): tf.Tensor {
-    let out = x;
+  run<T extends tf.Tensor>(x: T): T {
+    let out: tf.Tensor = x;
     let replaced = false;
     for (const h of this.hooks) {
       const r = h.fn(out, this.ctx);
@@ -90,8 +91,10 @@ export class HookPoint {
       out = r.dtype === out.dtype ? r : tf.cast(r, out.dtype);
       replaced = true;
     }
+    if (!replaced) return x;
     // A fresh tensor object sharing the data (reshape does not copy), so the forward pass can free
-    // its own handle without disposing a tensor the hook owns (e.g. one from another cache).
-    return replaced ? tf.reshape(out, out.shape) : out;
+    // its own handle without disposing a tensor the hook owns (e.g. one from another cache). Its
+    // shape and dtype were checked above to equal x's, so it is a T.
+    return tf.reshape(out, out.shape) as T;
   }
 }

@@ -4,8 +4,10 @@
  * `runWithHooks` / `withHooks` are removed in `finally`, also when the run throws.
  */
 import { HookNameError } from '../errors.js';
-import { type HookFlags, type HookSpec, isEnabled, nearestNames, FLAG_NAMES } from './hook_names.js';
+import { nearestNames } from '../utils/nearest.js';
+import { type HookFlags, type HookSpec, isEnabled, FLAG_NAMES } from './hook_spec.js';
 import { HookPoint, type HookFn } from './hook_point.js';
+import type { HookDispatch } from './run_context.js';
 
 /** A hook name, or a predicate over names. @category Hooks */
 export type HookTarget = string | ((name: string) => boolean);
@@ -31,16 +33,54 @@ export class HookedRoot {
   /** Every hook point, in forward order. */
   readonly hookDict = new Map<string, HookPoint>();
   private readonly specs = new Map<string, HookSpec>();
+  private tableFor: (flags: HookFlags) => HookSpec[] = () => [];
+  private readonly tableCache = new Map<string, readonly HookSpec[]>();
   private contextLevel = 0;
   /** Flags set on the model; per-call flags override them. */
   protected modelFlags: HookFlags = {};
 
-  /** Register the hook points of a table (called by subclasses once). */
-  protected registerHooks(specs: readonly HookSpec[]): void {
-    for (const s of specs) {
+  /**
+   * Register the hook points of the model's table (called by subclasses once).
+   * @param table The model's hook table under a set of flags (names must not depend on the flags).
+   */
+  protected registerHooks(table: (flags: HookFlags) => HookSpec[]): void {
+    this.tableFor = table;
+    for (const s of table({})) {
       this.specs.set(s.name, s);
       this.hookDict.set(s.name, new HookPoint(s.name));
     }
+  }
+
+  /**
+   * The model's hook table under `flags`: every registered hook point in forward order with its
+   * shape, stage and how often it fires (flag-gated rows included and marked).
+   * @param flags Flags in force (default: the model's).
+   * @returns The specs (shared; do not mutate).
+   */
+  hookSpecs(flags: HookFlags = this.modelFlags): readonly HookSpec[] {
+    const key = FLAG_NAMES.map((f) => (flags[f] === true ? '1' : '0')).join('');
+    let t = this.tableCache.get(key);
+    if (t === undefined) {
+      t = this.tableFor(flags);
+      this.tableCache.set(key, t);
+    }
+    return t;
+  }
+
+  /**
+   * The hook dispatcher of one forward pass: fires the hooks attached at a name. A name that is not
+   * registered, or not enabled under `flags`, is a bug in a component and throws.
+   * @param flags Flags in force for the run.
+   * @param fn Calling function, for messages.
+   * @throws {@link HookNameError} (from the returned function) for such a name.
+   */
+  protected hookDispatch(flags: HookFlags, fn: string): HookDispatch<string> {
+    const enabled = new Set(this.enabledHookNames(flags));
+    return (name, x) => {
+      if (!enabled.has(name)) this.checkHookName(name, flags, `${fn} (hook fired by a component)`);
+      const hp = this.hookDict.get(name);
+      return hp !== undefined && hp.hasHooks() ? hp.run(x) : x;
+    };
   }
 
   /** Enable or disable optional hook points for every later run (TL `set_use_attn_result` etc.). */
@@ -62,7 +102,7 @@ export class HookedRoot {
 
   /** Names of the hook points that fire under `flags`, in forward order. */
   enabledHookNames(flags: HookFlags = this.modelFlags): string[] {
-    return [...this.specs.values()].filter((s) => isEnabled(s, flags)).map((s) => s.name);
+    return this.hookSpecs(flags).filter((s) => isEnabled(s, flags)).map((s) => s.name);
   }
 
   /**

@@ -1,16 +1,24 @@
 /**
- * RunContext: what a component needs during one forward pass — the config, the flags in force,
- * the hook dispatcher and the attention masks.
+ * RunContext: what a component needs during one forward pass — the flags in force, the hook
+ * dispatcher and the attention masks. The dispatcher is typed by the family's hook-name union, so a
+ * component can only fire names its family's table has; at run time it also refuses a name that is
+ * not registered or not enabled (HookNameError), so a misspelt name can never pass silently.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { HookFlags } from './hook_names.js';
-import type { HookPoint } from './hook_point.js';
+import type { HookFlags } from './hook_spec.js';
+
+/**
+ * Fire the hooks attached at `name` on `x` (identity when none). The result has x's shape, dtype
+ * and type (hooks that return another shape are refused by the hook point).
+ */
+export type HookDispatch<H extends string> = <T extends tf.Tensor>(name: H, x: T) => T;
 
 /** Per-run state shared by the components. */
-export interface RunContext {
+export interface RunContext<H extends string = string> {
+  /** Optional-hook flags in force for this run. */
   readonly flags: HookFlags;
   /** Apply the hooks attached at `name` (identity when none). */
-  hook(name: string, x: tf.Tensor): tf.Tensor;
+  readonly hook: HookDispatch<H>;
   /**
    * Additive attention mask, 0 where attention is allowed and -inf elsewhere:
    * [1, 1, pos_q, pos_k] (causal) or [batch, 1, pos_q, pos_k] (causal + padding); undefined = none.
@@ -21,13 +29,7 @@ export interface RunContext {
 }
 
 /**
- * The hook dispatcher of a forward pass: runs the hooks attached at a name (identity when none).
- * @param hookDict The model's hook points.
- * @returns `(name, x) => x'`.
+ * The dispatcher of a run without hook points (training steps, circuit read-outs): every hook is
+ * the identity. Component hook names are still checked by the compiler.
  */
-export function hookDispatcher(hookDict: ReadonlyMap<string, HookPoint>): RunContext['hook'] {
-  return (name, x) => {
-    const hp = hookDict.get(name);
-    return hp !== undefined && hp.hasHooks() ? hp.run(x) : x;
-  };
-}
+export const NO_HOOKS: HookDispatch<string> = (_name, x) => x;

@@ -3,25 +3,18 @@
  * the residual stream (and whatever hooks keep) survives each layer.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { HookFlags } from '../hooks/hook_names.js';
-import type { HookPoint } from '../hooks/hook_point.js';
+import type { DecoderHookName } from '../hooks/decoder_hooks.js';
+import type { HookFlags } from '../hooks/hook_spec.js';
+import type { HookDispatch, RunContext } from '../hooks/run_context.js';
+import { affine } from '../ops/matmul.js';
 import { block } from './components/block.js';
 import { embed } from './components/embed.js';
 import { layerNorm } from './components/layer_norm.js';
-import { affine } from '../ops/matmul.js';
-import { hookDispatcher, type RunContext } from '../hooks/run_context.js';
 import type { ModelConfig } from './config.js';
 import type { DecoderParams } from './params.js';
 
-/** What the forward pass needs from the model. */
-export interface ForwardModel {
-  readonly cfg: ModelConfig;
-  readonly params: DecoderParams;
-  readonly hookDict: ReadonlyMap<string, HookPoint>;
-}
-
 /** Additive mask [batch|1, 1, pos, pos]: 0 where allowed, -inf where masked (causal ∧ key mask). */
-function buildMask(pos: number, mask: number[][] | undefined): tf.Tensor {
+function buildMask(pos: number, mask: number[][] | undefined): tf.Tensor4D {
   const rows = mask ?? [new Array<number>(pos).fill(1)];
   const data = new Float32Array(rows.length * pos * pos);
   rows.forEach((m, b) => {
@@ -34,62 +27,55 @@ function buildMask(pos: number, mask: number[][] | undefined): tf.Tensor {
   return tf.tensor4d(data, [rows.length, 1, pos, pos]);
 }
 
-/** Normalise a possibly negative stopAtLayer to [0, nLayers]. */
-export function resolveStopAtLayer(stop: number | undefined, nLayers: number): number {
-  if (stop === undefined) return nLayers;
-  const s = stop < 0 ? nLayers + stop : stop;
-  return Math.max(0, Math.min(nLayers, s));
+/** What one decoder run needs besides the tokens. */
+export interface DecoderRun {
+  /** Architecture. */
+  readonly cfg: ModelConfig;
+  /** Parameters. */
+  readonly params: DecoderParams;
+  /** Hook dispatcher of the run ({@link NO_HOOKS} for none). */
+  readonly hook: HookDispatch<DecoderHookName>;
+  /** Optional-hook flags in force. */
+  readonly flags: HookFlags;
 }
 
 /**
  * Run the decoder.
- * @param model Config, params and hook points.
+ * @param run Config, params, hook dispatcher and flags.
  * @param tokens Token ids [batch, pos] (int32).
  * @param mask Attention mask rows (left padding / explicit) or undefined.
- * @param flags Optional-hook flags in force.
- * @param stopAtLayer Exclusive layer to stop at; when given (even n_layers) the residual stream is returned.
- * @returns Logits [batch, pos, d_vocab], or the residual [batch, pos, d_model] with stopAtLayer.
+ * @param stop Exclusive layer to stop at (already resolved to [0, n_layers]); when given (even
+ *   n_layers) the residual stream entering that block is returned, without ln_final (TL).
+ * @returns Logits [batch, pos, d_vocab], or the residual [batch, pos, d_model] with `stop`.
  */
-export function runDecoder(
-  model: ForwardModel,
-  tokens: tf.Tensor2D,
-  mask: number[][] | undefined,
-  flags: HookFlags,
-  stopAtLayer: number | undefined,
-): tf.Tensor3D {
-  const { cfg, params, hookDict } = model;
+export function runDecoder(run: DecoderRun, tokens: tf.Tensor2D, mask: number[][] | undefined, stop: number | undefined): tf.Tensor3D {
+  const { cfg, params } = run;
   const pos = tokens.shape[1];
   const additiveMask = buildMask(pos, mask);
   const maskTensor = mask === undefined ? undefined : tf.tensor2d(mask, [mask.length, pos], 'int32');
-  const ctx: RunContext = {
-    flags,
-    hook: hookDispatcher(hookDict),
-    additiveMask,
-    mayHaveEmptyRows: mask !== undefined,
-  };
-  const stop = resolveStopAtLayer(stopAtLayer, cfg.nLayers);
+  const ctx: RunContext<DecoderHookName> = { flags: run.flags, hook: run.hook, additiveMask, mayHaveEmptyRows: mask !== undefined };
   let resid: tf.Tensor3D | undefined;
   try {
     resid = tf.tidy(() => embed(tokens, params, maskTensor, ctx)); // [batch, pos, d_model]
-    for (let l = 0; l < stop; l++) {
+    const end = stop ?? cfg.nLayers;
+    for (let l = 0; l < end; l++) {
       const prev: tf.Tensor3D = resid;
       const blk = params.blocks[l];
       if (blk === undefined) break;
       resid = tf.tidy(() => block(prev, blk, cfg, ctx, l));
       prev.dispose();
     }
-    if (stopAtLayer !== undefined) {
-      // TL: an explicit stop_at_layer (even n_layers) returns the residual stream, without ln_final.
+    if (stop !== undefined) {
       const out = resid;
       resid = undefined;
       return out;
     }
     const final: tf.Tensor3D = resid;
     return tf.tidy(() => {
-      const normed = layerNorm(final, params.lnFinal, cfg.eps, ctx, 'ln_final') as tf.Tensor3D; // [batch, pos, d_model]
+      const normed = layerNorm(final, params.lnFinal, cfg.eps, 'ln_final', ctx); // [batch, pos, d_model]
       const [batch, , dModel] = normed.shape;
       const logits = affine(tf.reshape(normed, [batch * pos, dModel]), params.W_U, params.b_U); // [batch*pos, d_vocab]
-      return tf.reshape(logits, [batch, pos, cfg.dVocab]) as tf.Tensor3D;
+      return tf.reshape<tf.Rank.R3>(logits, [batch, pos, cfg.dVocab]);
     });
   } finally {
     resid?.dispose(); // the residual (on success it was consumed or returned; on error it is freed)

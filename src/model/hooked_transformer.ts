@@ -5,17 +5,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ActivationCache } from '../hooks/activation_cache.js';
-import { filterNames, runRecording } from '../hooks/caching.js';
-import { decoderHookSpecs, type HookFlags } from '../hooks/hook_names.js';
-import { HookedRoot, type FwdHooks } from '../hooks/hook_registry.js';
+import { decoderHookSpecs } from '../hooks/decoder_hooks.js';
+import type { HookFlags } from '../hooks/hook_spec.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { DisposedError } from '../errors.js';
+import { checkOptionKeys, type OptionKeys } from '../utils/options.js';
 import { validateConfig, type ModelConfig } from './config.js';
-import { runDecoder, resolveStopAtLayer } from './forward.js';
+import { runDecoder } from './forward.js';
+import { HookedModel, type CacheOption, type HooksOption, type ModelDims } from './hooked_model.js';
 import { resolveInput, rowsToTensor, type ModelInput, type ResolvedInput, type TokenInput, type TokenizeOptions } from './inputs.js';
 import { generate, type GenerateOptions, type GenerateOutput } from './generate.js';
 import { lmCrossEntropy } from './loss.js';
-import { checkRunFits } from './memory_guard.js';
 import { disposeParams, type DecoderParams } from './params.js';
 import { needTokenizer, toSingleToken, toStrTokens, toText, toTokens, tokenPosition } from './token_helpers.js';
 import { tlStateDict, WeightsView } from './weights_view.js';
@@ -31,32 +31,34 @@ function pickProcessing(o: ProcessingOptions): ProcessingOptions {
   return out;
 }
 
-/** What `forward` returns. @category Model */
-export type ReturnType = 'logits' | 'loss' | 'both' | 'none';
+/** What `forward` returns: 'logits', 'loss', 'both' or 'none'. @category Model */
+export type ForwardReturnType = 'logits' | 'loss' | 'both' | 'none';
 
 /** Options of {@link HookedTransformer.forward}. @category Model */
 export interface ForwardOptions extends TokenizeOptions, HookFlags {
-  /** 'logits' (default), 'loss', 'both' or 'none'. */
-  readonly returnType?: ReturnType;
+  /** 'logits' (default), 'loss', 'both' or 'none' (returns undefined). */
+  readonly returnType?: ForwardReturnType;
   /** With 'loss'/'both': per-token losses [batch, pos-1] instead of the mean. */
   readonly lossPerToken?: boolean;
   /** 1 = attend, 0 = padding, [batch, pos]. Enables offset positions (TL left-padding semantics). */
   readonly attentionMask?: TokenInput;
-  /** Exclusive layer to stop at; the output is then the residual stream [batch, pos, d_model]. */
+  /**
+   * Exclusive layer to stop at (an integer in [-n_layers, n_layers]); the output is then the
+   * residual stream entering that block [batch, pos, d_model] instead of logits. Not with 'loss'/'both'.
+   */
   readonly stopAtLayer?: number;
 }
 
+const FORWARD_KEYS: OptionKeys<ForwardOptions> = {
+  returnType: true, lossPerToken: true, attentionMask: true, stopAtLayer: true, prependBos: true, paddingSide: true,
+  truncate: true, useAttnResult: true, useSplitQkvInput: true, useHookMlpIn: true, useAttnIn: true,
+};
+
 /** Options of {@link HookedTransformer.runWithCache}. @category Model */
-export interface RunWithCacheOptions extends ForwardOptions {
-  /** Which hooks to cache: a name, names, or a predicate (default: all enabled hooks). */
-  readonly namesFilter?: string | readonly string[] | ((name: string) => boolean);
-}
+export interface RunWithCacheOptions extends ForwardOptions, CacheOption {}
 
 /** Options of {@link HookedTransformer.runWithHooks}. @category Model */
-export interface RunWithHooksOptions extends ForwardOptions {
-  /** `[nameOrFilter, fn]` pairs; removed after the run, also if it throws. */
-  readonly fwdHooks?: FwdHooks;
-}
+export interface RunWithHooksOptions extends ForwardOptions, HooksOption {}
 
 /** `returnType: 'both'` result. @category Model */
 export interface LogitsAndLoss {
@@ -66,8 +68,19 @@ export interface LogitsAndLoss {
   readonly loss: tf.Tensor;
 }
 
-/** Output of forward: logits, loss, both, the residual (stopAtLayer) or nothing. @category Model */
+/** Output of forward for a return type not known at compile time. @category Model */
 export type ForwardOutput = tf.Tensor | LogitsAndLoss | undefined;
+
+/** Options selecting logits (the default) or, with stopAtLayer, the residual stream. @category Model */
+export type LogitsOptions = { readonly returnType?: 'logits' };
+/** Options selecting the mean loss. @category Model */
+export type LossOptions = { readonly returnType: 'loss'; readonly lossPerToken?: false };
+/** Options selecting per-token losses. @category Model */
+export type LossPerTokenOptions = { readonly returnType: 'loss'; readonly lossPerToken: true };
+/** Options selecting logits and loss. @category Model */
+export type BothOptions = { readonly returnType: 'both' };
+/** Options selecting no output. @category Model */
+export type NoneOptions = { readonly returnType: 'none' };
 
 /**
  * A GPT-2-family transformer with TransformerLens hook points.
@@ -78,7 +91,7 @@ export type ForwardOutput = tf.Tensor | LogitsAndLoss | undefined;
  * cache.dispose(); logits.dispose();
  * @category Model
  */
-export class HookedTransformer extends HookedRoot {
+export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput, ForwardOutput> {
   /** Architecture, checked by {@link validateConfig} (`normalizationType` 'LNPre' once LayerNorm is folded). */
   readonly cfg: ModelConfig;
   private paramsOrUndefined: DecoderParams | undefined;
@@ -86,6 +99,7 @@ export class HookedTransformer extends HookedRoot {
   readonly tokenizer: Tokenizer | undefined;
   /** TL-named weights (W_E, W_Q [n_layers, n_heads, d_model, d_head], …), built on first use. */
   readonly weights: WeightsView;
+  protected readonly forwardOptionKeys = FORWARD_KEYS;
 
   /**
    * @param cfg Architecture.
@@ -98,7 +112,7 @@ export class HookedTransformer extends HookedRoot {
     this.cfg = validateConfig(cfg);
     this.paramsOrUndefined = params;
     this.tokenizer = tokenizer;
-    this.registerHooks(decoderHookSpecs(cfg));
+    this.registerHooks((f) => decoderHookSpecs(cfg, f));
     this.setFlags(flags);
     this.weights = new WeightsView(() => this.params, cfg);
   }
@@ -135,33 +149,33 @@ export class HookedTransformer extends HookedRoot {
     return this.paramsOrUndefined;
   }
 
-  /**
-   * Run the model.
-   * @param input Text(s) or token ids [batch, pos].
-   * @param opts Return type, mask, stopAtLayer, flags, tokenisation.
-   * @returns Logits [batch, pos, d_vocab]; loss (scalar, or [batch, pos-1] per token);
-   *   `{logits, loss}`; the residual [batch, pos, d_model] with stopAtLayer; or undefined ('none').
-   * @throws {@link ShapeError} on bad token ids; {@link HookNameError} if a hook sits on a disabled point.
-   */
-  forward(input: ModelInput, opts: ForwardOptions = {}): ForwardOutput {
-    const resolved = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'forward');
-    return this.runResolved(resolved, opts, this.effectiveFlags(opts), 0, 'forward');
+  protected get dims(): ModelDims {
+    return this.cfg;
   }
 
-  /** The forward pass on already-resolved input (so runWithCache tokenises once). */
-  private runResolved(resolved: ResolvedInput, opts: ForwardOptions, flags: HookFlags, cacheBytes: number, fn: string): ForwardOutput {
-    this.checkAttachedHooks(flags, fn);
+  protected resolveRun(input: unknown, opts: ForwardOptions, fn: string): ResolvedInput {
+    return resolveInput(input as ModelInput, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, fn);
+  }
+
+  protected headRuns(): boolean {
+    return true;
+  }
+
+  protected computesLogits(opts: ForwardOptions): boolean {
+    return opts.returnType !== 'none';
+  }
+
+  protected execute(resolved: ResolvedInput, opts: ForwardOptions, flags: HookFlags, stop: number | undefined, fn: string): ForwardOutput {
     const { rows, mask, lossMask } = resolved;
     const returnType = opts.returnType ?? 'logits';
-    checkRunFits(this.runSize(rows, cacheBytes, opts.stopAtLayer === undefined), fn);
     const tokens = rowsToTensor(rows);
     let out: tf.Tensor3D;
     try {
-      out = runDecoder(this, tokens, mask, flags, opts.stopAtLayer);
+      out = runDecoder({ cfg: this.cfg, params: this.params, hook: this.hookDispatch(flags, fn), flags }, tokens, mask, stop);
     } finally {
       tokens.dispose();
     }
-    if (opts.stopAtLayer !== undefined || returnType === 'logits') return out;
+    if (returnType === 'logits') return out;
     if (returnType === 'none') {
       out.dispose();
       return undefined;
@@ -174,14 +188,37 @@ export class HookedTransformer extends HookedRoot {
     return { logits: out, loss };
   }
 
+  /**
+   * Run the model.
+   * @param input Text(s) or token ids [batch, pos].
+   * @param opts Return type, mask, stopAtLayer, flags, tokenisation.
+   * @returns Logits [batch, pos, d_vocab] (the residual [batch, pos, d_model] with stopAtLayer); the
+   *   loss (scalar, or [batch, pos-1] with lossPerToken); `{logits, loss}`; or undefined ('none').
+   * @throws {@link ConfigError} for an unknown option or stopAtLayer with a loss;
+   *   {@link ShapeError} on bad token ids; {@link HookNameError} if a hook sits on a disabled point.
+   */
+  forward(input: ModelInput, opts?: ForwardOptions & LogitsOptions): tf.Tensor3D;
+  forward(input: ModelInput, opts: ForwardOptions & LossOptions): tf.Scalar;
+  forward(input: ModelInput, opts: ForwardOptions & LossPerTokenOptions): tf.Tensor2D;
+  forward(input: ModelInput, opts: ForwardOptions & BothOptions): LogitsAndLoss;
+  forward(input: ModelInput, opts: ForwardOptions & NoneOptions): undefined;
+  forward(input: ModelInput, opts?: ForwardOptions): ForwardOutput;
+  forward(input: ModelInput, opts: ForwardOptions = {}): ForwardOutput {
+    return this.forwardImpl(input, opts, 'forward');
+  }
+
   /** Logits for an input: `forward(input, {returnType: 'logits'})`. */
-  logits(input: ModelInput, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer'> = {}): tf.Tensor3D {
-    return this.forward(input, { ...opts, returnType: 'logits' }) as tf.Tensor3D;
+  logits(input: ModelInput, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer' | 'lossPerToken'> = {}): tf.Tensor3D {
+    checkOptionKeys(opts, FORWARD_KEYS, 'logits');
+    return this.forward(input, { ...opts, returnType: 'logits' });
   }
 
   /** Mean next-token loss (scalar) or per-token losses [batch, pos-1]. */
   loss(input: ModelInput, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer'> = {}): tf.Tensor {
-    return this.forward(input, { ...opts, returnType: 'loss' }) as tf.Tensor;
+    checkOptionKeys(opts, FORWARD_KEYS, 'loss');
+    return opts.lossPerToken === true
+      ? this.forward(input, { ...opts, returnType: 'loss', lossPerToken: true })
+      : this.forward(input, { ...opts, returnType: 'loss', lossPerToken: false });
   }
 
   /**
@@ -190,55 +227,33 @@ export class HookedTransformer extends HookedRoot {
    * @param opts `fwdHooks` plus {@link ForwardOptions}.
    * @returns As {@link forward}.
    */
+  runWithHooks(input: ModelInput, opts?: RunWithHooksOptions & LogitsOptions): tf.Tensor3D;
+  runWithHooks(input: ModelInput, opts: RunWithHooksOptions & LossOptions): tf.Scalar;
+  runWithHooks(input: ModelInput, opts: RunWithHooksOptions & LossPerTokenOptions): tf.Tensor2D;
+  runWithHooks(input: ModelInput, opts: RunWithHooksOptions & BothOptions): LogitsAndLoss;
+  runWithHooks(input: ModelInput, opts: RunWithHooksOptions & NoneOptions): undefined;
+  runWithHooks(input: ModelInput, opts?: RunWithHooksOptions): ForwardOutput;
   runWithHooks(input: ModelInput, opts: RunWithHooksOptions = {}): ForwardOutput {
-    const flags = this.effectiveFlags(opts);
-    return this.withHooks(opts.fwdHooks ?? [], () => this.forward(input, opts), flags);
+    return this.runWithHooksImpl(input, opts, 'runWithHooks');
   }
 
   /**
-   * Run and record activations. With `returnType: 'none'`, no `stopAtLayer` and no hooks attached
-   * to the model, the forward pass ends right after the last recorded hook (its output is dropped).
+   * Run and record activations. With `returnType: 'none'` and no hooks attached to the model, the
+   * forward pass ends right after the last recorded hook (its output is dropped).
    * @param input Text(s) or token ids.
    * @param opts `namesFilter` plus {@link ForwardOptions}.
    * @returns `[output, cache]`; both are owned by the caller (dispose them).
    * @throws {@link HookNameError} for unknown/disabled names in namesFilter;
    *   {@link MemoryLimitError} if the cache would overflow the wasm heap.
    */
+  runWithCache(input: ModelInput, opts?: RunWithCacheOptions & LogitsOptions): [tf.Tensor3D, ActivationCache];
+  runWithCache(input: ModelInput, opts: RunWithCacheOptions & LossOptions): [tf.Scalar, ActivationCache];
+  runWithCache(input: ModelInput, opts: RunWithCacheOptions & LossPerTokenOptions): [tf.Tensor2D, ActivationCache];
+  runWithCache(input: ModelInput, opts: RunWithCacheOptions & BothOptions): [LogitsAndLoss, ActivationCache];
+  runWithCache(input: ModelInput, opts: RunWithCacheOptions & NoneOptions): [undefined, ActivationCache];
+  runWithCache(input: ModelInput, opts?: RunWithCacheOptions): [ForwardOutput, ActivationCache];
   runWithCache(input: ModelInput, opts: RunWithCacheOptions = {}): [ForwardOutput, ActivationCache] {
-    const flags = this.effectiveFlags(opts);
-    const stop = resolveStopAtLayer(opts.stopAtLayer, this.cfg.nLayers);
-    const names = filterNames(opts.namesFilter, this.enabledHookNames(flags), (n) => this.checkHookName(n, flags, 'runWithCache'));
-    const recorded = names.filter((n) => {
-      const m = /^blocks\.(\d+)\./.exec(n);
-      return m === null ? opts.stopAtLayer === undefined || n.startsWith('hook_') : Number(m[1]) < stop;
-    });
-    const resolved = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, 'runWithCache');
-    const cacheBytes = this.cacheBytes(recorded, resolved.rows);
-    // returnType 'none' without stopAtLayer and no user hooks attached (they may have side effects):
-    // the output is dropped, so the run stops at the last recorded hook.
-    const discard = opts.returnType === 'none' && opts.stopAtLayer === undefined && !this.hasHooks();
-    return runRecording(this, recorded, flags, () => this.runResolved(resolved, opts, flags, cacheBytes, 'runWithCache'), this.cfg.nLayers, discard);
-  }
-
-  private cacheBytes(names: readonly string[], rows: number[][]): number {
-    const { dModel, dMlp, nHeads, dHead } = this.cfg;
-    const bp = rows.length * (rows[0]?.length ?? 0);
-    const pos = rows[0]?.length ?? 0;
-    let floats = 0;
-    for (const n of names) {
-      if (/hook_(attn_scores|pattern)$/.test(n)) floats += bp * nHeads * pos;
-      else if (/(hook_(q|k|v|z))$/.test(n)) floats += bp * nHeads * dHead;
-      else if (/hook_(result|attn_in|q_input|k_input|v_input)$/.test(n)) floats += bp * nHeads * dModel;
-      else if (/mlp\.hook_(pre|post)$/.test(n)) floats += bp * dMlp;
-      else if (/hook_scale$/.test(n)) floats += bp * nHeads;
-      else floats += bp * dModel * (n.includes('ln1') ? nHeads : 1);
-    }
-    return floats * 4;
-  }
-
-  private runSize(rows: number[][], cacheBytes: number, logits: boolean): Parameters<typeof checkRunFits>[0] {
-    const { dModel, dMlp, nHeads, dVocab } = this.cfg;
-    return { batch: rows.length, pos: rows[0]?.length ?? 0, dModel, dMlp, nHeads, dVocab, cacheBytes, logits };
+    return this.runWithCacheImpl(input, opts, 'runWithCache');
   }
 
   /**

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, type BackendName } from '../backend/backend.js';
 import { ConfigError } from '../errors.js';
-import type { HookFlags } from '../hooks/hook_names.js';
+import type { HookFlags } from '../hooks/hook_spec.js';
 import { loadCheckpointTensors, readJsonFile } from '../io/checkpoint.js';
 import { resolveModelDir, type HubOptions, type ResolvedModel } from '../io/hub.js';
 import { loadTokenizer, shippedTokenizerDir } from '../tokenizers/load.js';

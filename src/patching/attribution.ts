@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
-import { actName } from '../hooks/hook_names.js';
+import { actName } from '../hooks/act_name.js';
 import type { ModelInput } from '../model/inputs.js';
 import { gradientsAtHooks, type DiffMetric, type GradientOptions, type GradModel } from './gradients.js';
 import { PATCH_PRESETS, type PatchPreset, type PatchPresetName } from './presets.js';

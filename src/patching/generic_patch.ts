@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
-import { actName } from '../hooks/hook_names.js';
+import { actName } from '../hooks/act_name.js';
 import type { HookFn } from '../hooks/hook_point.js';
 import type { HookedTransformer } from '../model/hooked_transformer.js';
 import { tokensToRows, type TokenInput } from '../model/inputs.js';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
 import { ActivationCache } from '../hooks/activation_cache.js';
 import { filterNames } from '../hooks/caching.js';
-import { decoderHookSpecs, FLAG_NAMES, type HookFlags } from '../hooks/hook_names.js';
+import { FLAG_NAMES, type HookFlags } from '../hooks/hook_spec.js';
 import type { HookFn } from '../hooks/hook_point.js';
 import type { ForwardOptions, HookedTransformer } from '../model/hooked_transformer.js';
 import { resolveInput, type ModelInput } from '../model/inputs.js';
@@ -38,7 +38,7 @@ export interface GradientsResult {
 /** The model features gradients need ({@link HookedTransformer} fits). @category Patching */
 export type GradModel = Pick<
   HookedTransformer,
-  'cfg' | 'tokenizer' | 'flags' | 'runWithHooks' | 'enabledHookNames' | 'checkHookName'
+  'cfg' | 'tokenizer' | 'flags' | 'runWithHooks' | 'enabledHookNames' | 'checkHookName' | 'hookSpecs'
 >;
 
 function mergedFlags(model: GradModel, opts: HookFlags): HookFlags {
@@ -50,11 +50,15 @@ function mergedFlags(model: GradModel, opts: HookFlags): HookFlags {
 
 /** Concrete shape of a hook for this input, from the symbolic hook table. */
 function hookShape(model: GradModel, name: string, flags: HookFlags, batch: number, pos: number): number[] {
-  const spec = decoderHookSpecs(model.cfg, flags).find((s) => s.name === name);
+  const spec = model.hookSpecs(flags).find((s) => s.name === name);
   if (spec === undefined) throw new ConfigError(`gradientsAtHooks: no shape known for hook '${name}'`);
   const { dModel, nHeads, dHead, dMlp } = model.cfg;
   const dims: Record<string, number> = { batch, pos, pos_q: pos, pos_k: pos, d_model: dModel, n_heads: nHeads, d_head: dHead, d_mlp: dMlp };
-  return spec.shape.map((d) => (typeof d === 'number' ? d : (dims[d] ?? NaN)));
+  return spec.shape.map((d) => {
+    const size = typeof d === 'number' ? d : dims[d];
+    if (size === undefined) throw new ConfigError(`gradientsAtHooks: no size for dimension '${d}' of hook '${name}'`);
+    return size;
+  });
 }
 
 /**
@@ -93,6 +97,7 @@ export function gradientsAtHooks(
   names: HookSelection,
   opts: GradientOptions = {},
 ): GradientsResult {
+  const { cacheActivations, ...fwdOpts } = opts;
   const flags = mergedFlags(model, opts);
   const list = filterNames(names, model.enabledHookNames(flags), (n) => model.checkHookName(n, flags, 'gradientsAtHooks'));
   if (list.length === 0) throw new ConfigError('gradientsAtHooks: no hook names selected');
@@ -108,14 +113,14 @@ export function gradientsAtHooks(
         if (!tf.util.arraysEqual(x.shape, d.shape)) {
           throw new ShapeError(`gradientsAtHooks: '${n}' has shape [${x.shape.join(', ')}], expected [${d.shape.join(', ')}]`);
         }
-        if (opts.cacheActivations === true) {
+        if (cacheActivations === true) {
           recorded.get(n)?.dispose();
           recorded.set(n, tf.keep(tf.reshape(x, x.shape)));
         }
         return tf.add(x, d);
       },
     ]);
-    const logits = model.runWithHooks(input, { ...opts, fwdHooks: hooks, returnType: 'logits' }) as tf.Tensor3D;
+    const logits = model.runWithHooks(input, { ...fwdOpts, fwdHooks: hooks, returnType: 'logits' });
     const m = metricFn(logits);
     if (!(m instanceof tf.Tensor) || m.size !== 1) {
       throw new ConfigError('gradientsAtHooks: the metric must return a tf.Scalar computed from the logits with tf ops');
@@ -129,7 +134,7 @@ export function gradientsAtHooks(
     value.dispose();
     const gradMap = new Map(list.map((n, i) => [n, grads[i] as tf.Tensor]));
     const result: GradientsResult = { value: v, grads: new ActivationCache(gradMap, model.cfg.nLayers) };
-    return opts.cacheActivations === true ? { ...result, cache: new ActivationCache(new Map(list.map((n) => [n, recorded.get(n) as tf.Tensor])), model.cfg.nLayers) } : result;
+    return cacheActivations === true ? { ...result, cache: new ActivationCache(new Map(list.map((n) => [n, recorded.get(n) as tf.Tensor])), model.cfg.nLayers) } : result;
   } catch (err) {
     for (const t of recorded.values()) t.dispose();
     disposeTapeAfterError();

@@ -11,7 +11,7 @@ import { gatherRows } from '../ops/gather.js';
 import { layerNorm } from '../model/components/layer_norm.js';
 import { affine } from '../ops/matmul.js';
 import { activation } from '../model/components/mlp.js';
-import type { RunContext } from '../hooks/run_context.js';
+import { NO_HOOKS, type RunContext } from '../hooks/run_context.js';
 import type { EncoderConfig } from '../model/encoder/encoder_config.js';
 import { runEncoder } from '../model/encoder/encoder_forward.js';
 import { encoderParamTensors, type EncoderBlockParams, type EncoderParams, type MlmHeadParams } from '../model/encoder/encoder_params.js';
@@ -94,8 +94,6 @@ export function makeTrainableEncoder(init: EncoderParams, opts: { tied?: boolean
   };
 }
 
-const NO_HOOKS: RunContext['hook'] = (_name, x) => x;
-
 /** Input rows of an MLM batch. @category Training */
 export interface MlmInput {
   /** Input ids [batch, pos] (already masked). */
@@ -140,12 +138,12 @@ export function mlmLogitsAt(cfg: EncoderConfig, params: EncoderParams, batch: Ml
   return tf.tidy(() => {
     const tokens = tf.tensor2d(batch.inputIds as number[][], [nRows, pos], 'int32');
     const mask = batch.attentionMask === undefined ? undefined : (batch.attentionMask as number[][]);
-    const hidden = runEncoder({ cfg, params, hookDict: new Map() }, tokens, mask, undefined, {}, false, cfg.nLayers); // [batch, pos, d_model]
+    const hidden = runEncoder({ cfg, params, hook: NO_HOOKS, flags: {} }, tokens, mask, undefined, false, undefined); // [batch, pos, d_model]
     const flat = tf.tensor1d(masked.positions.map(([b, p]) => b * pos + p), 'int32');
     const rows = gatherRows(tf.reshape(hidden, [-1, cfg.dModel]), flat); // [n, d_model]
     const ctx: RunContext = { flags: {}, hook: NO_HOOKS, additiveMask: undefined, mayHaveEmptyRows: false };
     const dense = activation(affine(rows, h.W, h.b), cfg.actFn); // [n, d_model]
-    const normed = layerNorm(dense, h.ln, cfg.eps, ctx, 'mlm_head.ln'); // [n, d_model]
+    const normed = layerNorm(dense, h.ln, cfg.eps, 'mlm_head.ln', ctx); // [n, d_model]
     return affine(normed, h.W_U, h.b_U); // [n, d_vocab]
   });
 }

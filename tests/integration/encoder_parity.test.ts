@@ -2,7 +2,7 @@
  * DistilBERT and BERT parity against Hugging Face transformers and TransformerLens HookedEncoder
  * reference outputs. Fixture folders are parameters: DISTILBERT_FIXTURE_DIR / BERT_FIXTURE_DIR.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/backend.js';
@@ -10,9 +10,10 @@ import { setAttentionRoute } from '../../src/ops/attention_core.js';
 import { HookedEncoder } from '../../src/model/encoder/hooked_encoder.js';
 import { maskedMeanPool } from '../../src/model/encoder/pooling.js';
 import { expectMatchesRef, loadReference, namesUnder, refRows, type Reference } from '../helpers/reference.js';
+import { fixtureDir } from '../helpers/fixtures.js';
 
-const DISTIL = resolve(process.env['DISTILBERT_FIXTURE_DIR'] ?? 'tests/fixtures/distilbert-tiny');
-const BERT = resolve(process.env['BERT_FIXTURE_DIR'] ?? 'tests/fixtures/bert-tiny');
+const DISTIL = fixtureDir('distilbert-tiny');
+const BERT = fixtureDir('bert-tiny');
 
 beforeAll(async () => {
   await initBackend(undefined, { quiet: true });

@@ -6,7 +6,7 @@
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../../src/backend/backend.js';
@@ -26,8 +26,9 @@ import {
   type TensorSet,
 } from '../helpers/gpt2_checkpoint.js';
 import { expectMatchesRef, loadReference, refRows, type Reference } from '../helpers/reference.js';
+import { fixtureDir } from '../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 const HF_ENV = ['HF_TOKEN', 'HF_HUB_OFFLINE', 'HF_ENDPOINT', 'HF_HUB_CACHE', 'HF_HOME', 'HF_HUB_DOWNLOAD_TIMEOUT'];
 
 let ref: Reference;

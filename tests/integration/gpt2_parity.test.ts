@@ -3,7 +3,6 @@
  * The fixture folder is a parameter: GPT2_FIXTURE_DIR=/path/to/fixture npx vitest run tests/integration
  * (any folder in the same layout: config.json + model.safetensors + reference.{json,safetensors}).
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/backend.js';
@@ -11,8 +10,9 @@ import { setAttentionRoute } from '../../src/ops/attention_core.js';
 import { HookedTransformer, type LogitsAndLoss } from '../../src/model/hooked_transformer.js';
 import type { WeightName } from '../../src/model/weights_view.js';
 import { expectMatchesRef, loadReference, namesUnder, refRows, type Reference } from '../helpers/reference.js';
+import { fixtureDir } from '../helpers/fixtures.js';
 
-const FIXTURE = resolve(process.env['GPT2_FIXTURE_DIR'] ?? 'tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 
 let ref: Reference;
 let tokens: number[][];

@@ -3,7 +3,6 @@
  * the six stored sweeps plus clean/corrupted metrics, from both the processed and the raw model;
  * attribution patching vs real patching (Pearson r per preset); no leaks, even when the metric throws.
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/backend.js';
@@ -28,8 +27,9 @@ import {
   type PresetPatchFn,
 } from '../../src/patching/presets.js';
 import { expectMatchesRef, loadReference, refRows, type Reference } from '../helpers/reference.js';
+import { fixtureDir } from '../helpers/fixtures.js';
 
-const FIXTURE = resolve(process.env['GPT2_FIXTURE_DIR'] ?? 'tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 
 let ref: Reference;
 let clean: number[][];

@@ -1,5 +1,5 @@
 /** `tfjs-lens hooks`: the hook name → shape table of a model (all flags shown). */
-import { decoderHookSpecs } from '../../hooks/hook_names.js';
+import { decoderHookSpecs } from '../../hooks/decoder_hooks.js';
 import { readJsonFile } from '../../io/checkpoint.js';
 import { resolveModelDir } from '../../io/hub.js';
 import { gpt2ConfigFromHf, type HfGpt2Config } from '../../model/hf_config.js';

@@ -37,6 +37,9 @@ export type AttnInput =
   | { readonly kind: 'shared'; readonly x: tf.Tensor3D } // [batch, pos, d_model]
   | { readonly kind: 'perHead'; readonly q: tf.Tensor4D; readonly k: tf.Tensor4D; readonly v: tf.Tensor4D }; // [batch, pos, n_heads, d_model]
 
+/** The hooks of an attention layer at `blocks.{l}.attn`. */
+export type AttnHook = `blocks.${number}.attn.hook_${'q' | 'k' | 'v' | 'attn_scores' | 'pattern' | 'z' | 'result'}`;
+
 /**
  * @param input Normalised attention input(s).
  * @param p Attention weights (fast layout).
@@ -49,33 +52,33 @@ export function attention(
   input: AttnInput,
   p: AttnParams,
   nHeads: number,
-  ctx: RunContext,
-  prefix: string,
+  ctx: RunContext<AttnHook>,
+  prefix: `blocks.${number}.attn`,
 ): tf.Tensor3D {
   const proj = (which: 'q' | 'k' | 'v', w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor4D =>
     input.kind === 'shared' ? projectShared(input.x, w, b, nHeads) : projectPerHead(input[which], w, b);
-  const q = ctx.hook(`${prefix}.hook_q`, proj('q', p.wQ, p.bQ)) as tf.Tensor4D; // [batch, pos, n_heads, d_head]
-  const k = ctx.hook(`${prefix}.hook_k`, proj('k', p.wK, p.bK)) as tf.Tensor4D; // [batch, pos, n_heads, d_head]
-  const v = ctx.hook(`${prefix}.hook_v`, proj('v', p.wV, p.bV)) as tf.Tensor4D; // [batch, pos, n_heads, d_head]
+  const q = ctx.hook(`${prefix}.hook_q`, proj('q', p.wQ, p.bQ)); // [batch, pos, n_heads, d_head]
+  const k = ctx.hook(`${prefix}.hook_k`, proj('k', p.wK, p.bK)); // [batch, pos, n_heads, d_head]
+  const v = ctx.hook(`${prefix}.hook_v`, proj('v', p.wV, p.bV)); // [batch, pos, n_heads, d_head]
   const [batch, pos, , dHead] = q.shape;
-  let scores = tf.div(attnScores(q, k), Math.sqrt(dHead)); // [batch, n_heads, pos_q, pos_k]
+  let scores = tf.div<tf.Tensor4D>(attnScores(q, k), Math.sqrt(dHead)); // [batch, n_heads, pos_q, pos_k]
   if (ctx.additiveMask !== undefined) scores = tf.add(scores, ctx.additiveMask);
   scores = ctx.hook(`${prefix}.hook_attn_scores`, scores);
   let pattern = tf.softmax(scores, -1); // [batch, n_heads, pos_q, pos_k]
   if (ctx.mayHaveEmptyRows) pattern = tf.where(tf.isNaN(pattern), tf.zerosLike(pattern), pattern);
-  pattern = ctx.hook(`${prefix}.hook_pattern`, pattern) as tf.Tensor4D;
-  const z = ctx.hook(`${prefix}.hook_z`, attnMix(pattern as tf.Tensor4D, v)) as tf.Tensor4D; // [batch, pos, n_heads, d_head]
+  pattern = ctx.hook(`${prefix}.hook_pattern`, pattern);
+  const z = ctx.hook(`${prefix}.hook_z`, attnMix(pattern, v)); // [batch, pos, n_heads, d_head]
   const dModel = p.wO.shape[1];
   if (ctx.flags.useAttnResult !== true) {
     const z2 = tf.reshape(z, [batch * pos, nHeads * dHead]); // [batch*pos, n_heads*d_head]
     return tf.reshape(affine(z2, p.wO, p.bO), [batch, pos, dModel]);
   }
-  const perHead: tf.Tensor[] = [];
+  const perHead: tf.Tensor4D[] = [];
   for (let h = 0; h < nHeads; h++) {
     const zh = tf.reshape(tf.slice(z, [0, 0, h, 0], [batch, pos, 1, dHead]), [batch * pos, dHead]); // [batch*pos, d_head]
     const wh = tf.slice(p.wO, [h * dHead, 0], [dHead, dModel]); // [d_head, d_model]
     perHead.push(tf.reshape(linear(zh, wh), [batch, pos, 1, dModel])); // [batch, pos, 1, d_model]
   }
   const result = ctx.hook(`${prefix}.hook_result`, tf.concat(perHead, 2)); // [batch, pos, n_heads, d_model]
-  return tf.add(tf.sum(result, 2), p.bO) as tf.Tensor3D; // [batch, pos, d_model]
+  return tf.add(tf.sum<tf.Tensor3D>(result, 2), p.bO); // [batch, pos, d_model]
 }

@@ -6,61 +6,50 @@
  *   logits = unembed(ln(gelu(out · W + b)))                         (MLM head)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { HookPoint } from '../../hooks/hook_point.js';
-import type { HookFlags } from '../../hooks/hook_names.js';
+import type { EncoderHookName } from '../../hooks/encoder_hooks.js';
+import { blockPrefix } from '../../hooks/hook_spec.js';
+import type { HookFlags } from '../../hooks/hook_spec.js';
 import { attention, type AttnInput } from '../components/attention.js';
 import { gatherRows } from '../../ops/gather.js';
 import { layerNorm } from '../components/layer_norm.js';
 import { affine } from '../../ops/matmul.js';
 import { activation, mlp } from '../components/mlp.js';
-import { hookDispatcher, type RunContext } from '../../hooks/run_context.js';
+import type { HookDispatch, RunContext } from '../../hooks/run_context.js';
 import type { EncoderConfig } from './encoder_config.js';
 import type { EncoderBlockParams, EncoderParams } from './encoder_params.js';
 
-/** What the encoder forward pass needs from the model. */
-export interface EncoderForwardModel {
-  readonly cfg: EncoderConfig;
-  readonly params: EncoderParams;
-  readonly hookDict: ReadonlyMap<string, HookPoint>;
-}
+type Ctx = RunContext<EncoderHookName>;
 
-function embed(tokens: tf.Tensor2D, types: tf.Tensor2D | undefined, p: EncoderParams, cfg: EncoderConfig, ctx: RunContext): tf.Tensor3D {
+function embed(tokens: tf.Tensor2D, types: tf.Tensor2D | undefined, p: EncoderParams, cfg: EncoderConfig, ctx: Ctx): tf.Tensor3D {
   const [batch, pos] = tokens.shape;
   const d = cfg.dModel;
-  const word = ctx.hook('embed.hook_embed', tf.reshape(gatherRows(p.W_E, tf.reshape(tokens, [-1])), [batch, pos, d])); // [batch, pos, d_model]
-  const rows = gatherRows(p.W_pos, tf.range(0, pos, 1, 'int32')); // [pos, d_model]
-  const posEmb = ctx.hook('embed.hook_pos_embed', tf.tile(tf.expandDims(rows, 0), [batch, 1, 1])); // [batch, pos, d_model]
-  let sum = tf.add(word, posEmb);
+  const word = ctx.hook('embed.hook_embed', tf.reshape<tf.Rank.R3>(gatherRows(p.W_E, tf.reshape(tokens, [-1])), [batch, pos, d])); // [batch, pos, d_model]
+  const rows = tf.reshape<tf.Rank.R3>(gatherRows(p.W_pos, tf.range(0, pos, 1, 'int32')), [1, pos, d]); // [1, pos, d_model]
+  const posEmb = ctx.hook('embed.hook_pos_embed', tf.tile(rows, [batch, 1, 1])); // [batch, pos, d_model]
+  let sum = tf.add<tf.Tensor3D>(word, posEmb);
   if (p.W_token_type !== undefined) {
     const ids = types ?? tf.zeros([batch, pos], 'int32');
-    const tt = ctx.hook('embed.hook_token_type_embed', tf.reshape(gatherRows(p.W_token_type, tf.reshape(ids, [-1])), [batch, pos, d])); // [batch, pos, d_model]
+    const tt = ctx.hook('embed.hook_token_type_embed', tf.reshape<tf.Rank.R3>(gatherRows(p.W_token_type, tf.reshape(ids, [-1])), [batch, pos, d])); // [batch, pos, d_model]
     sum = tf.add(sum, tt);
   }
-  const normed = layerNorm(sum, p.embedLn, cfg.eps, ctx, 'embed.ln');
-  return ctx.hook('hook_full_embed', normed) as tf.Tensor3D;
+  return ctx.hook('hook_full_embed', layerNorm(sum, p.embedLn, cfg.eps, 'embed.ln', ctx));
 }
 
-function encoderBlock(resid: tf.Tensor3D, p: EncoderBlockParams, cfg: EncoderConfig, ctx: RunContext, l: number): tf.Tensor3D {
-  const b = `blocks.${l}`;
-  const residPre = ctx.hook(`${b}.hook_resid_pre`, resid) as tf.Tensor3D; // [batch, pos, d_model]
+function encoderBlock(resid: tf.Tensor3D, p: EncoderBlockParams, cfg: EncoderConfig, ctx: Ctx, l: number): tf.Tensor3D {
+  const b = blockPrefix(l);
+  const residPre = ctx.hook(`${b}.hook_resid_pre`, resid); // [batch, pos, d_model]
   let input: AttnInput = { kind: 'shared', x: residPre };
   if (ctx.flags.useSplitQkvInput === true) {
-    const rep = tf.tile(tf.expandDims(residPre, 2), [1, 1, cfg.nHeads, 1]) as tf.Tensor4D; // [batch, pos, n_heads, d_model]
-    input = {
-      kind: 'perHead',
-      q: ctx.hook(`${b}.hook_q_input`, rep) as tf.Tensor4D,
-      k: ctx.hook(`${b}.hook_k_input`, rep) as tf.Tensor4D,
-      v: ctx.hook(`${b}.hook_v_input`, rep) as tf.Tensor4D,
-    };
+    const rep = tf.tile(tf.expandDims<tf.Tensor4D>(residPre, 2), [1, 1, cfg.nHeads, 1]); // [batch, pos, n_heads, d_model]
+    input = { kind: 'perHead', q: ctx.hook(`${b}.hook_q_input`, rep), k: ctx.hook(`${b}.hook_k_input`, rep), v: ctx.hook(`${b}.hook_v_input`, rep) };
   }
   const attnOut = ctx.hook(`${b}.hook_attn_out`, attention(input, p.attn, cfg.nHeads, ctx, `${b}.attn`)); // [batch, pos, d_model]
-  const residMid = ctx.hook(`${b}.hook_resid_mid`, tf.add(residPre, attnOut)); // [batch, pos, d_model]
+  const residMid = ctx.hook(`${b}.hook_resid_mid`, tf.add<tf.Tensor3D>(residPre, attnOut)); // [batch, pos, d_model]
   const mlpIn = ctx.flags.useHookMlpIn === true ? ctx.hook(`${b}.hook_mlp_in`, residMid) : residMid;
-  const normedMid = layerNorm(mlpIn, p.ln1, cfg.eps, ctx, `${b}.ln1`) as tf.Tensor3D; // [batch, pos, d_model]
+  const normedMid = layerNorm(mlpIn, p.ln1, cfg.eps, `${b}.ln1`, ctx); // [batch, pos, d_model]
   const mlpOut = ctx.hook(`${b}.hook_mlp_out`, mlp(normedMid, p.mlp, cfg.actFn, ctx, `${b}.mlp`)); // [batch, pos, d_model]
-  const residPost = ctx.hook(`${b}.hook_resid_post`, tf.add(normedMid, mlpOut)); // [batch, pos, d_model]
-  const out = layerNorm(residPost, p.ln2, cfg.eps, ctx, `${b}.ln2`);
-  return ctx.hook(`${b}.hook_normalized_resid_post`, out) as tf.Tensor3D;
+  const residPost = ctx.hook(`${b}.hook_resid_post`, tf.add<tf.Tensor3D>(normedMid, mlpOut)); // [batch, pos, d_model]
+  return ctx.hook(`${b}.hook_normalized_resid_post`, layerNorm(residPost, p.ln2, cfg.eps, `${b}.ln2`, ctx));
 }
 
 /** Additive key mask [batch, 1, 1, pos_k]: 0 for real tokens, -inf for padding. */
@@ -70,44 +59,58 @@ function keyMask(mask: number[][]): tf.Tensor4D {
   return tf.tensor4d(data, [mask.length, 1, 1, pos]);
 }
 
+/** What one encoder run needs besides the tokens. */
+export interface EncoderRun {
+  /** Architecture. */
+  readonly cfg: EncoderConfig;
+  /** Parameters. */
+  readonly params: EncoderParams;
+  /** Hook dispatcher of the run ({@link NO_HOOKS} for none). */
+  readonly hook: HookDispatch<EncoderHookName>;
+  /** Optional-hook flags in force. */
+  readonly flags: HookFlags;
+}
+
 /**
  * Run the encoder.
- * @param model Config, params and hook points.
+ * @param run Config, params, hook dispatcher and flags.
  * @param tokens Token ids [batch, pos].
  * @param mask Attention mask rows (1 = real) or undefined (all real).
  * @param types Token-type ids [batch, pos] or undefined (all 0).
- * @param flags Optional-hook flags in force.
- * @param head Apply the MLM head (logits [batch, pos, d_vocab]) or return the final hidden states [batch, pos, d_model].
- * @param stopAtLayer Exclusive layer to stop at (returns that layer's input).
+ * @param head Apply the MLM head (logits [batch, pos, d_vocab]); otherwise return the final hidden
+ *   states [batch, pos, d_model].
+ * @param stop Exclusive layer to stop at (already resolved to [0, n_layers]); when given (even
+ *   n_layers) the residual stream entering that block is returned and the head does not run.
+ * @returns Logits, hidden states or the residual stream, as above.
  */
 export function runEncoder(
-  model: EncoderForwardModel,
+  run: EncoderRun,
   tokens: tf.Tensor2D,
   mask: number[][] | undefined,
   types: tf.Tensor2D | undefined,
-  flags: HookFlags,
   head: boolean,
-  stopAtLayer: number,
+  stop: number | undefined,
 ): tf.Tensor3D {
-  const { cfg, params, hookDict } = model;
+  const { cfg, params } = run;
   const additiveMask = mask === undefined ? undefined : keyMask(mask);
-  const ctx: RunContext = {
-    flags,
-    hook: hookDispatcher(hookDict),
+  const ctx: Ctx = {
+    flags: run.flags,
+    hook: run.hook,
     additiveMask,
     mayHaveEmptyRows: mask !== undefined && mask.some((r) => r.every((v) => v === 0)),
   };
   let resid: tf.Tensor3D | undefined;
   try {
     resid = tf.tidy(() => embed(tokens, types, params, cfg, ctx));
-    for (let l = 0; l < stopAtLayer; l++) {
+    for (let l = 0; l < (stop ?? cfg.nLayers); l++) {
       const prev: tf.Tensor3D = resid;
-      const blk = params.blocks[l] as EncoderBlockParams;
+      const blk = params.blocks[l];
+      if (blk === undefined) break;
       resid = tf.tidy(() => encoderBlock(prev, blk, cfg, ctx, l));
       prev.dispose();
     }
     const h = params.mlmHead;
-    if (!head || h === undefined || stopAtLayer < cfg.nLayers) {
+    if (!head || h === undefined || stop !== undefined) {
       const out = resid;
       resid = undefined;
       return out;
@@ -117,9 +120,9 @@ export function runEncoder(
       const [batch, pos, d] = final.shape;
       const x2 = tf.reshape(final, [batch * pos, d]); // [batch*pos, d_model]
       const dense = activation(affine(x2, h.W, h.b), cfg.actFn); // [batch*pos, d_model]
-      const normed = layerNorm(tf.reshape(dense, [batch, pos, d]), h.ln, cfg.eps, ctx, 'mlm_head.ln');
+      const normed = layerNorm(tf.reshape<tf.Rank.R3>(dense, [batch, pos, d]), h.ln, cfg.eps, 'mlm_head.ln', ctx); // [batch, pos, d_model]
       const logits = affine(tf.reshape(normed, [batch * pos, d]), h.W_U, h.b_U); // [batch*pos, d_vocab]
-      return tf.reshape(logits, [batch, pos, cfg.dVocab]) as tf.Tensor3D;
+      return tf.reshape<tf.Rank.R3>(logits, [batch, pos, cfg.dVocab]);
     });
   } finally {
     resid?.dispose();

@@ -3,25 +3,23 @@
  * blocks), attention masks, token types and the masked-LM head. TransformerLens has no DistilBERT;
  * here both families share one implementation.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { ActivationCache } from '../../hooks/activation_cache.js';
-import { filterNames, runRecording } from '../../hooks/caching.js';
-import { encoderHookSpecs } from '../../hooks/encoder_hook_names.js';
-import type { HookFlags } from '../../hooks/hook_names.js';
-import { HookedRoot, type FwdHooks } from '../../hooks/hook_registry.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ActivationCache } from '../../hooks/activation_cache.js';
+import { encoderHookSpecs } from '../../hooks/encoder_hooks.js';
+import type { HookFlags } from '../../hooks/hook_spec.js';
 import { ConfigError, DisposedError, ShapeError } from '../../errors.js';
 import { encodeForEncoder } from '../../tokenizers/batch.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
-import { resolveStopAtLayer } from '../forward.js';
+import type { OptionKeys } from '../../utils/options.js';
+import { HookedModel, type CacheOption, type HooksOption, type ModelDims, type ResolvedRows } from '../hooked_model.js';
 import { rowsToTensor, tokensToRows, type TokenInput } from '../inputs.js';
-import { checkRunFits } from '../memory_guard.js';
 import { needTokenizer } from '../token_helpers.js';
 import type { EncoderConfig } from './encoder_config.js';
 import { runEncoder } from './encoder_forward.js';
 import { disposeEncoderParams, encoderStateDict, type EncoderParams } from './encoder_params.js';
 import { loadEncoder, type EncoderFromPretrainedOptions } from './load_encoder.js';
 
-function isTextInput(x: unknown): boolean {
+function isTextInput(x: unknown): x is string | readonly string[] | readonly (readonly [string, string])[] {
   if (typeof x === 'string') return true;
   if (!Array.isArray(x) || x.length === 0) return false;
   const first: unknown = x[0];
@@ -33,23 +31,36 @@ export type EncoderInput = string | readonly string[] | readonly (readonly [stri
 
 /** Options of {@link HookedEncoder.forward}. @category Encoder */
 export interface EncoderForwardOptions extends HookFlags {
-  /** 'logits' (MLM logits, default when the model has an MLM head), 'embeddings' (final hidden states) or 'none'. */
+  /** 'logits' (MLM logits, default when the model has an MLM head), 'embeddings' (final hidden states) or 'none' (undefined). */
   readonly returnType?: 'logits' | 'embeddings' | 'none';
   /** 1 = real token, 0 = padding, [batch, pos]; built automatically for text input. */
   readonly attentionMask?: TokenInput;
   /** Segment ids [batch, pos] (BERT); built automatically for sentence pairs. */
   readonly tokenTypeIds?: TokenInput;
-  /** Exclusive layer to stop at; returns that layer's input [batch, pos, d_model]. */
+  /**
+   * Exclusive layer to stop at (an integer in [-n_layers, n_layers]); returns the residual stream
+   * entering that block [batch, pos, d_model] (the MLM head does not run).
+   */
   readonly stopAtLayer?: number;
   /** Truncate text input to this many tokens (default: the model's n_ctx). */
   readonly maxLength?: number;
 }
 
+const ENCODER_FORWARD_KEYS: OptionKeys<EncoderForwardOptions> = {
+  returnType: true, attentionMask: true, tokenTypeIds: true, stopAtLayer: true, maxLength: true,
+  useAttnResult: true, useSplitQkvInput: true, useHookMlpIn: true, useAttnIn: true,
+};
+
 /** Options of {@link HookedEncoder.runWithCache}. @category Encoder */
-export interface EncoderRunWithCacheOptions extends EncoderForwardOptions {
-  /** Which hooks to cache: a name, names, or a predicate (default: all enabled hooks). */
-  readonly namesFilter?: string | readonly string[] | ((name: string) => boolean);
-}
+export interface EncoderRunWithCacheOptions extends EncoderForwardOptions, CacheOption {}
+
+/** Options of {@link HookedEncoder.runWithHooks}. @category Encoder */
+export interface EncoderRunWithHooksOptions extends EncoderForwardOptions, HooksOption {}
+
+/** Options selecting no output. @category Encoder */
+export type EncoderNoneOptions = { readonly returnType: 'none' };
+/** Options selecting a tensor output (logits or hidden states). @category Encoder */
+export type EncoderTensorOptions = { readonly returnType?: 'logits' | 'embeddings' };
 
 /** Token ids, mask and segment ids as plain arrays. @category Encoder */
 export interface EncoderBatch {
@@ -61,6 +72,14 @@ export interface EncoderBatch {
   readonly tokenTypeIds: number[][];
 }
 
+/** A resolved encoder input. */
+interface EncoderResolved extends ResolvedRows {
+  /** Attention mask [batch, pos] (1 = real), or undefined when every token is real. */
+  readonly mask: number[][] | undefined;
+  /** Token-type ids [batch, pos], or undefined (all 0). */
+  readonly types: number[][] | undefined;
+}
+
 /**
  * A BERT / DistilBERT encoder with TransformerLens hook points.
  * @example
@@ -69,12 +88,13 @@ export interface EncoderBatch {
  * cache.get('blocks.0.attn.hook_q');   // [2, pos, n_heads, d_head] = DistilBERT q_lin output
  * @category Encoder
  */
-export class HookedEncoder extends HookedRoot {
+export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderResolved, tf.Tensor3D | undefined> {
   /** Architecture. */
   readonly cfg: EncoderConfig;
   /** Tokenizer for text input (undefined: token ids only). */
   readonly tokenizer: Tokenizer | undefined;
   private paramsOrUndefined: EncoderParams | undefined;
+  protected readonly forwardOptionKeys = ENCODER_FORWARD_KEYS;
 
   /**
    * @param cfg Architecture.
@@ -87,9 +107,8 @@ export class HookedEncoder extends HookedRoot {
     this.cfg = cfg;
     this.paramsOrUndefined = params;
     this.tokenizer = tokenizer;
-    this.registerHooks(
-      encoderHookSpecs({ nLayers: cfg.nLayers, tokenTypes: params.W_token_type !== undefined, mlmHead: params.mlmHead !== undefined }),
-    );
+    const table = { nLayers: cfg.nLayers, tokenTypes: params.W_token_type !== undefined, mlmHead: params.mlmHead !== undefined };
+    this.registerHooks((f) => encoderHookSpecs(table, f));
     this.setFlags(flags);
   }
 
@@ -122,7 +141,7 @@ export class HookedEncoder extends HookedRoot {
    */
   encode(input: string | readonly string[] | readonly (readonly [string, string])[], maxLength?: number): EncoderBatch {
     const tok = needTokenizer(this.tokenizer, 'HookedEncoder.encode');
-    const enc = encodeForEncoder(tok, input as string | string[] | [string, string][], { maxLength: maxLength ?? this.cfg.nCtx });
+    const enc = encodeForEncoder(tok, input, { maxLength: maxLength ?? this.cfg.nCtx });
     const ids = enc.ids;
     return { ids, attentionMask: enc.attentionMask, tokenTypeIds: enc.tokenTypeIds ?? ids.map((r) => r.map(() => 0)) };
   }
@@ -134,21 +153,34 @@ export class HookedEncoder extends HookedRoot {
     return row.map((id) => tok.decodeToken(id));
   }
 
+  protected get dims(): ModelDims {
+    return this.cfg;
+  }
+
+  private returnTypeOf(opts: EncoderForwardOptions, fn: string): 'logits' | 'embeddings' | 'none' {
+    const returnType = opts.returnType ?? (this.hasMlmHead ? 'logits' : 'embeddings');
+    if (returnType === 'logits' && !this.hasMlmHead) {
+      throw new ConfigError(`${fn}: this checkpoint has no MLM head; use returnType 'embeddings'`);
+    }
+    return returnType;
+  }
+
+  protected headRuns(opts: EncoderForwardOptions): boolean {
+    return this.returnTypeOf(opts, 'runWithCache') === 'logits';
+  }
+
+  protected computesLogits(opts: EncoderForwardOptions): boolean {
+    return this.headRuns(opts);
+  }
+
   /** Resolve any input to ids, mask (undefined = all real) and token types. */
-  resolve(input: EncoderInput, opts: EncoderForwardOptions, fn: string): {
-    /** Token ids [batch, pos]. */
-    ids: number[][];
-    /** Attention mask [batch, pos] (1 = real), or undefined when every token is real. */
-    mask: number[][] | undefined;
-    /** Token-type ids [batch, pos]: `opts.tokenTypeIds`, else built from text if the model has a token-type embedding. */
-    types: number[][] | undefined;
-  } {
-    const isText = isTextInput(input);
+  protected resolveRun(input: unknown, opts: EncoderForwardOptions, fn: string): EncoderResolved {
+    this.returnTypeOf(opts, fn);
     let ids: number[][];
     let mask: number[][] | undefined;
     let types: number[][] | undefined;
-    if (isText) {
-      const b = this.encode(input as string | string[], opts.maxLength);
+    if (isTextInput(input)) {
+      const b = this.encode(input, opts.maxLength);
       ids = b.ids;
       mask = b.attentionMask;
       types = this.params.W_token_type !== undefined ? b.tokenTypeIds : undefined;
@@ -164,32 +196,16 @@ export class HookedEncoder extends HookedRoot {
     }
     if ((ids[0]?.length ?? 0) > this.cfg.nCtx) throw new ShapeError(`${fn}: sequence length ${ids[0]?.length} exceeds n_ctx ${this.cfg.nCtx}`);
     if (mask !== undefined && mask.every((r) => r.every((v) => v === 1))) mask = undefined;
-    return { ids, mask, types };
+    return { rows: ids, mask, types };
   }
 
-  /**
-   * Run the encoder.
-   * @param input Text(s), pairs, or token ids [batch, pos].
-   * @param opts returnType, attentionMask, tokenTypeIds, stopAtLayer, flags.
-   * @returns MLM logits [batch, pos, d_vocab], hidden states [batch, pos, d_model] ('embeddings' or
-   *   stopAtLayer), or undefined ('none').
-   * @throws {@link ConfigError} when logits are requested from a model without an MLM head.
-   */
-  forward(input: EncoderInput, opts: EncoderForwardOptions = {}): tf.Tensor3D | undefined {
-    const flags = this.effectiveFlags(opts);
-    this.checkAttachedHooks(flags, 'HookedEncoder.forward');
-    const returnType = opts.returnType ?? (this.hasMlmHead ? 'logits' : 'embeddings');
-    if (returnType === 'logits' && !this.hasMlmHead) {
-      throw new ConfigError("HookedEncoder.forward: this checkpoint has no MLM head; use returnType 'embeddings'");
-    }
-    const { ids, mask, types } = this.resolve(input, opts, 'HookedEncoder.forward');
-    const stop = resolveStopAtLayer(opts.stopAtLayer, this.cfg.nLayers);
-    const { dModel, dMlp, nHeads, dVocab } = this.cfg;
-    checkRunFits({ batch: ids.length, pos: ids[0]?.length ?? 0, dModel, dMlp, nHeads, dVocab, cacheBytes: 0, logits: returnType === 'logits' }, 'HookedEncoder.forward');
-    const tokens = rowsToTensor(ids);
-    const typeT = types === undefined ? undefined : rowsToTensor(types);
+  protected execute(resolved: EncoderResolved, opts: EncoderForwardOptions, flags: HookFlags, stop: number | undefined, fn: string): tf.Tensor3D | undefined {
+    const returnType = this.returnTypeOf(opts, fn);
+    const tokens = rowsToTensor(resolved.rows);
+    const typeT = resolved.types === undefined ? undefined : rowsToTensor(resolved.types);
     try {
-      const out = runEncoder(this, tokens, mask, typeT, flags, returnType === 'logits', stop);
+      const run = { cfg: this.cfg, params: this.params, hook: this.hookDispatch(flags, fn), flags };
+      const out = runEncoder(run, tokens, resolved.mask, typeT, returnType === 'logits', stop);
       if (returnType === 'none') {
         out.dispose();
         return undefined;
@@ -202,11 +218,29 @@ export class HookedEncoder extends HookedRoot {
   }
 
   /**
+   * Run the encoder.
+   * @param input Text(s), pairs, or token ids [batch, pos].
+   * @param opts returnType, attentionMask, tokenTypeIds, stopAtLayer, maxLength, flags.
+   * @returns MLM logits [batch, pos, d_vocab], hidden states [batch, pos, d_model] ('embeddings'),
+   *   the residual stream entering block stopAtLayer, or undefined ('none').
+   * @throws {@link ConfigError} for an unknown option, or logits from a model without an MLM head.
+   */
+  forward(input: EncoderInput, opts?: EncoderForwardOptions & EncoderTensorOptions): tf.Tensor3D;
+  forward(input: EncoderInput, opts: EncoderForwardOptions & EncoderNoneOptions): undefined;
+  forward(input: EncoderInput, opts?: EncoderForwardOptions): tf.Tensor3D | undefined;
+  forward(input: EncoderInput, opts: EncoderForwardOptions = {}): tf.Tensor3D | undefined {
+    return this.forwardImpl(input, opts, 'HookedEncoder.forward');
+  }
+
+  /**
    * Run with temporary hooks (removed afterwards, also when a hook throws).
    * @returns As {@link forward}.
    */
-  runWithHooks(input: EncoderInput, opts: EncoderForwardOptions & { fwdHooks?: FwdHooks } = {}): tf.Tensor3D | undefined {
-    return this.withHooks(opts.fwdHooks ?? [], () => this.forward(input, opts), this.effectiveFlags(opts));
+  runWithHooks(input: EncoderInput, opts?: EncoderRunWithHooksOptions & EncoderTensorOptions): tf.Tensor3D;
+  runWithHooks(input: EncoderInput, opts: EncoderRunWithHooksOptions & EncoderNoneOptions): undefined;
+  runWithHooks(input: EncoderInput, opts?: EncoderRunWithHooksOptions): tf.Tensor3D | undefined;
+  runWithHooks(input: EncoderInput, opts: EncoderRunWithHooksOptions = {}): tf.Tensor3D | undefined {
+    return this.runWithHooksImpl(input, opts, 'HookedEncoder.runWithHooks');
   }
 
   /**
@@ -215,16 +249,11 @@ export class HookedEncoder extends HookedRoot {
    * @returns `[output, cache]`; both are owned by the caller.
    * @throws {@link HookNameError} for unknown/disabled names in namesFilter.
    */
+  runWithCache(input: EncoderInput, opts?: EncoderRunWithCacheOptions & EncoderTensorOptions): [tf.Tensor3D, ActivationCache];
+  runWithCache(input: EncoderInput, opts: EncoderRunWithCacheOptions & EncoderNoneOptions): [undefined, ActivationCache];
+  runWithCache(input: EncoderInput, opts?: EncoderRunWithCacheOptions): [tf.Tensor3D | undefined, ActivationCache];
   runWithCache(input: EncoderInput, opts: EncoderRunWithCacheOptions = {}): [tf.Tensor3D | undefined, ActivationCache] {
-    const flags = this.effectiveFlags(opts);
-    const stop = resolveStopAtLayer(opts.stopAtLayer, this.cfg.nLayers);
-    const names = filterNames(opts.namesFilter, this.enabledHookNames(flags), (n) => this.checkHookName(n, flags, 'runWithCache')).filter((n) => {
-      const m = /^blocks\.(\d+)\./.exec(n);
-      return m === null ? !n.startsWith('mlm_head') || stop === this.cfg.nLayers : Number(m[1]) < stop;
-    });
-    // returnType 'none' and no user hooks attached: nothing after the last recorded hook is needed,
-    // so the run stops there.
-    return runRecording(this, names, flags, () => this.forward(input, opts), this.cfg.nLayers, opts.returnType === 'none' && !this.hasHooks());
+    return this.runWithCacheImpl(input, opts, 'HookedEncoder.runWithCache');
   }
 
   /** Parameters under TL HookedEncoder state-dict names; new tensors the caller disposes. */

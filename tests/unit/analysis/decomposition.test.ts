@@ -3,7 +3,6 @@
  * accumulatedResid ends at resid_post, and logit attributions of the full decomposition sum to the
  * model's logit difference (processed model), plus what holds on the unprocessed model.
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -13,8 +12,9 @@ import { accumulatedResid, decomposeResid } from '../../../src/analysis/residual
 import { getFullResidDecomposition, stackHeadResults, stackNeuronResults } from '../../../src/analysis/components.js';
 import { logitAttrs } from '../../../src/analysis/logit_attrs.js';
 import { loadReference, refRows } from '../../helpers/reference.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 const TOK_A = 17;
 const TOK_B = 401;
 

@@ -2,7 +2,6 @@
  * Logit lens and DLA helpers, hook_result vs z·W_O, error paths, and leak checks (the tensor count
  * grows by exactly what each analysis function returns).
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -16,8 +15,9 @@ import { logitAttrs, residualStackToLogitDiff, tokensToResidualDirections } from
 import { accumulatedResid, decomposeResid, stackActivation } from '../../../src/analysis/residual.js';
 import { expectNoLeak } from '../../helpers/memory.js';
 import { loadReference, refRows } from '../../helpers/reference.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 let tokens: number[][];
 let model: HookedTransformer;
 let raw: HookedTransformer;

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -15,6 +15,7 @@ import { BackendError } from '../../../src/errors.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { installNativeMatmul, nativeMatmulInfo } from '../../../src/backend/native_matmul.js';
 import { expectMatchesRef, loadReference, namesUnder, refRows } from '../../helpers/reference.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
 function build(): string | undefined {
   const out = join(mkdtempSync(join(tmpdir(), 'tfjs-lens-blas-')), 'tfjs_lens_blas.node');
@@ -66,7 +67,7 @@ describe('native matmul prototype', () => {
 
   it.skipIf(addonPath === undefined)('with it installed, the GPT-2 fixture still matches TransformerLens (every hook, logits)', async () => {
     if (nativeMatmulInfo() === undefined) installNativeMatmul(addonPath as string);
-    const dir = resolve('tests/fixtures/gpt2-tiny');
+    const dir = fixtureDir('gpt2-tiny');
     const ref = loadReference(dir);
     const model = await HookedTransformer.fromPretrainedNoProcessing(dir, { quiet: true });
     const [logits, cache] = model.runWithCache(refRows(ref, 'inputs/input_ids'));

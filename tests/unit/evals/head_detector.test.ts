@@ -1,5 +1,4 @@
 /** Head detector: hand-made patterns give the expected scores; on the fixture it scores [layer, head]. */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -13,6 +12,7 @@ import {
 } from '../../../src/evals/head_detector.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { loadReference, refRows } from '../../helpers/reference.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
 describe('detection patterns (TL get_*_detection_pattern)', () => {
   it('previous, duplicate and induction patterns', () => {
@@ -56,7 +56,7 @@ describe('headAttentionSimilarity on hand-made patterns', () => {
 });
 
 describe('detectHead on gpt2-tiny', () => {
-  const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+  const FIXTURE = fixtureDir('gpt2-tiny');
   let model: HookedTransformer;
   let rows: number[][];
   beforeAll(async () => {

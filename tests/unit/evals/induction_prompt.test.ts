@@ -1,5 +1,4 @@
 /** Induction evals and testPrompt, on gpt2-tiny (token ids) and on a random GPT-2-vocabulary model (text). */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -10,8 +9,9 @@ import { validateConfig } from '../../../src/model/config.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { randomDecoderParams } from '../../../src/model/random_init.js';
 import { loadTokenizer, shippedTokenizerDir } from '../../../src/tokenizers/load.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 let model: HookedTransformer;
 let textModel: HookedTransformer;
 

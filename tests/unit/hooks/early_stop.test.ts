@@ -3,12 +3,12 @@
  * dropped anyway): same cached values, fewer kernels, no leaked tensors; with a user hook attached
  * (which may have side effects) or split q/k/v inputs it runs to the end.
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
 import { HookedEncoder } from '../../../src/model/encoder/hooked_encoder.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
 let enc: HookedEncoder;
 let dec: HookedTransformer;
@@ -18,8 +18,8 @@ const tokens = [[999, 5, 17, 300, 42, 7, 8]];
 
 beforeAll(async () => {
   await initBackend(undefined, { quiet: true });
-  enc = await HookedEncoder.fromPretrained(resolve('tests/fixtures/distilbert-tiny'), { quiet: true });
-  dec = await HookedTransformer.fromPretrainedNoProcessing(resolve('tests/fixtures/gpt2-tiny'), { quiet: true });
+  enc = await HookedEncoder.fromPretrained(fixtureDir('distilbert-tiny'), { quiet: true });
+  dec = await HookedTransformer.fromPretrainedNoProcessing(fixtureDir('gpt2-tiny'), { quiet: true });
 });
 
 afterAll(() => {

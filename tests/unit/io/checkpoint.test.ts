@@ -4,14 +4,14 @@
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, NotFoundError, WeightLoadError } from '../../../src/errors.js';
 import { loadCheckpointTensors, parseShardIndex, readJsonFile } from '../../../src/io/checkpoint.js';
 import { writeSafetensorsFile } from '../../../src/io/safetensors.js';
 import { makeTempDir, removeDir } from './st_helpers.js';
+import { bundledFixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/gpt2-tiny', import.meta.url));
+const FIXTURES = bundledFixtureDir('gpt2-tiny');
 
 let root: string;
 beforeAll(async () => {

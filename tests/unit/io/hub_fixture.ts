@@ -4,14 +4,14 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 import type { HubOptions } from '../../../src/io/hub.js';
 import { serializeSafetensors } from '../../../src/io/safetensors.js';
 import { startTestHub, type TestHub } from './hub_server.js';
 import { makeTempDir, removeDir } from './st_helpers.js';
+import { bundledFixtureDir } from '../../helpers/fixtures.js';
 
-export const FIXTURES = fileURLToPath(new URL('../../fixtures/gpt2-tiny', import.meta.url));
+export const FIXTURES = bundledFixtureDir('gpt2-tiny');
 export const GPT2_FILES = ['config.json', 'generation_config.json', 'model.safetensors'] as const;
 
 /** Mutable handles filled in by `useTestHub()`'s hooks. */

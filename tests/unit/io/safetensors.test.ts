@@ -4,7 +4,6 @@
  */
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsError, WeightLoadError } from '../../../src/errors.js';
 import {
@@ -15,8 +14,9 @@ import {
 } from '../../../src/io/safetensors.js';
 import { decodeTensorBytes, floatBitsToHalfBits } from '../../../src/io/safetensors_codec.js';
 import { bytesOf, makeTempDir, rawSafetensors, removeDir } from './st_helpers.js';
+import { bundledFixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/gpt2-tiny', import.meta.url));
+const FIXTURES = bundledFixtureDir('gpt2-tiny');
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

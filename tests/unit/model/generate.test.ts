@@ -1,5 +1,4 @@
 /** generate(): greedy equals a hand-written argmax loop, sampling is seeded, options are validated. */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -8,13 +7,14 @@ import { validateConfig } from '../../../src/model/config.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { randomDecoderParams } from '../../../src/model/random_init.js';
 import { loadTokenizer, shippedTokenizerDir } from '../../../src/tokenizers/load.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
 let model: HookedTransformer;
 const prompt = [[5, 17, 300, 42, 9]];
 
 beforeAll(async () => {
   await initBackend(undefined, { quiet: true });
-  model = await HookedTransformer.fromPretrained(resolve('tests/fixtures/gpt2-tiny'), { quiet: true });
+  model = await HookedTransformer.fromPretrained(fixtureDir('gpt2-tiny'), { quiet: true });
 });
 afterAll(() => model?.dispose());
 

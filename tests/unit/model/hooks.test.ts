@@ -2,7 +2,6 @@
  * Hook semantics on the tiny GPT-2 fixture: replacement hooks change downstream values exactly as a
  * hand computation says, hooks never outlive a run (also when one throws), names are validated.
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -10,8 +9,9 @@ import { HookNameError, MemoryLimitError, ShapeError } from '../../../src/errors
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { expectNoLeak } from '../../helpers/memory.js';
 import { loadReference, refRows } from '../../helpers/reference.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 let model: HookedTransformer;
 let tokens: number[][];
 

@@ -1,15 +1,15 @@
 /** Input normalisation (arrays, foreign tensors, masks) and backend selection errors. */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendInfo, initBackend } from '../../../src/backend/backend.js';
 import { BackendError, ShapeError, TokenizerError } from '../../../src/errors.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
 let model: HookedTransformer;
 beforeAll(async () => {
   await initBackend(undefined, { quiet: true });
-  model = await HookedTransformer.fromPretrained(resolve('tests/fixtures/gpt2-tiny'), { quiet: true });
+  model = await HookedTransformer.fromPretrained(fixtureDir('gpt2-tiny'), { quiet: true });
 });
 afterAll(() => model?.dispose());
 

@@ -2,15 +2,15 @@
  * Each processing step alone preserves the model's function: fold_ln, center_writing_weights and
  * fold_value_biases leave logits unchanged; center_unembed shifts each position's logits by a constant.
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import type { ProcessingOptions } from '../../../src/model/weight_processing.js';
 import { loadReference, refRows } from '../../helpers/reference.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 let raw: HookedTransformer;
 let tokens: number[][];
 let rawLogits: Float32Array;

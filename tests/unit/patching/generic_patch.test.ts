@@ -4,7 +4,6 @@
  * groups spanning layers, batch-averaging metrics); indexRows; the "every" stacks; validation;
  * progress; no leaks.
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -22,8 +21,9 @@ import { actPatch, PATCH_PRESETS } from '../../../src/patching/presets.js';
 import { layerPosPatchSetter, type PatchSetter } from '../../../src/patching/setters.js';
 import { expectNoLeak } from '../../helpers/memory.js';
 import { loadReference, refRows } from '../../helpers/reference.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 let model: HookedTransformer;
 let clean: number[][];
 let corrupted: number[][];

@@ -2,7 +2,6 @@
  * gradientsAtHooks against central finite differences at a few coordinates of several hooks, the
  * activations it can cache, its errors, and leaks. Attribution patching against a hand computation.
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -16,8 +15,9 @@ import { logitDiffMetric } from '../../../src/patching/metrics.js';
 import { PATCH_PRESET_NAMES, PATCH_PRESETS } from '../../../src/patching/presets.js';
 import { expectNoLeak } from '../../helpers/memory.js';
 import { loadReference, refRows } from '../../helpers/reference.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 let model: HookedTransformer;
 let clean: number[][];
 let corrupted: number[][];

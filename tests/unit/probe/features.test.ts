@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -17,8 +17,9 @@ import { extractPooledFeatures, probeHookName } from '../../../src/probe/feature
 import { pseudoPerplexities } from '../../../src/probe/pseudo_perplexity.js';
 import { loadTokenizer, shippedTokenizerDir } from '../../../src/tokenizers/load.js';
 import { expectMatchesRef, loadReference, refRows, type Reference } from '../../helpers/reference.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/distilbert-tiny');
+const FIXTURE = fixtureDir('distilbert-tiny');
 const tmp = mkdtempSync(join(tmpdir(), 'tfjs-lens-probe-vocab-'));
 let ref: Reference;
 let plain: HookedEncoder;

@@ -96,6 +96,81 @@ describe('linear algebra and baselines', () => {
     expect(() => symmetricEigen([])).toThrow(ShapeError);
   });
 
+  it('eigendecomposition: hand-checkable 2×2 and 3×3 cases, largest first, unit vectors up to sign', () => {
+    const two = symmetricEigen([Float64Array.of(2, 1), Float64Array.of(1, 2)]);
+    expect(Array.from(two.values)).toEqual([expect.closeTo(3, 14), expect.closeTo(1, 14)]);
+    const h = Math.SQRT1_2;
+    const upToSign = (v: Float64Array, want: number[]): void => {
+      const sign = Math.sign((v[0] as number) || (v[1] as number));
+      want.forEach((w, i) => expect(sign * (v[i] as number)).toBeCloseTo(w, 12));
+    };
+    upToSign(two.vectors[0] as Float64Array, [h, h]);
+    upToSign(two.vectors[1] as Float64Array, [h, -h]);
+    // Second-difference matrix: eigenvalues 2 + √2, 2, 2 − √2.
+    const three = symmetricEigen([Float64Array.of(2, -1, 0), Float64Array.of(-1, 2, -1), Float64Array.of(0, -1, 2)]);
+    [2 + Math.SQRT2, 2, 2 - Math.SQRT2].forEach((v, i) => expect(three.values[i]).toBeCloseTo(v, 13));
+    upToSign(three.vectors[0] as Float64Array, [0.5, -h, 0.5]);
+    upToSign(three.vectors[1] as Float64Array, [h, 0, -h]);
+    upToSign(three.vectors[2] as Float64Array, [0.5, h, 0.5]);
+    // Diagonal input: values sorted largest first, vectors the matching unit axes.
+    const diag = symmetricEigen([Float64Array.of(1, 0, 0), Float64Array.of(0, 3, 0), Float64Array.of(0, 0, 2)]);
+    expect(Array.from(diag.values)).toEqual([3, 2, 1]);
+    expect(diag.vectors.map((v) => Array.from(v, Math.abs))).toEqual([[0, 1, 0], [0, 0, 1], [1, 0, 0]]);
+    expect(symmetricEigen([Float64Array.of(-4)]).values[0]).toBe(-4);
+  });
+
+  it('eigendecomposition of a random symmetric 20×20: A v = λ v, VᵀV = I, descending, lower triangle only', () => {
+    const rand = seededRng(7);
+    const n = 20;
+    const a = Array.from({ length: n }, () => new Float64Array(n));
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) (a[i] as Float64Array)[j] = (a[j] as Float64Array)[i] = 4 * rand() - 2;
+    const copy = a.map((r) => Float64Array.from(r));
+    const e = symmetricEigen(a);
+    expect(a).toEqual(copy); // input not modified
+    expect(e.values.length).toBe(n);
+    expect(e.vectors.length).toBe(n);
+    for (let k = 1; k < n; k++) expect(e.values[k]).toBeLessThanOrEqual(e.values[k - 1] as number);
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += (a[i] as Float64Array)[i] as number;
+    expect(e.values.reduce((s, v) => s + v, 0)).toBeCloseTo(trace, 11);
+    for (let k = 0; k < n; k++) {
+      const v = e.vectors[k] as Float64Array;
+      expect(v.length).toBe(n);
+      for (let i = 0; i < n; i++) {
+        const av = (a[i] as Float64Array).reduce((s, x, j) => s + x * (v[j] as number), 0);
+        expect(av).toBeCloseTo((e.values[k] as number) * (v[i] as number), 11);
+      }
+      for (let l = 0; l < n; l++) {
+        const dot = v.reduce((s, x, i) => s + x * ((e.vectors[l] as Float64Array)[i] as number), 0);
+        expect(dot).toBeCloseTo(k === l ? 1 : 0, 12);
+      }
+    }
+    // Only the lower triangle is read: garbage above the diagonal changes nothing.
+    const lower = a.map((r, i) => r.map((x, j) => (j > i ? 1e6 * rand() : x)));
+    const el = symmetricEigen(lower);
+    expect(Array.from(el.values)).toEqual(Array.from(e.values));
+    expect(el.vectors.map((v) => Array.from(v))).toEqual(e.vectors.map((v) => Array.from(v)));
+  });
+
+  it('eigendecomposition edge cases: bad shapes throw ShapeError, non-finite gives NaN, extreme scales are exact', () => {
+    expect(() => symmetricEigen([])).toThrow(/need a non-empty square matrix, got 0 rows/);
+    expect(() => symmetricEigen([Float64Array.of(1, 2)])).toThrow(ShapeError);
+    expect(() => symmetricEigen([Float64Array.of(1, 2), Float64Array.of(3)])).toThrow(/need a non-empty square matrix, got 2 rows/);
+    for (const bad of [NaN, Infinity]) {
+      const e = symmetricEigen([Float64Array.of(1, 0), Float64Array.of(bad, 2)]);
+      expect(Array.from(e.values).every(Number.isNaN)).toBe(true);
+      expect(e.vectors.every((v) => v.length === 2 && v.every(Number.isNaN))).toBe(true);
+    }
+    const base = [Float64Array.of(1, 1.7, 1), Float64Array.of(1.7, 1, 1.7), Float64Array.of(1, 1.7, -1.7)];
+    const ref = symmetricEigen(base);
+    for (const s of [1e300, 1e-300]) { // unscaled, the QL iteration would overflow (1e300) to NaN
+      const e = symmetricEigen(base.map((r) => r.map((x) => x * s)));
+      e.values.forEach((v, i) => expect(v / s).toBeCloseTo(ref.values[i] as number, 10));
+      e.vectors.forEach((v, k) => v.forEach((x, i) => expect(x).toBeCloseTo(((ref.vectors[k] as Float64Array)[i] as number), 10)));
+    }
+    expect(Array.from(symmetricEigen([new Float64Array(2), new Float64Array(2)]).values)).toEqual([0, 0]);
+  });
+
   it('Mahalanobis with Ledoit–Wolf shrinkage equals the NumPy / scikit-learn figures', () => {
     const m = toFeatureMatrix(X);
     expect(ledoitWolfShrinkage(sampleMoments(m), 12)).toBeCloseTo(0.6113345605737549, 7);

@@ -4,7 +4,6 @@
  * briefly trained SAE spliced in (KL to the clean run well below ablation's); feature contexts match a
  * brute-force search; reconstruction shares sum to 1; nothing leaks.
  */
-import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -18,8 +17,9 @@ import { SparseAutoencoder } from '../../../src/sae/sae.js';
 import { runWithCacheWithSaes, runWithSaes } from '../../../src/sae/splice.js';
 import { trainSae } from '../../../src/sae/train.js';
 import { expectNoLeak } from '../../helpers/memory.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 const HOOK = 'blocks.1.hook_resid_pre';
 let model: HookedTransformer;
 let perfect: SparseAutoencoder;

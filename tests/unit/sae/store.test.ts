@@ -5,7 +5,7 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
@@ -14,8 +14,9 @@ import { HookedEncoder } from '../../../src/model/encoder/hooked_encoder.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { ActivationStore, arrayActivationSource, modelActivationSource, tokenWindows } from '../../../src/sae/activation_store.js';
 import { cacheActivations, diskActivationSource, readActivationCacheMeta } from '../../../src/sae/disk_cache.js';
+import { fixtureDir } from '../../helpers/fixtures.js';
 
-const FIXTURE = resolve('tests/fixtures/gpt2-tiny');
+const FIXTURE = fixtureDir('gpt2-tiny');
 let model: HookedTransformer;
 const rows = Array.from({ length: 6 }, (_, r) => Array.from({ length: 16 }, (_, p) => (r * 37 + p * 11) % 1000));
 
@@ -97,7 +98,7 @@ describe('model-backed source', () => {
   });
 
   it('works with a HookedEncoder too (DistilBERT fixture)', async () => {
-    const enc = await HookedEncoder.fromPretrained(resolve('tests/fixtures/distilbert-tiny'), { quiet: true });
+    const enc = await HookedEncoder.fromPretrained(fixtureDir('distilbert-tiny'), { quiet: true });
     try {
       const src = await modelActivationSource(enc, 'blocks.0.hook_resid_post', [[1, 5, 9, 2], [1, 7, 3, 2]], { epochs: 1 });
       expect((await src.next())!.length).toBe(8 * src.dIn);

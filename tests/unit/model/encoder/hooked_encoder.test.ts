@@ -2,7 +2,6 @@
  * HookedEncoder behaviour beyond parity: text and pair input through the shipped WordPiece
  * tokenizer, token types, pseudo-log-likelihood, pooling, hooks and errors.
  */
-import { resolve } from 'node:path';
 import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { HookedEncoder } from '../../../../src/model/encoder/hooked_encoder.js';
 import { maskedMeanPool, pseudoLogLikelihood } from '../../../../src/model/encoder/pooling.js';
 import { randomEncoderParams } from '../../../../src/model/encoder/random_encoder.js';
 import { loadTokenizer, shippedTokenizerDir } from '../../../../src/tokenizers/load.js';
+import { fixtureDir } from '../../../helpers/fixtures.js';
 
 let bert: HookedEncoder;
 const cfg: EncoderConfig = {
@@ -95,7 +95,7 @@ describe('HookedEncoder with text input', () => {
 });
 
 describe('HookedEncoder loading errors', () => {
-  const dir = resolve('tests/fixtures/distilbert-tiny');
+  const dir = fixtureDir('distilbert-tiny');
   it('missing, unexpected and wrong-shape tensors are listed in a WeightLoadError', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'enc-'));
     try {

@@ -1,0 +1,137 @@
+/**
+ * The hook contract: one table per model family lists every hook point with its shape, the flag
+ * that enables it and the model feature it needs (STYLE Convention 8). The table is the single
+ * source of truth: the model registers exactly its rows, the hook-name types are derived from it,
+ * the run path sizes caches from its shapes, and docs/hooks.md is generated from it.
+ */
+import { ConfigError } from '../errors.js';
+
+/** Optional hook points that TransformerLens gates behind config flags. @category Hooks */
+export interface HookFlags {
+  /** `blocks.{l}.attn.hook_result`: per-head output before summing [batch, pos, n_heads, d_model]. */
+  readonly useAttnResult?: boolean;
+  /** `blocks.{l}.hook_q_input|hook_k_input|hook_v_input`: per-head copies of the attention input. */
+  readonly useSplitQkvInput?: boolean;
+  /** `blocks.{l}.hook_mlp_in`: the MLP input. */
+  readonly useHookMlpIn?: boolean;
+  /** `blocks.{l}.hook_attn_in`: attention input repeated per head. */
+  readonly useAttnIn?: boolean;
+}
+
+/** The flag names, for iteration. */
+export const FLAG_NAMES = ['useAttnResult', 'useSplitQkvInput', 'useHookMlpIn', 'useAttnIn'] as const;
+
+/** One of the {@link HookFlags}. @category Hooks */
+export type FlagName = (typeof FLAG_NAMES)[number];
+
+/** Model features a hook row can depend on (a row whose feature the model lacks is not registered). */
+export type HookFeature = 'mlp' | 'tokenTypes' | 'mlmHead';
+
+/** Where a hook sits in the forward pass: before the blocks, in block `layer`, or after the blocks. */
+export type HookStage = 'embed' | 'block' | 'head';
+
+/** One row of a hook table (a block row's `name` is the suffix after `blocks.{l}.`). */
+export interface HookRow {
+  /** Full name (embed/head rows) or suffix after `blocks.{l}.` (block rows). */
+  readonly name: string;
+  /** Symbolic shape using glossary names. */
+  readonly shape: readonly (string | number)[];
+  /** What the activation is, in a few words. */
+  readonly description: string;
+  /** The flag that enables it, if it is optional. */
+  readonly flag?: FlagName;
+  /** The model feature it needs. */
+  readonly requires?: HookFeature;
+  /** ln1 of a pre-LN block: with split q/k/v inputs it runs once per input, per head (TL). */
+  readonly perHeadWhenSplit?: true;
+}
+
+/** A hook table: rows before the blocks, per block, after the blocks. */
+export interface HookTable {
+  readonly embed: readonly HookRow[];
+  readonly block: readonly HookRow[];
+  readonly head: readonly HookRow[];
+}
+
+/** One hook point of a model as it runs under a set of flags. @category Hooks */
+export interface HookSpec {
+  /** Full hook name, e.g. `blocks.0.hook_resid_pre`. */
+  readonly name: string;
+  /** Symbolic shape using glossary names, e.g. ['batch', 'pos', 'd_model']. */
+  readonly shape: readonly (string | number)[];
+  /** The flag that enables it, if it is optional. */
+  readonly flag?: FlagName;
+  /** What the activation is, in a few words (e.g. 'token embedding W_E[tokens]'). */
+  readonly description: string;
+  /** Before the blocks, in a block, or after them. */
+  readonly stage: HookStage;
+  /** Block index for block hooks. */
+  readonly layer?: number;
+  /** How many times it fires in one forward pass (3 for a pre-LN ln1 with split q/k/v inputs, else 1). */
+  readonly fires: number;
+}
+
+/** Whether any split-input flag is on (ln1 then runs per head on each of q/k/v inputs). */
+export function splitInputs(flags: HookFlags): boolean {
+  return flags.useSplitQkvInput === true || flags.useAttnIn === true;
+}
+
+function spec(row: HookRow, name: string, stage: HookStage, flags: HookFlags, layer?: number): HookSpec {
+  const split = row.perHeadWhenSplit === true && splitInputs(flags);
+  const shape = split ? [...row.shape.slice(0, 2), 'n_heads', ...row.shape.slice(2)] : row.shape;
+  const out: HookSpec = { name, shape, description: row.description, stage, fires: split ? 3 : 1 };
+  return {
+    ...out,
+    ...(row.flag === undefined ? {} : { flag: row.flag }),
+    ...(layer === undefined ? {} : { layer }),
+  };
+}
+
+/**
+ * Expand a hook table for a model: every row whose feature the model has, in forward order, with
+ * shapes and firing counts under `flags` (flag-gated rows are included and marked).
+ * @param table The family's table.
+ * @param nLayers Number of blocks.
+ * @param features The model's features.
+ * @param flags Flags in force (they change ln1's shape and firing count with split inputs).
+ * @returns The specs in forward order.
+ */
+export function expandHookTable(
+  table: HookTable,
+  nLayers: number,
+  features: ReadonlySet<HookFeature>,
+  flags: HookFlags = {},
+): HookSpec[] {
+  const has = (r: HookRow): boolean => r.requires === undefined || features.has(r.requires);
+  const out: HookSpec[] = table.embed.filter(has).map((r) => spec(r, r.name, 'embed', flags));
+  for (let l = 0; l < nLayers; l++) {
+    for (const r of table.block) if (has(r)) out.push(spec(r, `blocks.${l}.${r.name}`, 'block', flags, l));
+  }
+  for (const r of table.head) if (has(r)) out.push(spec(r, r.name, 'head', flags));
+  return out;
+}
+
+/** Whether a hook spec fires under the given flags. */
+export function isEnabled(spec: Pick<HookSpec, 'flag'>, flags: HookFlags): boolean {
+  return spec.flag === undefined || flags[spec.flag] === true;
+}
+
+/**
+ * Bytes of float32 an activation of this shape holds, with symbolic dimensions resolved from `dims`
+ * (`pos_q`/`pos_k` default to `pos`).
+ * @throws {@link ConfigError} for a symbol `dims` does not give (a table row with an unknown dimension).
+ */
+export function specBytes(shape: readonly (string | number)[], dims: Readonly<Record<string, number>>): number {
+  let n = 4;
+  for (const d of shape) {
+    const size = typeof d === 'number' ? d : (dims[d] ?? (d === 'pos_q' || d === 'pos_k' ? dims['pos'] : undefined));
+    if (size === undefined) throw new ConfigError(`specBytes: no size for dimension '${d}' (known: ${Object.keys(dims).join(', ')})`);
+    n *= size;
+  }
+  return n;
+}
+
+/** `blocks.{l}` for a layer index, typed as a template literal. */
+export function blockPrefix(l: number): `blocks.${number}` {
+  return `blocks.${l}`;
+}

@@ -1,0 +1,160 @@
+/**
+ * HookedModel: the one run path every model class uses (decoder, encoder, and the families to
+ * come). It owns the rules that must not differ between models:
+ *   - option keys are checked (an unknown key is a ConfigError naming the nearest valid one);
+ *   - `stopAtLayer` (an integer in [-n_layers, n_layers]) replaces the output by the residual stream
+ *     entering that block; `returnType: 'none'` always returns undefined;
+ *   - which hooks a cache records (names filter; block hooks below the stop layer; head hooks only
+ *     when the head runs) and when a run may end early (output discarded, no user hooks attached);
+ *   - the memory estimate, with cached bytes computed from the hook table's shapes.
+ * A model class supplies its hook table, input resolution and forward pass ({@link execute}).
+ */
+import { ConfigError } from '../errors.js';
+import type { ActivationCache } from '../hooks/activation_cache.js';
+import { filterNames, runRecording, type NamesFilter } from '../hooks/caching.js';
+import { isEnabled, specBytes, type HookFlags, type HookSpec } from '../hooks/hook_spec.js';
+import { HookedRoot, type FwdHooks } from '../hooks/hook_registry.js';
+import { checkOptionKeys } from '../utils/options.js';
+import { checkRunFits } from './memory_guard.js';
+
+/** Options every model's forward takes. */
+export interface BaseRunOptions extends HookFlags {
+  /** What to return; 'none' returns undefined. */
+  readonly returnType?: string;
+  /** Exclusive layer to stop at (negative counts from the end); the residual stream is returned. */
+  readonly stopAtLayer?: number;
+}
+
+/** Extra option of `runWithCache`. */
+export interface CacheOption {
+  /** Which hooks to cache: a name, names, or a predicate (default: all enabled hooks). */
+  readonly namesFilter?: NamesFilter;
+}
+
+/** Extra option of `runWithHooks`. */
+export interface HooksOption {
+  /** `[nameOrFilter, fn]` pairs; removed after the run, also if it throws. */
+  readonly fwdHooks?: FwdHooks;
+}
+
+/** Token rows of a resolved input (a model class adds masks, token types, …). */
+export interface ResolvedRows {
+  /** Token ids [batch, pos]. */
+  readonly rows: number[][];
+}
+
+/** Sizes a model's hook shapes and memory estimate use (glossary names). */
+export interface ModelDims {
+  /** Number of blocks. */
+  readonly nLayers: number;
+  /** Residual width. */
+  readonly dModel: number;
+  /** Heads per block. */
+  readonly nHeads: number;
+  /** Width of one head. */
+  readonly dHead: number;
+  /** MLP width (0 if none). */
+  readonly dMlp: number;
+  /** Vocabulary (output logits width). */
+  readonly dVocab: number;
+}
+
+/**
+ * Normalise a stopAtLayer to [0, nLayers].
+ * @throws {@link ConfigError} for a non-integer or one outside [-nLayers, nLayers].
+ */
+export function resolveStopAtLayer(stop: number | undefined, nLayers: number, fn = 'forward'): number {
+  if (stop === undefined) return nLayers;
+  if (!Number.isInteger(stop) || stop < -nLayers || stop > nLayers) {
+    throw new ConfigError(`${fn}: stopAtLayer must be an integer in [${-nLayers}, ${nLayers}], got ${stop}`);
+  }
+  return stop < 0 ? nLayers + stop : stop;
+}
+
+/**
+ * Base class of hooked models: the shared run path (see the module comment).
+ * @typeParam O The family's forward options.
+ * @typeParam R The family's resolved input.
+ * @typeParam Out Everything the family's forward can return.
+ * @category Hooks
+ */
+export abstract class HookedModel<O extends BaseRunOptions, R extends ResolvedRows, Out> extends HookedRoot {
+  /** Valid forward option keys (checked at run time for plain-JS callers). */
+  protected abstract readonly forwardOptionKeys: Readonly<Record<string, true>>;
+  /** Sizes for memory estimates. */
+  protected abstract get dims(): ModelDims;
+  /** Tokenise / validate the input and masks. */
+  protected abstract resolveRun(input: unknown, opts: O, fn: string): R;
+  /** Whether the hooks after the blocks (`stage: 'head'`) fire in a run with these options. */
+  protected abstract headRuns(opts: O): boolean;
+  /** Whether the run computes [batch, pos, d_vocab] logits (for the memory estimate). */
+  protected abstract computesLogits(opts: O): boolean;
+  /**
+   * The family's forward pass and output, with the hook dispatcher of `flags` (stop already checked).
+   * @param stop Resolved stop layer, or undefined when the caller gave none.
+   */
+  protected abstract execute(resolved: R, opts: O, flags: HookFlags, stop: number | undefined, fn: string): Out;
+
+  /** Check stopAtLayer against the return type: the residual replaces logits, never a loss. */
+  protected planStop(opts: O, fn: string): number | undefined {
+    if (opts.stopAtLayer === undefined) return undefined;
+    const stop = resolveStopAtLayer(opts.stopAtLayer, this.dims.nLayers, fn);
+    if (opts.returnType === 'loss' || opts.returnType === 'both') {
+      throw new ConfigError(`${fn}: stopAtLayer returns the residual stream, so returnType '${opts.returnType}' cannot be computed; use 'logits' or 'none'`);
+    }
+    return stop;
+  }
+
+  private runChecked(resolved: R, opts: O, flags: HookFlags, stop: number | undefined, cacheBytes: number, fn: string): Out {
+    this.checkAttachedHooks(flags, fn);
+    const { dModel, dMlp, nHeads, dVocab } = this.dims;
+    const batch = resolved.rows.length;
+    const pos = resolved.rows[0]?.length ?? 0;
+    checkRunFits({ batch, pos, dModel, dMlp, nHeads, dVocab, cacheBytes, logits: stop === undefined && this.computesLogits(opts) }, fn);
+    return this.execute(resolved, opts, flags, stop, fn);
+  }
+
+  /** forward: check options, resolve, run. */
+  protected forwardImpl(input: unknown, opts: O, fn: string): Out {
+    checkOptionKeys(opts, this.forwardOptionKeys, fn);
+    const flags = this.effectiveFlags(opts);
+    const stop = this.planStop(opts, fn);
+    return this.runChecked(this.resolveRun(input, opts, fn), opts, flags, stop, 0, fn);
+  }
+
+  /** runWithHooks: forward with temporary hooks (removed in `finally`). */
+  protected runWithHooksImpl(input: unknown, opts: O & HooksOption, fn: string): Out {
+    checkOptionKeys(opts, { ...this.forwardOptionKeys, fwdHooks: true }, fn);
+    const flags = this.effectiveFlags(opts);
+    const stop = this.planStop(opts, fn);
+    const resolved = this.resolveRun(input, opts, fn);
+    return this.withHooks(opts.fwdHooks ?? [], () => this.runChecked(resolved, opts, flags, stop, 0, fn), flags);
+  }
+
+  /** The hooks a cache records under these options, in forward order (the stop rule). */
+  protected recordedSpecs(opts: O & CacheOption, flags: HookFlags, stop: number | undefined, fn: string): HookSpec[] {
+    const enabled = this.hookSpecs(flags).filter((s) => isEnabled(s, flags));
+    const chosen = new Set(filterNames(opts.namesFilter, enabled.map((s) => s.name), (n) => this.checkHookName(n, flags, fn)));
+    const end = stop ?? this.dims.nLayers;
+    const head = stop === undefined && this.headRuns(opts);
+    return enabled.filter((s) => chosen.has(s.name) && (s.stage === 'embed' || (s.stage === 'block' ? (s.layer ?? 0) < end : head)));
+  }
+
+  /**
+   * runWithCache: record activations. With `returnType: 'none'` and no hooks attached to the model,
+   * the run ends right after the last recorded hook fires for the last time.
+   */
+  protected runWithCacheImpl(input: unknown, opts: O & CacheOption, fn: string): [Out | undefined, ActivationCache] {
+    checkOptionKeys(opts, { ...this.forwardOptionKeys, namesFilter: true }, fn);
+    const flags = this.effectiveFlags(opts);
+    const stop = this.planStop(opts, fn);
+    const recorded = this.recordedSpecs(opts, flags, stop, fn);
+    const resolved = this.resolveRun(input, opts, fn);
+    const d = this.dims;
+    const sizes = { batch: resolved.rows.length, pos: resolved.rows[0]?.length ?? 0, d_model: d.dModel, n_heads: d.nHeads, d_head: d.dHead, d_mlp: d.dMlp, d_vocab: d.dVocab };
+    const cacheBytes = recorded.reduce((acc, s) => acc + specBytes(s.shape, sizes), 0);
+    // Output dropped and no user hooks attached (they may have side effects): stop at the last recorded hook.
+    const discard = opts.returnType === 'none' && !this.hasHooks();
+    return runRecording(this, recorded, flags, () => this.runChecked(resolved, opts, flags, stop, cacheBytes, fn), d.nLayers, discard);
+  }
+}

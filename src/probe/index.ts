@@ -1,0 +1,45 @@
+/**
+ * tfjs-lens/probe: the β-VAE anomaly probe: the VAE, its training and scores, pooled activation features, detection metrics, baseline detectors and synthetic anomalies.
+ * @packageDocumentation
+ */
+export { BetaVae, klPerSample, reconErrorPerSample } from './beta_vae.js';
+export type { VaeOutputs, VaeRunOptions, VaeWeightArrays } from './beta_vae.js';
+export { DEFAULT_VAE_CONFIG, DEFAULT_VAE_TRAIN, betaAt, resolveTrainConfig, resolveVaeConfig } from './vae_config.js';
+export type { BetaVaeConfig, VaeTrainConfig } from './vae_config.js';
+export { trainBetaVae } from './vae_train.js';
+export type { VaeEpochRecord, VaeTrainOptions, VaeTrainResult } from './vae_train.js';
+export { vaeScores } from './vae_scores.js';
+export type { VaeScores } from './vae_scores.js';
+export { VAE_FILES, loadBetaVae, saveBetaVae } from './vae_io.js';
+export type { SavedVaeConfig } from './vae_io.js';
+export { applyScaler, checkFinite, concatRows, fitScaler, selectRows, toFeatureMatrix } from './matrix.js';
+export type { ColumnScaler, FeatureMatrix } from './matrix.js';
+export {
+  averagePrecision,
+  binaryReport,
+  detectionMetrics,
+  maxF1Threshold,
+  prCurve,
+  quantileThreshold,
+  ratesAtThresholds,
+  rocAuc,
+  rocCurve,
+} from './metrics.js';
+export type { BinaryLabels, BinaryReport, DetectionMetrics, RatesAtThresholds } from './metrics.js';
+export { ledoitWolfShrinkage, sampleMoments, symmetricEigen } from './linalg.js';
+export type { Moments, SymmetricEigen } from './linalg.js';
+export { fitGaussian, fitKnn, fitMahalanobis, fitPca, rankAverage } from './baselines.js';
+export type { FittedDetector, GaussianFit } from './baselines.js';
+export { extractPooledFeatures, probeHookName } from './features.js';
+export type { ExtractOptions, TokenBatch } from './features.js';
+export { cachedFeatures, featureCachePath, hashTexts, modelRevision } from './feature_cache.js';
+export type { FeatureCacheKey } from './feature_cache.js';
+export { pseudoPerplexities } from './pseudo_perplexity.js';
+export type { PseudoPerplexity } from './pseudo_perplexity.js';
+export { umapEmbed } from './embed2d.js';
+export type { UmapOptions } from './embed2d.js';
+export { makeSyntheticAnomalies, stratifiedSplit } from './synthetic.js';
+export type { SyntheticAnomalyOptions } from './synthetic.js';
+export { PROBE_DATASETS, PROBE_DATASET_INFO, loadProbeDataset } from './text_datasets.js';
+export type { ProbeDatasetName, ProbeDatasetOptions, ProbeTextDataset } from './text_datasets.js';
+export { fitLengthDetector, lengthColumn, sqrtNPooled, tokenMean } from './length_correction.js';

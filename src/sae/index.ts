@@ -1,0 +1,39 @@
+/**
+ * tfjs-lens/sae: sparse autoencoders with SAELens v6 semantics and file format: config, model, initialisation, training, activation stores, evaluation, splicing into a model, feature analysis and dashboards.
+ * @packageDocumentation
+ */
+export { saeConfig, validateSaeConfig, resolveSaeTraining } from './config.js';
+export type { NormalizeActivations, ResolvedSaeTraining, SaeArchitecture, SaeConfig, SaeTrainingConfig } from './config.js';
+export { SAE_LENS_FORMAT_VERSION, saeConfigFromCfgJson, saeConfigToCfgJson, trainingCfgFields } from './sae_lens_config.js';
+export type { SaeLensCfgJson, SaeLensMetadata } from './sae_lens_config.js';
+export { SparseAutoencoder, decoderNorms, topkMask, topkRelu } from './sae.js';
+export type { SaeForwardOptions, SaeParams, SaeWeightArrays } from './sae.js';
+export { initSae, initSaeWeights, geometricMedian, meanOf } from './init.js';
+export type { SaeInitOptions } from './init.js';
+export { saeLossAndGrads } from './grads.js';
+export type { SaeGradOptions, SaeGradResult, SaeGrads, SaeTensors } from './grads.js';
+export { ActivationStore, arrayActivationSource, modelActivationSource, tokenWindows } from './activation_store.js';
+export type {
+  ActivationSource,
+  ActivationStoreOptions,
+  BatchProvider,
+  CachingModel,
+  ModelSourceOptions,
+} from './activation_store.js';
+export { cacheActivations, diskActivationSource, readActivationCacheMeta } from './disk_cache.js';
+export type { ActivationCacheMeta, CacheActivationsOptions } from './disk_cache.js';
+export { trainSae, foldScale } from './train.js';
+export type { SaeStepMetrics, TrainSaeOptions, TrainSaeResult } from './train.js';
+export { SAE_FILES, loadSae, readSaeSparsity, saeDir, saveSae } from './io.js';
+export type { SaveSaeOptions } from './io.js';
+export { ceLossRecovered, densityHistogram, evaluateSae } from './evals.js';
+export type { CeLossMetrics, EvaluateSaeOptions, SaeEvalMetrics } from './evals.js';
+export { runWithCacheWithSaes, runWithSaes, saeFwdHooks, saeReplacementHook, spliceHookName } from './splice.js';
+export type { SaeSplice } from './splice.js';
+export { topActivatingContexts, topFeaturesForActivation } from './features.js';
+export type { FeatureAttribution, FeatureExample, TopContextsOptions } from './features.js';
+export { featureDashboardHtml, writeFeatureDashboard } from './dashboard_html.js';
+export type { FeatureDashboardOptions } from './dashboard_html.js';
+export { featureRecovery, syntheticFeatures } from './synthetic.js';
+export type { SyntheticFeatures, SyntheticOptions } from './synthetic.js';
+export { logFeatureSparsity } from './train_state.js';

@@ -1,0 +1,30 @@
+/**
+ * The one place tests find reference fixtures. Each fixture folder is a parameter: an environment
+ * variable (e.g. GPT2_FIXTURE_DIR) points a whole run at another checkpoint of the same layout
+ * (config.json, model.safetensors, reference.json, reference.safetensors); the default is the copy
+ * under tests/fixtures/.
+ */
+import { resolve } from 'node:path';
+
+/** Fixture folders the tests use, with the environment variable that overrides each. */
+const FIXTURES = {
+  'gpt2-tiny': 'GPT2_FIXTURE_DIR',
+  'distilbert-tiny': 'DISTILBERT_FIXTURE_DIR',
+  'bert-tiny': 'BERT_FIXTURE_DIR',
+} as const;
+
+/** A fixture's name under tests/fixtures/. */
+export type FixtureName = keyof typeof FIXTURES;
+
+/**
+ * Absolute path of a fixture folder: `$<ENV>` when set, else tests/fixtures/<name>.
+ * @param name Fixture name, e.g. 'gpt2-tiny'.
+ */
+export function fixtureDir(name: FixtureName): string {
+  return resolve(process.env[FIXTURES[name]] ?? `tests/fixtures/${name}`);
+}
+
+/** The default copy under tests/fixtures/ (for tests that build variants of the checkpoint files). */
+export function bundledFixtureDir(name: FixtureName): string {
+  return resolve(`tests/fixtures/${name}`);
+}
