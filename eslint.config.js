@@ -1,11 +1,11 @@
-// ESLint flat config: the house style (docs STYLE.md, Conventions 1, 3, 4, 13).
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, relative, resolve as resolvePath } from 'node:path';
+// ESLint flat config: the house style (docs STYLE.md, Conventions 1, 3, 4, 13, 15) and the layer order of
+// src/ (docs/architecture.md). Import cycles (type-only ones included) are checked by madge in `npm run lint`
+// (.madgerc): import-x/no-cycle always skips `import type` edges.
+import { dirname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import js from '@eslint/js';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
-import ts from 'typescript';
 import tseslint from 'typescript-eslint';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
@@ -49,129 +49,6 @@ const boundaryZones = [
   },
 ];
 
-// ---------------------------------------------------------------------------
-// Import cycles, type-only edges included. import-x/no-cycle cannot do this: it
-// always skips `import type` (and all-`type`-specifier) imports, with no option.
-// The graph uses every static specifier TypeScript sees (import, import type,
-// export ... from, import(), require), resolved with the same resolver as import-x.
-const graph = new Map(); // file -> { checkedAt, mtimeMs, deps: string[] }
-const resolved = new Map(); // dir \0 specifier -> file | null
-
-function resolveDep(spec, fromFile) {
-  const key = `${dirname(fromFile)}\0${spec}`;
-  if (!resolved.has(key)) {
-    const r = resolver.resolve(spec, fromFile);
-    const file = r.found && r.path ? resolvePath(r.path) : null;
-    const inRepo = file && !relative(ROOT, file).startsWith('..') && !file.includes('/node_modules/');
-    resolved.set(key, inRepo && /\.[cm]?[jt]sx?$/.test(file) ? file : null);
-  }
-  return resolved.get(key);
-}
-
-function scanDeps(file, text) {
-  const specs = ts.preProcessFile(text, true, true).importedFiles.map((f) => f.fileName);
-  return [...new Set(specs.map((s) => resolveDep(s, file)).filter(Boolean))];
-}
-
-function depsOf(file) {
-  const now = Date.now();
-  const entry = graph.get(file);
-  if (entry && now - entry.checkedAt < 1000) return entry.deps;
-  let mtimeMs;
-  try {
-    mtimeMs = statSync(file).mtimeMs;
-  } catch {
-    return [];
-  }
-  if (entry && entry.mtimeMs === mtimeMs) {
-    entry.checkedAt = now;
-    return entry.deps;
-  }
-  const deps = scanDeps(file, readFileSync(file, 'utf8'));
-  graph.set(file, { checkedAt: now, mtimeMs, deps });
-  return deps;
-}
-
-/** For each module with an import path back to `file`: the next module on a shortest such path. */
-function nextHopsTo(file) {
-  const importers = new Map(); // module -> modules reachable from `file` that import it
-  const seen = new Set([file]);
-  for (const stack = [file]; stack.length > 0; ) {
-    const from = stack.pop();
-    for (const dep of depsOf(from)) {
-      if (!importers.has(dep)) importers.set(dep, []);
-      importers.get(dep).push(from);
-      if (!seen.has(dep)) {
-        seen.add(dep);
-        stack.push(dep);
-      }
-    }
-  }
-  const next = new Map();
-  for (const queue = [file]; queue.length > 0; ) {
-    const to = queue.shift();
-    for (const from of importers.get(to) ?? []) {
-      if (from === file || next.has(from)) continue;
-      next.set(from, to);
-      queue.push(from);
-    }
-  }
-  return next;
-}
-
-const isTypeOnly = (node) =>
-  node.importKind === 'type' ||
-  node.exportKind === 'type' ||
-  (node.specifiers?.length > 0 && node.specifiers.every((s) => (s.importKind ?? s.exportKind) === 'type'));
-
-const noImportCycle = {
-  meta: {
-    type: 'problem',
-    docs: { description: 'Forbid import cycles, including cycles made only of `import type` edges.' },
-    schema: [],
-    messages: { cycle: 'Import cycle: {{route}}{{note}}' },
-  },
-  create(context) {
-    const file = resolvePath(context.physicalFilename);
-    const edges = []; // { source: Literal, typeOnly, target }
-    const add = (source, typeOnly) => {
-      const target = typeof source?.value === 'string' ? resolveDep(source.value, file) : null;
-      if (target) edges.push({ source, typeOnly, target });
-    };
-    return {
-      ImportDeclaration: (node) => add(node.source, isTypeOnly(node)),
-      ExportNamedDeclaration: (node) => add(node.source, isTypeOnly(node)),
-      ExportAllDeclaration: (node) => add(node.source, isTypeOnly(node)),
-      ImportExpression: (node) => add(node.source, false),
-      TSImportType: (node) => add(node.source, true),
-      TSImportEqualsDeclaration: (node) =>
-        node.moduleReference.type === 'TSExternalModuleReference' &&
-        add(node.moduleReference.expression, node.importKind === 'type'),
-      'CallExpression[callee.name="require"]': (node) => add(node.arguments[0], false),
-      'Program:exit'() {
-        // This file's edges come from its AST (fresh even if unsaved); other files are scanned from disk.
-        graph.set(file, { checkedAt: Date.now(), mtimeMs: -1, deps: [...new Set(edges.map((e) => e.target))] });
-        if (edges.length === 0) return;
-        const next = nextHopsTo(file);
-        for (const { source, typeOnly, target } of edges) {
-          if (target !== file && !next.has(target)) continue;
-          const route = [file, target];
-          for (let m = target; m !== file; m = next.get(m)) route.push(next.get(m));
-          context.report({
-            node: source,
-            messageId: 'cycle',
-            data: {
-              route: route.map((f) => relative(ROOT, f)).join(' → '),
-              note: typeOnly ? ' (this edge is type-only; type-only cycles are forbidden too)' : '',
-            },
-          });
-        }
-      },
-    };
-  },
-};
-const localPlugin = { meta: { name: 'tfjs-lens-local' }, rules: { 'no-import-cycle': noImportCycle } };
-
 export default tseslint.config(
   { ignores: ['dist/**', 'docs/api/**', 'node_modules/**', 'results/**'] },
   js.configs.recommended,
@@ -203,12 +80,6 @@ export default tseslint.config(
       'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
       '@typescript-eslint/ban-ts-comment': 'error',
     },
-  },
-  {
-    // No import cycles anywhere (type-only cycles included).
-    files: ['**/*.{ts,mts,cts,js,mjs,cjs}'],
-    plugins: { local: localPlugin },
-    rules: { 'local/no-import-cycle': 'error' },
   },
   {
     // Layer order of src/ and its outward boundaries.

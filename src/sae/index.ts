@@ -5,7 +5,8 @@
 export { saeConfig, validateSaeConfig, resolveSaeTraining } from './config.js';
 export type { NormalizeActivations, ResolvedSaeTraining, SaeArchitecture, SaeConfig, SaeTrainingConfig } from './config.js';
 export { SAE_LENS_FORMAT_VERSION, saeConfigFromCfgJson, saeConfigToCfgJson, trainingCfgFields } from './sae_lens_config.js';
-export type { SaeLensCfgJson, SaeLensMetadata } from './sae_lens_config.js';
+export type { SaeLensCfgJson } from './sae_lens_config.js';
+export type { SaeLensMetadata } from './config.js';
 export { SparseAutoencoder, decoderNorms, topkMask, topkRelu } from './sae.js';
 export type { SaeForwardOptions, SaeParams, SaeWeightArrays } from './sae.js';
 export { initSae, initSaeWeights, geometricMedian, meanOf } from './init.js';

@@ -5,49 +5,11 @@
  * `jumprelu_sae.py`); pre-6.0 files are upgraded as `handle_pre_6_0_config` does.
  */
 import { ConfigError } from '../errors.js';
-import { validateSaeConfig, type NormalizeActivations, type ResolvedSaeTraining, type SaeArchitecture, type SaeConfig } from './config.js';
+import { validateSaeConfig, type NormalizeActivations, type ResolvedSaeTraining, type SaeArchitecture, type SaeConfig, type SaeLensMetadata } from './config.js';
 
 /** The SAELens version whose file format is written; SAELens reads files < 6.0 through its legacy path. @category SAE */
 export const SAE_LENS_FORMAT_VERSION = '6.18.0';
 
-/**
- * `cfg.json` → `metadata` (SAELens `SAEMetadata`: free-form; these are the fields its LLM runner sets).
- * @category SAE
- */
-export interface SaeLensMetadata {
-  /** SAELens version of the file format (written as {@link SAE_LENS_FORMAT_VERSION}; < 6.0 means legacy). */
-  sae_lens_version?: string;
-  /** SAELens version the SAE was trained with. */
-  sae_lens_training_version?: string | null;
-  /** Name of the model whose activations the SAE reads (e.g. 'gpt2'). */
-  model_name?: string | null;
-  /** Model class that produced the activations (e.g. 'HookedTransformer'). */
-  model_class_name?: string | null;
-  /** Hook point the SAE reads (e.g. 'blocks.8.hook_resid_pre'). */
-  hook_name?: string | null;
-  /** Attention head the activations were taken from, or null for the whole hook. */
-  hook_head_index?: number | null;
-  /** Tokens per training sequence. */
-  context_size?: number | null;
-  /** Whether a BOS token was prepended to each training sequence. */
-  prepend_bos?: boolean | null;
-  /** Training dataset (a Hugging Face path or local file). */
-  dataset_path?: string | null;
-  /** Python-style [start, end) slice of the sequence positions used in training. */
-  seqpos_slice?: (number | null)[] | null;
-  /** Extra keyword arguments the model was loaded with. */
-  model_from_pretrained_kwargs?: Record<string, unknown> | null;
-  /** Special tokens left out of training: true for all, or a list of token ids. */
-  exclude_special_tokens?: boolean | number[] | null;
-  /** Token placed between concatenated sequences (an id or a name such as 'bos'). */
-  sequence_separator_token?: number | string | null;
-  /** Whether training sequences were kept separate rather than concatenated. */
-  disable_concat_sequences?: boolean | null;
-  /** Neuronpedia id of the SAE, when published there. */
-  neuronpedia_id?: string | null;
-  /** Any other metadata (e.g. `trained_with`), kept as read. */
-  [extra: string]: unknown;
-}
 
 /**
  * SAELens v6 `cfg.json` (inference config; checkpoints add the training fields).

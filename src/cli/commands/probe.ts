@@ -6,7 +6,7 @@
 import { ConfigError } from '../../errors.js';
 import { PROBE_DATASETS, type ProbeDatasetName } from '../../probe/text_datasets.js';
 import { runProbeSynthetic } from './probe_synthetic.js';
-import { runProbeText } from './probe_text.js';
+import { runProbeText, type ProbeTextOptions } from './probe_text.js';
 
 /** Raw option strings of the probe command, as parsed by main.ts. */
 export interface ProbeArgs {
@@ -27,26 +27,6 @@ export interface ProbeArgs {
   readonly maxSamples?: string | undefined;
   readonly maxTest?: string | undefined;
   readonly pplSamples?: string | undefined;
-}
-
-/** Resolved options of a text run. */
-export interface ProbeTextOptions {
-  readonly json: boolean;
-  readonly model: string;
-  readonly datasets: readonly ProbeDatasetName[];
-  readonly layer: number;
-  readonly hook: string;
-  readonly outputDir: string;
-  readonly cacheDir: string;
-  readonly forceReprocess: boolean;
-  readonly epochs: number;
-  readonly betaMax: number;
-  readonly latentDim: number;
-  readonly seed: number;
-  readonly maxLength: number;
-  readonly maxTrain: number;
-  readonly maxTest: number;
-  readonly pplSamples: number;
 }
 
 /** Defaults of the text benchmark: sized so `--dataset all` takes a few minutes on 2 CPU cores. */

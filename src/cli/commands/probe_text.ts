@@ -14,12 +14,31 @@ import type { FeatureMatrix } from '../../probe/matrix.js';
 import { pseudoPerplexities } from '../../probe/pseudo_perplexity.js';
 import { ANCHOR_AUROC, textResultsTable, type TextTableRow } from '../probe_bench/report.js';
 import { runTextProbe, type TextProbeInputs, type TextProbeResult } from '../probe_bench/text_bench.js';
-import { loadProbeDataset, PROBE_DATASET_INFO, type ProbeTextDataset } from '../../probe/text_datasets.js';
+import { loadProbeDataset, PROBE_DATASET_INFO, type ProbeDatasetName, type ProbeTextDataset } from '../../probe/text_datasets.js';
 import { saveBetaVae } from '../../probe/vae_io.js';
 import { seededRng } from '../../utils/rng.js';
 import { writeFileAtomic } from '../../viz/html.js';
 import { writeLatentMap, writeRocPr, writeScoreHistograms, writeVaeHistory } from '../../viz/probe_plots.js';
-import type { ProbeTextOptions } from './probe.js';
+
+/** Resolved options of a text run. */
+export interface ProbeTextOptions {
+  readonly json: boolean;
+  readonly model: string;
+  readonly datasets: readonly ProbeDatasetName[];
+  readonly layer: number;
+  readonly hook: string;
+  readonly outputDir: string;
+  readonly cacheDir: string;
+  readonly forceReprocess: boolean;
+  readonly epochs: number;
+  readonly betaMax: number;
+  readonly latentDim: number;
+  readonly seed: number;
+  readonly maxLength: number;
+  readonly maxTrain: number;
+  readonly maxTest: number;
+  readonly pplSamples: number;
+}
 
 /** Token limit of the pseudo-perplexity (distilbert-mini was trained on 64-token rows). */
 const PPL_MAX_LENGTH = 64;

@@ -10,9 +10,7 @@ import { initBackend } from '../../../src/backend/backend.js';
 import { HookNameError } from '../../../src/errors.js';
 import { actName } from '../../../src/hooks/act_name.js';
 import { decoderHookSpecs } from '../../../src/hooks/decoder_hooks.js';
-import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { renderHookTable } from '../../../scripts/gen_hook_table.js';
-import { fixtureDir } from '../../helpers/fixtures.js';
 
 beforeAll(async () => {
   await initBackend(undefined, { quiet: true });
