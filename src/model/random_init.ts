@@ -18,29 +18,27 @@ export function randomDecoderParams(cfg: ModelConfig, opts: { seed?: number; std
   let seed = opts.seed ?? 0;
   const std = opts.std ?? 0.02;
   const { dModel: d, nHeads: h, dHead: e, dMlp: m, dVocab: v, nCtx } = cfg;
-  const normal = <R extends tf.Rank>(shape: number[]): tf.Tensor<R> =>
-    tf.randomNormal(shape as tf.ShapeMap[R], 0, std, 'float32', seed++) as tf.Tensor<R>;
-  const ln = (): LayerNormParams | undefined =>
-    cfg.normalizationType === 'LN' ? { w: tf.ones([d]) as tf.Tensor1D, b: tf.zeros([d]) as tf.Tensor1D } : undefined;
+  const normal = (rows: number, cols: number, sd = std): tf.Tensor2D => tf.randomNormal([rows, cols], 0, sd, 'float32', seed++);
+  const ln = (): LayerNormParams | undefined => (cfg.normalizationType === 'LN' ? { w: tf.ones([d]), b: tf.zeros([d]) } : undefined);
   const blocks: BlockParams[] = [];
   for (let l = 0; l < cfg.nLayers; l++) {
     blocks.push({
       ln1: ln(),
       attn: {
-        wQ: normal([d, h * e]), bQ: tf.zeros([h * e]), wK: normal([d, h * e]), bK: tf.zeros([h * e]),
-        wV: normal([d, h * e]), bV: tf.zeros([h * e]), wO: normal([h * e, d]), bO: tf.zeros([d]),
+        wQ: normal(d, h * e), bQ: tf.zeros([h * e]), wK: normal(d, h * e), bK: tf.zeros([h * e]),
+        wV: normal(d, h * e), bV: tf.zeros([h * e]), wO: normal(h * e, d), bO: tf.zeros([d]),
       },
       ln2: cfg.attnOnly ? undefined : ln(),
-      mlp: cfg.attnOnly ? undefined : { W_in: normal([d, m]), b_in: tf.zeros([m]), W_out: normal([m, d]), b_out: tf.zeros([d]) },
+      mlp: cfg.attnOnly ? undefined : { W_in: normal(d, m), b_in: tf.zeros([m]), W_out: normal(m, d), b_out: tf.zeros([d]) },
     });
   }
-  const W_E = tf.randomNormal([v, d], 0, opts.embedStd ?? std, 'float32', seed++) as tf.Tensor2D;
+  const W_E = normal(v, d, opts.embedStd ?? std);
   return {
     W_E,
-    W_pos: normal([nCtx, d]),
+    W_pos: normal(nCtx, d),
     blocks,
     lnFinal: ln(),
-    W_U: tf.transpose(W_E) as tf.Tensor2D,
+    W_U: tf.transpose(W_E),
     b_U: tf.zeros([v]),
   };
 }

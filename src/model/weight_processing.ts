@@ -37,9 +37,9 @@ export const NO_PROCESSING: Required<ProcessingOptions> = {
 
 /** Fold an LN (w, b) into a reader W [d_model, n] with bias [n]; centre W over d_model. */
 function foldInto(ln: LayerNormParams, w: tf.Tensor2D, b: tf.Tensor1D): [tf.Tensor2D, tf.Tensor1D] {
-  const bNew = tf.add(b, tf.squeeze(tf.matMul(tf.expandDims(ln.b, 0), w), [0])) as tf.Tensor1D; // [n]
+  const bNew = tf.add<tf.Tensor1D>(b, tf.squeeze(tf.matMul(tf.expandDims(ln.b, 0), w), [0])); // [n]
   const scaled = tf.mul(w, tf.expandDims(ln.w, 1)); // [d_model, n]
-  const wNew = tf.sub(scaled, tf.mean(scaled, 0, true)) as tf.Tensor2D; // [d_model, n]
+  const wNew = tf.sub<tf.Tensor2D>(scaled, tf.mean(scaled, 0, true)); // [d_model, n]
   return [wNew, bNew];
 }
 
@@ -59,8 +59,8 @@ function foldLnBlock(blk: BlockParams): BlockParams {
   return { ln1: undefined, ln2: undefined, attn, mlp };
 }
 
-const centreRows = (w: tf.Tensor2D): tf.Tensor2D => tf.sub(w, tf.mean(w, -1, true)) as tf.Tensor2D;
-const centreVec = (b: tf.Tensor1D): tf.Tensor1D => tf.sub(b, tf.mean(b)) as tf.Tensor1D;
+const centreRows = (w: tf.Tensor2D): tf.Tensor2D => tf.sub(w, tf.mean(w, -1, true));
+const centreVec = (b: tf.Tensor1D): tf.Tensor1D => tf.sub(b, tf.mean(b));
 
 function centreWriting(p: DecoderParams): DecoderParams {
   const blocks = p.blocks.map((blk): BlockParams => {
@@ -77,7 +77,7 @@ function centreWriting(p: DecoderParams): DecoderParams {
 function foldValueBiases(p: DecoderParams): DecoderParams {
   const blocks = p.blocks.map((blk): BlockParams => {
     const { bV, wO, bO } = blk.attn;
-    const bONew = tf.add(bO, tf.squeeze(tf.matMul(tf.expandDims(bV, 0), wO), [0])) as tf.Tensor1D; // [d_model]
+    const bONew = tf.add<tf.Tensor1D>(bO, tf.squeeze(tf.matMul(tf.expandDims(bV, 0), wO), [0])); // [d_model]
     return { ...blk, attn: { ...blk.attn, bO: bONew, bV: tf.zerosLike(bV) } };
   });
   return { ...p, blocks };
@@ -92,7 +92,7 @@ function applySteps(p: DecoderParams, o: Required<ProcessingOptions>): DecoderPa
   }
   if (o.centerWritingWeights) out = centreWriting(out);
   if (o.centerUnembed) {
-    out = { ...out, W_U: tf.sub(out.W_U, tf.mean(out.W_U, -1, true)) as tf.Tensor2D, b_U: centreVec(out.b_U) };
+    out = { ...out, W_U: centreRows(out.W_U), b_U: centreVec(out.b_U) };
   }
   if (o.foldValueBiases) out = foldValueBiases(out);
   return out;

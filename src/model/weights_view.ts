@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import type { ModelConfig } from './config.js';
-import { toHeadsIn, type DecoderParams } from './params.js';
+import { toHeadsIn, type DecoderParams, type MlpParams } from './params.js';
 
 /** TL weight names exposed by {@link WeightsView}. @category Model */
 export type WeightName =
@@ -14,12 +14,36 @@ export type WeightName =
   | 'W_Q' | 'W_K' | 'W_V' | 'W_O' | 'b_Q' | 'b_K' | 'b_V' | 'b_O'
   | 'W_in' | 'b_in' | 'W_out' | 'b_out';
 
+/** The tensor type of each TL weight (its rank). @category Model */
+export interface WeightTensors {
+  /** [d_vocab, d_model] */ readonly W_E: tf.Tensor2D;
+  /** [n_ctx, d_model] */ readonly W_pos: tf.Tensor2D;
+  /** [d_model, d_vocab] */ readonly W_U: tf.Tensor2D;
+  /** [d_vocab] */ readonly b_U: tf.Tensor1D;
+  /** [n_layers, n_heads, d_model, d_head] */ readonly W_Q: tf.Tensor4D;
+  /** [n_layers, n_heads, d_model, d_head] */ readonly W_K: tf.Tensor4D;
+  /** [n_layers, n_heads, d_model, d_head] */ readonly W_V: tf.Tensor4D;
+  /** [n_layers, n_heads, d_head, d_model] */ readonly W_O: tf.Tensor4D;
+  /** [n_layers, n_heads, d_head] */ readonly b_Q: tf.Tensor3D;
+  /** [n_layers, n_heads, d_head] */ readonly b_K: tf.Tensor3D;
+  /** [n_layers, n_heads, d_head] */ readonly b_V: tf.Tensor3D;
+  /** [n_layers, d_model] */ readonly b_O: tf.Tensor2D;
+  /** [n_layers, d_model, d_mlp] */ readonly W_in: tf.Tensor3D;
+  /** [n_layers, d_mlp] */ readonly b_in: tf.Tensor2D;
+  /** [n_layers, d_mlp, d_model] */ readonly W_out: tf.Tensor3D;
+  /** [n_layers, d_model] */ readonly b_out: tf.Tensor2D;
+}
+
+/** A new handle on the same data (reshape does not copy, clone does on wasm). */
+const alias1 = (t: tf.Tensor1D): tf.Tensor1D => tf.reshape(t, t.shape);
+const alias2 = (t: tf.Tensor2D): tf.Tensor2D => tf.reshape(t, t.shape);
+
 /**
  * Lazily stacked TL-layout weights.
  * @category Model
  */
 export class WeightsView {
-  private readonly cache = new Map<WeightName, tf.Tensor>();
+  private cache: { -readonly [K in WeightName]?: WeightTensors[K] } = {};
 
   constructor(
     private readonly params: () => DecoderParams,
@@ -32,88 +56,93 @@ export class WeightsView {
    * d_model], b_Q/b_K/b_V [n_layers, n_heads, d_head], b_O [n_layers, d_model], W_in [n_layers,
    * d_model, d_mlp], b_in [n_layers, d_mlp], W_out [n_layers, d_mlp, d_model], b_out [n_layers, d_model].
    * @param name TL weight name.
-   * @returns The tensor (owned by the model).
+   * @returns The tensor (owned by the model), typed by its rank.
    * @throws {@link ConfigError} for MLP weights of an attention-only model.
    */
-  get(name: WeightName): tf.Tensor {
-    const hit = this.cache.get(name);
+  get<N extends WeightName>(name: N): WeightTensors[N] {
+    const hit = this.cache[name];
     if (hit !== undefined) return hit;
     // keep: the view owns it, so a caller's tf.tidy around the first access must not free it.
-    const t = tf.keep(tf.tidy(() => this.build(name)));
-    this.cache.set(name, t);
+    const t = tf.keep(tf.tidy(() => this.builders(name)[name]()));
+    this.cache[name] = t;
     return t;
   }
 
-  private build(name: WeightName): tf.Tensor {
+  private builders(name: WeightName): { readonly [K in WeightName]: () => WeightTensors[K] } {
     const p = this.params();
-    const { nHeads: h, dHead: e, dModel: d } = this.cfg;
-    const stack = (f: (l: number) => tf.Tensor): tf.Tensor => tf.stack(p.blocks.map((_, l) => f(l)));
-    const blk = (l: number) => p.blocks[l] as DecoderParams['blocks'][number];
-    const mlp = (l: number) => {
-      const m = blk(l).mlp;
-      if (m === undefined) throw new ConfigError(`WeightsView.get: '${name}' does not exist in an attention-only model`);
-      return m;
+    const { nHeads: h, dHead: e, dModel: d, nLayers: n, dMlp: m } = this.cfg;
+    const blk = (l: number): DecoderParams['blocks'][number] => {
+      const b = p.blocks[l];
+      if (b === undefined) throw new ConfigError(`WeightsView.get: block ${l} is missing`);
+      return b;
     };
+    const mlp = (l: number): MlpParams => {
+      const x = blk(l).mlp;
+      if (x === undefined) throw new ConfigError(`WeightsView.get: '${name}' does not exist in an attention-only model`);
+      return x;
+    };
+    const layers = (f: (l: number) => tf.Tensor): tf.Tensor => tf.stack(p.blocks.map((_, l) => f(l)));
+    const stack2 = (f: (l: number) => tf.Tensor): tf.Tensor2D => tf.reshape(layers(f), [n, -1]);
+    const stack3 = (f: (l: number) => tf.Tensor, a: number, b: number): tf.Tensor3D => tf.reshape(layers(f), [n, a, b]);
+    const stack4 = (f: (l: number) => tf.Tensor, a: number, b: number, c: number): tf.Tensor4D => tf.reshape(layers(f), [n, a, b, c]);
     const headsIn = (w: tf.Tensor2D): tf.Tensor => toHeadsIn(w, h); // [n_heads, d_model, d_head]
-    // A new handle on the same data (reshape does not copy, clone does on wasm).
-    const alias = (t: tf.Tensor) => tf.reshape(t, t.shape);
-    switch (name) {
-      case 'W_E': return alias(p.W_E);
-      case 'W_pos': return alias(p.W_pos);
-      case 'W_U': return alias(p.W_U);
-      case 'b_U': return alias(p.b_U);
-      case 'W_Q': return stack((l) => headsIn(blk(l).attn.wQ));
-      case 'W_K': return stack((l) => headsIn(blk(l).attn.wK));
-      case 'W_V': return stack((l) => headsIn(blk(l).attn.wV));
-      case 'W_O': return stack((l) => tf.reshape(blk(l).attn.wO, [h, e, d])); // [n_heads, d_head, d_model]
-      case 'b_Q': return stack((l) => tf.reshape(blk(l).attn.bQ, [h, e]));
-      case 'b_K': return stack((l) => tf.reshape(blk(l).attn.bK, [h, e]));
-      case 'b_V': return stack((l) => tf.reshape(blk(l).attn.bV, [h, e]));
-      case 'b_O': return stack((l) => blk(l).attn.bO);
-      case 'W_in': return stack((l) => mlp(l).W_in);
-      case 'b_in': return stack((l) => mlp(l).b_in);
-      case 'W_out': return stack((l) => mlp(l).W_out);
-      case 'b_out': return stack((l) => mlp(l).b_out);
-    }
+    return {
+      W_E: () => alias2(p.W_E),
+      W_pos: () => alias2(p.W_pos),
+      W_U: () => alias2(p.W_U),
+      b_U: () => alias1(p.b_U),
+      W_Q: () => stack4((l) => headsIn(blk(l).attn.wQ), h, d, e),
+      W_K: () => stack4((l) => headsIn(blk(l).attn.wK), h, d, e),
+      W_V: () => stack4((l) => headsIn(blk(l).attn.wV), h, d, e),
+      W_O: () => stack4((l) => blk(l).attn.wO, h, e, d), // [n_layers, n_heads, d_head, d_model]
+      b_Q: () => stack3((l) => blk(l).attn.bQ, h, e),
+      b_K: () => stack3((l) => blk(l).attn.bK, h, e),
+      b_V: () => stack3((l) => blk(l).attn.bV, h, e),
+      b_O: () => stack2((l) => blk(l).attn.bO),
+      W_in: () => stack3((l) => mlp(l).W_in, d, m),
+      b_in: () => stack2((l) => mlp(l).b_in),
+      W_out: () => stack3((l) => mlp(l).W_out, m, d),
+      b_out: () => stack2((l) => mlp(l).b_out),
+    };
   }
 
   /** Token embedding [d_vocab, d_model]. */
-  get W_E(): tf.Tensor2D { return this.get('W_E') as tf.Tensor2D; }
+  get W_E(): tf.Tensor2D { return this.get('W_E'); }
   /** Positional embedding [n_ctx, d_model]. */
-  get W_pos(): tf.Tensor2D { return this.get('W_pos') as tf.Tensor2D; }
+  get W_pos(): tf.Tensor2D { return this.get('W_pos'); }
   /** Unembedding [d_model, d_vocab]. */
-  get W_U(): tf.Tensor2D { return this.get('W_U') as tf.Tensor2D; }
+  get W_U(): tf.Tensor2D { return this.get('W_U'); }
   /** Unembedding bias [d_vocab]. */
-  get b_U(): tf.Tensor1D { return this.get('b_U') as tf.Tensor1D; }
+  get b_U(): tf.Tensor1D { return this.get('b_U'); }
   /** Query weights [n_layers, n_heads, d_model, d_head]. */
-  get W_Q(): tf.Tensor4D { return this.get('W_Q') as tf.Tensor4D; }
+  get W_Q(): tf.Tensor4D { return this.get('W_Q'); }
   /** Key weights [n_layers, n_heads, d_model, d_head]. */
-  get W_K(): tf.Tensor4D { return this.get('W_K') as tf.Tensor4D; }
+  get W_K(): tf.Tensor4D { return this.get('W_K'); }
   /** Value weights [n_layers, n_heads, d_model, d_head]. */
-  get W_V(): tf.Tensor4D { return this.get('W_V') as tf.Tensor4D; }
+  get W_V(): tf.Tensor4D { return this.get('W_V'); }
   /** Output weights [n_layers, n_heads, d_head, d_model]. */
-  get W_O(): tf.Tensor4D { return this.get('W_O') as tf.Tensor4D; }
+  get W_O(): tf.Tensor4D { return this.get('W_O'); }
   /** Query biases [n_layers, n_heads, d_head]. */
-  get b_Q(): tf.Tensor3D { return this.get('b_Q') as tf.Tensor3D; }
+  get b_Q(): tf.Tensor3D { return this.get('b_Q'); }
   /** Key biases [n_layers, n_heads, d_head]. */
-  get b_K(): tf.Tensor3D { return this.get('b_K') as tf.Tensor3D; }
+  get b_K(): tf.Tensor3D { return this.get('b_K'); }
   /** Value biases [n_layers, n_heads, d_head]. */
-  get b_V(): tf.Tensor3D { return this.get('b_V') as tf.Tensor3D; }
+  get b_V(): tf.Tensor3D { return this.get('b_V'); }
   /** Attention output biases [n_layers, d_model]. */
-  get b_O(): tf.Tensor2D { return this.get('b_O') as tf.Tensor2D; }
+  get b_O(): tf.Tensor2D { return this.get('b_O'); }
   /** MLP input weights [n_layers, d_model, d_mlp]. @throws {@link ConfigError} for an attention-only model. */
-  get W_in(): tf.Tensor3D { return this.get('W_in') as tf.Tensor3D; }
+  get W_in(): tf.Tensor3D { return this.get('W_in'); }
   /** MLP input biases [n_layers, d_mlp]. @throws {@link ConfigError} for an attention-only model. */
-  get b_in(): tf.Tensor2D { return this.get('b_in') as tf.Tensor2D; }
+  get b_in(): tf.Tensor2D { return this.get('b_in'); }
   /** MLP output weights [n_layers, d_mlp, d_model]. @throws {@link ConfigError} for an attention-only model. */
-  get W_out(): tf.Tensor3D { return this.get('W_out') as tf.Tensor3D; }
+  get W_out(): tf.Tensor3D { return this.get('W_out'); }
   /** MLP output biases [n_layers, d_model]. @throws {@link ConfigError} for an attention-only model. */
-  get b_out(): tf.Tensor2D { return this.get('b_out') as tf.Tensor2D; }
+  get b_out(): tf.Tensor2D { return this.get('b_out'); }
 
   /** Free the cached stacked weights (they are rebuilt on next access). */
   dispose(): void {
-    for (const t of this.cache.values()) t.dispose();
-    this.cache.clear();
+    for (const t of Object.values(this.cache)) t.dispose();
+    this.cache = {};
   }
 }
 

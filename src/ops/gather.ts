@@ -4,23 +4,23 @@
  * duplicate indices) gives the same gradient and is registered on every backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { itemAt } from '../utils/tensor_rank.js';
+import { customGrad2 } from './custom_grad.js';
 
-type CustomFn = Parameters<typeof tf.customGrad<tf.Tensor>>[0];
-
-const gatherGrad = tf.customGrad(((table: tf.Tensor, ids: tf.Tensor, save: tf.GradSaveFunc) => {
+const gatherGrad = customGrad2((table, ids, save) => {
   save([ids]);
   const shape = table.shape;
   return {
     value: tf.gather(table, ids),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const idx = saved[0] as tf.Tensor;
+    gradFunc: (dy, saved) => {
+      const idx = itemAt(saved, 0, 'gatherRows backward');
       const n = idx.size;
       const rowSize = shape.slice(1).reduce((a, b) => a * b, 1);
       const d = tf.scatterND(tf.reshape(idx, [n, 1]), tf.reshape(dy, [n, rowSize]), [shape[0] as number, rowSize]);
       return [tf.reshape(d, shape), tf.zerosLike(idx)];
     },
   };
-}) as unknown as CustomFn) as (table: tf.Tensor, ids: tf.Tensor) => tf.Tensor;
+});
 
 /**
  * `tf.gather(table, ids)` along axis 0, differentiable with respect to `table` on every backend.

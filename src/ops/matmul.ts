@@ -5,6 +5,8 @@
  * are explicit copies followed by plain matmuls. Forward values are identical to `tf.matMul`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { itemAt, rank2, rank3 } from '../utils/tensor_rank.js';
+import { customGrad2, customGrad3 } from './custom_grad.js';
 
 /**
  * x·W for a 2-D activation and a 2-D weight: x [n, k] · w [k, m] → [n, m].
@@ -17,32 +19,28 @@ export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor2D {
   return w instanceof tf.Variable ? linearVarGrad(x, w) : linearGrad(x, w);
 }
 
-type Fn2 = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
-type CustomFn<T extends tf.Tensor> = Parameters<typeof tf.customGrad<T>>[0];
-
-const linearGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+const linearGrad = customGrad2<tf.Tensor2D>((x, w, save) => {
   save([x, w]);
   return {
-    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const d = dy as tf.Tensor2D;
-      return [tf.matMul(d, tf.transpose(ws)), tf.matMul(tf.transpose(xs), d)];
+    value: rank2(tf.matMul(x, w), 'linear'),
+    gradFunc: (dy, saved) => {
+      const xs = itemAt(saved, 0, 'linear backward');
+      const ws = itemAt(saved, 1, 'linear backward');
+      return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy)];
     },
   };
-}) as unknown as CustomFn<tf.Tensor2D>) as Fn2;
+});
 
-const linearVarGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+const linearVarGrad = customGrad2<tf.Tensor2D>((x, w, save) => {
   save([x]);
   return {
-    value: tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const xs = saved[0] as tf.Tensor2D;
-      const d = dy as tf.Tensor2D;
-      return [tf.matMul(d, tf.transpose(w as tf.Tensor2D)), tf.matMul(tf.transpose(xs), d)];
+    value: rank2(tf.matMul(x, w), 'linear'),
+    gradFunc: (dy, saved) => {
+      const xs = itemAt(saved, 0, 'linear backward');
+      return [tf.matMul(dy, tf.transpose(w)), tf.matMul(tf.transpose(xs), dy)];
     },
   };
-}) as unknown as CustomFn<tf.Tensor2D>) as Fn2;
+});
 
 /**
  * x·W + b for a 2-D activation, a 2-D weight and a 1-D bias: x [n, k] · w [k, m] + b [m] → [n, m],
@@ -55,44 +53,40 @@ export function affine(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return w instanceof tf.Variable ? affineVarGrad(x, w, b) : affineGrad(x, w, b);
 }
 
-type Fn3 = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor2D;
+const fusedAffine = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D => rank2(tf.fused.matMul({ a: x, b: w, bias: b }), 'affine');
 
-const fusedAffine = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D =>
-  tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D;
-
-const affineGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const affineGrad = customGrad3<tf.Tensor2D>((x, w, b, save) => {
   save([x, w]);
   return {
     value: fusedAffine(x, w, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const d = dy as tf.Tensor2D;
-      return [tf.matMul(d, tf.transpose(ws)), tf.matMul(tf.transpose(xs), d), tf.sum(d, 0)];
+    gradFunc: (dy, saved) => {
+      const xs = itemAt(saved, 0, 'affine backward');
+      const ws = itemAt(saved, 1, 'affine backward');
+      return [tf.matMul(dy, tf.transpose(ws)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)];
     },
   };
-}) as unknown as CustomFn<tf.Tensor2D>) as Fn3;
+});
 
-const affineVarGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const affineVarGrad = customGrad3<tf.Tensor2D>((x, w, b, save) => {
   save([x]);
   return {
     value: fusedAffine(x, w, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const xs = saved[0] as tf.Tensor2D;
-      const d = dy as tf.Tensor2D;
-      return [tf.matMul(d, tf.transpose(w as tf.Tensor2D)), tf.matMul(tf.transpose(xs), d), tf.sum(d, 0)];
+    gradFunc: (dy, saved) => {
+      const xs = itemAt(saved, 0, 'affine backward');
+      return [tf.matMul(dy, tf.transpose(w)), tf.matMul(tf.transpose(xs), dy), tf.sum(dy, 0)];
     },
   };
-}) as unknown as CustomFn<tf.Tensor2D>) as Fn3;
+});
 
 /** Batched a [b, n, k] · c [b, k, m] → [b, n, m], with explicit-transpose gradients (both saved). */
-export const batchMatMul = tf.customGrad(((a: tf.Tensor, c: tf.Tensor, save: tf.GradSaveFunc) => {
+export const batchMatMul = customGrad2<tf.Tensor3D>((a, c, save) => {
   save([a, c]);
   return {
-    value: tf.matMul(a as tf.Tensor3D, c as tf.Tensor3D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [as, cs] = saved as [tf.Tensor3D, tf.Tensor3D];
-      const dy3 = dy as tf.Tensor3D;
-      return [tf.matMul(dy3, tf.transpose(cs, [0, 2, 1])), tf.matMul(tf.transpose(as, [0, 2, 1]), dy3)];
+    value: rank3(tf.matMul(a, c), 'batchMatMul'),
+    gradFunc: (dy, saved) => {
+      const as = itemAt(saved, 0, 'batchMatMul backward');
+      const cs = itemAt(saved, 1, 'batchMatMul backward');
+      return [tf.matMul(dy, tf.transpose(cs, [0, 2, 1])), tf.matMul(tf.transpose(as, [0, 2, 1]), dy)];
     },
   };
-}) as unknown as CustomFn<tf.Tensor3D>) as (a: tf.Tensor, c: tf.Tensor) => tf.Tensor3D;
+});

@@ -78,10 +78,10 @@ export interface SaeGradResult {
  * @throws Never.
  * @category SAE
  */
-export function colSum(a: tf.Tensor): tf.Tensor1D {
-  const [rows, cols] = a.shape as [number, number];
-  const ones = tf.ones([1, rows]) as tf.Tensor2D; // [1, batch]
-  return tf.reshape(tf.matMul(ones, a as tf.Tensor2D), [cols]); // [n]
+export function colSum(a: tf.Tensor2D): tf.Tensor1D {
+  const [rows, cols] = a.shape;
+  const ones = tf.ones<tf.Rank.R2>([1, rows]); // [1, batch]
+  return tf.reshape(tf.matMul(ones, a), [cols]); // [n]
 }
 
 /**
@@ -95,8 +95,8 @@ export function colSum(a: tf.Tensor): tf.Tensor1D {
  * @throws Never.
  * @category SAE
  */
-export function decoderWeightGrad(f: tf.Tensor, dOut: tf.Tensor2D): tf.Tensor2D {
-  return tf.transpose(tf.matMul(tf.transpose(dOut), f as tf.Tensor2D)) as tf.Tensor2D; // ([d_in, batch]·[batch, d_sae])ᵀ → [d_sae, d_in]
+export function decoderWeightGrad(f: tf.Tensor2D, dOut: tf.Tensor2D): tf.Tensor2D {
+  return tf.transpose(tf.matMul<tf.Tensor2D>(tf.transpose(dOut), f)); // ([d_in, batch]·[batch, d_sae])ᵀ → [d_sae, d_in]
 }
 
 /** Centred input xc [batch, d_in] and pre-activations h [batch, d_sae]. @category SAE */
@@ -138,11 +138,11 @@ export interface DecoderPass {
  * @throws Never.
  * @category SAE
  */
-export function decoderPass(p: SaeTensors, fd: tf.Tensor, x: tf.Tensor2D): DecoderPass {
+export function decoderPass(p: SaeTensors, fd: tf.Tensor2D, x: tf.Tensor2D): DecoderPass {
   const batch = x.shape[0];
-  const xhat = tf.add(tf.matMul(fd as tf.Tensor2D, p.W_dec), p.b_dec); // [batch, d_in]
+  const xhat = tf.add(tf.matMul(fd, p.W_dec), p.b_dec); // [batch, d_in]
   const err: tf.Tensor2D = tf.sub(xhat, x); // [batch, d_in]
-  const mse = tf.div(tf.sum(tf.square(err)), batch) as tf.Scalar;
+  const mse = tf.div<tf.Scalar>(tf.sum(tf.square(err)), batch);
   const WdecT = tf.transpose(p.W_dec); // [d_in, d_sae]
   return { err, mse, dOut: tf.mul(err, 2 / batch), WdecT };
 }
@@ -159,11 +159,11 @@ export function decoderPass(p: SaeTensors, fd: tf.Tensor, x: tf.Tensor2D): Decod
  * @throws Never.
  * @category SAE
  */
-export function encoderGrads(cfg: SaeConfig, p: SaeTensors, f: Forward, dh: tf.Tensor, dbDecOut: tf.Tensor1D): Pick<SaeGrads, 'W_enc' | 'b_enc' | 'b_dec'> {
-  const dW_enc: tf.Tensor2D = tf.matMul(tf.transpose(f.xc), dh as tf.Tensor2D); // [d_in, batch]·[batch, d_sae] → [d_in, d_sae]
+export function encoderGrads(cfg: SaeConfig, p: SaeTensors, f: Forward, dh: tf.Tensor2D, dbDecOut: tf.Tensor1D): Pick<SaeGrads, 'W_enc' | 'b_enc' | 'b_dec'> {
+  const dW_enc: tf.Tensor2D = tf.matMul(tf.transpose(f.xc), dh); // [d_in, batch]·[batch, d_sae] → [d_in, d_sae]
   const db_enc = colSum(dh); // [d_sae]
   if (!cfg.applyBDecToInput) return { W_enc: dW_enc, b_enc: db_enc, b_dec: dbDecOut };
-  const viaInput = tf.reshape(tf.matMul(p.W_enc, tf.reshape(db_enc, [-1, 1]) as tf.Tensor2D), [-1]); // [d_in, d_sae]·[d_sae, 1] → [d_in]
+  const viaInput = tf.reshape(tf.matMul(p.W_enc, tf.reshape(db_enc, [-1, 1])), [-1]); // [d_in, d_sae]·[d_sae, 1] → [d_in]
   return { W_enc: dW_enc, b_enc: db_enc, b_dec: tf.sub<tf.Tensor1D>(dbDecOut, viaInput) };
 }
 
@@ -191,7 +191,7 @@ export function varianceStats(x: tf.Tensor2D, err: tf.Tensor2D): [tf.Scalar, tf.
  * @category SAE
  */
 export function pack(head: tf.Scalar[], fired: tf.Tensor1D): tf.Tensor1D {
-  return tf.concat([tf.stack(head), fired]) as tf.Tensor1D;
+  return tf.concat<tf.Tensor1D>([tf.stack<tf.Tensor1D>(head), fired]);
 }
 
 /** AuxK loss and its gradient contributions (dense). @category SAE */
@@ -212,26 +212,26 @@ export interface AuxOut {
  * @param rescale Whether hs = h·‖W_dec‖.
  * @param err x̂ − x [batch, d_in].
  * @param WdecT W_decᵀ [d_in, d_sae].
- * @param o Dead mask, count, coefficient.
+ * @param o Dead mask (required here), count, coefficient.
  * @returns The loss and its gradients w.r.t. h, W_dec and b_dec.
  * @example const a = auxK(p, hs, h, true, err, WdecT, o);
  * @throws Never.
  * @category SAE
  */
-export function auxK(p: SaeTensors, hs: tf.Tensor, h: tf.Tensor, rescale: boolean, err: tf.Tensor2D, WdecT: tf.Tensor2D, o: SaeGradOptions): AuxOut {
-  const [batch, dIn] = err.shape as [number, number];
+export function auxK(p: SaeTensors, hs: tf.Tensor2D, h: tf.Tensor2D, rescale: boolean, err: tf.Tensor2D, WdecT: tf.Tensor2D, o: SaeGradOptions & { readonly deadMask: tf.Tensor1D }): AuxOut {
+  const [batch, dIn] = err.shape;
   const nDead = o.nDead ?? 0;
   const half = Math.floor(dIn / 2);
   const kAux = Math.min(half, nDead);
   const coef = (o.auxLossCoefficient ?? 1) * Math.min(nDead / half, 1);
-  const dead = tf.reshape(o.deadMask as tf.Tensor1D, [1, -1]); // [1, d_sae]
+  const dead = tf.reshape(o.deadMask, [1, -1]); // [1, d_sae]
   const masked = tf.add(tf.mul(hs, dead), tf.mul(tf.sub(dead, 1), 1e30)); // live latents → −1e30: [batch, d_sae]
   const m = tf.mul(topkMask(masked, kAux), dead); // [batch, d_sae]
-  const ua = tf.mul(rescale ? h : hs, m) as tf.Tensor2D; // decode(auxk_acts) input: acts / ‖W_dec‖ = h when rescaling
+  const ua = tf.mul<tf.Tensor2D>(rescale ? h : hs, m); // decode(auxk_acts) input: acts / ‖W_dec‖ = h when rescaling
   const diff = tf.add(tf.add(tf.matMul(ua, p.W_dec), p.b_dec), err); // recons − (x − x̂): [batch, d_in]
-  const aux = tf.mul(tf.div(tf.sum(tf.square(diff)), batch), coef) as tf.Scalar;
-  const dAux = tf.mul(diff, (2 * coef) / batch) as tf.Tensor2D; // [batch, d_in]
-  const dh = tf.mul(tf.matMul(dAux, WdecT), m) as tf.Tensor2D; // [batch, d_in]·[d_in, d_sae] → [batch, d_sae]
+  const aux = tf.mul<tf.Scalar>(tf.div(tf.sum(tf.square(diff)), batch), coef);
+  const dAux = tf.mul<tf.Tensor2D>(diff, (2 * coef) / batch); // [batch, d_in]
+  const dh = tf.mul<tf.Tensor2D>(tf.matMul(dAux, WdecT), m); // [batch, d_in]·[d_in, d_sae] → [batch, d_sae]
   return { aux, dh, dW_dec: decoderWeightGrad(ua, dAux), db_dec: colSum(dAux) };
 }
 

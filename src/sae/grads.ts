@@ -30,14 +30,14 @@ function standardGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGrad
   const d = decoderPass(p, f, x);
   const n = tf.maximum(decoderNorms(p.W_dec), 1e-12); // [d_sae]
   const fSum = colSum(f); // [d_sae]
-  const l1 = tf.mul(tf.sum(tf.mul(fSum, n)), lam / batch) as tf.Scalar;
+  const l1 = tf.mul<tf.Scalar>(tf.sum(tf.mul(fSum, n)), lam / batch);
   const df = tf.add(tf.matMul(d.dOut, d.WdecT), tf.mul(n, lam / batch)); // [batch, d_in]·[d_in, d_sae] → [batch, d_sae]
-  const dh = tf.mul(df, tf.step(fw.h)); // [batch, d_sae]
+  const dh = tf.mul<tf.Tensor2D>(df, tf.step(fw.h)); // [batch, d_sae]
   const l1Dec = tf.mul(tf.reshape(tf.div(tf.mul(fSum, lam / batch), n), [-1, 1]), p.W_dec); // [d_sae, d_in]
   const dW_dec: tf.Tensor2D = tf.add(decoderWeightGrad(f, d.dOut), l1Dec); // [d_sae, d_in]
   const enc = encoderGrads(cfg, p, fw, dh, colSum(d.dOut));
   const fired = colSum(tf.step(f)); // [d_sae]
-  const l0 = tf.div(tf.sum(fired), batch) as tf.Scalar;
+  const l0 = tf.div<tf.Scalar>(tf.sum(fired), batch);
   return {
     grads: { ...enc, W_dec: dW_dec },
     stats: pack([d.mse, l1, tf.scalar(0), l0, ...varianceStats(x, d.err)], fired),
@@ -50,15 +50,15 @@ function topkGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGradOpti
   const rescale = cfg.rescaleActsByDecoderNorm === true;
   const fw = encoderPre(cfg, p, x);
   const hs: tf.Tensor2D = rescale ? tf.mul(fw.h, decoderNorms(p.W_dec)) : fw.h; // [batch, d_sae]
-  const mask = tf.mul(topkMask(hs, cfg.k as number), tf.step(fw.h)); // selected and positive
-  const fd = tf.mul(fw.h, mask) as tf.Tensor2D; // decoder input (acts / ‖W_dec‖ = relu(h) on the kept set): [batch, d_sae]
+  const mask = tf.mul<tf.Tensor2D>(topkMask(hs, cfg.k as number), tf.step(fw.h)); // selected and positive
+  const fd = tf.mul<tf.Tensor2D>(fw.h, mask); // decoder input (acts / ‖W_dec‖ = relu(h) on the kept set): [batch, d_sae]
   const d = decoderPass(p, fd, x);
   let dh: tf.Tensor2D = tf.mul(tf.matMul(d.dOut, d.WdecT), mask); // [batch, d_in]·[d_in, d_sae] → [batch, d_sae]
   let dW_dec = decoderWeightGrad(fd, d.dOut); // [d_sae, d_in]
   let dbDecOut = colSum(d.dOut);
   let aux: tf.Scalar = tf.scalar(0);
   if ((o.nDead ?? 0) > 0 && o.deadMask !== undefined) {
-    const a = auxK(p, hs, fw.h, rescale, d.err, d.WdecT, o);
+    const a = auxK(p, hs, fw.h, rescale, d.err, d.WdecT, { ...o, deadMask: o.deadMask });
     aux = a.aux;
     dh = tf.add(dh, a.dh);
     dW_dec = tf.add<tf.Tensor2D>(dW_dec, a.dW_dec);
@@ -68,7 +68,7 @@ function topkGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGradOpti
   const fired = colSum(mask); // [d_sae]
   return {
     grads: { ...enc, W_dec: dW_dec },
-    stats: pack([d.mse, tf.scalar(0), aux, tf.div(tf.sum(fired), batch) as tf.Scalar, ...varianceStats(x, d.err)], fired),
+    stats: pack([d.mse, tf.scalar(0), aux, tf.div<tf.Scalar>(tf.sum(fired), batch), ...varianceStats(x, d.err)], fired),
   };
 }
 
@@ -92,23 +92,23 @@ function jumpreluGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGrad
     const c = o.tanhScale ?? 4;
     const n = tf.maximum(decoderNorms(p.W_dec), 1e-12); // [d_sae]
     const t = tf.tanh(tf.mul(tf.mul(f, n), c)); // [batch, d_sae]
-    sparsity = tf.mul(tf.sum(t), lam / batch) as tf.Scalar;
+    sparsity = tf.mul<tf.Scalar>(tf.sum(t), lam / batch);
     const sech2 = tf.sub(1, tf.square(t));
     df = tf.add(df, tf.mul(tf.mul(sech2, n), (lam * c) / batch));
-    const dn = tf.mul(colSum(tf.mul(f, sech2) as tf.Tensor2D), (lam * c) / batch); // [d_sae]
+    const dn = tf.mul(colSum(tf.mul(f, sech2)), (lam * c) / batch); // [d_sae]
     dW_dec = tf.add(dW_dec, tf.mul(tf.reshape(tf.div(dn, n), [-1, 1]), p.W_dec)); // [d_sae, d_in]
     dTheta = tf.zerosLike(theta);
   } else {
-    sparsity = tf.mul(tf.sum(gate), lam / batch) as tf.Scalar;
-    dTheta = tf.mul(colSum(kernel as tf.Tensor2D), -lam / (batch * eps)); // Step backward: −(1/ε)·K·λ/batch
+    sparsity = tf.mul<tf.Scalar>(tf.sum(gate), lam / batch);
+    dTheta = tf.mul(colSum(kernel), -lam / (batch * eps)); // Step backward: −(1/ε)·K·λ/batch
   }
-  const dh = tf.mul(df, gate); // [batch, d_sae]
+  const dh = tf.mul<tf.Tensor2D>(df, gate); // [batch, d_sae]
   dTheta = tf.add(dTheta, tf.mul(tf.mul(colSum(tf.mul(kernel, df)), theta), -1 / eps)); // −(θ/ε)·Σ K·df
   const enc = encoderGrads(cfg, p, fw, dh, colSum(d.dOut));
   const fired = colSum(tf.step(f)); // [d_sae]
   return {
     grads: { ...enc, W_dec: dW_dec, threshold: dTheta },
-    stats: pack([d.mse, sparsity, tf.scalar(0), tf.div(tf.sum(fired), batch) as tf.Scalar, ...varianceStats(x, d.err)], fired),
+    stats: pack([d.mse, sparsity, tf.scalar(0), tf.div<tf.Scalar>(tf.sum(fired), batch), ...varianceStats(x, d.err)], fired),
   };
 }
 

@@ -71,7 +71,7 @@ export function pseudoLogLikelihood(
     for (let s = 0; s < positions.length; s += bs) {
       const chunk = positions.slice(s, s + bs);
       const batch = chunk.map((p) => ids.map((id, i) => (i === p ? maskId : id)));
-      const logits = model.forward(batch, { returnType: 'logits' }) as tf.Tensor3D;
+      const logits = model.forward(batch, { returnType: 'logits' });
       const picked = tf.tidy(() => {
         const logp = tf.logSoftmax(logits, -1); // [chunk, pos, d_vocab]
         const v = model.cfg.dVocab;

@@ -115,7 +115,7 @@ export function gpt2ParamsFromHf(raw: ReadonlyMap<string, RawTensor>, cfg: Model
   }
   const W_E = t2('wte.weight');
   const lmHead = keys.has('lm_head.weight') ? t2('lm_head.weight') : undefined;
-  const W_U = tf.transpose(lmHead ?? W_E) as tf.Tensor2D; // [d_model, d_vocab]
+  const W_U = tf.transpose(lmHead ?? W_E); // [d_model, d_vocab]
   lmHead?.dispose();
   return {
     W_E,
@@ -123,6 +123,6 @@ export function gpt2ParamsFromHf(raw: ReadonlyMap<string, RawTensor>, cfg: Model
     blocks,
     lnFinal: ln('ln_f'),
     W_U,
-    b_U: tf.zeros([cfg.dVocab]) as tf.Tensor1D,
+    b_U: tf.zeros([cfg.dVocab]),
   };
 }
