@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError, NotFoundError } from '../errors.js';
+import type { OptionKeys } from '../utils/options.js';
 import { checkSnapshot, repoCacheDir } from './hub_cache.js';
 import { downloadModel } from './hub_download.js';
 import { hubTimeoutMs } from './hub_timeout.js';
@@ -36,6 +37,11 @@ export interface HubOptions {
   /** Called on every received chunk and at the end of each file, whatever `quiet` says. */
   onProgress?: (p: { file: string; loaded: number; total?: number }) => void;
 }
+
+/** Valid keys of {@link HubOptions}, for option checks of the loaders. */
+export const HUB_OPTION_KEYS: OptionKeys<HubOptions> = {
+  revision: true, cacheDir: true, endpoint: true, token: true, offline: true, fetch: true, timeoutMs: true, quiet: true, onProgress: true,
+};
 
 /** Where a model directory came from. @category IO */
 export interface ResolvedModel {

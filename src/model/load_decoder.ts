@@ -6,9 +6,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, type BackendName } from '../backend/backend.js';
 import { ConfigError } from '../errors.js';
+import { checkOptionKeys, type OptionKeys } from '../utils/options.js';
 import type { HookFlags } from '../hooks/hook_spec.js';
 import { loadCheckpointTensors, readJsonFile } from '../io/checkpoint.js';
-import { resolveModelDir, type HubOptions, type ResolvedModel } from '../io/hub.js';
+import { HUB_OPTION_KEYS, resolveModelDir, type HubOptions, type ResolvedModel } from '../io/hub.js';
 import { loadTokenizer, shippedTokenizerDir } from '../tokenizers/load.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { ModelConfig } from './config.js';
@@ -36,6 +37,12 @@ export interface LoadedDecoder {
   readonly resolved: ResolvedModel;
 }
 
+/** Valid keys of {@link FromPretrainedOptions} (checked for plain-JS callers). */
+const FROM_PRETRAINED_KEYS: OptionKeys<FromPretrainedOptions> = {
+  ...HUB_OPTION_KEYS, flags: true, tokenizer: true, backend: true,
+  foldLn: true, centerWritingWeights: true, centerUnembed: true, foldValueBiases: true,
+};
+
 const TOKENIZER_FILES = ['tokenizer.json', 'vocab.json'];
 
 async function findTokenizer(dir: string, cfg: ModelConfig, opt: Tokenizer | null | undefined): Promise<Tokenizer | undefined> {
@@ -58,6 +65,7 @@ export async function loadDecoder(
   processing: ProcessingOptions,
   opts: FromPretrainedOptions = {},
 ): Promise<LoadedDecoder> {
+  checkOptionKeys(opts, FROM_PRETRAINED_KEYS, 'HookedTransformer.fromPretrained');
   await initBackend(opts.backend, { quiet: opts.quiet });
   const resolved = await resolveModelDir(resolveAlias(nameOrPath), opts);
   const hf = await readJsonFile<HfGpt2Config>(join(resolved.dir, 'config.json'), 'model config');

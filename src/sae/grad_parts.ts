@@ -4,6 +4,7 @@
  * plain 2-D with explicit transposes (tfjs-wasm runs transpose-flag matmuls ~10x slower).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { rank1 } from '../utils/tensor_rank.js';
 import type { SaeConfig } from './config.js';
 import { topkMask } from './sae.js';
 
@@ -191,7 +192,7 @@ export function varianceStats(x: tf.Tensor2D, err: tf.Tensor2D): [tf.Scalar, tf.
  * @category SAE
  */
 export function pack(head: tf.Scalar[], fired: tf.Tensor1D): tf.Tensor1D {
-  return tf.concat<tf.Tensor1D>([tf.stack<tf.Tensor1D>(head), fired]);
+  return tf.concat1d([rank1(tf.stack(head), 'pack'), fired]);
 }
 
 /** AuxK loss and its gradient contributions (dense). @category SAE */

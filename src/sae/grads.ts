@@ -10,6 +10,7 @@
  * is an explicit copy and every matmul is plain 2-D; column sums are ones·A matmuls.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../errors.js';
 import type { SaeConfig } from './config.js';
 import {
   auxK, colSum, decoderPass, decoderWeightGrad, encoderGrads, encoderPre, pack, varianceStats,
@@ -77,15 +78,16 @@ function jumpreluGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGrad
   const batch = x.shape[0];
   const lam = o.sparsityCoefficient;
   const eps = o.bandwidth ?? 0.05;
-  const theta = p.threshold as tf.Tensor1D;
+  const theta = p.threshold;
+  if (theta === undefined) throw new ConfigError('saeLossAndGrads: a jumprelu SAE needs the threshold parameter');
   const fw = encoderPre(cfg, p, x);
-  const u = tf.sub(fw.h, theta); // h − θ: [batch, d_sae]
+  const u = tf.sub<tf.Tensor2D>(fw.h, theta); // h − θ: [batch, d_sae]
   const gate = tf.step(u); // H(h − θ)
   const f: tf.Tensor2D = tf.mul(fw.h, gate); // [batch, d_sae]
   const d = decoderPass(p, f, x);
   let df: tf.Tensor2D = tf.matMul(d.dOut, d.WdecT); // [batch, d_in]·[d_in, d_sae] → [batch, d_sae]
   let dW_dec = decoderWeightGrad(f, d.dOut); // [d_sae, d_in]
-  const kernel = tf.cast(tf.less(tf.abs(u), eps / 2), 'float32'); // rectangle((h − θ)/ε)
+  const kernel = tf.cast(tf.less<tf.Tensor2D>(tf.abs(u), eps / 2), 'float32'); // rectangle((h − θ)/ε)
   let sparsity: tf.Scalar;
   let dTheta: tf.Tensor1D;
   if ((o.sparsityLossMode ?? 'step') === 'tanh') {
@@ -120,7 +122,7 @@ function jumpreluGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGrad
  * @param o Coefficients, dead mask, JumpReLU options.
  * @returns Gradients (same shapes as the parameters) and packed statistics; the caller disposes them.
  * @example const { grads, stats } = saeLossAndGrads(sae.cfg, sae.params, x, { sparsityCoefficient: 5 });
- * @throws Never.
+ * @throws {@link ConfigError} if a jumprelu config comes without `p.threshold`.
  * @category SAE
  */
 export function saeLossAndGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGradOptions): SaeGradResult {

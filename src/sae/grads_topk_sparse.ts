@@ -101,18 +101,18 @@ function totalVariance(xs: Float32Array, batch: number, dIn: number): number {
 /**
  * AuxK restricted to the dead latents' columns (the only ones it touches): the dense AuxK of
  * `grad_parts.ts` on [batch, n_dead] / [n_dead, d_in] sub-matrices, its gradients added into the
- * sparse path's arrays. Returns the aux loss.
+ * sparse path's arrays. `deadMask` is `o.deadMask` (present whenever AuxK runs). Returns the aux loss.
  */
-function sparseAux(p: SaeTensors, xc: tf.Tensor2D, h: tf.Tensor2D, hs: tf.Tensor2D, rescale: boolean, s: SparseOut, o: SaeGradOptions): tf.Scalar {
+function sparseAux(p: SaeTensors, xc: tf.Tensor2D, h: tf.Tensor2D, hs: tf.Tensor2D, rescale: boolean, s: SparseOut, o: SaeGradOptions, deadMask: tf.Tensor1D): tf.Scalar {
   const [batch, dIn] = xc.shape;
-  const mask = (o.deadMask as tf.Tensor1D).dataSync();
+  const mask = deadMask.dataSync();
   const deadIdx = Int32Array.from(Array.from(mask.keys()).filter((i) => (mask[i] as number) > 0.5));
   const di = tf.tensor1d(deadIdx, 'int32');
-  const hDead = tf.gather(h, di, 1) as tf.Tensor2D; // [batch, n_dead]
-  const WdecDead = tf.gather(p.W_dec, di) as tf.Tensor2D; // [n_dead, d_in]
+  const hDead = tf.gather(h, di, 1); // [batch, n_dead]
+  const WdecDead = tf.gather(p.W_dec, di); // [n_dead, d_in]
   const a = auxK(
-    { ...p, W_dec: WdecDead }, rescale ? (tf.gather(hs, di, 1) as tf.Tensor2D) : hDead, hDead, rescale,
-    tf.tensor2d(s.err, [batch, dIn]), tf.transpose(WdecDead), { ...o, deadMask: tf.ones([deadIdx.length]) as tf.Tensor1D, nDead: deadIdx.length }, // W_decᵀ [d_in, n_dead]
+    { ...p, W_dec: WdecDead }, rescale ? tf.gather(hs, di, 1) : hDead, hDead, rescale,
+    tf.tensor2d(s.err, [batch, dIn]), tf.transpose(WdecDead), { ...o, deadMask: tf.ones<tf.Rank.R1>([deadIdx.length]), nDead: deadIdx.length }, // W_decᵀ [d_in, n_dead]
   );
   const dWd = a.dW_dec.dataSync(); // [n_dead, d_in]
   const dWe = tf.matMul(tf.transpose(a.dh), xc).dataSync(); // [n_dead, batch]·[batch, d_in] → [n_dead, d_in]
@@ -152,18 +152,18 @@ export function topkSparseGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o
   const sel = select(hs, k, rescale ? (nT.dataSync() as Float32Array) : undefined);
   const xs = x.dataSync() as Float32Array;
   const s = sparseDecoder(sel, p.W_dec.dataSync() as Float32Array, p.b_dec.dataSync() as Float32Array, xs, fw.xc.dataSync() as Float32Array, batch, k, dSae);
-  const aux = (o.nDead ?? 0) > 0 && o.deadMask !== undefined ? sparseAux(p, fw.xc, fw.h, hs, rescale, s, o) : tf.scalar(0);
+  const aux = (o.nDead ?? 0) > 0 && o.deadMask !== undefined ? sparseAux(p, fw.xc, fw.h, hs, rescale, s, o, o.deadMask) : tf.scalar(0);
   const dW_dec = tf.tensor2d(s.dWdec, [dSae, dIn]);
   const dW_enc = tf.transpose(tf.tensor2d(s.dWencT, [dSae, dIn])); // [d_sae, d_in] → [d_in, d_sae]
   const db_enc = tf.tensor1d(s.dbEnc);
   const dbDecOut = tf.tensor1d(s.dbDec);
   const db_dec = cfg.applyBDecToInput
-    ? tf.sub<tf.Tensor1D>(dbDecOut, tf.reshape(tf.matMul(p.W_enc, tf.reshape(db_enc, [-1, 1]) as tf.Tensor2D), [-1])) // [d_in, d_sae]·[d_sae, 1]
+    ? tf.sub<tf.Tensor1D>(dbDecOut, tf.reshape(tf.matMul(p.W_enc, tf.reshape(db_enc, [-1, 1])), [-1])) // [d_in, d_sae]·[d_sae, 1]
     : dbDecOut;
   const l0 = s.fired.reduce((acc, v) => acc + v, 0) / batch;
   // stats: [mse, sparsity (none for topk), aux, l0, Σ‖x − x̂‖², Σ‖x − x̄‖²] + fired [d_sae]
-  const stats = tf.concat([
+  const stats = tf.concat1d([
     tf.tensor1d([s.sse / batch, 0]), tf.reshape(aux, [1]), tf.tensor1d([l0, s.sse, totalVariance(xs, batch, dIn)]), tf.tensor1d(s.fired), // [STATS_HEAD + d_sae]
-  ]) as tf.Tensor1D;
+  ]);
   return { grads: { W_enc: dW_enc, b_enc: db_enc, W_dec: dW_dec, b_dec: db_dec }, stats };
 }

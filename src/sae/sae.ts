@@ -6,7 +6,7 @@
  * threshold [d_sae] for JumpReLU). Training lives in `train.ts` with hand-written gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DisposedError, ShapeError } from '../errors.js';
+import { ConfigError, DisposedError, ShapeError } from '../errors.js';
 import { validateSaeConfig, type SaeConfig } from './config.js';
 
 /** SAE weights as plain arrays (row-major), SAELens tensor names. @category SAE */
@@ -64,7 +64,7 @@ function checkLen(name: string, a: Float32Array | undefined, n: number): Float32
  * @category SAE
  */
 export function decoderNorms(W_dec: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.sqrt(tf.sum(tf.square(W_dec), 1)) as tf.Tensor1D); // [d_sae]
+  return tf.tidy(() => tf.sqrt(tf.sum<tf.Tensor1D>(tf.square(W_dec), 1))); // [d_sae]
 }
 
 /**
@@ -130,7 +130,7 @@ export class SparseAutoencoder {
   } {
     const { W_enc, b_enc, W_dec, b_dec, threshold } = this.params;
     const cfg = this.cfg;
-    const outs = tf.tidy(() => {
+    const [hiddenPre, acts] = tf.tidy((): [tf.Tensor2D, tf.Tensor2D] => {
       let sae = normIn(this.flatten(x, 'encode'), cfg).x; // [n, d_in]
       if (cfg.applyBDecToInput) sae = tf.sub(sae, b_dec);
       let h: tf.Tensor2D = tf.add(tf.matMul(sae, W_enc), b_enc); // [n, d_sae]
@@ -139,10 +139,11 @@ export class SparseAutoencoder {
         return [h, topkRelu(h, cfg.k as number)];
       }
       const relu = tf.relu(h);
-      if (cfg.architecture === 'jumprelu') return [h, tf.mul(relu, tf.cast(tf.greater(h, threshold as tf.Tensor1D), 'float32'))];
-      return [h, relu];
+      if (cfg.architecture !== 'jumprelu') return [h, relu];
+      if (threshold === undefined) throw new ConfigError('SparseAutoencoder.encode: a jumprelu SAE needs the threshold parameter');
+      return [h, tf.mul(relu, tf.cast(tf.greater(h, threshold), 'float32'))];
     });
-    return { hiddenPre: outs[0] as tf.Tensor2D, acts: outs[1] as tf.Tensor2D };
+    return { hiddenPre, acts };
   }
 
   /**
@@ -247,7 +248,7 @@ export function topkRelu(h: tf.Tensor2D, k: number): tf.Tensor2D {
 export function topkMask(h: tf.Tensor, k: number): tf.Tensor2D {
   return tf.tidy(() => {
     const kth = tf.min(tf.topk(h, k).values, 1, true); // [n, 1]
-    return tf.sub(1, tf.step(tf.sub(kth, h))) as tf.Tensor2D; // [n, d_sae]
+    return tf.sub<tf.Tensor2D>(1, tf.step(tf.sub(kth, h))); // [n, d_sae]
   });
 }
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { initBackend, type BackendName } from '../../backend/backend.js';
 import type { HookFlags } from '../../hooks/hook_spec.js';
 import { loadCheckpointTensors, readJsonFile } from '../../io/checkpoint.js';
-import { resolveModelDir, type HubOptions } from '../../io/hub.js';
+import { HUB_OPTION_KEYS, resolveModelDir, type HubOptions } from '../../io/hub.js';
+import { checkOptionKeys, type OptionKeys } from '../../utils/options.js';
 import { loadTokenizer, shippedTokenizerDir } from '../../tokenizers/load.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
 import { encoderConfigFromHf, type EncoderConfig, type HfBertConfig, type HfDistilBertConfig } from './encoder_config.js';
@@ -25,6 +26,8 @@ export interface EncoderFromPretrainedOptions extends HubOptions {
   readonly backend?: BackendName;
 }
 
+const ENCODER_PRETRAINED_KEYS: OptionKeys<EncoderFromPretrainedOptions> = { ...HUB_OPTION_KEYS, flags: true, tokenizer: true, backend: true };
+
 const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt'];
 
 /**
@@ -37,6 +40,7 @@ export async function loadEncoder(
   nameOrPath: string,
   opts: EncoderFromPretrainedOptions = {},
 ): Promise<{ cfg: EncoderConfig; params: EncoderParams; tokenizer: Tokenizer | undefined }> {
+  checkOptionKeys(opts, ENCODER_PRETRAINED_KEYS, 'HookedEncoder.fromPretrained');
   await initBackend(opts.backend, { quiet: opts.quiet });
   const resolved = await resolveModelDir(resolveAlias(nameOrPath), opts);
   const hf = await readJsonFile<HfBertConfig & HfDistilBertConfig>(join(resolved.dir, 'config.json'), 'model config');

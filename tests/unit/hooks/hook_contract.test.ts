@@ -142,6 +142,12 @@ describe('shared run rules', () => {
     expect(gpt2.hasHooks()).toBe(false);
   });
 
+  it('loaders check their option keys too, before loading anything', async () => {
+    const js = (o: object): never => o as never;
+    await expect(HookedTransformer.fromPretrained(fixtureDir('gpt2-tiny'), js({ foldLN: false }))).rejects.toThrow(/unknown option 'foldLN' \(did you mean 'foldLn'\?\)/);
+    await expect(HookedEncoder.fromPretrained(fixtureDir('bert-tiny'), js({ offlne: true }))).rejects.toThrow(/did you mean 'offline'/);
+  });
+
   it("stopAtLayer: the residual replaces logits on both model kinds; 'none' returns nothing on both", () => {
     const before = tf.memory().numTensors;
     const d = gpt2.forward(tokens, { stopAtLayer: 1 });
