@@ -5,6 +5,7 @@
  * `/evals`, `/sae`, `/circuits`, `/probe`, `/viz`, `/train`, `/data`, `/io` and `/model` (model
  * internals: configs, parameter maps, weight processing).
  * @packageDocumentation
+ * @module tfjs-lens
  */
 
 /**
@@ -30,6 +31,7 @@ export { decoderHookSpecs } from './hooks/decoder_hooks.js';
 export type { DecoderBlockHook, DecoderHookName, HookTableConfig } from './hooks/decoder_hooks.js';
 export { encoderHookSpecs } from './hooks/encoder_hooks.js';
 export type { EncoderBlockHook, EncoderHookName } from './hooks/encoder_hooks.js';
+export { FLAG_NAMES } from './hooks/hook_spec.js';
 export type { FlagName, HookFlags, HookSpec, HookStage } from './hooks/hook_spec.js';
 export type { NamesFilter } from './hooks/caching.js';
 export { ActivationCache } from './hooks/activation_cache.js';
@@ -55,7 +57,7 @@ export type { ActFn, ModelConfig, NormalizationType } from './model/config.js';
 export type { AttnParams, BlockParams, DecoderParams, LayerNormParams, MlpParams } from './model/params.js';
 export type { ProcessingOptions } from './model/weight_processing.js';
 export { WeightsView } from './model/weights_view.js';
-export type { WeightName } from './model/weights_view.js';
+export type { WeightName, WeightTensors } from './model/weights_view.js';
 export type { GenerateOptions, GenerateOutput } from './model/generate.js';
 export type { SamplingOptions } from './model/sampling.js';
 export type { ModelInput, TensorLike, TokenInput, TokenizeOptions } from './model/inputs.js';

@@ -56,8 +56,8 @@ function recomputeFinalLn(stack: tf.Tensor, model: AnalysisModel): tf.Tensor {
  * @param stack Components [n, batch, pos, d_model] (or [n, batch, d_model] after a single-position slice).
  * @param opts Target layer, ln2 vs ln1, position slice, recompute.
  * @returns New tensor, same shape as `stack`.
- * @throws {@link ShapeError} if the last axis is not d_model; {@link ConfigError} for a bad layer
- *   or `mlpInput` at the unembed; {@link HookNameError} if the scale was not cached.
+ * @throws {@link "tfjs-lens"!ShapeError} if the last axis is not d_model; {@link "tfjs-lens"!ConfigError} for a bad layer
+ *   or `mlpInput` at the unembed; {@link "tfjs-lens"!HookNameError} if the scale was not cached.
  * @example
  * const stack = accumulatedResid(cache, model, { posSlice: -1 });
  * const scaled = applyLnToStack(cache, model, stack, { posSlice: -1 });  // [n, batch, d_model]

@@ -56,7 +56,7 @@ export interface StackHeadResultsOptions {
  * @param model The model the cache came from.
  * @param opts Layer, labels, remainder, position slice, LayerNorm.
  * @returns Stack [layer·n_heads (+1), batch, pos, d_model], and labels with `returnLabels`.
- * @throws {@link ConfigError} for a bad layer; {@link HookNameError} if z/result is not cached.
+ * @throws {@link "tfjs-lens"!ConfigError} for a bad layer; {@link "tfjs-lens"!HookNameError} if z/result is not cached.
  * @example
  * const [heads, labels] = stackHeadResults(cache, model, { posSlice: -1, returnLabels: true });  // labels[1] === 'L0H1'
  * @category Analysis
@@ -116,7 +116,7 @@ export interface StackNeuronResultsOptions {
  * @param model The model the cache came from.
  * @param opts Layer, position slice, labels, LayerNorm.
  * @returns Stack [layer·d_mlp, batch, pos, d_model], and labels with `returnLabels`.
- * @throws {@link ConfigError} for an attention-only model or a bad layer; {@link HookNameError} if post is missing.
+ * @throws {@link "tfjs-lens"!ConfigError} for an attention-only model or a bad layer; {@link "tfjs-lens"!HookNameError} if post is missing.
  * @example const neurons = stackNeuronResults(cache, model, { layer: 1, posSlice: -1 });
  * @category Analysis
  */
@@ -153,7 +153,7 @@ export function stackNeuronResults(cache: ActivationCache, model: AnalysisModel,
  * @param mlpInput Include the attention bias of `layer` itself.
  * @param includeMlpBiases Include b_out (false when MLP outputs are kept whole elsewhere).
  * @returns New tensor [d_model].
- * @throws {@link ConfigError} for a bad layer, or `mlpInput` at layer n_layers.
+ * @throws {@link "tfjs-lens"!ConfigError} for a bad layer, or `mlpInput` at layer n_layers.
  * @example const bias = accumulatedBias(model, model.cfg.nLayers);  // [d_model]
  * @category Analysis
  */
@@ -164,14 +164,14 @@ export function accumulatedBias(model: AnalysisModel, layer: number, mlpInput = 
   }
   if (mlpInput && layer === nLayers) throw new ConfigError('accumulatedBias: mlpInput needs layer < n_layers');
   return tf.tidy(() => {
-    let acc: tf.Tensor = tf.zeros([dModel]);
-    const row = (w: tf.Tensor, l: number): tf.Tensor => tf.reshape(tf.slice(w, [l, 0], [1, dModel]), [dModel]); // [d_model]
+    let acc = tf.zeros<tf.Rank.R1>([dModel]);
+    const row = (w: tf.Tensor, l: number): tf.Tensor1D => tf.reshape(tf.slice(w, [l, 0], [1, dModel]), [dModel]); // [d_model]
     for (let l = 0; l < layer; l++) {
       acc = tf.add(acc, row(weight(model, 'b_O'), l));
       if (includeMlpBiases && !attnOnly) acc = tf.add(acc, row(weight(model, 'b_out'), l));
     }
     if (mlpInput) acc = tf.add(acc, row(weight(model, 'b_O'), layer));
-    return acc as tf.Tensor1D;
+    return acc;
   });
 }
 
@@ -202,7 +202,7 @@ export interface FullDecompositionOptions {
  * @param model The model the cache came from.
  * @param opts Layer, MLP input, neuron expansion, LayerNorm, position slice, labels.
  * @returns Stack [n, batch, pos, d_model], and labels with `returnLabels`.
- * @throws {@link ConfigError} for a bad layer or `mlpInput` at the unembed; {@link HookNameError} for missing hooks.
+ * @throws {@link "tfjs-lens"!ConfigError} for a bad layer or `mlpInput` at the unembed; {@link "tfjs-lens"!HookNameError} for missing hooks.
  * @example
  * const [parts, labels] = getFullResidDecomposition(cache, model, { applyLn: true, posSlice: -1, returnLabels: true });
  * @category Analysis

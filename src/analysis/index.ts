@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/analysis: cache analysis (TL `ActivationCache` methods as functions): accumulated and decomposed residual streams, per-head and per-neuron contributions, `apply_ln_to_stack`, logit attributions, the logit lens and direct logit attribution.
  * @packageDocumentation
+ * @module tfjs-lens/analysis
  */
 export { applyLnToStack } from './apply_ln.js';
 export type { ApplyLnOptions } from './apply_ln.js';

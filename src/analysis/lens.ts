@@ -55,7 +55,7 @@ export interface LogitLensResult {
  * @param model The model the cache came from.
  * @param opts Position, targets, top-k, value type, mid streams.
  * @returns Plain arrays (no tensors).
- * @throws {@link ConfigError} without targets and without topK; {@link ShapeError} for bad ids or positions.
+ * @throws {@link "tfjs-lens"!ConfigError} without targets and without topK; {@link "tfjs-lens"!ShapeError} for bad ids or positions.
  * @example
  * const lens = logitLens(cache, model, { targets: [42], topK: 5 });
  * lens.ranks.map((r) => r[0][0]);  // rank of token 42 at each layer, first prompt
@@ -142,7 +142,7 @@ export interface DlaResult {
  * @param model The model the cache came from.
  * @param opts Tokens, incorrect tokens, position, granularity.
  * @returns Plain arrays (no tensors).
- * @throws {@link ShapeError} for bad tokens (tokens must be one id or one per prompt); {@link HookNameError} for missing hooks.
+ * @throws {@link "tfjs-lens"!ShapeError} for bad tokens (tokens must be one id or one per prompt); {@link "tfjs-lens"!HookNameError} for missing hooks.
  * @example
  * const dla = directLogitAttribution(cache, model, { tokens: 42, incorrectTokens: 7, granularity: 'head' });
  * @category Analysis

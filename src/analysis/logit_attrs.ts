@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
+import { rank1 } from '../utils/tensor_rank.js';
 import { applyLnToStack } from './apply_ln.js';
 import { weight, type AnalysisModel, type PosSlice, type TokenSpec } from './types.js';
 
@@ -15,7 +16,7 @@ import { weight, type AnalysisModel, type PosSlice, type TokenSpec } from './typ
  * @param spec Token id(s).
  * @param fn Calling function.
  * @returns `{ ids, shape }` with shape [] (one token), [batch] or [batch, pos].
- * @throws {@link ShapeError} for ragged or out-of-vocabulary ids; {@link TokenizerError} for multi-token strings.
+ * @throws {@link "tfjs-lens"!ShapeError} for ragged or out-of-vocabulary ids; {@link "tfjs-lens"!TokenizerError} for multi-token strings.
  * @example resolveTokenSpec(model, [5, 7], 'f')  // { ids: [5, 7], shape: [2] }
  * @category Analysis
  */
@@ -44,7 +45,7 @@ export function resolveTokenSpec(model: AnalysisModel, spec: TokenSpec, fn: stri
  * @param model The model.
  * @param tokens Token id(s): one, [batch] or [batch, pos].
  * @returns New tensor [...tokens shape, d_model].
- * @throws {@link ShapeError} for bad ids.
+ * @throws {@link "tfjs-lens"!ShapeError} for bad ids.
  * @example const dir = tokensToResidualDirections(model, 42);  // [d_model]
  * @category Analysis
  */
@@ -80,7 +81,7 @@ export interface LogitAttrsOptions {
  * @param stack Components [n, batch, pos, d_model] or [n, batch, d_model].
  * @param opts Tokens, incorrect tokens, position slice of the stack.
  * @returns New tensor [n, batch, pos] or [n, batch].
- * @throws {@link ShapeError} if tokens and incorrect tokens differ in shape, or do not broadcast.
+ * @throws {@link "tfjs-lens"!ShapeError} if tokens and incorrect tokens differ in shape, or do not broadcast.
  * @example
  * const [stack] = decomposeResid(cache, model, { posSlice: -1, returnLabels: true });
  * const attrs = logitAttrs(cache, model, stack, { tokens: 42, incorrectTokens: 7, posSlice: -1 });  // [n, batch]
@@ -119,7 +120,7 @@ export function logitAttrs(cache: ActivationCache, model: AnalysisModel, stack: 
  * @param stack Components [n, batch, (pos,) d_model].
  * @param opts Correct and incorrect tokens, and the stack's position slice.
  * @returns New tensor [n].
- * @throws {@link ShapeError} as {@link logitAttrs}.
+ * @throws {@link "tfjs-lens"!ShapeError} as {@link logitAttrs}.
  * @example
  * const stack = accumulatedResid(cache, model, { inclMid: true, posSlice: -1 });  // not LN-applied: this applies it
  * const perLayer = residualStackToLogitDiff(cache, model, stack, { tokens: [5, 6], incorrectTokens: [7, 8], posSlice: -1 });
@@ -134,6 +135,6 @@ export function residualStackToLogitDiff(
   return tf.tidy(() => {
     const attrs = logitAttrs(cache, model, stack, opts); // [n, batch, (pos)]
     const axes = attrs.shape.map((_, i) => i).slice(1);
-    return (axes.length === 0 ? attrs : tf.mean(attrs, axes)) as tf.Tensor1D;
+    return rank1(axes.length === 0 ? attrs : tf.mean(attrs, axes), 'residualStackToLogitDiff');
   });
 }

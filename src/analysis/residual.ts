@@ -39,7 +39,7 @@ export interface AccumulatedResidOptions {
  * @param opts Layer, mid streams, LayerNorm, position slice, labels.
  * @returns Stack [n, batch, pos, d_model] ([n, batch, d_model] for a single position), and the
  *   labels with `returnLabels`.
- * @throws {@link ConfigError} for a bad layer; {@link HookNameError} if a needed hook is not cached.
+ * @throws {@link "tfjs-lens"!ConfigError} for a bad layer; {@link "tfjs-lens"!HookNameError} if a needed hook is not cached.
  * @example
  * const [stack, labels] = accumulatedResid(cache, model, { applyLn: true, posSlice: -1, returnLabels: true });
  * @category Analysis
@@ -107,7 +107,7 @@ export interface DecomposeResidOptions {
  * @param model The model the cache came from.
  * @param opts Layer, MLP input, mode, LayerNorm, position slice, embeddings, labels.
  * @returns Stack [n, batch, pos, d_model] (pos dropped for a single position), and labels with `returnLabels`.
- * @throws {@link ConfigError} for a bad layer or `mlpInput` at the unembed; {@link HookNameError} if a hook is missing.
+ * @throws {@link "tfjs-lens"!ConfigError} for a bad layer or `mlpInput` at the unembed; {@link "tfjs-lens"!HookNameError} if a hook is missing.
  * @example
  * const [parts, labels] = decomposeResid(cache, model, { returnLabels: true });  // labels[2] === '0_attn_out'
  * @category Analysis
@@ -163,7 +163,7 @@ export function decomposeResid(cache: ActivationCache, model: AnalysisModel, opt
  * @param layer Exclusive upper layer; -1 or undefined = n_layers.
  * @param sublayerType Disambiguator passed to {@link actName} (`'ln1'`, `'ln2'`, `'attn'` …).
  * @returns New tensor [layers, ...activation shape].
- * @throws {@link HookNameError} if a layer's activation is not cached; {@link ConfigError} for a bad layer or layer 0.
+ * @throws {@link "tfjs-lens"!HookNameError} if a layer's activation is not cached; {@link "tfjs-lens"!ConfigError} for a bad layer or layer 0.
  * @example const patterns = stackActivation(cache, model, 'pattern');  // [n_layers, batch, n_heads, pos, pos]
  * @category Analysis
  */

@@ -10,7 +10,7 @@ import type { DecoderParams } from '../model/params.js';
 import type { WeightName, WeightsView } from '../model/weights_view.js';
 
 /**
- * What the analysis functions need from a model; {@link HookedTransformer} satisfies it.
+ * What the analysis functions need from a model; {@link "tfjs-lens"!HookedTransformer} satisfies it.
  * @category Analysis
  */
 export interface AnalysisModel {
@@ -59,7 +59,7 @@ export type TokenSpec = number | string | readonly (number | string)[] | readonl
  * @param n Axis length.
  * @param fn Calling function (for error messages).
  * @returns The indices, and whether the axis is dropped (single position).
- * @throws {@link ShapeError} for positions outside [-n, n).
+ * @throws {@link "tfjs-lens"!ShapeError} for positions outside [-n, n).
  * @example resolvePositions(-1, 12, 'f')  // { indices: [11], collapse: true }
  * @category Analysis
  */
@@ -90,7 +90,7 @@ export function resolvePositions(slice: PosSlice | undefined, n: number, fn: str
  * @param axis Position axis (non-negative).
  * @param fn Calling function (for error messages).
  * @returns The sliced tensor (the same tensor when `slice` is undefined).
- * @throws {@link ShapeError} for positions out of range.
+ * @throws {@link "tfjs-lens"!ShapeError} for positions out of range.
  * @example tf.tidy(() => slicePos(resid, -1, 1, 'f'))  // [batch, pos, d_model] → [batch, d_model]
  * @category Analysis
  */
@@ -108,7 +108,7 @@ export function slicePos(x: tf.Tensor, slice: PosSlice | undefined, axis: number
  * @param nLayers Number of layers.
  * @param fn Calling function.
  * @returns A layer in [0, n_layers].
- * @throws {@link ConfigError} outside [0, n_layers] ∪ {-1}.
+ * @throws {@link "tfjs-lens"!ConfigError} outside [0, n_layers] ∪ {-1}.
  * @example resolveLayer(-1, 12, 'f')  // 12
  * @category Analysis
  */
@@ -141,7 +141,7 @@ export function moveAxisToFront(x: tf.Tensor, from: number): tf.Tensor {
  * @param model The model.
  * @param name TL weight name.
  * @returns The model-owned weight (do not dispose).
- * @throws {@link ConfigError} for MLP weights of an attention-only model.
+ * @throws {@link "tfjs-lens"!ConfigError} for MLP weights of an attention-only model.
  * @example const wO = weight(model, 'W_O');  // [n_layers, n_heads, d_head, d_model]
  * @category Analysis
  */

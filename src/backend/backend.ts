@@ -175,7 +175,7 @@ async function choose(requested: BackendName | undefined, quiet: boolean): Promi
  * @param backend Force a backend; default: `TFJS_LENS_BACKEND`, else the best installed one.
  * @param opts.quiet Do not print the chosen backend on stderr.
  * @returns The backend in use.
- * @throws {@link BackendError} when the requested backend cannot be initialised.
+ * @throws {@link "tfjs-lens"!BackendError} when the requested backend cannot be initialised.
  * @example
  * const info = await initBackend();   // { name: 'wasm', simd: true, ... }
  * @category Backend

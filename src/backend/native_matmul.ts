@@ -37,8 +37,9 @@ let installed: NativeMatmulInfo | undefined;
  * batch entry; undefined when the inputs are outside what it covers.
  */
 function nativeBatchMatMul(addon: BlasAddon, args: KernelArgs, bias: tf.TensorInfo | undefined): tf.TensorInfo | undefined {
-  const a = args.inputs['a'] as tf.TensorInfo;
-  const b = args.inputs['b'] as tf.TensorInfo;
+  const a = args.inputs['a'];
+  const b = args.inputs['b'];
+  if (a === undefined || b === undefined) return undefined;
   const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
   const ta = attrs.transposeA === true;
   const tb = attrs.transposeB === true;
@@ -79,7 +80,7 @@ export function nativeMatmulInfo(): NativeMatmulInfo | undefined {
  * @param path Path of the built addon (`build/native/tfjs_lens_blas.node`).
  * @param threads OpenBLAS threads (default: leave OpenBLAS's own setting, `OPENBLAS_NUM_THREADS`).
  * @returns What was loaded.
- * @throws {@link BackendError} when the addon cannot be loaded or lacks its functions, or another
+ * @throws {@link "tfjs-lens"!BackendError} when the addon cannot be loaded or lacks its functions, or another
  *   addon path was installed before.
  * @category Backend
  */

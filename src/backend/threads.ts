@@ -51,7 +51,7 @@ const WORKER_FILE = 'pthread-worker.cjs';
  * Parse `TFJS_LENS_WASM_THREADS`: unset, empty or `1` is 1 (single-threaded, the default); `n >= 2`
  * asks for the threaded build with n threads (capped at {@link WASM_MAX_THREADS}).
  * @returns The requested thread count, 1 meaning "do not use threads".
- * @throws {@link BackendError} when the value is not a positive integer.
+ * @throws {@link "tfjs-lens"!BackendError} when the value is not a positive integer.
  * @category Backend
  */
 export function wasmThreadsFromEnv(): number {
@@ -216,7 +216,7 @@ function watched<T>(p: Promise<T>, win: InitWindow, ms: number): Promise<T> {
  *
  * @param threads Thread count, 2..{@link WASM_MAX_THREADS}.
  * @returns The thread count tfjs reports after init.
- * @throws {@link BackendError} when the threaded build cannot be started.
+ * @throws {@link "tfjs-lens"!BackendError} when the threaded build cannot be started.
  * @category Backend
  */
 export async function activateThreadedWasm(threads: number): Promise<number> {

@@ -98,16 +98,16 @@ export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
 export function routeWasmKernel(name: string, kernelFunc: (args: KernelArgs) => tf.TensorInfo | undefined): boolean {
   const original = tf.getKernel(name, 'wasm');
   if (original === undefined) return false;
-  const f = (args: KernelArgs): tf.TensorInfo => kernelFunc(args) ?? (original.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
+  const f: tf.KernelFunc = (args) => kernelFunc(args) ?? original.kernelFunc(args);
   tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: f as tf.KernelFunc });
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: f });
   return true;
 }
 
 function tileKernel(args: KernelArgs): tf.TensorInfo | undefined {
-  const x = args.inputs['x'] as tf.TensorInfo;
+  const x = args.inputs['x'];
   const reps = (args.attrs as unknown as tf.TileAttrs).reps;
-  if (x.dtype === 'string' || x.shape.length === 0 || reps.length !== x.shape.length) return undefined;
+  if (x === undefined || x.dtype === 'string' || x.shape.length === 0 || reps.length !== x.shape.length) return undefined;
   const backend = args.backend as WasmBackendLike;
   const out = backend.makeOutput(x.shape.map((d, i) => d * (reps[i] as number)), x.dtype);
   if (tf.util.sizeFromShape(out.shape) === 0) return out;
@@ -117,8 +117,9 @@ function tileKernel(args: KernelArgs): tf.TensorInfo | undefined {
 
 /** Rows of a table: gather on axis 0 without batch dims; indices are checked as tfjs does. */
 function gatherKernel(args: KernelArgs): tf.TensorInfo | undefined {
-  const x = args.inputs['x'] as tf.TensorInfo;
-  const indices = args.inputs['indices'] as tf.TensorInfo;
+  const x = args.inputs['x'];
+  const indices = args.inputs['indices'];
+  if (x === undefined || indices === undefined) return undefined;
   const attrs = args.attrs as unknown as tf.GatherV2Attrs;
   const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
   if (x.dtype === 'string' || axis !== 0 || (attrs.batchDims ?? 0) !== 0 || indices.dtype !== 'int32' || x.shape.length === 0) return undefined;
@@ -146,11 +147,11 @@ function gatherKernel(args: KernelArgs): tf.TensorInfo | undefined {
 export function installWasmKernels(): void {
   if (installed || tf.getKernel(tf.Slice, 'wasm') === undefined) return;
   routeWasmKernel(tf.Slice, (args) => {
-    const x = args.inputs['x'] as tf.TensorInfo;
-    if (x.dtype === 'string') return undefined;
+    const x = args.inputs['x'];
+    if (x === undefined || x.dtype === 'string') return undefined;
     const backend = args.backend as WasmBackendLike;
     const attrs = args.attrs as unknown as tf.SliceAttrs;
-    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size) as [number[], number[]];
+    const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin, attrs.size) as [number[], number[]];
     const out = backend.makeOutput(size, x.dtype);
     if (tf.util.sizeFromShape(size) === 0) return out;
     // Views are taken after makeOutput: its malloc may grow (and so replace) the heap buffer.

@@ -113,7 +113,7 @@ export class AblationSource {
    * @param hookNames Hooks whose activations will be replaced.
    * @param opts Reference rows, served batch size, seed, flags.
    * @returns The source.
-   * @throws {@link ConfigError} for an unknown type or a missing reference; {@link HookNameError}
+   * @throws {@link "tfjs-lens"!ConfigError} for an unknown type or a missing reference; {@link "tfjs-lens"!HookNameError}
    *   for bad hook names.
    */
   static create(model: HookedTransformer, type: AblationType, hookNames: readonly string[], opts: AblationSourceOptions): AblationSource {
@@ -123,8 +123,7 @@ export class AblationSource {
     if (ref === undefined || ref.length === 0) {
       throw new ConfigError(`AblationSource.create: '${type}' ablation needs reference inputs (corrupted prompts for resample)`);
     }
-    const [out, cache] = model.runWithCache(ref, { ...(opts.flags ?? {}), namesFilter: [...new Set(hookNames)], returnType: 'none' });
-    (out as tf.Tensor | undefined)?.dispose();
+    const [, cache] = model.runWithCache(ref, { ...(opts.flags ?? {}), namesFilter: [...new Set(hookNames)], returnType: 'none' }); // no output: returnType 'none'
     const stats = new Map<string, tf.Tensor>();
     let rows: tf.Tensor1D | undefined;
     try {
@@ -149,8 +148,8 @@ export class AblationSource {
    * @param name Hook name (one given to `create`, except for 'zero').
    * @param x The current activation [batch, …].
    * @returns A new tensor shaped like `x` (zeros, the broadcast mean, or the reference rows).
-   * @throws {@link ShapeError} if `x` does not match the reference activation or the served batch;
-   *   {@link ConfigError} for a hook the source was not built for; {@link DisposedError} after dispose.
+   * @throws {@link "tfjs-lens"!ShapeError} if `x` does not match the reference activation or the served batch;
+   *   {@link "tfjs-lens"!ConfigError} for a hook the source was not built for; {@link "tfjs-lens"!DisposedError} after dispose.
    */
   valueFor(name: string, x: tf.Tensor): tf.Tensor {
     if (this.stats === undefined) throw new DisposedError('AblationSource.valueFor: the source was disposed');
@@ -190,7 +189,7 @@ function checkTarget(t: AblationTarget, nLayers: number, nHeads: number): void {
  * @param targets Heads, MLPs and residual positions to ablate.
  * @param shape Layers and heads, to check the targets.
  * @returns One `[hookName, fn]` pair per hook touched.
- * @throws {@link ConfigError} for a target outside the model; errors of `valueFor` when run.
+ * @throws {@link "tfjs-lens"!ConfigError} for a target outside the model; errors of `valueFor` when run.
  * @example model.runWithHooks(tokens, { fwdHooks: ablationHooks(src, [{ kind: 'mlp', layer: 0 }], model.cfg) });
  * @category Circuits
  */

@@ -44,7 +44,7 @@ function visitOrder(graph: CircuitGraph): { receiver: CircuitNode; edges: Circui
  *   `absValueThreshold`, progress options.
  * @returns The circuit: kept edges, the damage measured for every tested edge (`edgeScores`; edges
  *   dropped with a disconnected receiver score 0), the trajectory of decisions, faithfulness.
- * @throws {@link ConfigError}/{@link ShapeError} for a malformed task or threshold.
+ * @throws {@link "tfjs-lens"!ConfigError}/{@link "tfjs-lens"!ShapeError} for a malformed task or threshold.
  * @example const res = acdc(model, { ...inductionTask(), threshold: 0.05 });
  * @category Circuits
  */

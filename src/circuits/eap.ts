@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import { gradientsAtHooks } from '../patching/gradients.js';
+import { rank2 } from '../utils/tensor_rank.js';
 import type { AblationSource } from './ablation.js';
 import { buildCircuitGraph, circuitFlags, connectedEdges, nodeById, receiverSite, senderSite, type CircuitGraph, type HookSite } from './graph.js';
 import { createSenderAblation, edgeCircuitMetric } from './edge_patch.js';
@@ -52,13 +53,16 @@ function senderDeltas(graph: CircuitGraph, cache: ActivationCache, source: Ablat
     const values = new Map<string, tf.Tensor>();
     const one = (site: HookSite): tf.Tensor => {
       const clean = cache.get(site.name);
-      if (!values.has(site.name)) values.set(site.name, tf.sub(source.valueFor(site.name, clean), clean));
-      const d = values.get(site.name) as tf.Tensor;
+      let d = values.get(site.name);
+      if (d === undefined) {
+        d = tf.sub(source.valueFor(site.name, clean), clean);
+        values.set(site.name, d);
+      }
       if (site.head === undefined) return tf.reshape(d, [d.size]);
       const [b, p, , m] = d.shape as [number, number, number, number];
       return tf.reshape(tf.slice(d, [0, 0, site.head, 0], [b, p, 1, m]), [b * p * m]);
     };
-    return tf.stack(senders.map((n) => one(senderSite(n)))) as tf.Tensor2D; // [n_senders, batch*pos*d_model]
+    return rank2(tf.stack(senders.map((n) => one(senderSite(n)))), 'senderDeltas'); // [n_senders, batch*pos*d_model]
   });
   return { ids: senders.map((n) => n.id), deltas };
 }
@@ -74,7 +78,7 @@ function gradientPlan(graph: CircuitGraph, metric: CircuitMetric): {
     receivers: [...new Set(graph.edges.map((e) => receiverSite(nodeById(graph, e.to), e.channel, graph.nLayers).name))],
     senderNodes: graph.nodes.filter((n) => n.kind !== 'logits'),
     flags: circuitFlags(graph),
-    diff: (logits) => metric.fn(selectPositions(logits, metric.positions) as tf.Tensor3D),
+    diff: (logits) => metric.fn(selectPositions(logits, metric.positions)),
   };
 }
 
@@ -199,7 +203,7 @@ function scoreEdges(graph: CircuitGraph, grads: Map<string, tf.Tensor>, deltas: 
  * @param igSteps Gradient points (default 1: plain EAP at the clean input).
  * @param igTarget What the IG points interpolate: 'input' (default) or 'senders' (see {@link EapOptions.igTarget}).
  * @returns Edge id → score (metric(edge ablated) − metric(full), first order).
- * @throws {@link ConfigError} for igSteps < 1 or an unknown igTarget; errors of {@link gradientsAtHooks}.
+ * @throws {@link "tfjs-lens"!ConfigError} for igSteps < 1 or an unknown igTarget; errors of {@link gradientsAtHooks}.
  * @example const scores = eapScores(model, graph, task, logitDiffCircuitMetric(task), src, 5);
  * @category Circuits
  */
@@ -244,7 +248,7 @@ export function eapScores(
  * @param source Ablated sender outputs.
  * @param metric The metric.
  * @returns The faithfulness record (3 forward passes).
- * @throws {@link ConfigError} for unknown edge ids.
+ * @throws {@link "tfjs-lens"!ConfigError} for unknown edge ids.
  * @example edgeFaithfulness(model, graph, task, res.edges, src, logitDiffCircuitMetric(task)).ratio
  * @category Circuits
  */
@@ -285,7 +289,7 @@ export function edgeNodes(graph: CircuitGraph, edgeIds: readonly string[]): stri
  *   `ablationType` (default resample with corrupted prompts, else mean), `pruneDangling`, `igSteps`,
  *   `igTarget`.
  * @returns The circuit: selected edges, every edge's score (`edgeScores`), faithfulness.
- * @throws {@link ConfigError} without threshold and topN, for a malformed task, or a KL metric
+ * @throws {@link "tfjs-lens"!ConfigError} without threshold and topN, for a malformed task, or a KL metric
  *   (its gradient vanishes on the clean run).
  * @example const res = edgeAttributionPatching(model, { ...inductionTask(), topN: 10 });
  * @category Circuits

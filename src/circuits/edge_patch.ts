@@ -42,7 +42,7 @@ export interface SenderAblationOptions {
  * @param type Ablation type.
  * @param opts Mean reference batch, resample seed.
  * @returns The source (caller disposes).
- * @throws {@link ConfigError} for resample without corrupted prompts.
+ * @throws {@link "tfjs-lens"!ConfigError} for resample without corrupted prompts.
  * @example const src = createSenderAblation(model, graph, task, 'resample');
  * @category Circuits
  */
@@ -86,7 +86,7 @@ export interface EdgePatch {
  * @param removed Ids of the removed edges.
  * @param source Ablated sender outputs ({@link createSenderAblation}).
  * @returns Hooks and a release function (call it in `finally`).
- * @throws {@link ConfigError} for an edge id not in the graph.
+ * @throws {@link "tfjs-lens"!ConfigError} for an edge id not in the graph.
  * @example const p = edgePatchHooks(graph, new Set(['a0.1->logits']), src); try { … } finally { p.release(); }
  * @category Circuits
  */
@@ -154,7 +154,7 @@ export function edgePatchHooks(graph: CircuitGraph, removed: ReadonlySet<string>
  * @param removed Ids of the removed edges (empty: the full model).
  * @param source Ablated sender outputs.
  * @returns The metric value.
- * @throws {@link ConfigError} for unknown edge ids; errors of the forward pass.
+ * @throws {@link "tfjs-lens"!ConfigError} for unknown edge ids; errors of the forward pass.
  * @example edgeCircuitMetric(model, graph, task.prompts, metric, new Set(graph.edges.map((e) => e.id)), src)  // all ablated
  * @category Circuits
  */

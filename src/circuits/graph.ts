@@ -110,7 +110,7 @@ export function edgeId(from: string, to: string, channel?: Channel): string {
  * column (heads of one layer feed that layer's MLP, not each other).
  * @param cfg Layers, heads and whether the model is attention-only.
  * @returns Nodes and edges (for n_layers L, n_heads H with MLPs: 1 + L(H+1) senders).
- * @throws {@link ConfigError} for non-positive sizes.
+ * @throws {@link "tfjs-lens"!ConfigError} for non-positive sizes.
  * @example buildCircuitGraph({ nLayers: 2, nHeads: 4, attnOnly: true }).edges.length  // 81
  * @category Circuits
  */
@@ -155,7 +155,7 @@ export function circuitFlags(graph: Pick<CircuitGraph, 'hasMlp'>): HookFlags {
  * `attn.hook_result` at the head for heads, `hook_mlp_out` for MLPs.
  * @param node A sender node.
  * @returns The hook site.
- * @throws {@link ConfigError} for the logits node.
+ * @throws {@link "tfjs-lens"!ConfigError} for the logits node.
  * @example senderSite({ id: 'a0.1', kind: 'head', layer: 0, head: 1, column: 1 })  // blocks.0.attn.hook_result, head 1
  * @category Circuits
  */
@@ -179,7 +179,7 @@ export function senderSite(node: CircuitNode): HookSite {
  * @param channel Head input (heads only).
  * @param nLayers Number of layers.
  * @returns The hook site.
- * @throws {@link ConfigError} for the input node or a head without a channel.
+ * @throws {@link "tfjs-lens"!ConfigError} for the input node or a head without a channel.
  * @example receiverSite(node, 'k', 2)  // blocks.1.hook_k_input, head 2 (for node a1.2)
  * @category Circuits
  */
@@ -198,7 +198,7 @@ export function receiverSite(node: CircuitNode, channel: Channel | undefined, nL
  * @param graph The graph.
  * @param id Node id.
  * @returns The node.
- * @throws {@link ConfigError} naming the id when it is not in the graph.
+ * @throws {@link "tfjs-lens"!ConfigError} naming the id when it is not in the graph.
  * @example nodeById(graph, 'a1.2').head  // 2
  * @category Circuits
  */

@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/circuits: circuit discovery: ablations, iterative node pruning, edge attribution patching (EAP, EAP-IG), ACDC, tasks, metrics and circuit files.
  * @packageDocumentation
+ * @module tfjs-lens/circuits
  */
 export { ABLATION_TYPES, AblationSource, ablationHooks, targetHookName, targetId } from './ablation.js';
 export type { AblationSourceOptions, AblationTarget, AblationType } from './ablation.js';

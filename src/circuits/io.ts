@@ -104,7 +104,7 @@ export interface CircuitFileJson {
  * @param result A discovery result.
  * @param settings How it was run.
  * @returns The entry (plain JSON).
- * @throws {@link ConfigError} if the result names nodes or edges not in the graph.
+ * @throws {@link "tfjs-lens"!ConfigError} if the result names nodes or edges not in the graph.
  * @example const entry = circuitEntry(graph, res, { seed: 0, batch: 16 });
  * @category Circuits
  */
@@ -144,7 +144,7 @@ export function circuitEntry(graph: CircuitGraph, result: CircuitResult, setting
  * @param model Model name.
  * @param root Folder (default 'circuits').
  * @returns The path.
- * @throws {@link ConfigError} for names with path separators or empty names.
+ * @throws {@link "tfjs-lens"!ConfigError} for names with path separators or empty names.
  * @example circuitFilePath('induction', 'induction-2l')  // 'circuits/induction/induction-2l.json'
  * @category Circuits
  */
@@ -159,7 +159,7 @@ export function circuitFilePath(task: string, model: string, root = 'circuits'):
  * Read and check a circuit file.
  * @param path The file.
  * @returns Its contents.
- * @throws {@link ConfigError} for a missing file, invalid JSON, another schema version or missing fields.
+ * @throws {@link "tfjs-lens"!ConfigError} for a missing file, invalid JSON, another schema version or missing fields.
  * @example readCircuitFile('circuits/induction/induction-2l.json').circuits.acdc?.edges
  * @category Circuits
  */
@@ -229,7 +229,7 @@ export function writeCircuitFile(path: string, info: { task: string; model: stri
  * `model.safetensors` metadata (written by `scripts/train_induction.ts`); reads the header only.
  * @param modelDir Checkpoint folder.
  * @returns [low, high) or undefined when the file or the entry is absent.
- * @throws {@link SafetensorsError} for a malformed header.
+ * @throws {@link "tfjs-lens"!SafetensorsError} for a malformed header.
  * @example checkpointTokenRange('models/induction-2l')  // [1000, 3000]
  * @category Circuits
  */

@@ -30,7 +30,7 @@ export interface CircuitMetric {
 
 /** Logit of `ids[b][i]` at row b, position i: [batch, n] (one-hot weights: differentiable on every backend). */
 function pick(logits: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor2D {
-  return tf.sum(tf.mul(logits, tf.oneHot(ids, logits.shape[2])), -1) as tf.Tensor2D; // [batch, n]
+  return tf.sum<tf.Tensor2D>(tf.mul(logits, tf.oneHot(ids, logits.shape[2])), -1); // [batch, n]
 }
 
 function idTensor(rows: readonly (readonly number[])[], logits: tf.Tensor3D, what: string, fn: string): tf.Tensor2D {
@@ -46,7 +46,7 @@ function idTensor(rows: readonly (readonly number[])[], logits: tf.Tensor3D, wha
  * mean logit when the task has no wrong tokens.
  * @param task The task (answer positions and tokens).
  * @returns The metric (higher is better).
- * @throws {@link ShapeError} (when called) if the logits do not match the task's answers.
+ * @throws {@link "tfjs-lens"!ShapeError} (when called) if the logits do not match the task's answers.
  * @example const m = logitDiffCircuitMetric(inductionTask());
  * @category Circuits
  */
@@ -58,7 +58,7 @@ export function logitDiffCircuitMetric(task: CircuitTask): CircuitMetric {
         task.wrongTokens === undefined
           ? tf.mean(logits, -1) // [batch, n]
           : pick(logits, idTensor(task.wrongTokens, logits, 'wrongTokens', 'logitDiffCircuitMetric'));
-      return tf.mean(tf.sub(correct, base)) as tf.Scalar;
+      return tf.mean<tf.Scalar>(tf.sub(correct, base));
     });
   return { name: 'logit_diff', positions: [...task.answerPositions], higherIsBetter: true, fn };
 }
@@ -67,7 +67,7 @@ export function logitDiffCircuitMetric(task: CircuitTask): CircuitMetric {
  * Mean over prompts and answer positions of log p(correct token).
  * @param task The task.
  * @returns The metric (higher is better).
- * @throws {@link ShapeError} (when called) if the logits do not match the task's answers.
+ * @throws {@link "tfjs-lens"!ShapeError} (when called) if the logits do not match the task's answers.
  * @example const m = logProbCircuitMetric(task);
  * @category Circuits
  */
@@ -75,7 +75,7 @@ export function logProbCircuitMetric(task: CircuitTask): CircuitMetric {
   const fn = (logits: tf.Tensor3D): tf.Scalar =>
     tf.tidy(() => {
       const ids = idTensor(task.answerTokens, logits, 'answerTokens', 'logProbCircuitMetric');
-      return tf.mean(pick(tf.logSoftmax(logits, -1) as tf.Tensor3D, ids)) as tf.Scalar;
+      return tf.mean<tf.Scalar>(pick(tf.logSoftmax(logits, -1), ids));
     });
   return { name: 'logprob', positions: [...task.answerPositions], higherIsBetter: true, fn };
 }
@@ -86,7 +86,7 @@ export function logProbCircuitMetric(task: CircuitTask): CircuitMetric {
  * @param fullLogits Logits of the unablated model at `positions` [batch, n_positions, d_vocab] (copied).
  * @param positions The positions those logits belong to.
  * @returns The metric (lower is better; 0 for the full model).
- * @throws {@link ShapeError} if `fullLogits` is not rank 3 with one column per position.
+ * @throws {@link "tfjs-lens"!ShapeError} if `fullLogits` is not rank 3 with one column per position.
  * @example const kl = klCircuitMetric(fullLogits, task.answerPositions); … kl.dispose?.();
  * @category Circuits
  */
@@ -104,7 +104,7 @@ export function klCircuitMetric(fullLogits: tf.Tensor3D, positions: readonly num
     }
     return tf.tidy(() => {
       const kl = tf.sum(tf.mul(refP, tf.sub(refLogP, tf.logSoftmax(logits, -1))), -1); // [batch, n]
-      return tf.mean(kl) as tf.Scalar;
+      return tf.mean<tf.Scalar>(kl);
     });
   };
   const dispose = (): void => {

@@ -52,7 +52,7 @@ function block(cfg: ModelConfig, v: [number, number], o: [number, number], mlp: 
   const he = cfg.nHeads * e;
   const ln = (): { w: tf.Tensor1D; b: tf.Tensor1D } => ({ w: tf.ones([d]), b: tf.zeros([d]) });
   // Head 0 reads dims v[0].., head 1 reads v[1].. (value weights [d_model, n_heads*d_head]).
-  const wV = tf.tidy(() => tf.add(diag(d, he, v[0], 0, e, 1), diag(d, he, v[1], e, e, 1)) as tf.Tensor2D);
+  const wV = tf.tidy(() => tf.add<tf.Tensor2D>(diag(d, he, v[0], 0, e, 1), diag(d, he, v[1], e, e, 1)));
   return {
     ln1: ln(),
     attn: {
@@ -73,7 +73,7 @@ function block(cfg: ModelConfig, v: [number, number], o: [number, number], mlp: 
  * Build the planted-circuit model and its task.
  * @param opts.batch Prompts (default 8: one per token); opts.length tokens per prompt (default 6).
  * @returns The model, the task and the planted path.
- * @throws {@link ConfigError} if length exceeds n_ctx (16).
+ * @throws {@link "tfjs-lens"!ConfigError} if length exceeds n_ctx (16).
  * @example
  * const { model, task, path } = plantedCircuitModel();
  * path.edges  // ['input->a0.0<v>', 'a0.0->m0', 'm0->a1.1<v>', 'a1.1->logits']

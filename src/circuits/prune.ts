@@ -49,7 +49,7 @@ export function modelComponents(cfg: { nLayers: number; nHeads: number; attnOnly
  * @param type Ablation type.
  * @param reference 'mean' reference batch (default: the prompts).
  * @returns The source (caller disposes).
- * @throws {@link ConfigError} for resample without corrupted prompts.
+ * @throws {@link "tfjs-lens"!ConfigError} for resample without corrupted prompts.
  * @example const src = createNodeAblation(model, task, 'mean');
  * @category Circuits
  */
@@ -146,7 +146,7 @@ function pruneLoop(state: PruneState, opts: IterativePruningOptions, evalWith: (
  *   mean), `strategy`, `includeMlps`, progress options.
  * @returns The circuit: kept components as nodes, the edges among them, single-ablation damage per
  *   component (`nodeScores`), the metric trajectory, faithfulness.
- * @throws {@link ConfigError}/{@link ShapeError} for a malformed task or a bad threshold.
+ * @throws {@link "tfjs-lens"!ConfigError}/{@link "tfjs-lens"!ShapeError} for a malformed task or a bad threshold.
  * @example
  * const res = iterativePruning(model, { ...inductionTask(), threshold: 0.5 });
  * res.nodes  // ['input', 'a0.2', 'a1.1', 'logits']

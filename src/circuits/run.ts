@@ -11,10 +11,11 @@ import { layerNorm } from '../model/components/layer_norm.js';
 import { affine } from '../ops/matmul.js';
 import { NO_HOOKS, type RunContext } from '../hooks/run_context.js';
 import type { HookedTransformer } from '../model/hooked_transformer.js';
+import { itemAt } from '../utils/tensor_rank.js';
 import { klCircuitMetric, logitDiffCircuitMetric, logProbCircuitMetric, type CircuitMetric, type MetricName } from './metrics.js';
 import type { CircuitTask } from './task.js';
 
-/** What the circuit methods need from a model ({@link HookedTransformer}). @category Circuits */
+/** What the circuit methods need from a model ({@link "tfjs-lens"!HookedTransformer}). @category Circuits */
 export type CircuitModel = HookedTransformer;
 
 /** A metric given by name or as a {@link CircuitMetric}. @category Circuits */
@@ -25,17 +26,18 @@ const NO_HOOKS_CTX: RunContext = { flags: {}, hook: NO_HOOKS, additiveMask: unde
 /**
  * Take positions along axis 1 with one slice per run of consecutive positions (slices have
  * gradients on every backend; gather's gradient kernel is missing on wasm).
+ * @typeParam T The tensor type (rank) of `x`, kept by the result.
  * @param x Tensor [batch, pos, …].
  * @param positions Positions to keep, in order.
  * @returns [batch, n_positions, …] (a new tensor).
- * @throws {@link ConfigError} with no positions.
+ * @throws {@link "tfjs-lens"!ConfigError} with no positions.
  * @example selectPositions(logits, [3, 4, 5, 9])  // two slices, concatenated
  * @category Circuits
  */
-export function selectPositions(x: tf.Tensor, positions: readonly number[]): tf.Tensor {
+export function selectPositions<T extends tf.Tensor>(x: T, positions: readonly number[]): T {
   if (positions.length === 0) throw new ConfigError('selectPositions: need at least one position');
   return tf.tidy(() => {
-    const parts: tf.Tensor[] = [];
+    const parts: T[] = [];
     let start = positions[0] as number;
     let len = 1;
     const flush = (): void => {
@@ -52,7 +54,7 @@ export function selectPositions(x: tf.Tensor, positions: readonly number[]): tf.
       }
     }
     flush();
-    return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts, 1);
+    return parts.length === 1 ? itemAt(parts, 0, 'selectPositions') : tf.concat(parts, 1);
   });
 }
 
@@ -77,14 +79,14 @@ export function logitsAtPositions(
   flags: HookFlags,
 ): tf.Tensor3D {
   const { cfg, params } = model;
-  const resid = model.runWithHooks(tokens, { ...flags, fwdHooks: hooks, stopAtLayer: cfg.nLayers }) as tf.Tensor3D; // [batch, pos, d_model]
+  const resid = model.runWithHooks(tokens, { ...flags, fwdHooks: hooks, stopAtLayer: cfg.nLayers }); // [batch, pos, d_model]
   try {
     return tf.tidy(() => {
-      const sel = selectPositions(resid, positions) as tf.Tensor3D; // [batch, n, d_model]
+      const sel = selectPositions(resid, positions); // [batch, n, d_model]
       const [b, n, d] = sel.shape;
       const normed = layerNorm(sel, params.lnFinal, cfg.eps, 'ln_final', NO_HOOKS_CTX); // [batch, n, d_model]
       const logits = affine(tf.reshape(normed, [b * n, d]), params.W_U, params.b_U); // [batch*n, d_vocab]
-      return tf.reshape(logits, [b, n, cfg.dVocab]) as tf.Tensor3D;
+      return tf.reshape<tf.Rank.R3>(logits, [b, n, cfg.dVocab]);
     });
   } finally {
     resid.dispose();
@@ -119,7 +121,7 @@ export function circuitMetricValue(
  * @param task The task.
  * @param spec 'logit_diff', 'logprob', 'kl', or a metric object (returned as is).
  * @returns The metric and whether the caller must dispose it.
- * @throws {@link ConfigError} for an unknown name.
+ * @throws {@link "tfjs-lens"!ConfigError} for an unknown name.
  * @example const { metric, owned } = resolveMetric(model, task, 'kl');
  * @category Circuits
  */

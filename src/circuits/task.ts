@@ -40,7 +40,7 @@ function checkRows(rows: readonly (readonly number[])[], width: number, hi: numb
  * @param cfg The model's vocabulary size and context length.
  * @param fn Calling function, for messages.
  * @returns The prompt length.
- * @throws {@link ShapeError} naming the bad field; {@link ConfigError} with no prompts or positions.
+ * @throws {@link "tfjs-lens"!ShapeError} naming the bad field; {@link "tfjs-lens"!ConfigError} with no prompts or positions.
  * @example validateTask(task, model.cfg, 'acdc')  // 41
  * @category Circuits
  */
@@ -90,7 +90,7 @@ export interface InductionTaskOptions {
  * the answer is the next token, the wrong token the corrupted prompt's next token there.
  * @param opts Sizes, id range, BOS and seed.
  * @returns The task (name 'induction').
- * @throws {@link ConfigError} for non-positive sizes or an empty id range.
+ * @throws {@link "tfjs-lens"!ConfigError} for non-positive sizes or an empty id range.
  * @example const task = inductionTask({ batch: 8, seed: 0 });  // prompts [8][41], 19 scored positions
  * @category Circuits
  */

@@ -47,7 +47,7 @@ const NAMES: readonly CorpusName[] = ['sms_spam', 'ag_news', 'imdb', 'liar'];
  * `data/liar` exists in the repository only: LIAR is research-only and not published.
  * @param name 'sms_spam', 'ag_news', 'imdb' or 'liar'.
  * @returns Absolute folder path (not checked for existence).
- * @throws {@link ConfigError} for another name.
+ * @throws {@link "tfjs-lens"!ConfigError} for another name.
  * @example const dir = shippedDataDir('imdb');
  * @category Data
  */
@@ -90,7 +90,7 @@ export interface SmsSpamOptions {
  * Load the SMS Spam Collection (5,574 messages: 4,827 ham, 747 spam).
  * @param opts split and path.
  * @returns Messages with labels `ham` / `spam`.
- * @throws {@link NotFoundError} when the file is missing; {@link DatasetError} when it is empty or a
+ * @throws {@link "tfjs-lens"!NotFoundError} when the file is missing; {@link "tfjs-lens"!DatasetError} when it is empty or a
  *   line has no tab, more than one tab, an unknown label or no text.
  * @example const sms = await loadSmsSpam({ split: 'train' });
  * @category Data
@@ -127,7 +127,7 @@ function cleanAgNews(s: string): string {
  * @param split 'train' or 'test'.
  * @param opts Folder, raw text.
  * @returns Title + '\n' + description, labelled World / Sports / Business / Sci/Tech.
- * @throws {@link NotFoundError} when the file is missing; {@link DatasetError} when it is empty or
+ * @throws {@link "tfjs-lens"!NotFoundError} when the file is missing; {@link "tfjs-lens"!DatasetError} when it is empty or
  *   a row does not have 3 fields, has a class other than 1–4, or an empty title and description.
  * @example const news = await loadAgNews('test');
  * @category Data
@@ -161,7 +161,7 @@ const IMDB_HEADER = ['id', 'rating', 'label', 'file', 'text'];
  * @param split 'train' or 'test'.
  * @param opts Folder.
  * @returns Reviews labelled `pos` / `neg`.
- * @throws {@link NotFoundError} when the file is missing; {@link DatasetError} when it is empty, the
+ * @throws {@link "tfjs-lens"!NotFoundError} when the file is missing; {@link "tfjs-lens"!DatasetError} when it is empty, the
  *   header is not `id,rating,label,file,text`, or a row has another field count, an unknown label or
  *   no text.
  * @example const reviews = await loadImdb('test');
@@ -195,7 +195,7 @@ export interface LiarOptions {
  * @param split 'train' (10,269), 'valid' (1,284) or 'test' (1,283).
  * @param opts Folder.
  * @returns Statements labelled pants-fire … true.
- * @throws {@link NotFoundError} when the file is missing; {@link DatasetError} when it is empty or a
+ * @throws {@link "tfjs-lens"!NotFoundError} when the file is missing; {@link "tfjs-lens"!DatasetError} when it is empty or a
  *   line does not have 14 tab-separated fields, has an unknown label or an empty statement.
  * @example const liar = await loadLiar('train');
  * @category Data

@@ -29,7 +29,7 @@ function body(text: string, source: string, fn: string): string {
  * @param text File contents.
  * @param source File name for messages.
  * @returns The records in file order.
- * @throws {@link DatasetError} for an empty file, a blank line, a quote inside an unquoted field,
+ * @throws {@link "tfjs-lens"!DatasetError} for an empty file, a blank line, a quote inside an unquoted field,
  *   text after a closing quote, or an unterminated quoted field.
  * @example parseCsv('a,"b ""c"""\n1,2\n', 'x.csv')  // [{ fields: ['a', 'b "c"'], line: 1 }, { fields: ['1', '2'], line: 2 }]
  * @category Data
@@ -101,7 +101,7 @@ export function parseCsv(text: string, source: string): DelimitedRecord[] {
  * @param source File name for messages.
  * @param nFields Required number of fields per line.
  * @returns The records in file order.
- * @throws {@link DatasetError} for an empty file, a blank line or a line with another field count.
+ * @throws {@link "tfjs-lens"!DatasetError} for an empty file, a blank line or a line with another field count.
  * @example parseTsv('ham\tok\n', 'sms', 2)  // [{ fields: ['ham', 'ok'], line: 1 }]
  * @category Data
  */

@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/data: the shipped text corpora (SMS Spam, AG News, IMDB, LIAR) and CSV/TSV parsing and seeded splits.
  * @packageDocumentation
+ * @module tfjs-lens/data
  */
 export { AG_NEWS_CLASSES, LIAR_LABELS, loadAgNews, loadImdb, loadLiar, loadSmsSpam, shippedDataDir } from './corpora.js';
 export type {

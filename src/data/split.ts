@@ -18,7 +18,7 @@ export interface SplitOptions {
  * @param items Items to split.
  * @param opts testFraction and seed.
  * @returns `{ train, test }` with `test.length = round(n · testFraction)`.
- * @throws {@link ConfigError} when testFraction is outside [0, 1] or the seed is not an integer.
+ * @throws {@link "tfjs-lens"!ConfigError} when testFraction is outside [0, 1] or the seed is not an integer.
  * @example const { train, test } = seededSplit(await loadSmsSpam(), { testFraction: 0.2, seed: 0 });
  * @category Data
  */

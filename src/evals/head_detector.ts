@@ -69,7 +69,7 @@ export interface SimilarityOptions {
  * @param detection [pos][pos] detection pattern of the same size.
  * @param opts Exclusions and error measure.
  * @returns 'mul': fraction in [0, 1]; 'abs': in (−1, 1], 1 = perfect match.
- * @throws {@link ShapeError} if the matrices are not square and the same size, or 'abs' sees attention above the diagonal.
+ * @throws {@link "tfjs-lens"!ShapeError} if the matrices are not square and the same size, or 'abs' sees attention above the diagonal.
  * @example headAttentionSimilarity([[1, 0], [1, 0]], previousTokenPattern(2))  // 0.5
  * @category Evals
  */
@@ -183,8 +183,8 @@ function detectOne(model: HookedTransformer, row: number[], pattern: HeadName | 
  * @param pattern A {@link HeadName}, or a custom lower-triangular [pos][pos] pattern.
  * @param opts Heads, cache, exclusions, error measure.
  * @returns Scores [n_layers][n_heads]; −1 for heads not checked.
- * @throws {@link ConfigError} for an unknown name, a bad head, or a length outside [2, n_ctx];
- *   {@link ShapeError} for a malformed pattern or cache.
+ * @throws {@link "tfjs-lens"!ConfigError} for an unknown name, a bad head, or a length outside [2, n_ctx];
+ *   {@link "tfjs-lens"!ShapeError} for a malformed pattern or cache.
  * @example const prev = detectHead(model, tokens, 'previous_token_head');  // prev[l][h]
  * @category Evals
  */

@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/evals: model evaluations: induction loss and scores, the head detector (previous-token, duplicate-token, induction patterns) and `testPrompt`.
  * @packageDocumentation
+ * @module tfjs-lens/evals
  */
 export { inductionLoss, inductionScores, repeatedRandomTokens } from './induction.js';
 export type { InductionLossOptions, InductionScoreOptions, InductionScoresResult, RepeatedTokensOptions } from './induction.js';

@@ -29,7 +29,7 @@ export interface RepeatedTokensOptions {
  * @param seqLen Length of the random half.
  * @param opts Id range, seed, BOS overwrite.
  * @returns Token rows (plain arrays).
- * @throws {@link ConfigError} for an empty range or non-positive sizes.
+ * @throws {@link "tfjs-lens"!ConfigError} for an empty range or non-positive sizes.
  * @example repeatedRandomTokens(2, 5, { low: 100, high: 1000, seed: 1 })  // 2 rows of 10 ids
  * @category Evals
  */
@@ -91,7 +91,7 @@ export interface InductionLossOptions {
  * @param model The model.
  * @param opts Batch, length, BOS, id range, seed.
  * @returns The mean loss (a number).
- * @throws {@link ConfigError} for lengths beyond n_ctx, a bad range, or BOS asked for but unknown.
+ * @throws {@link "tfjs-lens"!ConfigError} for lengths beyond n_ctx, a bad range, or BOS asked for but unknown.
  * @example const loss = inductionLoss(model, { subseqLen: 50 });
  * @category Evals
  */
@@ -148,7 +148,7 @@ export interface InductionScoresResult {
  * @param model The model.
  * @param opts Batch, length, id range, seed.
  * @returns `scores` [n_layers][n_heads] and the token rows used.
- * @throws {@link ConfigError} for lengths beyond n_ctx or a bad range.
+ * @throws {@link "tfjs-lens"!ConfigError} for lengths beyond n_ctx or a bad range.
  * @example const { scores } = inductionScores(model);  // scores[5][5] is high for GPT-2 small
  * @category Evals
  */
@@ -158,8 +158,7 @@ export function inductionScores(model: HookedTransformer, opts: InductionScoreOp
   checkLength(seqLen, nCtx, 'inductionScores');
   const [low, high] = idRange(dVocab, opts.low, opts.high, 1000, 10000, 'inductionScores');
   const tokens = repeatedRandomTokens(opts.batch ?? 10, seqLen, { low, high, seed: opts.seed });
-  const [out, cache] = model.runWithCache(tokens, { namesFilter: (n) => n.endsWith('attn.hook_pattern'), returnType: 'none' });
-  (out as tf.Tensor | undefined)?.dispose();
+  const [, cache] = model.runWithCache(tokens, { namesFilter: (n) => n.endsWith('attn.hook_pattern'), returnType: 'none' }); // no output: returnType 'none'
   try {
     const total = 2 * seqLen;
     const scores: number[][] = [];

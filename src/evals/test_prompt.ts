@@ -113,7 +113,7 @@ function readout(model: HookedTransformer, row: Float32Array, id: number): Token
  * @param answer Text, several texts, or the token ids of one answer.
  * @param opts Space/BOS handling, printing, top-k.
  * @returns Ranks, logits, probabilities and the top-k per answer position.
- * @throws {@link ConfigError} for an empty answer or a run beyond n_ctx; {@link TokenizerError} for text without a tokenizer.
+ * @throws {@link "tfjs-lens"!ConfigError} for an empty answer or a run beyond n_ctx; {@link "tfjs-lens"!TokenizerError} for text without a tokenizer.
  * @example const r = testPrompt(model, 'The Eiffel Tower is in', 'Paris');  // r.ranks[0] = [' Paris', 0]
  * @category Evals
  */

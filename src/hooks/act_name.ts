@@ -23,7 +23,7 @@ const LAYER_TYPES: Record<string, string> = { a: 'attn', m: 'mlp', b: '', block:
  * @param layer Layer index (required for block hooks).
  * @param layerType Disambiguator such as 'ln1', 'ln2', 'attn', 'mlp', 'a', 'm'.
  * @returns The full hook name.
- * @throws {@link HookNameError} for an unknown short name.
+ * @throws {@link "tfjs-lens"!HookNameError} for an unknown short name.
  * @category Hooks
  */
 export function actName(name: string, layer?: number, layerType?: string): string {

@@ -47,7 +47,7 @@ export class ActivationCache {
    * @param layer Layer index for short names; negative counts from the end.
    * @param layerType Disambiguator ('ln1', 'ln2', …).
    * @returns The cached tensor (owned by the cache: do not dispose it).
-   * @throws {@link HookNameError} if the name was not cached; {@link DisposedError} after dispose.
+   * @throws {@link "tfjs-lens"!HookNameError} if the name was not cached; {@link "tfjs-lens"!DisposedError} after dispose.
    */
   get(name: string, layer?: number, layerType?: string): tf.Tensor {
     const store = this.live('get');

@@ -72,7 +72,7 @@ export class HookPoint {
    * Apply the attached hooks in order.
    * @param x Activation.
    * @returns The (possibly replaced) activation: same shape and dtype as `x`.
-   * @throws {@link ShapeError} if a hook returns something other than a tensor of x's shape.
+   * @throws {@link "tfjs-lens"!ShapeError} if a hook returns something other than a tensor of x's shape.
    */
   run<T extends tf.Tensor>(x: T): T {
     let out: tf.Tensor = x;

@@ -72,7 +72,7 @@ export class HookedRoot {
    * registered, or not enabled under `flags`, is a bug in a component and throws.
    * @param flags Flags in force for the run.
    * @param fn Calling function, for messages.
-   * @throws {@link HookNameError} (from the returned function) for such a name.
+   * @throws {@link "tfjs-lens"!HookNameError} (from the returned function) for such a name.
    */
   protected hookDispatch(flags: HookFlags, fn: string): HookDispatch<string> {
     const enabled = new Set(this.enabledHookNames(flags));
@@ -107,7 +107,7 @@ export class HookedRoot {
 
   /**
    * Check a hook name exists and fires under `flags`.
-   * @throws {@link HookNameError} with the nearest valid names, or the flag to set.
+   * @throws {@link "tfjs-lens"!HookNameError} with the nearest valid names, or the flag to set.
    */
   checkHookName(name: string, flags: HookFlags = this.modelFlags, fn = 'addHook'): void {
     const spec = this.specs.get(name);
@@ -139,7 +139,7 @@ export class HookedRoot {
    * @param target Hook name or predicate.
    * @param fn Hook function.
    * @param opts Permanent / prepend.
-   * @throws {@link HookNameError} for unknown or disabled names.
+   * @throws {@link "tfjs-lens"!HookNameError} for unknown or disabled names.
    * @example model.addHook('blocks.0.attn.hook_pattern', (p) => { console.log(p.shape); });
    */
   addHook(target: HookTarget, fn: HookFn, opts: AddHookOptions = {}): void {

@@ -18,7 +18,7 @@ export interface HookFlags {
   readonly useAttnIn?: boolean;
 }
 
-/** The flag names, for iteration. */
+/** The flag names, for iteration. @category Hooks */
 export const FLAG_NAMES = ['useAttnResult', 'useSplitQkvInput', 'useHookMlpIn', 'useAttnIn'] as const;
 
 /** One of the {@link HookFlags}. @category Hooks */
@@ -119,7 +119,7 @@ export function isEnabled(spec: Pick<HookSpec, 'flag'>, flags: HookFlags): boole
 /**
  * Bytes of float32 an activation of this shape holds, with symbolic dimensions resolved from `dims`
  * (`pos_q`/`pos_k` default to `pos`).
- * @throws {@link ConfigError} for a symbol `dims` does not give (a table row with an unknown dimension).
+ * @throws {@link "tfjs-lens"!ConfigError} for a symbol `dims` does not give (a table row with an unknown dimension).
  */
 export function specBytes(shape: readonly (string | number)[], dims: Readonly<Record<string, number>>): number {
   let n = 4;

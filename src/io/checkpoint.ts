@@ -25,9 +25,9 @@ export interface ShardIndex {
  * @param path - file path
  * @param what - what the file is, for messages (e.g. `'model config'`)
  * @returns the parsed value (unchecked cast to `T`)
- * @throws {@link NotFoundError} when the file does not exist
- * @throws {@link ConfigError} when it is not valid JSON
- * @throws {@link WeightLoadError} for other I/O errors
+ * @throws {@link "tfjs-lens"!NotFoundError} when the file does not exist
+ * @throws {@link "tfjs-lens"!ConfigError} when it is not valid JSON
+ * @throws {@link "tfjs-lens"!WeightLoadError} for other I/O errors
  * @example
  * const cfg = await readJsonFile<HfGpt2Config>('gpt2/config.json', 'model config');
  * @category IO
@@ -57,7 +57,7 @@ function isSafeRelPath(name: string): boolean {
  * @param json - parsed index (`{"metadata": …, "weight_map": {tensor: shardFile}}`)
  * @param path - index path, for messages
  * @returns the weight map and its distinct shard files
- * @throws {@link WeightLoadError} when `weight_map` is missing, empty, not string→string, or names a path outside the directory
+ * @throws {@link "tfjs-lens"!WeightLoadError} when `weight_map` is missing, empty, not string→string, or names a path outside the directory
  * @example
  * const { shards } = parseShardIndex(await readJsonFile(p, 'shard index'), p);
  * @category IO
@@ -138,9 +138,9 @@ async function loadSharded(dir: string, indexPath: string): Promise<Map<string, 
  * Load all tensors of a checkpoint directory (`model.safetensors`, else a sharded index).
  * @param dir - checkpoint directory (e.g. from `resolveModelDir`)
  * @returns tensor name → raw tensor; for sharded checkpoints exactly the names in `weight_map`
- * @throws {@link NotFoundError} when the directory has no safetensors weights (lists its files)
- * @throws {@link WeightLoadError} when a shard or a tensor named by the index is missing
- * @throws {@link SafetensorsError} when a weights file is malformed
+ * @throws {@link "tfjs-lens"!NotFoundError} when the directory has no safetensors weights (lists its files)
+ * @throws {@link "tfjs-lens"!WeightLoadError} when a shard or a tensor named by the index is missing
+ * @throws {@link "tfjs-lens"!SafetensorsError} when a weights file is malformed
  * @example
  * const tensors = await loadCheckpointTensors((await resolveModelDir('gpt2')).dir);
  * tensors.get('transformer.h.0.attn.c_attn.weight')?.shape; // [768, 2304]

@@ -105,7 +105,7 @@ function repoIdProblem(id: string): string | undefined {
  * Check that `id` is a safe hub repo id (`name` or `org/name`) before it becomes a URL or cache path.
  * @param id - repo id
  * @returns nothing
- * @throws {@link ConfigError} for empty ids, '..', absolute paths, backslashes, empty segments,
+ * @throws {@link "tfjs-lens"!ConfigError} for empty ids, '..', absolute paths, backslashes, empty segments,
  *   characters outside `[A-Za-z0-9._-]` or more than one '/'
  * @example
  * validateRepoId('openai-community/gpt2'); // ok
@@ -170,10 +170,10 @@ async function isDirectory(p: string): Promise<boolean> {
  * @param nameOrPath - a directory path, or a hub id such as `gpt2` / `openai-community/gpt2`
  * @param opts - hub options, plus `extraFiles`: more optional repo files to fetch (404 is fine)
  * @returns the directory and where it came from
- * @throws {@link ConfigError} for an invalid repo id, revision or extra file name (before any I/O), or an
+ * @throws {@link "tfjs-lens"!ConfigError} for an invalid repo id, revision or extra file name (before any I/O), or an
  *   invalid `timeoutMs` / `HF_HUB_DOWNLOAD_TIMEOUT` (before any request)
- * @throws {@link NotFoundError} when offline and the cache lacks the files (lists what and where)
- * @throws {@link HubError} for HTTP errors (`status` set), network errors, idle timeouts and truncated downloads
+ * @throws {@link "tfjs-lens"!NotFoundError} when offline and the cache lacks the files (lists what and where)
+ * @throws {@link "tfjs-lens"!HubError} for HTTP errors (`status` set), network errors, idle timeouts and truncated downloads
  * @example
  * const { dir, source } = await resolveModelDir('gpt2'); // source: 'hub' first time, then 'cache'
  * const tensors = await loadCheckpointTensors(dir);

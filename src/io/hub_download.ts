@@ -106,7 +106,7 @@ async function ensureWeights(ctx: DownloadContext, filler: SnapshotFiller): Prom
  * @param ctx - download context
  * @param extraFiles - more optional files to fetch (404 is fine)
  * @returns the commit and its snapshot directory
- * @throws {@link HubError} for HTTP errors, network errors and truncated bodies
+ * @throws {@link "tfjs-lens"!HubError} for HTTP errors, network errors and truncated bodies
  * @example
  * const { dir } = await downloadModel({ ...httpCtx, repoDir, revision: 'main' }, []);
  * @category IO

@@ -94,7 +94,7 @@ export function httpError(status: number, statusText: string, url: string, ctx: 
  * @param url - hub URL
  * @returns the final response (any status), the hub headers seen on the way, and the request's
  *   idle clock (pass it to {@link storeBlob}; its signal aborts the body too)
- * @throws {@link HubError} on network errors, an idle timeout or a redirect loop
+ * @throws {@link "tfjs-lens"!HubError} on network errors, an idle timeout or a redirect loop
  * @example
  * const { res, meta, idle } = await fetchFollowing(ctx, `${ctx.endpoint}/gpt2/resolve/main/config.json`);
  * @category IO
@@ -218,7 +218,7 @@ async function pump(
  * @param url - for messages
  * @param idle - the request's idle clock from {@link fetchFollowing}
  * @returns the blob path
- * @throws {@link HubError} for truncated bodies, dropped connections, idle timeouts, checksum mismatches
+ * @throws {@link "tfjs-lens"!HubError} for truncated bodies, dropped connections, idle timeouts, checksum mismatches
  *   and cache write errors
  * @example
  * const { res, meta, idle } = await fetchFollowing(ctx, url);

@@ -1,7 +1,7 @@
 /**
  * Idle timeout for hub downloads: every network wait (response headers of each redirect hop, each
  * body chunk) must make progress within `timeoutMs`, else the request is aborted and a
- * {@link HubError} is thrown. Like `huggingface_hub`'s read timeout (`HF_HUB_DOWNLOAD_TIMEOUT`), it
+ * {@link "tfjs-lens"!HubError} is thrown. Like `huggingface_hub`'s read timeout (`HF_HUB_DOWNLOAD_TIMEOUT`), it
  * bounds the silence between bytes, not the length of the whole download.
  */
 import { ConfigError, HubError } from '../errors.js';
@@ -17,7 +17,7 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * @param timeoutMs - explicit value (`HubOptions.timeoutMs`), wins when set
  * @param env - environment to read `HF_HUB_DOWNLOAD_TIMEOUT` (seconds, as in `huggingface_hub`) from
  * @returns `timeoutMs`, else `HF_HUB_DOWNLOAD_TIMEOUT` × 1000, else {@link DEFAULT_HUB_TIMEOUT_MS}
- * @throws {@link ConfigError} when the value is not a positive number (at most 2^31 − 1 ms)
+ * @throws {@link "tfjs-lens"!ConfigError} when the value is not a positive number (at most 2^31 − 1 ms)
  * @example
  * hubTimeoutMs(undefined, { HF_HUB_DOWNLOAD_TIMEOUT: '60' }); // 60000
  * @category IO
@@ -47,7 +47,7 @@ function seconds(ms: number): string {
 /**
  * One request's idle clock and its AbortController. {@link IdleTimeout.guard} restarts the clock for
  * each wait; when a wait exceeds the timeout the signal is aborted (so the connection is torn
- * down) and the wait rejects with a {@link HubError}, even when the fetch implementation ignores
+ * down) and the wait rejects with a {@link "tfjs-lens"!HubError}, even when the fetch implementation ignores
  * the signal.
  * @category IO
  */
@@ -79,7 +79,7 @@ export class IdleTimeout {
    * @param start - starts the wait (a fetch, a body read)
    * @param progress - what was received so far, for the message (e.g. `'no response headers'`)
    * @returns what `start()` resolves to
-   * @throws {@link HubError} "timed out after N s waiting for data from URL" when it takes longer than `ms`;
+   * @throws {@link "tfjs-lens"!HubError} "timed out after N s waiting for data from URL" when it takes longer than `ms`;
    *   otherwise whatever `start()` rejects with (the timeout error if the rejection came from the abort)
    */
   guard<T>(start: () => Promise<T>, progress: string): Promise<T> {

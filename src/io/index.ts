@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/io: checkpoint I/O: safetensors read/write, checkpoint tensors, and the Hugging Face hub cache and download client.
  * @packageDocumentation
+ * @module tfjs-lens/io
  */
 export { parseSafetensors, serializeSafetensors, readSafetensorsFile, writeSafetensorsFile } from './safetensors.js';
 export type { RawTensor, SafeDtype, SafetensorsContents, TensorToWrite } from './safetensors.js';

@@ -48,7 +48,7 @@ export interface TensorToWrite {
  * @param bytes - the file contents (any byteOffset; unaligned tensors are copied)
  * @param source - name used in error messages (default `'<bytes>'`)
  * @returns tensors (fresh arrays, not views of `bytes`) and metadata
- * @throws {@link SafetensorsError} when the header, dtypes, shapes or offsets are malformed
+ * @throws {@link "tfjs-lens"!SafetensorsError} when the header, dtypes, shapes or offsets are malformed
  * @example
  * const { tensors } = parseSafetensors(new Uint8Array(await readFile('model.safetensors')));
  * tensors.get('transformer.wte.weight')?.shape; // [50257, 768]
@@ -90,9 +90,9 @@ async function readExactly(fh: FileHandle, length: number, position: number, sou
  * buffer (no second copy of the file in memory; files over 2 GiB work).
  * @param path - file path
  * @returns tensors (header order) and metadata
- * @throws {@link NotFoundError} when the file does not exist
- * @throws {@link SafetensorsError} when the file is malformed
- * @throws {@link WeightLoadError} for other I/O errors
+ * @throws {@link "tfjs-lens"!NotFoundError} when the file does not exist
+ * @throws {@link "tfjs-lens"!SafetensorsError} when the file is malformed
+ * @throws {@link "tfjs-lens"!WeightLoadError} for other I/O errors
  * @example
  * const { tensors, metadata } = await readSafetensorsFile('gpt2/model.safetensors');
  * @category IO
@@ -171,7 +171,7 @@ function checkToWrite(name: string, t: TensorToWrite): void {
  * @param tensors - name → tensor (Map or plain object)
  * @param metadata - optional `__metadata__` string map (omitted when empty)
  * @returns the file bytes
- * @throws {@link SafetensorsError} for bad dtype/shape/length, non-string metadata, or bad I32 values
+ * @throws {@link "tfjs-lens"!SafetensorsError} for bad dtype/shape/length, non-string metadata, or bad I32 values
  * @example
  * const bytes = serializeSafetensors({ w: { dtype: 'F32', shape: [2], data: [1, 2] } }, { format: 'pt' });
  * @category IO
@@ -226,8 +226,8 @@ export function serializeSafetensors(
  * @param tensors - name → tensor
  * @param metadata - optional `__metadata__`
  * @returns nothing
- * @throws {@link SafetensorsError} for invalid tensors (nothing is written)
- * @throws {@link WeightLoadError} for I/O errors (`path` is left untouched)
+ * @throws {@link "tfjs-lens"!SafetensorsError} for invalid tensors (nothing is written)
+ * @throws {@link "tfjs-lens"!WeightLoadError} for I/O errors (`path` is left untouched)
  * @example
  * await writeSafetensorsFile('saes/gpt2/sae.safetensors', { W_enc: { dtype: 'F32', shape: [4, 8], data } });
  * @category IO

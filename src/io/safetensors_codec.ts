@@ -116,7 +116,7 @@ function decodeI64(bytes: Uint8Array, owned: boolean, where: string): Int32Array
  * @param owned - true when `bytes` is a fresh buffer the caller gives away (enables zero-copy)
  * @param where - "tensor 'name' of file" for error messages
  * @returns Float32Array for float dtypes, Int32Array for integer dtypes (length = element count)
- * @throws {@link SafetensorsError} when an I64 value does not fit in int32
+ * @throws {@link "tfjs-lens"!SafetensorsError} when an I64 value does not fit in int32
  * @example
  * decodeTensorBytes(new Uint8Array([0, 0x3c]), 'F16', false, 'x'); // Float32Array [1]
  * @category IO
@@ -183,7 +183,7 @@ export function floatBitsToHalfBits(f: number): number {
  * @param dtype - target dtype
  * @param where - "tensor 'name'" for error messages
  * @returns the bytes (may be a view of `data` for F32/I32 typed-array input; copy before mutating `data`)
- * @throws {@link SafetensorsError} when an I32 value is not an int32 integer
+ * @throws {@link "tfjs-lens"!SafetensorsError} when an I32 value is not an int32 integer
  * @example
  * encodeTensorBytes([1, 2], 'F16', "tensor 'x'"); // 4 bytes
  * @category IO

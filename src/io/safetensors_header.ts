@@ -46,7 +46,7 @@ export function stError(source: string, what: string, detail: string): Safetenso
  * @param fileSize - total file size in bytes
  * @param source - file name for messages
  * @returns the header length N
- * @throws {@link SafetensorsError} when the file is shorter than 8 bytes or N is too large
+ * @throws {@link "tfjs-lens"!SafetensorsError} when the file is shorter than 8 bytes or N is too large
  * @example
  * const n = readHeaderLength(bytes.subarray(0, 8), bytes.length, 'm.safetensors');
  * @category IO
@@ -183,7 +183,7 @@ function checkContiguous(entries: readonly HeaderEntry[], bufferLen: number, sou
  * @param bufferLen - size of the data buffer (file size - 8 - N)
  * @param source - file name for messages
  * @returns entries (in header order) and metadata
- * @throws {@link SafetensorsError} for any malformed header (UTF-8, JSON, dtype, shape, offsets, tiling, metadata)
+ * @throws {@link "tfjs-lens"!SafetensorsError} for any malformed header (UTF-8, JSON, dtype, shape, offsets, tiling, metadata)
  * @example
  * const { entries } = parseHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, 'm.safetensors');
  * @category IO

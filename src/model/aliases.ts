@@ -38,7 +38,7 @@ export const MODEL_ALIASES: Readonly<Record<string, ModelAlias>> = {
  * A local folder of the same name in the working directory wins, as in transformers.
  * @param nameOrPath Alias, folder or hub id.
  * @returns What to hand to the loader.
- * @throws {@link NotFoundError} for a shipped alias whose folder is missing.
+ * @throws {@link "tfjs-lens"!NotFoundError} for a shipped alias whose folder is missing.
  * @example resolveAlias('distilbert-mini')   // '/…/tfjs-lens/models/distilbert-mini'
  * @category Model
  */

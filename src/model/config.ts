@@ -44,7 +44,7 @@ export interface ModelConfig {
   readonly attnOnly: boolean;
   /** Beginning-of-sequence token id, if any (GPT-2: 50256, the same token as EOS). */
   readonly bosTokenId: number | undefined;
-  /** End-of-sequence token id, if any (GPT-2: 50256); {@link generate}'s default stop token. */
+  /** End-of-sequence token id, if any (GPT-2: 50256); {@link HookedTransformer.generate}'s default stop token. */
   readonly eosTokenId: number | undefined;
 }
 
@@ -59,7 +59,7 @@ function positiveInt(v: unknown, field: string, fn: string): number {
  * Check a config for internal consistency.
  * @param cfg The config to check.
  * @returns The same config.
- * @throws {@link ConfigError} naming the bad field.
+ * @throws {@link "tfjs-lens"!ConfigError} naming the bad field.
  * @category Model
  */
 export function validateConfig(cfg: ModelConfig): ModelConfig {

@@ -26,7 +26,7 @@ export interface GenerateOptions extends SamplingOptions {
   readonly prependBos?: boolean;
 }
 
-/** What {@link generate} needs from a model; {@link HookedTransformer} has it. @category Model */
+/** What {@link generate} needs from a model; {@link "tfjs-lens"!HookedTransformer} has it. @category Model */
 export interface GenerativeModel {
   /** Architecture: `dVocab`, `nCtx` and `eosTokenId` are read. */
   readonly cfg: ModelConfig;
@@ -61,7 +61,7 @@ function lastLogits(model: GenerativeModel, rows: number[][], mask: number[][] |
  * @param input Prompt text(s) or token ids [batch, pos].
  * @param opts maxNewTokens, temperature (0 = greedy), topK, topP, seed, stopAtEos.
  * @returns Full texts (prompt + continuation) for string input, else token rows.
- * @throws {@link ConfigError} on bad options or if the result would exceed n_ctx.
+ * @throws {@link "tfjs-lens"!ConfigError} on bad options or if the result would exceed n_ctx.
  * @category Model
  */
 export function generate(model: GenerativeModel, input: ModelInput, opts: GenerateOptions = {}): GenerateOutput {

@@ -60,7 +60,7 @@ function need(v: number | undefined | null, field: string): number {
  * Map a GPT-2 `config.json` to a {@link ModelConfig}.
  * @param hf Parsed config.json.
  * @returns The validated config.
- * @throws {@link ConfigError} on missing fields or unsupported options.
+ * @throws {@link "tfjs-lens"!ConfigError} on missing fields or unsupported options.
  * @category Model
  */
 export function gpt2ConfigFromHf(hf: HfGpt2Config): ModelConfig {

@@ -61,7 +61,7 @@ export interface ModelDims {
 
 /**
  * Normalise a stopAtLayer to [0, nLayers].
- * @throws {@link ConfigError} for a non-integer or one outside [-nLayers, nLayers].
+ * @throws {@link "tfjs-lens"!ConfigError} for a non-integer or one outside [-nLayers, nLayers].
  */
 export function resolveStopAtLayer(stop: number | undefined, nLayers: number, fn = 'forward'): number {
   if (stop === undefined) return nLayers;

@@ -72,15 +72,34 @@ export interface LogitsAndLoss {
 export type ForwardOutput = tf.Tensor | LogitsAndLoss | undefined;
 
 /** Options selecting logits (the default) or, with stopAtLayer, the residual stream. @category Model */
-export type LogitsOptions = { readonly returnType?: 'logits' };
+export interface LogitsOptions {
+  /** 'logits' or absent. */
+  readonly returnType?: 'logits';
+}
 /** Options selecting the mean loss. @category Model */
-export type LossOptions = { readonly returnType: 'loss'; readonly lossPerToken?: false };
+export interface LossOptions {
+  /** 'loss'. */
+  readonly returnType: 'loss';
+  /** false or absent: the mean over tokens. */
+  readonly lossPerToken?: false;
+}
 /** Options selecting per-token losses. @category Model */
-export type LossPerTokenOptions = { readonly returnType: 'loss'; readonly lossPerToken: true };
+export interface LossPerTokenOptions {
+  /** 'loss'. */
+  readonly returnType: 'loss';
+  /** true: [batch, pos-1]. */
+  readonly lossPerToken: true;
+}
 /** Options selecting logits and loss. @category Model */
-export type BothOptions = { readonly returnType: 'both' };
+export interface BothOptions {
+  /** 'both'. */
+  readonly returnType: 'both';
+}
 /** Options selecting no output. @category Model */
-export type NoneOptions = { readonly returnType: 'none' };
+export interface NoneOptions {
+  /** 'none'. */
+  readonly returnType: 'none';
+}
 
 /**
  * A GPT-2-family transformer with TransformerLens hook points.
@@ -123,7 +142,7 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @param nameOrPath Local folder (config.json + model.safetensors), or a hub id such as 'gpt2'.
    * @param opts Processing flags, hub options (revision, cacheDir, offline…), hook flags, tokenizer.
    * @returns The model.
-   * @throws {@link WeightLoadError} listing missing/unexpected tensors; {@link HubError}; {@link NotFoundError}.
+   * @throws {@link "tfjs-lens"!WeightLoadError} listing missing/unexpected tensors; {@link "tfjs-lens"!HubError}; {@link "tfjs-lens"!NotFoundError}.
    * @example const model = await HookedTransformer.fromPretrained('gpt2');
    */
   static async fromPretrained(nameOrPath: string, opts: FromPretrainedOptions = {}): Promise<HookedTransformer> {
@@ -143,7 +162,7 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     return new HookedTransformer(cfg, params, tokenizer, opts.flags);
   }
 
-  /** The parameters (owned by the model). @throws {@link DisposedError} after dispose. */
+  /** The parameters (owned by the model). @throws {@link "tfjs-lens"!DisposedError} after dispose. */
   get params(): DecoderParams {
     if (this.paramsOrUndefined === undefined) throw new DisposedError('HookedTransformer: model was disposed');
     return this.paramsOrUndefined;
@@ -194,8 +213,8 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @param opts Return type, mask, stopAtLayer, flags, tokenisation.
    * @returns Logits [batch, pos, d_vocab] (the residual [batch, pos, d_model] with stopAtLayer); the
    *   loss (scalar, or [batch, pos-1] with lossPerToken); `{logits, loss}`; or undefined ('none').
-   * @throws {@link ConfigError} for an unknown option or stopAtLayer with a loss;
-   *   {@link ShapeError} on bad token ids; {@link HookNameError} if a hook sits on a disabled point.
+   * @throws {@link "tfjs-lens"!ConfigError} for an unknown option or stopAtLayer with a loss;
+   *   {@link "tfjs-lens"!ShapeError} on bad token ids; {@link "tfjs-lens"!HookNameError} if a hook sits on a disabled point.
    */
   forward(input: ModelInput, opts?: ForwardOptions & LogitsOptions): tf.Tensor3D;
   forward(input: ModelInput, opts: ForwardOptions & LossOptions): tf.Scalar;
@@ -243,8 +262,8 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @param input Text(s) or token ids.
    * @param opts `namesFilter` plus {@link ForwardOptions}.
    * @returns `[output, cache]`; both are owned by the caller (dispose them).
-   * @throws {@link HookNameError} for unknown/disabled names in namesFilter;
-   *   {@link MemoryLimitError} if the cache would overflow the wasm heap.
+   * @throws {@link "tfjs-lens"!HookNameError} for unknown/disabled names in namesFilter;
+   *   {@link "tfjs-lens"!MemoryLimitError} if the cache would overflow the wasm heap.
    */
   runWithCache(input: ModelInput, opts?: RunWithCacheOptions & LogitsOptions): [tf.Tensor3D, ActivationCache];
   runWithCache(input: ModelInput, opts: RunWithCacheOptions & LossOptions): [tf.Scalar, ActivationCache];

@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/model: model internals: configs and their Hugging Face mappings, parameter maps, weight processing, random initialisation, the LM loss and generation.
  * @packageDocumentation
+ * @module tfjs-lens/model
  */
 export { GPT2_PRESETS, validateConfig } from './config.js';
 export { gpt2ConfigFromHf } from './hf_config.js';

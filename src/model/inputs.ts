@@ -41,7 +41,7 @@ function isTensorLike(x: unknown): x is TensorLike {
 
 /**
  * Convert token ids to `number[][]`, checking rank, integrality and range.
- * @throws {@link ShapeError} for bad rank/ragged rows/non-integers/out-of-range ids.
+ * @throws {@link "tfjs-lens"!ShapeError} for bad rank/ragged rows/non-integers/out-of-range ids.
  */
 export function tokensToRows(input: TokenInput, dVocab: number, fn: string): number[][] {
   let rows: unknown;

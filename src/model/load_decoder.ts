@@ -58,7 +58,7 @@ async function findTokenizer(dir: string, cfg: ModelConfig, opt: Tokenizer | nul
  * @param nameOrPath Local folder, or hub id (resolved through the HF cache / hub).
  * @param processing Weight-processing steps.
  * @param opts Hub and model options.
- * @throws {@link ConfigError}, {@link WeightLoadError}, {@link HubError}, {@link NotFoundError}.
+ * @throws {@link "tfjs-lens"!ConfigError}, {@link "tfjs-lens"!WeightLoadError}, {@link "tfjs-lens"!HubError}, {@link "tfjs-lens"!NotFoundError}.
  */
 export async function loadDecoder(
   nameOrPath: string,

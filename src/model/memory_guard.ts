@@ -33,7 +33,7 @@ export function estimateRunBytes(s: RunSize): number {
 
 /**
  * Throw if a run would overflow the wasm heap (no-op on other backends).
- * @throws {@link MemoryLimitError} naming the sizes and what to reduce.
+ * @throws {@link "tfjs-lens"!MemoryLimitError} naming the sizes and what to reduce.
  */
 export function checkRunFits(s: RunSize, fn: string): void {
   if (tf.getBackend() !== 'wasm') return;

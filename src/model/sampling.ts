@@ -15,7 +15,7 @@ export interface SamplingOptions {
   readonly topP?: number;
 }
 
-/** Validate sampling options. @throws {@link ConfigError} */
+/** Validate sampling options. @throws {@link "tfjs-lens"!ConfigError} */
 export function checkSampling(o: SamplingOptions): void {
   const t = o.temperature ?? 1;
   if (!(t >= 0)) throw new ConfigError(`generate: temperature must be ≥ 0, got ${t}`);

@@ -67,7 +67,7 @@ export function toSingleToken(tok: Tokenizer, text: string): number {
  * @param single Token id or single-token string.
  * @param input Text or one sequence of ids.
  * @param mode 'first' (default) or 'last' occurrence.
- * @throws {@link TokenizerError} if absent.
+ * @throws {@link "tfjs-lens"!TokenizerError} if absent.
  */
 export function tokenPosition(
   tok: Tokenizer,

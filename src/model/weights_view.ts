@@ -57,7 +57,7 @@ export class WeightsView {
    * d_model, d_mlp], b_in [n_layers, d_mlp], W_out [n_layers, d_mlp, d_model], b_out [n_layers, d_model].
    * @param name TL weight name.
    * @returns The tensor (owned by the model), typed by its rank.
-   * @throws {@link ConfigError} for MLP weights of an attention-only model.
+   * @throws {@link "tfjs-lens"!ConfigError} for MLP weights of an attention-only model.
    */
   get<N extends WeightName>(name: N): WeightTensors[N] {
     const hit = this.cache[name];
@@ -130,13 +130,13 @@ export class WeightsView {
   get b_V(): tf.Tensor3D { return this.get('b_V'); }
   /** Attention output biases [n_layers, d_model]. */
   get b_O(): tf.Tensor2D { return this.get('b_O'); }
-  /** MLP input weights [n_layers, d_model, d_mlp]. @throws {@link ConfigError} for an attention-only model. */
+  /** MLP input weights [n_layers, d_model, d_mlp]. @throws {@link "tfjs-lens"!ConfigError} for an attention-only model. */
   get W_in(): tf.Tensor3D { return this.get('W_in'); }
-  /** MLP input biases [n_layers, d_mlp]. @throws {@link ConfigError} for an attention-only model. */
+  /** MLP input biases [n_layers, d_mlp]. @throws {@link "tfjs-lens"!ConfigError} for an attention-only model. */
   get b_in(): tf.Tensor2D { return this.get('b_in'); }
-  /** MLP output weights [n_layers, d_mlp, d_model]. @throws {@link ConfigError} for an attention-only model. */
+  /** MLP output weights [n_layers, d_mlp, d_model]. @throws {@link "tfjs-lens"!ConfigError} for an attention-only model. */
   get W_out(): tf.Tensor3D { return this.get('W_out'); }
-  /** MLP output biases [n_layers, d_model]. @throws {@link ConfigError} for an attention-only model. */
+  /** MLP output biases [n_layers, d_model]. @throws {@link "tfjs-lens"!ConfigError} for an attention-only model. */
   get b_out(): tf.Tensor2D { return this.get('b_out'); }
 
   /** Free the cached stacked weights (they are rebuilt on next access). */

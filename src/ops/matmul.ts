@@ -2,7 +2,8 @@
  * Matmuls with hand-written gradients that avoid tfjs's transposed-matmul kernels. On tfjs-wasm a
  * matmul with a transpose flag runs ~10x slower than a plain one (2 vs 23 GFLOP/s measured), and the
  * built-in MatMul gradient uses exactly those flags (dA = dy·Bᵀ, dB = Aᵀ·dy). Here the transposes
- * are explicit copies followed by plain matmuls. Forward values are identical to `tf.matMul`.
+ * are explicit copies followed by plain matmuls. Forward values are identical to `tf.matMul`; a
+ * result of the wrong rank (inputs that are not 2-D, or 3-D for {@link batchMatMul}) throws ShapeError.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { itemAt, rank2, rank3 } from '../utils/tensor_rank.js';

@@ -40,7 +40,7 @@ export interface LrSchedule {
  * @param s Schedule.
  * @param step Step index.
  * @returns Learning rate.
- * @throws {@link ConfigError} on a non-positive rate or step count.
+ * @throws {@link "tfjs-lens"!ConfigError} on a non-positive rate or step count.
  * @example lrAt({ lr: 1e-3, warmupSteps: 100, totalSteps: 1000, decay: 'cosine' }, 50)  // 5e-4
  * @category Training
  */

@@ -30,7 +30,7 @@ export interface CorruptedGrads {
  * @param nLayers Number of layers.
  * @param kinds Preset names.
  * @returns Full hook names, without duplicates.
- * @throws {@link ConfigError} for an unknown preset name.
+ * @throws {@link "tfjs-lens"!ConfigError} for an unknown preset name.
  * @example attributionHookNames(2, ['resid_pre']) // ['blocks.0.hook_resid_pre', 'blocks.1.hook_resid_pre']
  * @category Patching
  */
@@ -65,11 +65,11 @@ function isCorruptedGrads(x: ModelInput | CorruptedGrads): x is CorruptedGrads {
  * @param cleanCache Clean-run cache holding each preset's activation at every layer.
  * @param corrupted Corrupted token ids / text, or precomputed {@link CorruptedGrads}.
  * @param metric Differentiable metric (logits → tf.Scalar); ignored when `corrupted` holds gradients.
- * @param kinds Preset names (same index conventions and shapes as {@link PATCH_PRESETS}).
+ * @param kinds Preset names (the same index conventions and output shapes as the matching `getActPatch*` function).
  * @param opts Forward options for the corrupted run.
  * @returns Map kind → estimated metric change (patched − corrupted), shaped like the preset;
  *   the caller disposes the tensors.
- * @throws {@link ConfigError} for unknown kinds; {@link HookNameError} if a cache lacks an
+ * @throws {@link "tfjs-lens"!ConfigError} for unknown kinds; {@link "tfjs-lens"!HookNameError} if a cache lacks an
  *   activation; errors of {@link gradientsAtHooks}.
  * @example
  * const attr = attributionPatchMany(model, cleanCache, corruptedTokens, metric, ['resid_pre', 'attn_head_out_all_pos']);
@@ -84,30 +84,48 @@ export function attributionPatchMany(
   kinds: readonly PatchPresetName[],
   opts: Omit<GradientOptions, 'cacheActivations'> = {},
 ): Map<PatchPresetName, tf.Tensor> {
+  return withCorruptedGrads(model, corrupted, metric, kinds, opts, (cg) => {
+    const out = new Map<PatchPresetName, tf.Tensor>();
+    try {
+      for (const k of kinds) out.set(k, presetAttribution(model.cfg.nLayers, PATCH_PRESETS[k], cleanCache, cg));
+      return out;
+    } catch (err) {
+      for (const t of out.values()) t.dispose();
+      throw err;
+    }
+  });
+}
+
+/** Attribution for one preset, stacked over layers: [n_layers, …index axes]. */
+function presetAttribution(nLayers: number, p: PatchPreset, cleanCache: ActivationCache, cg: CorruptedGrads): tf.Tensor {
+  return tf.tidy(() => {
+    const layers = Array.from({ length: nLayers }, (_, l) => {
+      const n = actName(p.activation, l);
+      return layerAttribution(p, cleanCache.get(n), cg.cache.get(n), cg.grads.get(n));
+    });
+    return tf.stack(layers, 0); // [n_layers, …index axes]
+  });
+}
+
+/**
+ * Run `fn` on the corrupted-run activations and gradients for `kinds`: `corrupted` itself when it
+ * holds them, else one backward pass of {@link gradientsAtHooks}, whose caches are freed afterwards.
+ */
+function withCorruptedGrads<T>(
+  model: GradModel,
+  corrupted: ModelInput | CorruptedGrads,
+  metric: DiffMetric,
+  kinds: readonly PatchPresetName[],
+  opts: Omit<GradientOptions, 'cacheActivations'>,
+  fn: (cg: CorruptedGrads) => T,
+): T {
   const names = attributionHookNames(model.cfg.nLayers, kinds);
   const own = !isCorruptedGrads(corrupted);
   const cg: CorruptedGrads = isCorruptedGrads(corrupted)
     ? corrupted
     : (gradientsAtHooks(model, corrupted, metric, names, { ...opts, cacheActivations: true }) as CorruptedGrads);
-  const out = new Map<PatchPresetName, tf.Tensor>();
   try {
-    for (const k of kinds) {
-      const p: PatchPreset = PATCH_PRESETS[k];
-      out.set(
-        k,
-        tf.tidy(() => {
-          const layers = Array.from({ length: model.cfg.nLayers }, (_, l) => {
-            const n = actName(p.activation, l);
-            return layerAttribution(p, cleanCache.get(n), cg.cache.get(n), cg.grads.get(n));
-          });
-          return tf.stack(layers, 0); // [n_layers, …index axes]
-        }),
-      );
-    }
-    return out;
-  } catch (err) {
-    for (const t of out.values()) t.dispose();
-    throw err;
+    return fn(cg);
   } finally {
     if (own) {
       cg.cache.dispose();
@@ -139,5 +157,5 @@ export function attributionPatch(
   kind: PatchPresetName,
   opts: Omit<GradientOptions, 'cacheActivations'> = {},
 ): tf.Tensor {
-  return attributionPatchMany(model, cleanCache, corrupted, metric, [kind], opts).get(kind) as tf.Tensor;
+  return withCorruptedGrads(model, corrupted, metric, [kind], opts, (cg) => presetAttribution(model.cfg.nLayers, PATCH_PRESETS[kind], cleanCache, cg));
 }

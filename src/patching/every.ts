@@ -37,7 +37,7 @@ function stackPresets(
  * @param metric Logits of one patched run → scalar.
  * @param opts Batch size, progress, attention mask.
  * @returns Patched metric [3, n_layers, pos] (resid_pre, attn_out, mlp_out).
- * @throws As {@link actPatch}.
+ * @throws As {@link genericActivationPatch}.
  * @example const r = getActPatchBlockEvery(model, corrupted, cleanCache, metric); // [3, n_layers, pos]
  * @category Patching
  */
@@ -60,7 +60,7 @@ export function getActPatchBlockEvery(
  * @param metric Logits of one patched run → scalar.
  * @param opts Batch size, progress, attention mask.
  * @returns Patched metric [5, n_layers, n_heads] (z, q, k, v, pattern).
- * @throws As {@link actPatch}.
+ * @throws As {@link genericActivationPatch}.
  * @example const r = getActPatchAttnHeadAllPosEvery(model, corrupted, cleanCache, metric); // [5, n_layers, n_heads]
  * @category Patching
  */
@@ -91,7 +91,7 @@ export function getActPatchAttnHeadAllPosEvery(
  * @param metric Logits of one patched run → scalar.
  * @param opts Batch size, progress, attention mask.
  * @returns Patched metric [5, n_layers, pos, n_heads] (z, q, k, v, pattern).
- * @throws As {@link actPatch}.
+ * @throws As {@link genericActivationPatch}.
  * @example const r = getActPatchAttnHeadByPosEvery(model, corrupted, cleanCache, metric); // [5, n_layers, pos, n_heads]
  * @category Patching
  */

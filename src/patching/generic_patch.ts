@@ -12,6 +12,7 @@ import { actName } from '../hooks/act_name.js';
 import type { HookFn } from '../hooks/hook_point.js';
 import type { HookedTransformer } from '../model/hooked_transformer.js';
 import { tokensToRows, type TokenInput } from '../model/inputs.js';
+import { rank3 } from '../utils/tensor_rank.js';
 import { SweepProgress, type ProgressOptions } from './progress.js';
 import { tiledAxisPatch, type PatchSetter } from './setters.js';
 
@@ -24,7 +25,7 @@ export type AxisName = 'layer' | 'pos' | 'head_index' | 'head' | 'src_pos' | 'de
  */
 export type PatchMetric = (logits: tf.Tensor3D) => tf.Scalar | number;
 
-/** What patching needs from a model ({@link HookedTransformer} fits). @category Patching */
+/** What patching needs from a model ({@link "tfjs-lens"!HookedTransformer} fits). @category Patching */
 export type PatchableModel = Pick<HookedTransformer, 'cfg' | 'runWithHooks'>;
 
 /** Options of every patching sweep. @category Patching */
@@ -132,7 +133,7 @@ export function defaultPatchBatch(batch: number, pos: number): number {
  * @param m A tf.Scalar (or size-1 tensor) or a number.
  * @param fn Function name for the error message.
  * @returns The value.
- * @throws {@link ShapeError} if `m` is not a scalar.
+ * @throws {@link "tfjs-lens"!ShapeError} if `m` is not a scalar.
  * @example metricValue(metric(logits), 'myFn') // 1.234
  * @category Patching
  */
@@ -202,9 +203,9 @@ function runGroup(spec: RunSpec, group: readonly number[][]): number[] {
       fwdHooks: hooks,
       returnType: 'logits',
       ...(mask === undefined ? {} : { attentionMask: mask }),
-    }) as tf.Tensor3D; // [K·batch, pos, d_vocab]
+    }); // [K·batch, pos, d_vocab]
     if (k === 1) return [metricValue(spec.metric(logits), 'genericActivationPatch')];
-    return splitCopies(logits, k).map((one) => metricValue(spec.metric(one as tf.Tensor3D), 'genericActivationPatch')); // one: [batch, pos, d_vocab]
+    return splitCopies(logits, k).map((one) => metricValue(spec.metric(rank3(one, 'genericActivationPatch')), 'genericActivationPatch')); // one: [batch, pos, d_vocab]
   });
 }
 
@@ -220,8 +221,8 @@ function runGroup(spec: RunSpec, group: readonly number[][]): number[] {
  * @param opts `indexAxisNames` (output shaped like the axis ranges) or `indexRows` (flattened
  *   output, one value per row), plus `batchSize`, `attentionMask`, `onProgress`, `quiet`.
  * @returns Patched metric values: shape = the axis ranges, or [n_rows] for `indexRows` (float32).
- * @throws {@link ConfigError} for bad axis names / both index forms; {@link ShapeError} for
- *   out-of-range indices, batch mismatch or a non-scalar metric; {@link HookNameError} when the
+ * @throws {@link "tfjs-lens"!ConfigError} for bad axis names / both index forms; {@link "tfjs-lens"!ShapeError} for
+ *   out-of-range indices, batch mismatch or a non-scalar metric; {@link "tfjs-lens"!HookNameError} when the
  *   clean cache lacks the activation. Whatever the metric throws propagates, with no tensor leaked.
  * @example
  * const out = genericActivationPatch(model, corrupted, cleanCache, metric, layerPosPatchSetter,

@@ -12,6 +12,7 @@ import { FLAG_NAMES, type HookFlags } from '../hooks/hook_spec.js';
 import type { HookFn } from '../hooks/hook_point.js';
 import type { ForwardOptions, HookedTransformer } from '../model/hooked_transformer.js';
 import { resolveInput, type ModelInput } from '../model/inputs.js';
+import { itemAt } from '../utils/tensor_rank.js';
 
 /** A differentiable metric: logits [batch, pos, d_vocab] → tf.Scalar built with tf ops. @category Patching */
 export type DiffMetric = (logits: tf.Tensor3D) => tf.Scalar;
@@ -35,7 +36,7 @@ export interface GradientsResult {
   readonly cache?: ActivationCache;
 }
 
-/** The model features gradients need ({@link HookedTransformer} fits). @category Patching */
+/** The model features gradients need ({@link "tfjs-lens"!HookedTransformer} fits). @category Patching */
 export type GradModel = Pick<
   HookedTransformer,
   'cfg' | 'tokenizer' | 'flags' | 'runWithHooks' | 'enabledHookNames' | 'checkHookName' | 'hookSpecs'
@@ -73,6 +74,16 @@ function disposeTapeAfterError(): void {
 }
 
 /**
+ * The activation recorded at hook `name`. Every selected hook has run by then: tfjs's gradient check
+ * has already thrown for a hook whose delta got no gradient.
+ */
+function recordedAt(recorded: ReadonlyMap<string, tf.Tensor>, name: string): tf.Tensor {
+  const t = recorded.get(name);
+  if (t === undefined) throw new ConfigError(`gradientsAtHooks: hook '${name}' did not run, so no activation was recorded`);
+  return t;
+}
+
+/**
  * d metric / d activation at named hooks, from one forward and one backward pass. A hook that fires
  * several times per run (ln1 with split-input flags) gets the sum of the gradients of its calls.
  * @param model A hooked transformer.
@@ -82,8 +93,8 @@ function disposeTapeAfterError(): void {
  * @param opts Forward options (flags, attention mask, tokenisation) and `cacheActivations`.
  * @returns `{value, grads, cache?}`: the metric, gradients (each shaped like its activation), and
  *   optionally the activations; the caller owns (disposes) the caches.
- * @throws {@link HookNameError} for unknown/disabled names; {@link ConfigError} if the metric is not
- *   a differentiable tf.Scalar of the logits; {@link ShapeError} on a shape mismatch at a hook.
+ * @throws {@link "tfjs-lens"!HookNameError} for unknown/disabled names; {@link "tfjs-lens"!ConfigError} if the metric is not
+ *   a differentiable tf.Scalar of the logits; {@link "tfjs-lens"!ShapeError} on a shape mismatch at a hook.
  * @example
  * const { value, grads } = gradientsAtHooks(model, tokens, logitDiffMetric(992, 870), ['blocks.0.hook_resid_pre']);
  * grads.get('blocks.0.hook_resid_pre'); // [batch, pos, d_model]
@@ -109,7 +120,7 @@ export function gradientsAtHooks(
     const hooks = list.map((n, i): readonly [string, HookFn] => [
       n,
       (x) => {
-        const d = ds[i] as tf.Tensor;
+        const d = itemAt(ds, i, 'gradientsAtHooks');
         if (!tf.util.arraysEqual(x.shape, d.shape)) {
           throw new ShapeError(`gradientsAtHooks: '${n}' has shape [${x.shape.join(', ')}], expected [${d.shape.join(', ')}]`);
         }
@@ -125,16 +136,16 @@ export function gradientsAtHooks(
     if (!(m instanceof tf.Tensor) || m.size !== 1) {
       throw new ConfigError('gradientsAtHooks: the metric must return a tf.Scalar computed from the logits with tf ops');
     }
-    return tf.reshape(m, []) as tf.Scalar;
+    return tf.reshape<tf.Rank.R0>(m, []);
   };
   try {
     // tidy: frees the forward output if tfjs throws after f (e.g. "Cannot compute gradient").
     const { value, grads } = tf.tidy(() => tf.valueAndGrads(f)(deltas));
     const v = value.dataSync()[0] as number;
     value.dispose();
-    const gradMap = new Map(list.map((n, i) => [n, grads[i] as tf.Tensor]));
+    const gradMap = new Map(list.map((n, i) => [n, itemAt(grads, i, 'gradientsAtHooks')]));
     const result: GradientsResult = { value: v, grads: new ActivationCache(gradMap, model.cfg.nLayers) };
-    return cacheActivations === true ? { ...result, cache: new ActivationCache(new Map(list.map((n) => [n, recorded.get(n) as tf.Tensor])), model.cfg.nLayers) } : result;
+    return cacheActivations === true ? { ...result, cache: new ActivationCache(new Map(list.map((n) => [n, recordedAt(recorded, n)])), model.cfg.nLayers) } : result;
   } catch (err) {
     for (const t of recorded.values()) t.dispose();
     disposeTapeAfterError();

@@ -1,7 +1,7 @@
 /**
  * Per-head activation patching presets (TransformerLens `patching.get_act_patch_attn_head_*`):
  * head outputs (`hook_z`), queries, keys, values and attention patterns, by position or across
- * all positions. Index conventions follow TL exactly (see {@link PATCH_PRESETS}).
+ * all positions. Index conventions follow TL exactly (see {@link PatchPresetName}).
  */
 import { actPatch, type PresetPatchFn } from './presets.js';
 

@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/patching: activation patching (TL `patching`): `genericActivationPatch`, the per-shape setters, every TL `get_act_patch_*` preset as a function, metrics, gradients at hooks and attribution patching.
  * @packageDocumentation
+ * @module tfjs-lens/patching
  */
 export {
   axisPatchSetter,

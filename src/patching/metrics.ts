@@ -20,7 +20,7 @@ export interface LogitDiffOptions {
  * @param incorrect Token id whose logit counts negatively (one id, or one per batch row).
  * @param opts Position and batch reduction.
  * @returns A metric: logits [batch, pos, d_vocab] → scalar (differentiable; usable for gradients).
- * @throws {@link ShapeError} (when called) if per-row ids do not match the batch, or pos is out of range.
+ * @throws {@link "tfjs-lens"!ShapeError} (when called) if per-row ids do not match the batch, or pos is out of range.
  * @example const metric = logitDiffMetric(992, 870); metric(logits) // tf.Scalar
  * @category Patching
  */
@@ -49,7 +49,7 @@ export function logitDiffMetric(
       put(incorrect, 'incorrect', -1);
       const row = tf.reshape(tf.slice(logits, [0, p, 0], [batch, 1, dVocab]), [batch, dVocab]); // [batch, d_vocab]
       const diff = tf.sum(tf.mul(row, tf.tensor2d(w, [batch, dVocab])), 1); // [batch]
-      return (opts.reduce === 'sum' ? tf.sum(diff) : tf.mean(diff)) as tf.Scalar;
+      return opts.reduce === 'sum' ? tf.sum<tf.Scalar>(diff) : tf.mean<tf.Scalar>(diff);
     });
 }
 
@@ -60,7 +60,7 @@ export function logitDiffMetric(
  * @param cleanValue Metric of the clean run.
  * @param corruptedValue Metric of the corrupted run.
  * @returns (patched − corrupted) / (clean − corrupted), same shape (a new tensor).
- * @throws {@link ShapeError} if clean and corrupted values are equal (division by zero).
+ * @throws {@link "tfjs-lens"!ShapeError} if clean and corrupted values are equal (division by zero).
  * @example const norm = normalizePatchResult(result, cleanMetric, corruptedMetric);
  * @category Patching
  */
@@ -75,7 +75,7 @@ export function normalizePatchResult(patched: tf.Tensor, cleanValue: number, cor
  * @param a First values (flattened).
  * @param b Second values (flattened).
  * @returns The correlation in [-1, 1], or NaN if either side is constant.
- * @throws {@link ShapeError} if the lengths differ or are zero.
+ * @throws {@link "tfjs-lens"!ShapeError} if the lengths differ or are zero.
  * @example pearsonCorrelation(attr.dataSync(), patched.dataSync())
  * @category Patching
  */

@@ -39,7 +39,13 @@ const LH: readonly AxisName[] = ['layer', 'head'];
 const vecByPos = (activation: string): PatchPreset => ({ activation, setter: layerPosHeadVectorPatchSetter, axes: LPH });
 const vecAllPos = (activation: string): PatchPreset => ({ activation, setter: layerHeadVectorPatchSetter, axes: LH });
 
-/** Name of a preset in {@link PATCH_PRESETS} (TL `get_act_patch_<name>`). @category Patching */
+/**
+ * Name of a patching preset: TL's `get_act_patch_<name>`, run by the matching `getActPatch*` function.
+ * Output shapes: resid/attn_out/mlp_out [n_layers, pos]; `*_by_pos` [n_layers, pos, n_heads] except
+ * `attn_head_pattern_by_pos` [n_layers, n_heads, dest_pos]; `attn_head_pattern_dest_src_pos`
+ * [n_layers, n_heads, dest_pos, src_pos]; `*_all_pos` [n_layers, n_heads].
+ * @category Patching
+ */
 export type PatchPresetName =
   | 'resid_pre'
   | 'resid_mid'
@@ -94,7 +100,7 @@ export const PATCH_PRESETS: Readonly<Record<PatchPresetName, PatchPreset>> = {
 
 /**
  * Names of all presets, in table order.
- * @example for (const n of PATCH_PRESET_NAMES) actPatch(n, model, corrupted, cleanCache, metric);
+ * @example attributionPatchMany(model, cleanCache, corrupted, metric, PATCH_PRESET_NAMES);
  * @category Patching
  */
 export const PATCH_PRESET_NAMES = Object.keys(PATCH_PRESETS) as PatchPresetName[];
@@ -119,7 +125,7 @@ export type PresetPatchFn = (
  * @param cleanCache Clean-run cache holding the preset's activation at every layer.
  * @param metric Logits of one patched run → scalar.
  * @param opts Batch size, progress, attention mask.
- * @returns Patched metric values, shaped as the preset's axes (see {@link PATCH_PRESETS}).
+ * @returns Patched metric values, shaped as the preset's axes (see {@link PatchPresetName}).
  * @throws As {@link genericActivationPatch}.
  * @example const r = actPatch('mlp_out', model, corrupted, cleanCache, metric); // [n_layers, pos]
  * @category Patching

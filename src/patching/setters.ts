@@ -62,7 +62,7 @@ function checkIndex(name: string, shape: readonly number[], index: readonly numb
  * @param rows Index row `[layer, …]` per copy, or undefined for no patch.
  * @param actAxes Activation axis indexed by each entry after the layer.
  * @returns Patched activations [K·batch, …] (a new tensor).
- * @throws {@link ShapeError} for mismatched shapes or out-of-range indices.
+ * @throws {@link "tfjs-lens"!ShapeError} for mismatched shapes or out-of-range indices.
  * @example tiledAxisPatch('demo', x, clean, [[0, 3], undefined, [0, 5]], [1]) // copies 0 and 2 patched
  * @category Patching
  */
@@ -98,7 +98,7 @@ export function tiledAxisPatch(
  * @param name Name used in error messages.
  * @param actAxes Activation axis for each index entry after the layer.
  * @returns The setter (it returns a new tensor; the caller owns it).
- * @throws {@link ShapeError} (when called) for mismatched shapes or out-of-range indices.
+ * @throws {@link "tfjs-lens"!ShapeError} (when called) for mismatched shapes or out-of-range indices.
  * @example const setPos = axisPatchSetter('mySetter', [1]); // like layerPosPatchSetter
  * @category Patching
  */
@@ -115,7 +115,7 @@ export function axisPatchSetter(name: string, actAxes: readonly number[]): Patch
  * @param index [layer, pos].
  * @param clean Clean activation, same shape.
  * @returns The patched activation (a new tensor, owned by the caller).
- * @throws {@link ShapeError} for mismatched shapes or out-of-range indices.
+ * @throws {@link "tfjs-lens"!ShapeError} for mismatched shapes or out-of-range indices.
  * @example layerPosPatchSetter(corrupted, [0, 3], clean) // clean[:, 3] into corrupted
  * @category Patching
  */
@@ -128,7 +128,7 @@ export const layerPosPatchSetter: PatchSetter = axisPatchSetter('layerPosPatchSe
  * @param index [layer, pos, head].
  * @param clean Clean activation, same shape.
  * @returns The patched activation (a new tensor, owned by the caller).
- * @throws {@link ShapeError} for mismatched shapes or out-of-range indices.
+ * @throws {@link "tfjs-lens"!ShapeError} for mismatched shapes or out-of-range indices.
  * @example layerPosHeadVectorPatchSetter(z, [1, 5, 2], cleanZ) // clean[:, 5, 2]
  * @category Patching
  */
@@ -141,7 +141,7 @@ export const layerPosHeadVectorPatchSetter: PatchSetter = axisPatchSetter('layer
  * @param index [layer, head].
  * @param clean Clean activation, same shape.
  * @returns The patched activation (a new tensor, owned by the caller).
- * @throws {@link ShapeError} for mismatched shapes or out-of-range indices.
+ * @throws {@link "tfjs-lens"!ShapeError} for mismatched shapes or out-of-range indices.
  * @example layerHeadVectorPatchSetter(z, [1, 2], cleanZ) // clean[:, :, 2]
  * @category Patching
  */
@@ -154,7 +154,7 @@ export const layerHeadVectorPatchSetter: PatchSetter = axisPatchSetter('layerHea
  * @param index [layer, head].
  * @param clean Clean activation, same shape.
  * @returns The patched activation (a new tensor, owned by the caller).
- * @throws {@link ShapeError} for mismatched shapes or out-of-range indices.
+ * @throws {@link "tfjs-lens"!ShapeError} for mismatched shapes or out-of-range indices.
  * @example layerHeadPatternPatchSetter(pattern, [0, 1], cleanPattern) // clean[:, 1]
  * @category Patching
  */
@@ -167,7 +167,7 @@ export const layerHeadPatternPatchSetter: PatchSetter = axisPatchSetter('layerHe
  * @param index [layer, head, dest_pos].
  * @param clean Clean activation, same shape.
  * @returns The patched activation (a new tensor, owned by the caller).
- * @throws {@link ShapeError} for mismatched shapes or out-of-range indices.
+ * @throws {@link "tfjs-lens"!ShapeError} for mismatched shapes or out-of-range indices.
  * @example layerHeadPosPatternPatchSetter(pattern, [0, 1, 4], cleanPattern) // clean[:, 1, 4, :]
  * @category Patching
  */
@@ -180,7 +180,7 @@ export const layerHeadPosPatternPatchSetter: PatchSetter = axisPatchSetter('laye
  * @param index [layer, head, dest_pos, src_pos].
  * @param clean Clean activation, same shape.
  * @returns The patched activation (a new tensor, owned by the caller).
- * @throws {@link ShapeError} for mismatched shapes or out-of-range indices.
+ * @throws {@link "tfjs-lens"!ShapeError} for mismatched shapes or out-of-range indices.
  * @example layerHeadDestSrcPosPatternPatchSetter(pattern, [0, 1, 4, 2], cleanPattern) // clean[:, 1, 4, 2]
  * @category Patching
  */

@@ -61,7 +61,7 @@ export interface GaussianFit {
  * Fit mean, covariance and its eigendecomposition.
  * @param train Rows [n, d].
  * @returns The fit, to pass as `opts.gaussian` to the detectors fitted on the same rows.
- * @throws {@link DatasetError} for non-finite values.
+ * @throws {@link "tfjs-lens"!DatasetError} for non-finite values.
  * @example const g = fitGaussian(x); fitMahalanobis(x, { gaussian: g }); fitPca(x, { gaussian: g });
  * @category Probe
  */
@@ -88,7 +88,7 @@ function checkWidth(x: FeatureMatrix, d: number, fn: string): FeatureMatrix {
  * @param opts.shrinkage 'ledoit-wolf' (default) or a fixed intensity in [0, 1].
  * @param opts.gaussian A {@link fitGaussian} of the same rows, to reuse.
  * @returns The detector (plus the shrinkage used).
- * @throws {@link DatasetError} for fewer than 2 rows or non-finite values; {@link ConfigError} for a bad shrinkage.
+ * @throws {@link "tfjs-lens"!DatasetError} for fewer than 2 rows or non-finite values; {@link "tfjs-lens"!ConfigError} for a bad shrinkage.
  * @example const det = fitMahalanobis(trainX); const s = det.score(testX);
  * @category Probe
  */
@@ -121,7 +121,7 @@ export function fitMahalanobis(train: FeatureMatrix, opts: { shrinkage?: 'ledoit
  * @param opts.components Or a fixed number of components.
  * @param opts.gaussian A {@link fitGaussian} of the same rows, to reuse.
  * @returns The detector and the number of components kept.
- * @throws {@link DatasetError} for fewer than 2 rows; {@link ConfigError} for bad options.
+ * @throws {@link "tfjs-lens"!DatasetError} for fewer than 2 rows; {@link "tfjs-lens"!ConfigError} for bad options.
  * @example fitPca(trainX, { variance: 0.9 }).nComponents
  * @category Probe
  */
@@ -185,7 +185,7 @@ function rowNorms(x: FeatureMatrix): Float64Array {
  * @param train Normal training rows [n, d] (n > k).
  * @param opts.k Neighbours (default 5).
  * @returns The detector; its training scores leave each row out.
- * @throws {@link DatasetError} for n ≤ k; {@link ConfigError} for a bad k.
+ * @throws {@link "tfjs-lens"!DatasetError} for n ≤ k; {@link "tfjs-lens"!ConfigError} for a bad k.
  * @example fitKnn(trainX, { k: 5 }).score(testX)
  * @category Probe
  */
@@ -211,7 +211,7 @@ export function fitKnn(train: FeatureMatrix, opts: { k?: number } = {}): FittedD
  * Rank-average ensemble: each score list is turned into mid-ranks scaled to [0, 1], then averaged.
  * @param lists Score lists of equal length (one per detector, same samples in the same order).
  * @returns The ensemble score per sample.
- * @throws {@link DatasetError} for no lists or unequal lengths.
+ * @throws {@link "tfjs-lens"!DatasetError} for no lists or unequal lengths.
  * @example rankAverage([vaeScores, mahalanobisScores])
  * @category Probe
  */

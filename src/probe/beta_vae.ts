@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, ShapeError } from '../errors.js';
 import { linear } from '../ops/matmul.js';
 import { seededRng } from '../utils/rng.js';
+import { rank2 } from '../utils/tensor_rank.js';
 import { resolveVaeConfig, type BetaVaeConfig } from './vae_config.js';
 
 /** Running-statistics momentum and epsilon of BatchNorm (PyTorch defaults). */
@@ -99,7 +100,7 @@ export class BetaVae {
   /**
    * @param cfg Architecture (`dIn` required; see {@link resolveVaeConfig} for defaults).
    * @param weights Initial weights by name (e.g. from {@link loadBetaVae}); default: seeded random init.
-   * @throws {@link ConfigError} for an invalid config; {@link ShapeError} if a given weight is missing or has the wrong shape.
+   * @throws {@link "tfjs-lens"!ConfigError} for an invalid config; {@link "tfjs-lens"!ShapeError} if a given weight is missing or has the wrong shape.
    */
   constructor(cfg: Partial<BetaVaeConfig> & { readonly dIn: number }, weights?: VaeWeightArrays) {
     this.cfg = resolveVaeConfig(cfg);
@@ -130,7 +131,9 @@ export class BetaVae {
   }
 
   private p(name: string): tf.Variable {
-    return this.v.get(name) as tf.Variable;
+    const v = this.v.get(name);
+    if (v === undefined) throw new ShapeError(`BetaVae: no parameter '${name}'`);
+    return v;
   }
 
   /** Trainable variables (BatchNorm running statistics excluded). */
@@ -148,10 +151,10 @@ export class BetaVae {
     let h = x;
     for (let i = 0; i < nLayers; i++) {
       const name = `${prefix}.${i}`;
-      h = tf.add(linear(h, this.p(`${name}.weight`)), this.p(`${name}.bias`)) as tf.Tensor2D; // [batch, hidden_i]
+      h = tf.add(linear(h, this.p(`${name}.weight`)), this.p(`${name}.bias`)); // [batch, hidden_i]
       if (this.cfg.batchNorm) h = this.batchNorm(h, name, o.training === true);
       h = tf.relu(h);
-      if (o.training === true && this.cfg.dropout > 0) h = tf.dropout(h, this.cfg.dropout, undefined, (o.seed ?? 0) * 7919 + seedOffset + i) as tf.Tensor2D;
+      if (o.training === true && this.cfg.dropout > 0) h = rank2(tf.dropout(h, this.cfg.dropout, undefined, (o.seed ?? 0) * 7919 + seedOffset + i), 'BetaVae dropout');
     }
     return h;
   }
@@ -174,7 +177,7 @@ export class BetaVae {
    * @param x Features [batch, d_in].
    * @param o Training mode and seed.
    * @returns μ and log σ² [batch, d_latent] (caller disposes).
-   * @throws {@link ShapeError} if x is not [batch, d_in]; {@link DisposedError} after dispose.
+   * @throws {@link "tfjs-lens"!ShapeError} if x is not [batch, d_in]; {@link "tfjs-lens"!DisposedError} after dispose.
    */
   encode(x: tf.Tensor2D, o: VaeRunOptions = {}): {
     /** Posterior mean [batch, d_latent]. */
@@ -185,9 +188,9 @@ export class BetaVae {
     if (x.rank !== 2 || x.shape[1] !== this.cfg.dIn) throw new ShapeError(`BetaVae.encode: x must be [batch, ${this.cfg.dIn}], got [${x.shape.join(', ')}]`);
     return tf.tidy(() => {
       const h = this.mlp(x, 'encoder', this.cfg.hidden.length, o, 0); // [batch, hidden_last]
-      const mu = tf.add(linear(h, this.p('fc_mu.weight')), this.p('fc_mu.bias')) as tf.Tensor2D; // [batch, d_latent]
-      const lv = tf.add(linear(h, this.p('fc_logvar.weight')), this.p('fc_logvar.bias')); // [batch, d_latent]
-      return { mu, logvar: tf.clipByValue(lv, -LOGVAR_CLIP, LOGVAR_CLIP) as tf.Tensor2D };
+      const mu: tf.Tensor2D = tf.add(linear(h, this.p('fc_mu.weight')), this.p('fc_mu.bias')); // [batch, d_latent]
+      const lv: tf.Tensor2D = tf.add(linear(h, this.p('fc_logvar.weight')), this.p('fc_logvar.bias')); // [batch, d_latent]
+      return { mu, logvar: tf.clipByValue(lv, -LOGVAR_CLIP, LOGVAR_CLIP) };
     });
   }
 
@@ -196,14 +199,14 @@ export class BetaVae {
    * @param z Latents [batch, d_latent].
    * @param o Training mode and seed.
    * @returns Reconstruction [batch, d_in] (caller disposes).
-   * @throws {@link ShapeError} if z is not [batch, d_latent].
+   * @throws {@link "tfjs-lens"!ShapeError} if z is not [batch, d_latent].
    */
   decode(z: tf.Tensor2D, o: VaeRunOptions = {}): tf.Tensor2D {
     if (z.rank !== 2 || z.shape[1] !== this.cfg.dLatent) throw new ShapeError(`BetaVae.decode: z must be [batch, ${this.cfg.dLatent}], got [${z.shape.join(', ')}]`);
     return tf.tidy(() => {
       const h = this.mlp(z, 'decoder', this.cfg.hidden.length, o, 1000); // [batch, hidden_0]
-      const out = tf.add(linear(h, this.p('decoder.out.weight')), this.p('decoder.out.bias')); // [batch, d_in]
-      return (this.cfg.output === 'sigmoid' ? tf.sigmoid(out) : out) as tf.Tensor2D;
+      const out: tf.Tensor2D = tf.add(linear(h, this.p('decoder.out.weight')), this.p('decoder.out.bias')); // [batch, d_in]
+      return this.cfg.output === 'sigmoid' ? tf.sigmoid(out) : out;
     });
   }
 
@@ -212,14 +215,14 @@ export class BetaVae {
    * @param x Features [batch, d_in].
    * @param o Training mode and seed.
    * @returns recon, mu, logvar, z (caller disposes all four).
-   * @throws {@link ShapeError} for a wrong input shape.
+   * @throws {@link "tfjs-lens"!ShapeError} for a wrong input shape.
    */
   forward(x: tf.Tensor2D, o: VaeRunOptions = {}): VaeOutputs {
     return tf.tidy(() => {
       const { mu, logvar } = this.encode(x, o);
-      const z =
+      const z: tf.Tensor2D =
         o.training === true
-          ? (tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.randomNormal(mu.shape, 0, 1, 'float32', o.seed ?? 0))) as tf.Tensor2D)
+          ? tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.randomNormal(mu.shape, 0, 1, 'float32', o.seed ?? 0)))
           : tf.clone(mu);
       return { recon: this.decode(z, o), mu, logvar, z };
     });
@@ -239,7 +242,7 @@ export class BetaVae {
     }
   }
 
-  /** Free the variables. Later calls throw {@link DisposedError}. */
+  /** Free the variables. Later calls throw {@link "tfjs-lens"!DisposedError}. */
   dispose(): void {
     if (this.vars === undefined) return;
     for (const t of this.vars.values()) t.dispose();
@@ -257,7 +260,7 @@ export class BetaVae {
  * @category Probe
  */
 export function klPerSample(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.mul(tf.sum(tf.sub(tf.sub(tf.add(logvar, 1), tf.square(mu)), tf.exp(logvar)), 1), -0.5) as tf.Tensor1D);
+  return tf.tidy(() => tf.mul<tf.Tensor1D>(tf.sum(tf.sub(tf.sub(tf.add(logvar, 1), tf.square(mu)), tf.exp(logvar)), 1), -0.5));
 }
 
 /**
@@ -273,6 +276,6 @@ export function klPerSample(mu: tf.Tensor2D, logvar: tf.Tensor2D): tf.Tensor1D {
 export function reconErrorPerSample(x: tf.Tensor2D, recon: tf.Tensor2D, reduction: 'sum' | 'mean'): tf.Tensor1D {
   return tf.tidy(() => {
     const sq = tf.square(tf.sub(recon, x)); // [batch, d_in]
-    return (reduction === 'sum' ? tf.sum(sq, 1) : tf.mean(sq, 1)) as tf.Tensor1D;
+    return reduction === 'sum' ? tf.sum<tf.Tensor1D>(sq, 1) : tf.mean<tf.Tensor1D>(sq, 1);
   });
 }

@@ -27,7 +27,7 @@ export interface UmapOptions {
  * @param x Rows [n, d] (n ≥ 3), e.g. VAE posterior means.
  * @param o Seed and UMAP parameters.
  * @returns Coordinates [n][2].
- * @throws {@link DatasetError} for fewer than 3 rows or non-finite values.
+ * @throws {@link "tfjs-lens"!DatasetError} for fewer than 3 rows or non-finite values.
  * @example const xy = umapEmbed(result.testLatent, { seed: 0 });
  * @category Probe
  */

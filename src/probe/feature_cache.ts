@@ -94,8 +94,8 @@ export function featureCachePath(dir: string, key: FeatureCacheKey): string {
  * @param compute Produces the features on a miss.
  * @param opts.force Recompute and overwrite even on a hit (`--force-reprocess`).
  * @returns The features, whether they came from the cache, and the file path.
- * @throws Whatever `compute` throws (nothing is written); {@link DatasetError} if the computed
- *   features are not finite (nothing is written); {@link WeightLoadError} on write errors.
+ * @throws Whatever `compute` throws (nothing is written); {@link "tfjs-lens"!DatasetError} if the computed
+ *   features are not finite (nothing is written); {@link "tfjs-lens"!WeightLoadError} on write errors.
  * @example const { features, hit } = await cachedFeatures('results/cache', key, () => extractPooledFeatures(enc, texts, o));
  * @category Probe
  */

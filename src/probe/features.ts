@@ -25,7 +25,7 @@ const BLOCK_SHORT = ['resid_pre', 'resid_mid', 'resid_post', 'attn_out', 'mlp_ou
  * @param layer Layer index (0-based).
  * @param nLayers Layers of the model.
  * @returns The full hook name.
- * @throws {@link ConfigError} for an unknown short name or a layer outside [0, nLayers).
+ * @throws {@link "tfjs-lens"!ConfigError} for an unknown short name or a layer outside [0, nLayers).
  * @example probeHookName('q', 0, 6)  // 'blocks.0.attn.hook_q'
  * @category Probe
  */
@@ -97,8 +97,8 @@ function stopLayerFor(hookName: string, nLayers: number): number | undefined {
  * @param input Texts, or token ids with their attention mask.
  * @param opts Hook, max length, batch size, progress.
  * @returns Features [n, prod(activation dims after pos)] (e.g. [n, d_model] for hook_q).
- * @throws {@link DatasetError} for no texts or an empty text; {@link ShapeError} for ragged token
- *   input or a row without a real token; {@link HookNameError} for an unknown hook; {@link DatasetError}
+ * @throws {@link "tfjs-lens"!DatasetError} for no texts or an empty text; {@link "tfjs-lens"!ShapeError} for ragged token
+ *   input or a row without a real token; {@link "tfjs-lens"!HookNameError} for an unknown hook; {@link "tfjs-lens"!DatasetError}
  *   if the activations contain NaN.
  * @example const x = extractPooledFeatures(enc, texts, { hookName: 'blocks.0.attn.hook_q' });
  * @category Probe

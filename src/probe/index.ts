@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/probe: the β-VAE anomaly probe: the VAE, its training and scores, pooled activation features, detection metrics, baseline detectors and synthetic anomalies.
  * @packageDocumentation
+ * @module tfjs-lens/probe
  */
 export { BetaVae, klPerSample, reconErrorPerSample } from './beta_vae.js';
 export type { VaeOutputs, VaeRunOptions, VaeWeightArrays } from './beta_vae.js';

@@ -24,7 +24,7 @@ function checkLengths(x: FeatureMatrix, lengths: readonly number[], fn: string):
  * @param x Mean-pooled features [n, d].
  * @param lengths Tokens pooled per row (attention-mask sum).
  * @returns The token mean [d].
- * @throws {@link ShapeError} if the counts do not match the rows; {@link ConfigError} for a count ≤ 0.
+ * @throws {@link "tfjs-lens"!ShapeError} if the counts do not match the rows; {@link "tfjs-lens"!ConfigError} for a count ≤ 0.
  * @example const mu = tokenMean(trainX, trainLengths);
  * @category Probe
  */
@@ -47,7 +47,7 @@ export function tokenMean(x: FeatureMatrix, lengths: readonly number[]): Float64
  * @param lengths Tokens pooled per row.
  * @param mu Token mean from the normal training rows ({@link tokenMean}).
  * @returns New features [n, d].
- * @throws {@link ShapeError} for mismatched sizes; {@link ConfigError} for a count ≤ 0.
+ * @throws {@link "tfjs-lens"!ShapeError} for mismatched sizes; {@link "tfjs-lens"!ConfigError} for a count ≤ 0.
  * @example const z = sqrtNPooled(testX, testLengths, tokenMean(trainX, trainLengths));
  * @category Probe
  */
@@ -67,7 +67,7 @@ export function sqrtNPooled(x: FeatureMatrix, lengths: readonly number[], mu: Fl
  * training texts (two-sided: unusually short and unusually long both score high).
  * @param trainLengths Token counts of the normal training texts.
  * @returns The fitted detector ('length'); score() takes counts as a one-column matrix.
- * @throws {@link ConfigError} for fewer than two texts or a count ≤ 0.
+ * @throws {@link "tfjs-lens"!ConfigError} for fewer than two texts or a count ≤ 0.
  * @example const d = fitLengthDetector(trainLengths); d.score(lengthColumn(testLengths));
  * @category Probe
  */
@@ -85,7 +85,7 @@ export function fitLengthDetector(trainLengths: readonly number[]): FittedDetect
  * Token counts as a one-column feature matrix (the input of the length detector).
  * @param lengths Token counts (positive integers).
  * @returns Matrix [n, 1].
- * @throws {@link ConfigError} for a count ≤ 0.
+ * @throws {@link "tfjs-lens"!ConfigError} for a count ≤ 0.
  * @example lengthColumn([12, 40])
  * @category Probe
  */

@@ -121,7 +121,7 @@ function lowerMaxAbs(a: readonly Float64Array[]): number {
  * A NaN or ±Infinity in the lower triangle gives NaN values and vectors.
  * @param a Rows of the matrix [d][d] (not modified).
  * @returns Values (largest first) and unit vectors.
- * @throws {@link ShapeError} if `a` is empty or not square.
+ * @throws {@link "tfjs-lens"!ShapeError} if `a` is empty or not square.
  * @example const { values, vectors } = symmetricEigen([Float64Array.of(2, 1), Float64Array.of(1, 2)]);  // values [3, 1]
  * @category Probe
  */

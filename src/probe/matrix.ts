@@ -23,7 +23,7 @@ export interface FeatureMatrix {
  * @param x Rows as `number[][]` (rectangular) or a {@link FeatureMatrix}.
  * @param fn Calling function, for messages.
  * @returns The matrix (the same object when `x` already is one).
- * @throws {@link ShapeError} for no rows, no columns or ragged rows; {@link DatasetError} for a
+ * @throws {@link "tfjs-lens"!ShapeError} for no rows, no columns or ragged rows; {@link "tfjs-lens"!DatasetError} for a
  *   non-finite value (NaN or ±Infinity), naming its row and column.
  * @example const m = toFeatureMatrix([[0, 1], [2, 3]]);  // { rows: 2, cols: 2, data: Float32Array[0,1,2,3] }
  * @category Probe
@@ -55,7 +55,7 @@ export function toFeatureMatrix(x: FeatureMatrix | readonly (readonly number[])[
  * @param m Matrix.
  * @param fn Calling function, for messages.
  * @returns Nothing.
- * @throws {@link DatasetError} naming the first bad row and column.
+ * @throws {@link "tfjs-lens"!DatasetError} naming the first bad row and column.
  * @example checkFinite({ rows: 1, cols: 1, data: Float32Array.of(NaN) }, 'f');  // throws
  * @category Probe
  */
@@ -73,7 +73,7 @@ export function checkFinite(m: FeatureMatrix, fn: string): void {
  * @param m Matrix.
  * @param idx Row indices.
  * @returns A new matrix [idx.length, cols].
- * @throws {@link ShapeError} for an index out of range.
+ * @throws {@link "tfjs-lens"!ShapeError} for an index out of range.
  * @example selectRows(m, [2, 0]);
  * @category Probe
  */
@@ -90,7 +90,7 @@ export function selectRows(m: FeatureMatrix, idx: readonly number[]): FeatureMat
  * Stack matrices with the same number of columns.
  * @param parts Matrices.
  * @returns [Σ rows, cols].
- * @throws {@link ShapeError} if the column counts differ or nothing is given.
+ * @throws {@link "tfjs-lens"!ShapeError} if the column counts differ or nothing is given.
  * @example concatRows([a, b]);
  * @category Probe
  */
@@ -125,7 +125,7 @@ export interface ColumnScaler {
  * @param m Training matrix.
  * @param kind 'standard' or 'minmax'.
  * @returns The scaler.
- * @throws {@link DatasetError} for non-finite values.
+ * @throws {@link "tfjs-lens"!DatasetError} for non-finite values.
  * @example const s = fitScaler(train, 'standard'); const z = applyScaler(s, test);
  * @category Probe
  */
@@ -163,7 +163,7 @@ export function fitScaler(m: FeatureMatrix, kind: 'standard' | 'minmax'): Column
  * @param s Scaler.
  * @param m Matrix with the same number of columns.
  * @returns A new scaled matrix.
- * @throws {@link ShapeError} if the column count differs.
+ * @throws {@link "tfjs-lens"!ShapeError} if the column count differs.
  * @example applyScaler(fitScaler(train, 'minmax'), test);
  * @category Probe
  */

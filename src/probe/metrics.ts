@@ -36,7 +36,7 @@ function byScoreDesc(scores: readonly number[]): number[] {
  * @param scores Anomaly scores.
  * @param labels 1 = anomaly, 0 = normal.
  * @returns P(score of a random anomaly > score of a random normal) + ½·P(tie).
- * @throws {@link ShapeError} on length mismatch; {@link DatasetError} for a non-finite score, a
+ * @throws {@link "tfjs-lens"!ShapeError} on length mismatch; {@link "tfjs-lens"!DatasetError} for a non-finite score, a
  *   bad label, or a single class.
  * @example rocAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])  // 0.75
  * @category Probe
@@ -241,7 +241,7 @@ export function maxF1Threshold(scores: readonly number[], labels: BinaryLabels):
  * @param scores Scores (e.g. reconstruction errors of normal training samples).
  * @param q Quantile in [0, 1] (the seed flags above the 0.95 quantile).
  * @returns The quantile.
- * @throws {@link ConfigError} for q outside [0, 1]; {@link DatasetError} for no scores.
+ * @throws {@link "tfjs-lens"!ConfigError} for q outside [0, 1]; {@link "tfjs-lens"!DatasetError} for no scores.
  * @example quantileThreshold([1, 2, 3, 4], 0.5)  // 2.5
  * @category Probe
  */

@@ -39,7 +39,7 @@ interface Copy {
  * @param opts.batchSize Masked copies per forward pass (default 32).
  * @param opts.onProgress Called after each forward pass with masked copies done and total.
  * @returns One result per text, in order.
- * @throws {@link ConfigError} without an MLM head or a [MASK] token; {@link DatasetError} for an empty text.
+ * @throws {@link "tfjs-lens"!ConfigError} without an MLM head or a [MASK] token; {@link "tfjs-lens"!DatasetError} for an empty text.
  * @example const ppl = pseudoPerplexities(enc, ['free prize! call now'], { maxLength: 64 });
  * @category Probe
  */

@@ -40,7 +40,7 @@ function gauss(rand: Rng): number {
  * Generate the synthetic benchmark: normal blob rows then anomaly rows, shuffled together.
  * @param o Sizes, shift, seed.
  * @returns Raw (unscaled) rows [n_samples, n_features] and labels (1 = anomaly).
- * @throws {@link ConfigError} for non-positive sizes or a fraction outside (0, 0.5].
+ * @throws {@link "tfjs-lens"!ConfigError} for non-positive sizes or a fraction outside (0, 0.5].
  * @example const { x, labels } = makeSyntheticAnomalies({ seed: 1 });  // 5000 × 20, 150 anomalies
  * @category Probe
  */
@@ -91,7 +91,7 @@ function shuffled(n: number, rand: Rng): number[] {
  * @param testFraction Fraction per class, rounded (e.g. 0.2).
  * @param seed Shuffle seed.
  * @returns Sorted row indices of both parts.
- * @throws {@link ConfigError} for a fraction outside (0, 1).
+ * @throws {@link "tfjs-lens"!ConfigError} for a fraction outside (0, 1).
  * @example const { trainIdx, testIdx } = stratifiedSplit(labels, 0.2, 0);
  * @category Probe
  */

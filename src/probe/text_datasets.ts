@@ -135,8 +135,8 @@ async function pools(name: ProbeDatasetName, o: ProbeDatasetOptions): Promise<[s
  * @param name 'sms_spam', 'imdb', 'ag_news' or 'fake_news'.
  * @param o Caps, seed, paths.
  * @returns Normal training texts and a labelled test set.
- * @throws {@link ConfigError} for an unknown name or bad caps; {@link NotFoundError} for a missing
- *   file; {@link DatasetError} for an empty file, a row with empty text, or when a pool is empty
+ * @throws {@link "tfjs-lens"!ConfigError} for an unknown name or bad caps; {@link "tfjs-lens"!NotFoundError} for a missing
+ *   file; {@link "tfjs-lens"!DatasetError} for an empty file, a row with empty text, or when a pool is empty
  *   (no normal training texts, or a test set with one class).
  * @example const ds = await loadProbeDataset('sms_spam', { maxTrain: 1000, maxTest: 500 });
  * @category Probe

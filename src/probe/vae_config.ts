@@ -80,7 +80,7 @@ const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
  * Fill in and check an architecture.
  * @param c `dIn` plus any overrides.
  * @returns The complete config.
- * @throws {@link ConfigError} for a non-positive size, a dropout outside [0, 1) or an unknown output head.
+ * @throws {@link "tfjs-lens"!ConfigError} for a non-positive size, a dropout outside [0, 1) or an unknown output head.
  * @example resolveVaeConfig({ dIn: 768, dLatent: 32 })
  * @category Probe
  */
@@ -100,7 +100,7 @@ export function resolveVaeConfig(c: Partial<BetaVaeConfig> & { readonly dIn: num
  * Fill in and check training hyper-parameters.
  * @param c Overrides.
  * @returns The complete training config.
- * @throws {@link ConfigError} for non-positive epochs/batch/lr, a negative β or warm-up, a
+ * @throws {@link "tfjs-lens"!ConfigError} for non-positive epochs/batch/lr, a negative β or warm-up, a
  *   validation fraction outside [0, 0.5], or a non-integer seed.
  * @example resolveTrainConfig({ epochs: 50, betaMax: 1 })  // warmupEpochs 10
  * @category Probe

@@ -53,7 +53,7 @@ async function writeTextAtomic(path: string, text: string): Promise<void> {
  * @param dir Folder (created).
  * @param opts The feature scaler to store with it, and metadata.
  * @returns Paths of the two files.
- * @throws {@link WeightLoadError} on I/O errors.
+ * @throws {@link "tfjs-lens"!WeightLoadError} on I/O errors.
  * @example await saveBetaVae(vae, 'results/probe/sms_spam/vae', { scaler, metadata: { hook: 'blocks.0.attn.hook_q' } });
  * @category Probe
  */
@@ -87,8 +87,8 @@ export async function saveBetaVae(
  * Load a probe saved by {@link saveBetaVae}.
  * @param dir The folder.
  * @returns The model (caller disposes), its scaler if saved, and the metadata.
- * @throws {@link NotFoundError} when a file is missing; {@link WeightLoadError} for a wrong format,
- *   or missing / mis-shaped tensors; {@link ConfigError} for invalid JSON or an invalid architecture.
+ * @throws {@link "tfjs-lens"!NotFoundError} when a file is missing; {@link "tfjs-lens"!WeightLoadError} for a wrong format,
+ *   or missing / mis-shaped tensors; {@link "tfjs-lens"!ConfigError} for invalid JSON or an invalid architecture.
  * @example const { vae, scaler } = await loadBetaVae('results/probe/sms_spam/vae');
  * @category Probe
  */

@@ -28,7 +28,7 @@ export interface VaeScores {
  * @param features Rows [n, d_in], preprocessed as the training data.
  * @param opts.batchSize Rows per forward pass (default 1024).
  * @returns Reconstruction MSE, −ELBO and μ for every row (plain arrays; no tensors are left).
- * @throws {@link ShapeError} if the width differs from `vae.cfg.dIn`; {@link DatasetError} for non-finite input.
+ * @throws {@link "tfjs-lens"!ShapeError} if the width differs from `vae.cfg.dIn`; {@link "tfjs-lens"!DatasetError} for non-finite input.
  * @example const { recon } = vaeScores(vae, testX);
  * @category Probe
  */

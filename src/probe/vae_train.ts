@@ -101,13 +101,13 @@ function runEpoch(vae: BetaVae, xTrain: tf.Tensor2D, order: number[], beta: numb
     const seed = Math.floor(rand() * 2 ** 31);
     const kept: tf.Tensor[] = [];
     const lossV = tf.tidy(() => {
-      const xb = tf.gather(xTrain, tf.tensor1d(batch, 'int32')) as tf.Tensor2D; // [batch, d_in]
+      const xb = tf.gather(xTrain, tf.tensor1d(batch, 'int32')); // [batch, d_in]
       const { value, grads } = tf.variableGrads(() => {
         const out = vae.forward(xb, { training: true, seed });
         const recon = tf.mean(reconErrorPerSample(xb, out.recon, t.reconReduction));
         const kl = tf.mean(klPerSample(out.mu, out.logvar));
         kept.push(tf.keep(tf.clone(recon)), tf.keep(tf.clone(kl)));
-        return tf.add(recon, tf.mul(kl, beta)) as tf.Scalar;
+        return tf.add<tf.Scalar>(recon, tf.mul(kl, beta));
       }, vae.trainableVariables);
       opt.applyGradients(grads);
       return value.dataSync()[0] as number;
@@ -140,8 +140,8 @@ function splitRows(n: number, valFraction: number, rand: Rng): { trainIdx: numbe
  * @param config Hyper-parameters (see {@link resolveTrainConfig} for defaults).
  * @param opts Progress and callbacks.
  * @returns History, best epoch and split.
- * @throws {@link ShapeError} if the width differs from `vae.cfg.dIn`; {@link DatasetError} for fewer
- *   than 4 rows, non-finite values, or a loss that diverges; {@link ConfigError} for bad hyper-parameters.
+ * @throws {@link "tfjs-lens"!ShapeError} if the width differs from `vae.cfg.dIn`; {@link "tfjs-lens"!DatasetError} for fewer
+ *   than 4 rows, non-finite values, or a loss that diverges; {@link "tfjs-lens"!ConfigError} for bad hyper-parameters.
  * @example
  * const vae = new BetaVae({ dIn: x.cols, dLatent: 64 });
  * const { history } = trainBetaVae(vae, x, { epochs: 100, betaMax: 0.3 });

@@ -63,7 +63,7 @@ function blockOf(hookName: string): number | undefined {
  * @param rows Token rows [n_rows, pos] (equal lengths).
  * @param opts Prompts per pass, epochs, position slice.
  * @returns A source; d_in is read from the first pass.
- * @throws {@link ShapeError} if rows is empty or ragged.
+ * @throws {@link "tfjs-lens"!ShapeError} if rows is empty or ragged.
  * @example const src = await modelActivationSource(model, 'blocks.0.hook_resid_post', rows);
  * @category SAE
  */
@@ -137,7 +137,7 @@ function disposeOutput(out: unknown): void {
  * @param dIn Row width.
  * @param opts chunkRows (default 4096), epochs (default Infinity).
  * @returns The source.
- * @throws {@link ShapeError} if data is not a multiple of dIn.
+ * @throws {@link "tfjs-lens"!ShapeError} if data is not a multiple of dIn.
  * @example const src = arrayActivationSource(x, 64);
  * @category SAE
  */
@@ -195,7 +195,7 @@ export class ActivationStore implements BatchProvider {
   /**
    * @param source Where activations come from.
    * @param opts Batch size, buffer size, seed, scale.
-   * @throws {@link ConfigError} on a non-positive batch size.
+   * @throws {@link "tfjs-lens"!ConfigError} on a non-positive batch size.
    */
   constructor(readonly source: ActivationSource, opts: ActivationStoreOptions) {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) {
@@ -211,7 +211,7 @@ export class ActivationStore implements BatchProvider {
   /**
    * The next shuffled batch, scaled by {@link scale}.
    * @returns [batchSize, d_in] row-major.
-   * @throws {@link ConfigError} when the source runs out (give it more epochs or rows).
+   * @throws {@link "tfjs-lens"!ConfigError} when the source runs out (give it more epochs or rows).
    */
   async nextBatch(): Promise<Float32Array> {
     while (this.ready.length === 0) await this.refill();
@@ -298,7 +298,7 @@ export class ActivationStore implements BatchProvider {
  * @param contextSize Tokens per window.
  * @param opts bos (prepended to every window), separator (between documents; default bos).
  * @returns Rows [n_windows, contextSize].
- * @throws {@link ConfigError} on contextSize < 2 (with bos) or < 1.
+ * @throws {@link "tfjs-lens"!ConfigError} on contextSize < 2 (with bos) or < 1.
  * @example tokenWindows([[5, 6, 7], [8, 9]], 4, { bos: 0 });   // [[0, 5, 6, 7]]
  * @category SAE
  */

@@ -148,7 +148,7 @@ function positiveInt(v: unknown, field: string, fn: string): number {
  * Build a complete {@link SaeConfig} from the fields that matter, with SAELens defaults.
  * @param c architecture, dIn, dSae (+ k for topk) and any overrides.
  * @returns A validated config.
- * @throws {@link ConfigError} on a bad architecture, width or k.
+ * @throws {@link "tfjs-lens"!ConfigError} on a bad architecture, width or k.
  * @example const cfg = saeConfig({ architecture: 'topk', dIn: 768, dSae: 6144, k: 32 });
  * @category SAE
  */
@@ -172,7 +172,7 @@ export function saeConfig(
  * Check a config for internal consistency.
  * @param cfg The config.
  * @returns The same config.
- * @throws {@link ConfigError} naming the bad field.
+ * @throws {@link "tfjs-lens"!ConfigError} naming the bad field.
  * @example validateSaeConfig(cfg);
  * @category SAE
  */
@@ -204,7 +204,7 @@ export type ResolvedSaeTraining = Required<SaeTrainingConfig>;
  * Fill in the defaults of a training config and check it.
  * @param t The training config.
  * @returns Every field set.
- * @throws {@link ConfigError} on non-positive steps/batch size/lr or a negative coefficient.
+ * @throws {@link "tfjs-lens"!ConfigError} on non-positive steps/batch size/lr or a negative coefficient.
  * @example resolveSaeTraining({ steps: 1000, batchSize: 4096 }).lr;   // 3e-4
  * @category SAE
  */

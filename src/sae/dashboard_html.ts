@@ -82,7 +82,7 @@ ${sections.join('\n')}
  * @param contexts Latent → examples.
  * @param opts As {@link featureDashboardHtml}.
  * @returns The path.
- * @throws {@link WeightLoadError} on I/O errors.
+ * @throws {@link "tfjs-lens"!WeightLoadError} on I/O errors.
  * @example await writeFeatureDashboard('results/sae/features.html', ctx);
  * @category SAE
  */

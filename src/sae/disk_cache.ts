@@ -53,7 +53,7 @@ export interface CacheActivationsOptions {
  * @param dir Output folder (created).
  * @param opts Rows, shard size, dtype, metadata.
  * @returns The metadata written.
- * @throws {@link ConfigError} on a non-positive nTokens; {@link WeightLoadError} on I/O errors.
+ * @throws {@link "tfjs-lens"!ConfigError} on a non-positive nTokens; {@link "tfjs-lens"!WeightLoadError} on I/O errors.
  * @example await cacheActivations(source, 'results/act_cache/gpt2-tiny/blocks.1.hook_resid_pre', { nTokens: 1e6 });
  * @category SAE
  */
@@ -111,7 +111,7 @@ export async function cacheActivations(source: ActivationSource, dir: string, op
  * Read a cache's metadata.
  * @param dir Cache folder.
  * @returns The parsed `cache_meta.json`.
- * @throws {@link NotFoundError} if absent; {@link WeightLoadError} if malformed.
+ * @throws {@link "tfjs-lens"!NotFoundError} if absent; {@link "tfjs-lens"!WeightLoadError} if malformed.
  * @example (await readActivationCacheMeta(dir)).n_tokens;
  * @category SAE
  */
@@ -136,7 +136,7 @@ export async function readActivationCacheMeta(dir: string): Promise<ActivationCa
  * @param dir Cache folder.
  * @param opts epochs (default Infinity), seed (default: no shard shuffling).
  * @returns A source.
- * @throws {@link NotFoundError} / {@link WeightLoadError} for a missing or malformed cache.
+ * @throws {@link "tfjs-lens"!NotFoundError} / {@link "tfjs-lens"!WeightLoadError} for a missing or malformed cache.
  * @example const store = new ActivationStore(await diskActivationSource(dir), { batchSize: 4096 });
  * @category SAE
  */

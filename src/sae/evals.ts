@@ -61,7 +61,7 @@ export interface EvaluateSaeOptions {
 function batchSums(sae: SparseAutoencoder, x: tf.Tensor2D): Float32Array {
   return tf.tidy(() => {
     const acts = sae.encode(x); // [batch, d_sae]
-    const recon = sae.forward(x) as tf.Tensor2D; // [batch, d_in]
+    const recon = sae.forward(x); // [batch, d_in]
     const nx = tf.sqrt(tf.sum(tf.square(x), 1)); // [batch]
     const nr = tf.sqrt(tf.sum(tf.square(recon), 1));
     const dot = tf.sum(tf.mul(x, recon), 1);
@@ -70,9 +70,9 @@ function batchSums(sae: SparseAutoencoder, x: tf.Tensor2D): Float32Array {
       tf.sum(tf.div(dot, tf.maximum(tf.mul(nx, nr), 1e-12))), tf.sum(tf.div(nr, tf.maximum(nx, 1e-4))),
       tf.sum(tf.step(acts)), tf.sum(acts),
     ]);
-    const ones = tf.ones([1, x.shape[0]]) as tf.Tensor2D; // [1, batch]
+    const ones = tf.ones<tf.Rank.R2>([1, x.shape[0]]); // [1, batch]
     const sumX = tf.reshape(tf.matMul(ones, x), [-1]); // [d_in]
-    const fired = tf.reshape(tf.matMul(ones, tf.step(acts) as tf.Tensor2D), [-1]); // [d_sae]
+    const fired = tf.reshape(tf.matMul(ones, tf.step(acts)), [-1]); // [d_sae]
     return tf.concat([head, sumX, fired]).dataSync() as Float32Array;
   });
 }
@@ -108,7 +108,7 @@ export function densityHistogram(density: ArrayLike<number>, bins = 20): {
  * @param provider Batches [batch, d_in] (an {@link ActivationStore} with scale 1).
  * @param opts Batches, dense threshold, histogram bins.
  * @returns Metrics.
- * @throws {@link ConfigError} if the provider's d_in differs from the SAE's.
+ * @throws {@link "tfjs-lens"!ConfigError} if the provider's d_in differs from the SAE's.
  * @example const m = await evaluateSae(sae, store, { nBatches: 20 });
  * @category SAE
  */
@@ -182,7 +182,7 @@ function klSum(clean: tf.Tensor3D, other: tf.Tensor3D): number {
  * @param rows Token rows [n_rows, pos].
  * @param opts batchPrompts per forward pass (default 4).
  * @returns CE and KL metrics.
- * @throws {@link ConfigError} on empty rows; {@link HookNameError} for an unknown hook.
+ * @throws {@link "tfjs-lens"!ConfigError} on empty rows; {@link "tfjs-lens"!HookNameError} for an unknown hook.
  * @example const { ceLossScore } = ceLossRecovered(model, { sae }, rows);
  * @category SAE
  */

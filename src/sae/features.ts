@@ -74,7 +74,7 @@ function latentsOfBatch(model: CachingModel, sae: SparseAutoencoder, hook: strin
  * @param rows Token rows [n_rows, pos].
  * @param opts Latents, examples per latent, window, batch size, hook.
  * @returns Latent → examples, highest activation first (latents that never fire map to []).
- * @throws {@link ConfigError} for a latent index out of range or missing hook name.
+ * @throws {@link "tfjs-lens"!ConfigError} for a latent index out of range or missing hook name.
  * @example const ctx = topActivatingContexts(model, sae, rows, { features: [0, 5, 9] });
  * @category SAE
  */
@@ -134,7 +134,7 @@ export interface FeatureAttribution {
  * @param x One activation [d_in] (array or tensor).
  * @param opts topN (default 10).
  * @returns Active latents sorted by their share of the reconstruction, largest first.
- * @throws {@link ShapeError} if x does not have d_in values.
+ * @throws {@link "tfjs-lens"!ShapeError} if x does not have d_in values.
  * @example topFeaturesForActivation(sae, cache.get('blocks.1.hook_resid_pre').slice([0, 5, 0], [1, 1, -1]));
  * @category SAE
  */

@@ -122,15 +122,17 @@ function jumpreluGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGrad
  * @param o Coefficients, dead mask, JumpReLU options.
  * @returns Gradients (same shapes as the parameters) and packed statistics; the caller disposes them.
  * @example const { grads, stats } = saeLossAndGrads(sae.cfg, sae.params, x, { sparsityCoefficient: 5 });
- * @throws {@link ConfigError} if a jumprelu config comes without `p.threshold`.
+ * @throws {@link "tfjs-lens"!ConfigError} if a jumprelu config comes without `p.threshold`.
  * @category SAE
  */
 export function saeLossAndGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGradOptions): SaeGradResult {
-  return tf.tidy(() => {
-    const r =
+  // tf.tidy keeps the tensors it is handed back: the result's tensors, as a tuple.
+  const [W_enc, b_enc, W_dec, b_dec, threshold, stats] = tf.tidy((): [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D | undefined, tf.Tensor1D] => {
+    const { grads: g, stats: st } =
       cfg.architecture === 'standard' ? standardGrads(cfg, p, x, o)
         : cfg.architecture === 'topk' ? (o.sparse === false ? topkGrads(cfg, p, x, o) : topkSparseGrads(cfg, p, x, o))
           : jumpreluGrads(cfg, p, x, o);
-    return r as unknown as tf.TensorContainerObject;
-  }) as unknown as SaeGradResult;
+    return [g.W_enc, g.b_enc, g.W_dec, g.b_dec, g.threshold, st];
+  });
+  return { grads: { W_enc, b_enc, W_dec, b_dec, ...(threshold === undefined ? {} : { threshold }) }, stats };
 }

@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/sae: sparse autoencoders with SAELens v6 semantics and file format: config, model, initialisation, training, activation stores, evaluation, splicing into a model, feature analysis and dashboards.
  * @packageDocumentation
+ * @module tfjs-lens/sae
  */
 export { saeConfig, validateSaeConfig, resolveSaeTraining } from './config.js';
 export type { NormalizeActivations, ResolvedSaeTraining, SaeArchitecture, SaeConfig, SaeTrainingConfig } from './config.js';

@@ -27,7 +27,7 @@ export interface SaeInitOptions {
  * @param cfg Architecture.
  * @param opts Seed, decoder norm, threshold, b_dec.
  * @returns Weight arrays (W_enc [d_in, d_sae] = W_decᵀ, W_dec [d_sae, d_in] rows of norm decoderInitNorm).
- * @throws {@link ConfigError} if b_dec has the wrong length.
+ * @throws {@link "tfjs-lens"!ConfigError} if b_dec has the wrong length.
  * @example const w = initSaeWeights(cfg, { seed: 1 });
  * @category SAE
  */
@@ -70,7 +70,7 @@ export function initSaeWeights(cfg: SaeConfig, opts: SaeInitOptions = {}): SaeWe
  * @param opts Seed, decoder norm, threshold, b_dec.
  * @returns The SAE (dispose it).
  * @example const sae = initSae(saeConfig({ architecture: 'standard', dIn: 64, dSae: 256 }), { seed: 0 });
- * @throws {@link ConfigError} if bDec has the wrong length.
+ * @throws {@link "tfjs-lens"!ConfigError} if bDec has the wrong length.
  * @category SAE
  */
 export function initSae(cfg: SaeConfig, opts: SaeInitOptions = {}): SparseAutoencoder {
@@ -88,7 +88,7 @@ function checkSample(x: Float32Array, dIn: number, fn: string): number {
  * @param x [n, d_in] row-major.
  * @param dIn Row width.
  * @returns [d_in].
- * @throws {@link ConfigError} on an empty or ragged sample.
+ * @throws {@link "tfjs-lens"!ConfigError} on an empty or ragged sample.
  * @example meanOf(new Float32Array([1, 2, 3, 4]), 2);   // [2, 3]
  * @category SAE
  */
@@ -106,7 +106,7 @@ export function meanOf(x: Float32Array, dIn: number): Float32Array {
  * @param dIn Row width.
  * @param opts maxIter (default 100), tol (relative change, default 1e-5).
  * @returns [d_in].
- * @throws {@link ConfigError} on an empty or ragged sample.
+ * @throws {@link "tfjs-lens"!ConfigError} on an empty or ragged sample.
  * @example geometricMedian(sample, 768);
  * @category SAE
  */

@@ -81,7 +81,7 @@ function foldTopkNorm(w: SaeWeightArrays, dIn: number, dSae: number): SaeWeightA
  * @param dir Output folder (created).
  * @param opts Extra cfg fields, sparsity, runner config, scaling factor.
  * @returns The paths written.
- * @throws {@link WeightLoadError} on I/O errors.
+ * @throws {@link "tfjs-lens"!WeightLoadError} on I/O errors.
  * @example await saveSae(sae, saeDir('gpt2-tiny', sae.cfg.metadata.hook_name ?? 'hook'));
  * @category SAE
  */
@@ -137,8 +137,8 @@ const SHAPES = (dIn: number, dSae: number): Record<string, number[]> => ({
  * `load_state_dict`). A training checkpoint's `log_threshold` is accepted as exp → threshold.
  * @param dir The folder holding cfg.json and sae_weights.safetensors.
  * @returns The SAE (dispose it).
- * @throws {@link NotFoundError} for missing files; {@link WeightLoadError} listing bad tensors;
- *   {@link ConfigError} for an unsupported cfg.json.
+ * @throws {@link "tfjs-lens"!NotFoundError} for missing files; {@link "tfjs-lens"!WeightLoadError} listing bad tensors;
+ *   {@link "tfjs-lens"!ConfigError} for an unsupported cfg.json.
  * @example const sae = await loadSae('saes/gpt2-tiny/blocks.1.hook_resid_pre');
  * @category SAE
  */
@@ -194,7 +194,7 @@ export async function loadSae(dir: string): Promise<SparseAutoencoder> {
  * Read `sparsity.safetensors` (log10 feature density) if the folder has one.
  * @param dir SAE folder.
  * @returns [d_sae] or undefined.
- * @throws {@link WeightLoadError} if the file exists but is malformed.
+ * @throws {@link "tfjs-lens"!WeightLoadError} if the file exists but is malformed.
  * @example const logDensity = await readSaeSparsity(dir);
  * @category SAE
  */

@@ -83,7 +83,7 @@ export class SparseAutoencoder {
   /**
    * @param cfg Architecture.
    * @param w Weights (copied into new variables).
-   * @throws {@link ShapeError} when an array has the wrong length; {@link ConfigError} on a bad config.
+   * @throws {@link "tfjs-lens"!ShapeError} when an array has the wrong length; {@link "tfjs-lens"!ConfigError} on a bad config.
    */
   constructor(cfg: SaeConfig, w: SaeWeightArrays) {
     this.cfg = validateSaeConfig(cfg);
@@ -101,7 +101,7 @@ export class SparseAutoencoder {
     }));
   }
 
-  /** The parameters (owned by the SAE). @throws {@link DisposedError} after dispose. */
+  /** The parameters (owned by the SAE). @throws {@link "tfjs-lens"!DisposedError} after dispose. */
   get params(): SaeParams {
     if (this.p === undefined) throw new DisposedError('SparseAutoencoder: the SAE was disposed');
     return this.p;
@@ -150,7 +150,7 @@ export class SparseAutoencoder {
    * Latent activations.
    * @param x [..., d_in] (or [..., n_heads, d_head] for hook_z SAEs).
    * @returns [n, d_sae] with n the product of the leading dimensions.
-   * @throws {@link ShapeError} if the last dimension is not d_in.
+   * @throws {@link "tfjs-lens"!ShapeError} if the last dimension is not d_in.
    * @example const acts = sae.encode(x);   // [batch, d_sae]
    */
   encode(x: tf.Tensor): tf.Tensor2D {
@@ -163,7 +163,7 @@ export class SparseAutoencoder {
    * Reconstruction from latents (before any per-token un-normalisation; see {@link forward}).
    * @param acts [n, d_sae].
    * @returns [n, d_in].
-   * @throws {@link ShapeError} if the last dimension is not d_sae.
+   * @throws {@link "tfjs-lens"!ShapeError} if the last dimension is not d_sae.
    * @example const recon = sae.decode(sae.encode(x));
    */
   decode(acts: tf.Tensor2D): tf.Tensor2D {
@@ -183,7 +183,7 @@ export class SparseAutoencoder {
    * @param x [..., d_in].
    * @param opts Error term, latent edits.
    * @returns The reconstruction, same shape as x.
-   * @throws {@link ShapeError} on a bad input shape.
+   * @throws {@link "tfjs-lens"!ShapeError} on a bad input shape.
    * @example const out = sae.forward(x, { useErrorTerm: true });   // equals x
    */
   forward(x: tf.Tensor, opts: SaeForwardOptions = {}): tf.Tensor {

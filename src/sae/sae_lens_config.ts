@@ -88,7 +88,7 @@ function versionBelow6(v: unknown): boolean {
  * @param json The parsed JSON.
  * @param source Name for error messages.
  * @returns The config.
- * @throws {@link ConfigError} for a non-object, an unsupported architecture or bad fields.
+ * @throws {@link "tfjs-lens"!ConfigError} for a non-object, an unsupported architecture or bad fields.
  * @example const cfg = saeConfigFromCfgJson(JSON.parse(readFileSync('cfg.json', 'utf8')));
  * @category SAE
  */

@@ -29,7 +29,7 @@ export interface SaeSplice {
  * The hook an SAE attaches to.
  * @param s The splice.
  * @returns The hook name.
- * @throws {@link ConfigError} when neither `hookName` nor `metadata.hook_name` is set.
+ * @throws {@link "tfjs-lens"!ConfigError} when neither `hookName` nor `metadata.hook_name` is set.
  * @example spliceHookName({ sae });   // 'blocks.1.hook_resid_pre'
  * @category SAE
  */
@@ -66,7 +66,7 @@ export function saeReplacementHook(s: SaeSplice, record?: (acts: tf.Tensor) => v
  * @param splices SAEs to splice.
  * @param featureActs Optional map to fill (the caller disposes its tensors).
  * @returns `[hookName, fn]` pairs.
- * @throws {@link ConfigError} when a splice has no hook name.
+ * @throws {@link "tfjs-lens"!ConfigError} when a splice has no hook name.
  * @example model.withHooks(saeFwdHooks([{ sae }]), () => model.loss(tokens));
  * @category SAE
  */
@@ -89,7 +89,7 @@ export function saeFwdHooks(splices: readonly SaeSplice[], featureActs?: Map<str
  * @param splices SAEs, hooks, error term, latent edits.
  * @param opts Forward options and extra `fwdHooks` (run after the SAE hooks at the same point).
  * @returns As `model.forward`.
- * @throws {@link HookNameError} for a hook the model lacks.
+ * @throws {@link "tfjs-lens"!HookNameError} for a hook the model lacks.
  * @example const loss = runWithSaes(model, tokens, [{ sae }], { returnType: 'loss' }) as tf.Scalar;
  * @category SAE
  */
@@ -106,7 +106,7 @@ export function runWithSaes(model: HookedTransformer, input: ModelInput, splices
  * @param splices SAEs to splice.
  * @param opts runWithCache options.
  * @returns `[output, cache, latents]`; the caller disposes all three.
- * @throws {@link HookNameError} for unknown names.
+ * @throws {@link "tfjs-lens"!HookNameError} for unknown names.
  * @example const [logits, cache, acts] = runWithCacheWithSaes(model, tokens, [{ sae }]);
  * @category SAE
  */

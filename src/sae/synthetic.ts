@@ -39,7 +39,7 @@ function gaussian(rand: Rng): number {
  * Make a synthetic dataset.
  * @param o Sizes, activation probability, magnitudes, seed.
  * @returns Directions and a sample source.
- * @throws {@link ConfigError} on non-positive sizes or a probability outside (0, 1].
+ * @throws {@link "tfjs-lens"!ConfigError} on non-positive sizes or a probability outside (0, 1].
  * @example const data = syntheticFeatures({ dIn: 64, nFeatures: 256, pActive: 0.02, seed: 0 });
  * @category SAE
  */
@@ -92,7 +92,7 @@ export function syntheticFeatures(o: SyntheticOptions): SyntheticFeatures {
  * @param dIn Row width.
  * @param threshold Cosine counted as recovered (default 0.9).
  * @returns Mean max cosine, fraction ≥ threshold, and the per-feature maxima.
- * @throws {@link ConfigError} if the arrays are not multiples of dIn.
+ * @throws {@link "tfjs-lens"!ConfigError} if the arrays are not multiples of dIn.
  * @example featureRecovery(data.directions, sae.toArrays().W_dec, 64).fractionRecovered;
  * @category SAE
  */

@@ -120,7 +120,8 @@ interface Loop {
   readonly sae: SparseAutoencoder;
   readonly t: ResolvedSaeTraining;
   readonly tracker: FeatureTracker;
-  readonly logThreshold: tf.Variable<tf.Rank.R1> | undefined;
+  /** JumpReLU only: the SAE's θ and the log θ the optimiser trains (SAELens trains log θ). */
+  readonly threshold: { readonly theta: tf.Variable<tf.Rank.R1>; readonly logTheta: tf.Variable<tf.Rank.R1> } | undefined;
   readonly optimizer: ReturnType<typeof createAdam>;
 }
 
@@ -144,13 +145,14 @@ function trainStep(loop: Loop, xArr: Float32Array, step: number, tokens: number,
   x.dispose();
   deadMask?.dispose();
   const pairs: [tf.Variable, tf.Tensor][] = [[p.W_enc, grads.W_enc], [p.b_enc, grads.b_enc], [p.W_dec, grads.W_dec], [p.b_dec, grads.b_dec]];
-  if (loop.logThreshold !== undefined && grads.threshold !== undefined) {
-    const dLog = tf.mul(grads.threshold, p.threshold as tf.Tensor1D); // dθ/dlogθ = θ
+  const thr = loop.threshold;
+  if (thr !== undefined && grads.threshold !== undefined) {
+    const dLog = tf.mul(grads.threshold, thr.theta); // dθ/dlogθ = θ
     grads.threshold.dispose();
-    pairs.push([loop.logThreshold, dLog]);
+    pairs.push([thr.logTheta, dLog]);
   }
   const gradNorm = clipAndApply(loop.optimizer, pairs, t.clipNorm);
-  if (loop.logThreshold !== undefined) tf.tidy(() => (p.threshold as tf.Variable).assign(tf.exp(loop.logThreshold as tf.Tensor)));
+  if (thr !== undefined) tf.tidy(() => thr.theta.assign(tf.exp(thr.logTheta)));
   const s = stats.dataSync();
   stats.dispose();
   tracker.update(s.subarray(STATS_HEAD, STATS_HEAD + dSae), batch);
@@ -205,7 +207,7 @@ async function prepare(o: TrainSaeOptions, t: ResolvedSaeTraining): Promise<{ sa
  * Train an SAE on a batch provider (a model-backed or disk-backed {@link ActivationStore}).
  * @param o Store, architecture, hyper-parameters, logging, checkpoints.
  * @returns The trained SAE, logged metrics and feature statistics.
- * @throws {@link ConfigError} on bad hyper-parameters, a batch-size mismatch or a non-finite loss.
+ * @throws {@link "tfjs-lens"!ConfigError} on bad hyper-parameters, a batch-size mismatch or a non-finite loss.
  * @example
  * const store = new ActivationStore(arrayActivationSource(x, 64), { batchSize: 1024, seed: 0 });
  * const { sae } = await trainSae({ store, cfg: saeConfig({ architecture: 'topk', dIn: 64, dSae: 256, k: 8 }),
@@ -215,10 +217,10 @@ async function prepare(o: TrainSaeOptions, t: ResolvedSaeTraining): Promise<{ sa
 export async function trainSae(o: TrainSaeOptions): Promise<TrainSaeResult> {
   const t = resolveSaeTraining(o.training);
   const { sae, scale, owned } = await prepare(o, t);
-  const thr = sae.params.threshold;
-  const logThreshold = thr !== undefined ? tf.tidy(() => tf.variable(tf.log(thr), true)) : undefined; // SAELens trains log θ
+  const theta = sae.params.threshold;
+  const threshold = theta !== undefined ? { theta, logTheta: tf.tidy(() => tf.variable(tf.log(theta), true)) } : undefined; // SAELens trains log θ
   const loop: Loop = {
-    sae, t, tracker: new FeatureTracker(sae.cfg.dSae), logThreshold,
+    sae, t, tracker: new FeatureTracker(sae.cfg.dSae), threshold,
     optimizer: createAdam(t.lr, { beta1: t.adamBeta1, beta2: t.adamBeta2, epsilon: 1e-8 }),
   };
   const history: SaeStepMetrics[] = [];
@@ -252,7 +254,7 @@ export async function trainSae(o: TrainSaeOptions): Promise<TrainSaeResult> {
     throw err;
   } finally {
     loop.optimizer.dispose();
-    logThreshold?.dispose();
+    threshold?.logTheta.dispose();
   }
   const finalSae = foldScale(sae, scale);
   const dead = loop.tracker.deadMask(t.deadFeatureWindowTokens);
@@ -269,7 +271,7 @@ export async function trainSae(o: TrainSaeOptions): Promise<TrainSaeResult> {
  * @param s The factor (1: no-op, the same SAE is returned).
  * @returns The SAE for raw inputs.
  * @example const raw = foldScale(sae, 1.7);
- * @throws {@link DisposedError} if the SAE was disposed.
+ * @throws {@link "tfjs-lens"!DisposedError} if the SAE was disposed.
  * @category SAE
  */
 export function foldScale(sae: SparseAutoencoder, s: number): SparseAutoencoder {

@@ -93,9 +93,9 @@ function padRows(
  * @param texts One text or a batch.
  * @param opts BOS, padding side, truncation, maxLength.
  * @returns `ids` and `attentionMask` [batch, pos].
- * @throws {@link TokenizerError} for no texts, BOS asked but absent, padding needed but no pad token,
+ * @throws {@link "tfjs-lens"!TokenizerError} for no texts, BOS asked but absent, padding needed but no pad token,
  *   or no tokens at all (every text empty, no BOS).
- * @throws {@link ConfigError} for a bad `maxLength` or `paddingSide`.
+ * @throws {@link "tfjs-lens"!ConfigError} for a bad `maxLength` or `paddingSide`.
  * @example
  * encodeForDecoder(gpt2, ['Hello world', 'Hi'], { paddingSide: 'left' });
  * // ids [[50256, 15496, 995], [50256, 50256, 17250]], attentionMask [[1, 1, 1], [0, 1, 1]]
@@ -206,8 +206,8 @@ function encodeItem(
  * @param texts One text, texts, or `[text, textPair]` pairs (a batch may mix singles and pairs).
  * @param opts maxLength, truncate, padding.
  * @returns `ids`, `attentionMask`, `tokenTypeIds` [batch, pos].
- * @throws {@link TokenizerError} for no texts, a malformed item, or missing `[CLS]`/`[SEP]`/`[PAD]`.
- * @throws {@link ConfigError} when `maxLength` is not an integer or leaves no room for the specials.
+ * @throws {@link "tfjs-lens"!TokenizerError} for no texts, a malformed item, or missing `[CLS]`/`[SEP]`/`[PAD]`.
+ * @throws {@link "tfjs-lens"!ConfigError} when `maxLength` is not an integer or leaves no room for the specials.
  * @example
  * encodeForEncoder(bert, [['hello', 'world']]);
  * // ids [[101, 7592, 102, 2088, 102]], tokenTypeIds [[0, 0, 0, 1, 1]]

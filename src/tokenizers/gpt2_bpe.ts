@@ -31,7 +31,7 @@ const GPT2_SPLIT =
  * Parse `merges.txt`: an optional `#version` line, then one merge `left right` per line.
  * @param text File contents.
  * @returns Merges in HF's `"left right"` form, in rank order.
- * @throws {@link TokenizerError} for a line that is not two space-separated tokens.
+ * @throws {@link "tfjs-lens"!TokenizerError} for a line that is not two space-separated tokens.
  * @example parseMergesTxt('#version: 0.2\nĠ t\nĠ a\n'); // ['Ġ t', 'Ġ a']
  * @category Tokenizers
  */
@@ -74,7 +74,7 @@ function checkVocab(vocab: unknown, fn: string): Record<string, number> {
  * @param merges Merges from {@link parseMergesTxt}.
  * @param specialTokens Special-token strings; those present in `vocab` become added tokens.
  * @returns The `tokenizer.json` object (equal to openai-community/gpt2's, plus `model.type`).
- * @throws {@link TokenizerError} for a malformed vocabulary.
+ * @throws {@link "tfjs-lens"!TokenizerError} for a malformed vocabulary.
  * @example const json = buildByteLevelBpeJson(vocab, parseMergesTxt(mergesText));
  * @category Tokenizers
  */
@@ -126,7 +126,7 @@ export function buildByteLevelBpeJson(
  * @param config Merged `tokenizer_config.json` + `special_tokens_map.json` ({} if none).
  * @param fn Caller name for error messages.
  * @returns The tokenizer (kind 'bpe').
- * @throws {@link TokenizerError} if the model is not BPE or the engine rejects the files.
+ * @throws {@link "tfjs-lens"!TokenizerError} if the model is not BPE or the engine rejects the files.
  * @example const tok = createGpt2Tokenizer(JSON.parse(text), { model_max_length: 1024 });
  * @category Tokenizers
  */

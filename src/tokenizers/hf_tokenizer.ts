@@ -47,7 +47,7 @@ export interface HfTokenizerOptions {
  * @param config Merged `tokenizer_config.json` + `special_tokens_map.json` ({} if none).
  * @param fn Caller name for error messages.
  * @returns The engine.
- * @throws {@link TokenizerError} if the engine rejects the files.
+ * @throws {@link "tfjs-lens"!TokenizerError} if the engine rejects the files.
  * @example const engine = createEngine(json, {}, 'loadTokenizer');
  * @category Tokenizers
  */
@@ -92,7 +92,7 @@ export class HfTokenizer implements Tokenizer {
   /**
    * @param engine A tokenizers.js engine (see {@link createEngine}).
    * @param opts Kind, special ids, context length, decode clean-up and preprocessing.
-   * @throws {@link TokenizerError} if the vocabulary is empty.
+   * @throws {@link "tfjs-lens"!TokenizerError} if the vocabulary is empty.
    */
   constructor(engine: HfEngine, opts: HfTokenizerOptions) {
     this.#engine = engine;

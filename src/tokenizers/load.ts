@@ -43,7 +43,7 @@ const KIND_OF_MODEL_TYPE: Readonly<Record<string, TokenizerKind>> = {
  * package) both sit two levels below the package root, next to `tokenizers/`.
  * @param name 'gpt2' or 'distilbert-base-uncased'.
  * @returns Absolute folder path.
- * @throws {@link TokenizerError} for another name.
+ * @throws {@link "tfjs-lens"!TokenizerError} for another name.
  * @example const tok = await loadTokenizer(shippedTokenizerDir('gpt2'));
  * @category Tokenizers
  */
@@ -184,7 +184,7 @@ async function fromVocabTxt(files: FolderFiles, config: TokenizerConfigJson): Pr
  * @param dir Folder path.
  * @param opts `modelType` to require a GPT-2 (BPE) or BERT (WordPiece) tokenizer.
  * @returns The tokenizer.
- * @throws {@link TokenizerError} when the folder is unreadable or has no usable files (the message
+ * @throws {@link "tfjs-lens"!TokenizerError} when the folder is unreadable or has no usable files (the message
  *   lists the files found), a file is malformed, or the tokenizer does not fit `modelType`.
  * @example
  * const tok = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'));

@@ -17,7 +17,7 @@ export type TokenizerKind = 'bpe' | 'wordpiece';
 export interface SpecialTokenIds {
   /** Beginning of sequence; {@link encodeForDecoder} prepends it unless `prependBos: false`. */
   readonly bosTokenId: number | undefined;
-  /** End of sequence; {@link generate}'s last fallback for its stop token. */
+  /** End of sequence; {@link "tfjs-lens"!HookedTransformer.generate}'s last fallback for its stop token. */
   readonly eosTokenId: number | undefined;
   /** Padding, used to pad a batch of rows to one length. */
   readonly padTokenId: number | undefined;
@@ -52,7 +52,7 @@ export interface Tokenizer extends SpecialTokenIds {
    * strings written in the text (`<|endoftext|>`, `[SEP]`) map to their ids, as in Hugging Face.
    * @param text Any string ('' gives []).
    * @returns Ids [pos].
-   * @throws {@link TokenizerError} if `text` is not a string.
+   * @throws {@link "tfjs-lens"!TokenizerError} if `text` is not a string.
    */
   encode(text: string): number[];
   /**
@@ -60,14 +60,14 @@ export interface Tokenizer extends SpecialTokenIds {
    * TransformerLens decodes), so `decode(encode(s)) === s`; WordPiece joins pieces as HF does.
    * @param ids Ids [pos]; [] gives ''.
    * @returns The text.
-   * @throws {@link TokenizerError} on a non-integer or out-of-range id.
+   * @throws {@link "tfjs-lens"!TokenizerError} on a non-integer or out-of-range id.
    */
   decode(ids: readonly number[]): string;
   /**
    * The text of one id on its own (GPT-2: `decodeToken(995) === ' world'`), as TL `to_str_tokens`.
    * @param id A token id.
    * @returns Its text.
-   * @throws {@link TokenizerError} on a non-integer or out-of-range id.
+   * @throws {@link "tfjs-lens"!TokenizerError} on a non-integer or out-of-range id.
    */
   decodeToken(id: number): string;
   /**

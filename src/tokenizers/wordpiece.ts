@@ -38,7 +38,7 @@ function spaceSupplementaryCjk(text: string): string {
  * Parse `vocab.txt`: one token per line, the id is the line number (from 0).
  * @param text File contents.
  * @returns Token → id.
- * @throws {@link TokenizerError} if the file holds no token.
+ * @throws {@link "tfjs-lens"!TokenizerError} if the file holds no token.
  * @example parseVocabTxt('[PAD]\n[UNK]\nhello\n'); // { '[PAD]': 0, '[UNK]': 1, hello: 2 }
  * @category Tokenizers
  */
@@ -78,7 +78,7 @@ function templateProcessor(cls: string, sep: string, clsId: number, sepId: numbe
  * @param vocab Token → id, from {@link parseVocabTxt}.
  * @param opts Lowercasing and special-token strings.
  * @returns The `tokenizer.json` object (equal to bert-base-uncased's, plus `model.type`).
- * @throws {@link TokenizerError} if the vocabulary lacks the unknown token.
+ * @throws {@link "tfjs-lens"!TokenizerError} if the vocabulary lacks the unknown token.
  * @example const json = buildWordPieceJson(parseVocabTxt(text), { lowercase: true });
  * @category Tokenizers
  */
@@ -147,7 +147,7 @@ function withConfigNormalizer(json: TokenizerJson, config: TokenizerConfigJson):
  * @param config Merged `tokenizer_config.json` + `special_tokens_map.json` ({} if none).
  * @param fn Caller name for error messages.
  * @returns The tokenizer (kind 'wordpiece').
- * @throws {@link TokenizerError} if the model is not WordPiece or the engine rejects the files.
+ * @throws {@link "tfjs-lens"!TokenizerError} if the model is not WordPiece or the engine rejects the files.
  * @example const tok = createWordPieceTokenizer(JSON.parse(text), { do_lower_case: true });
  * @category Tokenizers
  */

@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/train: training helpers: masked-LM data and training of encoders, the generic training loop and the scheduled Adam optimizer.
  * @packageDocumentation
+ * @module tfjs-lens/train
  */
 export { maskTokens, packTokenSequences, targetTokenCounts, unigramBaselines } from './mlm_data.js';
 export type { MaskedBatch, MaskedPositions, MaskingTokenizer, MaskOptions, UnigramBaselines } from './mlm_data.js';

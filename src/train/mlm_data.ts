@@ -8,7 +8,7 @@ import { ConfigError } from '../errors.js';
 import type { SpecialTokenIds } from '../tokenizers/tokenizer.js';
 import type { Rng } from '../utils/rng.js';
 
-/** What masking needs from a tokenizer (a {@link Tokenizer} qualifies). @category Training */
+/** What masking needs from a tokenizer (a {@link "tfjs-lens"!Tokenizer} qualifies). @category Training */
 export type MaskingTokenizer = SpecialTokenIds & {
   /** Number of ids; random replacements are drawn uniformly from [0, vocabSize). */
   readonly vocabSize: number;
@@ -56,7 +56,7 @@ function specialIds(tok: SpecialTokenIds): Set<number> {
  * @param tok Special ids and vocabulary size (e.g. the DistilBERT tokenizer).
  * @param opts prob (0.15), maskFraction (0.8), randomFraction (0.1), atLeastOne (true).
  * @returns The corrupted batch with positions and labels (inputs are copies; `ids` is unchanged).
- * @throws {@link ConfigError} when the tokenizer has no mask token, the fractions are invalid, or
+ * @throws {@link "tfjs-lens"!ConfigError} when the tokenizer has no mask token, the fractions are invalid, or
  *   `mask` does not match `ids`.
  * @example
  * const mb = maskTokens(seededRng(0), rows, undefined, tokenizer);
@@ -108,7 +108,7 @@ export function maskTokens(
  * @param seqLen Row length (≥ 3).
  * @param tok `clsTokenId` and `sepTokenId`.
  * @returns Rows [n_rows, seqLen].
- * @throws {@link ConfigError} when seqLen < 3 or the tokenizer lacks `[CLS]` / `[SEP]`.
+ * @throws {@link "tfjs-lens"!ConfigError} when seqLen < 3 or the tokenizer lacks `[CLS]` / `[SEP]`.
  * @example packTokenSequences([[7592, 2088]], 4, tok)  // [[101, 7592, 2088, 102]]
  * @category Training
  */
@@ -133,7 +133,7 @@ export function packTokenSequences(docs: readonly (readonly number[])[], seqLen:
  * @param rows Token ids [n_rows, pos].
  * @param tok Special ids and vocabulary size.
  * @returns Counts [vocabSize].
- * @throws {@link ConfigError} on an id outside [0, vocabSize).
+ * @throws {@link "tfjs-lens"!ConfigError} on an id outside [0, vocabSize).
  * @example const counts = targetTokenCounts(trainRows, tokenizer);
  * @category Training
  */
@@ -167,7 +167,7 @@ export interface UnigramBaselines {
  * @param counts Training target counts [vocabSize] ({@link targetTokenCounts}).
  * @param labels Held-out target ids.
  * @returns The baselines.
- * @throws {@link ConfigError} when counts or labels are empty.
+ * @throws {@link "tfjs-lens"!ConfigError} when counts or labels are empty.
  * @example const base = unigramBaselines(targetTokenCounts(trainRows, tok), evalBatch.labels);
  * @category Training
  */

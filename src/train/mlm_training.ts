@@ -32,8 +32,11 @@ export interface TrainableEncoder {
 
 type Mapper = <T extends tf.Tensor>(t: T) => T;
 
-/** Apply `f` to every tensor except the head's W_U (handled by the caller). */
-function mapParams(p: EncoderParams, f: Mapper): Omit<EncoderParams, 'mlmHead'> & { head: Omit<MlmHeadParams, 'W_U'> | undefined } {
+type Body = Omit<EncoderParams, 'mlmHead'>;
+type HeadBody = Omit<MlmHeadParams, 'W_U'>;
+
+/** Apply `f` to every tensor of the body (the MLM head excluded). */
+function mapBody(p: Body, f: Mapper): Body {
   const ln = (x: LayerNormParams): LayerNormParams => ({ w: f(x.w), b: f(x.b) });
   const blocks: EncoderBlockParams[] = p.blocks.map((b) => ({
     attn: {
@@ -44,12 +47,15 @@ function mapParams(p: EncoderParams, f: Mapper): Omit<EncoderParams, 'mlmHead'> 
     mlp: { W_in: f(b.mlp.W_in), b_in: f(b.mlp.b_in), W_out: f(b.mlp.W_out), b_out: f(b.mlp.b_out) },
     ln2: ln(b.ln2),
   }));
-  const h = p.mlmHead;
   return {
     W_E: f(p.W_E), W_pos: f(p.W_pos), W_token_type: p.W_token_type === undefined ? undefined : f(p.W_token_type),
     embedLn: ln(p.embedLn), blocks,
-    head: h === undefined ? undefined : { W: f(h.W), b: f(h.b), ln: ln(h.ln), b_U: f(h.b_U) },
   };
+}
+
+/** Apply `f` to every tensor of the MLM head except W_U (handled by the caller). */
+function mapHead(h: HeadBody, f: Mapper): HeadBody {
+  return { W: f(h.W), b: f(h.b), ln: { w: f(h.ln.w), b: f(h.ln.b) }, b_U: f(h.b_U) };
 }
 
 /**
@@ -57,14 +63,15 @@ function mapParams(p: EncoderParams, f: Mapper): Omit<EncoderParams, 'mlmHead'> 
  * @param init Initial parameters with an MLM head (e.g. `randomEncoderParams(cfg, { seed })`).
  * @param opts.tied Tie the projector to W_Eᵀ as DistilBERT does (default true); init's W_U is then ignored.
  * @returns The trainable encoder.
- * @throws {@link ConfigError} when `init` has no MLM head.
+ * @throws {@link "tfjs-lens"!ConfigError} when `init` has no MLM head.
  * @example
  * const model = makeTrainableEncoder(randomEncoderParams(cfg, { seed: 0 }));
  * const loss = mlmLossAt(cfg, model.params(), batch, batch);
  * @category Training
  */
 export function makeTrainableEncoder(init: EncoderParams, opts: { tied?: boolean } = {}): TrainableEncoder {
-  if (init.mlmHead === undefined) throw new ConfigError('makeTrainableEncoder: init has no MLM head (use randomEncoderParams(cfg) with mlmHead not false)');
+  const initHead = init.mlmHead;
+  if (initHead === undefined) throw new ConfigError('makeTrainableEncoder: init has no MLM head (use randomEncoderParams(cfg) with mlmHead not false)');
   const tied = opts.tied ?? true;
   const vars: tf.Variable[] = [];
   const toVar: Mapper = <T extends tf.Tensor>(t: T): T => {
@@ -72,22 +79,18 @@ export function makeTrainableEncoder(init: EncoderParams, opts: { tied?: boolean
     vars.push(x);
     return x as unknown as T;
   };
-  const { head, ...body } = mapParams(init, toVar);
-  const ownWU = tied ? undefined : toVar(init.mlmHead.W_U);
+  const body = mapBody(init, toVar);
+  const h = mapHead(initHead, toVar);
+  const ownWU = tied ? undefined : toVar(initHead.W_U);
   for (const t of encoderParamTensors(init)) t.dispose();
-  const h = head as Omit<MlmHeadParams, 'W_U'>;
-  const params = (): EncoderParams => ({ ...body, mlmHead: { ...h, W_U: ownWU ?? (tf.transpose(body.W_E) as tf.Tensor2D) } });
+  const params = (): EncoderParams => ({ ...body, mlmHead: { ...h, W_U: ownWU ?? tf.transpose(body.W_E) } });
   return {
     variables: vars,
     params,
-    snapshot: () =>
-      tf.tidy(() => {
-        const copy: Mapper = <T extends tf.Tensor>(t: T): T => tf.add(t, 0) as T; // a real copy, detached from the variable
-        const p = params();
-        const { head: hc, ...rest } = mapParams(p, copy);
-        const W_U = copy((p.mlmHead as MlmHeadParams).W_U);
-        return { ...rest, mlmHead: { ...(hc as Omit<MlmHeadParams, 'W_U'>), W_U } } as unknown as tf.TensorContainer;
-      }) as unknown as EncoderParams,
+    snapshot: () => {
+      const copy: Mapper = <T extends tf.Tensor>(t: T): T => tf.add<T>(t, 0); // a real copy, detached from the variable
+      return { ...mapBody(body, copy), mlmHead: { ...mapHead(h, copy), W_U: ownWU === undefined ? tf.transpose(body.W_E) : copy(ownWU) } };
+    },
     dispose: () => {
       for (const x of vars) x.dispose();
     },
@@ -126,7 +129,7 @@ function checkInput(cfg: EncoderConfig, batch: MlmInput, masked: MaskedPositions
  * @param batch Input ids and mask.
  * @param masked Positions (labels unused here).
  * @returns Logits [n_masked, d_vocab].
- * @throws {@link ShapeError} on inconsistent shapes; {@link ConfigError} without an MLM head.
+ * @throws {@link "tfjs-lens"!ShapeError} on inconsistent shapes; {@link "tfjs-lens"!ConfigError} without an MLM head.
  * @example const logits = mlmLogitsAt(cfg, params, batch, batch);  // [n_masked, d_vocab]
  * @category Training
  */
@@ -155,7 +158,7 @@ export function mlmLogitsAt(cfg: EncoderConfig, params: EncoderParams, batch: Ml
  * @param batch Input ids [batch, pos] and attention mask.
  * @param masked Masked positions and their labels.
  * @returns Scalar loss.
- * @throws {@link ShapeError} on inconsistent shapes or no masked positions.
+ * @throws {@link "tfjs-lens"!ShapeError} on inconsistent shapes or no masked positions.
  * @example const mb = maskTokens(rng, rows, undefined, tok); const loss = mlmLossAt(cfg, model.params(), mb, mb);
  * @category Training
  */
@@ -164,7 +167,7 @@ export function mlmLossAt(cfg: EncoderConfig, params: EncoderParams, batch: MlmI
     const logits = mlmLogitsAt(cfg, params, batch, masked); // [n, d_vocab]
     const logp = tf.logSoftmax(logits, -1);
     const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(masked.labels as number[], 'int32'), cfg.dVocab)), -1); // [n]
-    return tf.neg(tf.mean(picked)) as tf.Scalar;
+    return tf.neg(tf.mean<tf.Scalar>(picked));
   });
 }
 
@@ -185,7 +188,7 @@ export interface MlmMetrics {
  * @param batch Input ids and attention mask.
  * @param masked Masked positions and labels.
  * @returns Loss, accuracy and count (plain numbers; no tensors are left behind).
- * @throws {@link ShapeError} on inconsistent shapes.
+ * @throws {@link "tfjs-lens"!ShapeError} on inconsistent shapes.
  * @example const { loss, accuracy } = mlmMetrics(cfg, params, mb, mb);
  * @category Training
  */
@@ -207,7 +210,7 @@ export function mlmMetrics(cfg: EncoderConfig, params: EncoderParams, batch: Mlm
  * @param batch Input ids and attention mask.
  * @param masked Masked positions and labels.
  * @returns Fraction in [0, 1].
- * @throws {@link ShapeError} on inconsistent shapes.
+ * @throws {@link "tfjs-lens"!ShapeError} on inconsistent shapes.
  * @example mlmAccuracy(cfg, model.params(), mb, mb)  // 0.31
  * @category Training
  */

@@ -49,7 +49,7 @@ export interface TrainOptions {
 }
 
 function globalNorm(grads: tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum<tf.Scalar>(tf.square(g))))));
 }
 
 function progress(label: string, m: StepMetrics, total: number): void {
@@ -69,7 +69,7 @@ function progress(label: string, m: StepMetrics, total: number): void {
  * Run the training loop.
  * @param o Variables, loss closure, optimizer, schedule, logging.
  * @returns Logged metrics (every `logEvery` steps and the last step).
- * @throws {@link ConfigError} if the loss becomes non-finite.
+ * @throws {@link "tfjs-lens"!ConfigError} if the loss becomes non-finite.
  * @example const history = trainLoop({ variables, loss: (s) => lossOf(batch(s)), optimizer: createAdam(1e-3), schedule: { lr: 1e-3, totalSteps: 500 } });
  * @category Training
  */
@@ -87,12 +87,11 @@ export function trainLoop(o: TrainOptions): StepMetrics[] {
     o.optimizer.setLearningRate(lr);
     const { lossValue, gradNorm } = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => o.loss(step), [...o.variables]);
-      const names = Object.keys(grads);
-      const list = names.map((n) => grads[n] as tf.Tensor);
-      const norm = globalNorm(list);
+      const named = Object.entries(grads);
+      const norm = globalNorm(named.map(([, g]) => g));
       const normV = norm.dataSync()[0] as number;
       const scale = o.clipNorm !== undefined && normV > o.clipNorm ? o.clipNorm / normV : 1;
-      const applied = names.map((name, i) => ({ name, tensor: scale === 1 ? (list[i] as tf.Tensor) : tf.mul(list[i] as tf.Tensor, scale) }));
+      const applied = named.map(([name, g]) => ({ name, tensor: scale === 1 ? g : tf.mul(g, scale) }));
       o.optimizer.applyGradients(applied);
       return { lossValue: value.dataSync()[0] as number, gradNorm: normV };
     });

@@ -16,7 +16,7 @@ export type OptionKeys<T> = { readonly [K in keyof Required<T>]: true };
  * @param opts The options object a caller passed (undefined = none).
  * @param valid The valid keys.
  * @param fn Function name for the message.
- * @throws {@link ConfigError} naming the unknown key and the nearest valid one.
+ * @throws {@link "tfjs-lens"!ConfigError} naming the unknown key and the nearest valid one.
  */
 export function checkOptionKeys(opts: object | undefined, valid: Readonly<Record<string, true>>, fn: string): void {
   if (opts === undefined || opts === null) return;

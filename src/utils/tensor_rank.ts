@@ -19,7 +19,7 @@ const wrongRank = (t: tf.Tensor, rank: number, what: string): ShapeError =>
  * `t` typed as `tf.Tensor1D`.
  * @param t Any tensor.
  * @param what Name for the error message.
- * @throws {@link ShapeError} if `t.rank !== 1`.
+ * @throws {@link "tfjs-lens"!ShapeError} if `t.rank !== 1`.
  */
 export function rank1(t: tf.Tensor, what: string): tf.Tensor1D {
   if (!isRank1(t)) throw wrongRank(t, 1, what);
@@ -30,7 +30,7 @@ export function rank1(t: tf.Tensor, what: string): tf.Tensor1D {
  * `t` typed as `tf.Tensor2D`.
  * @param t Any tensor.
  * @param what Name for the error message.
- * @throws {@link ShapeError} if `t.rank !== 2`.
+ * @throws {@link "tfjs-lens"!ShapeError} if `t.rank !== 2`.
  */
 export function rank2(t: tf.Tensor, what: string): tf.Tensor2D {
   if (!isRank2(t)) throw wrongRank(t, 2, what);
@@ -41,7 +41,7 @@ export function rank2(t: tf.Tensor, what: string): tf.Tensor2D {
  * `t` typed as `tf.Tensor3D`.
  * @param t Any tensor.
  * @param what Name for the error message.
- * @throws {@link ShapeError} if `t.rank !== 3`.
+ * @throws {@link "tfjs-lens"!ShapeError} if `t.rank !== 3`.
  */
 export function rank3(t: tf.Tensor, what: string): tf.Tensor3D {
   if (!isRank3(t)) throw wrongRank(t, 3, what);
@@ -53,7 +53,7 @@ export function rank3(t: tf.Tensor, what: string): tf.Tensor3D {
  * @param xs The list.
  * @param i Index.
  * @param what Name for the error message.
- * @throws {@link ShapeError} if `xs` has no element `i`.
+ * @throws {@link "tfjs-lens"!ShapeError} if `xs` has no element `i`.
  */
 export function itemAt<T>(xs: readonly T[], i: number, what: string): T {
   const x = xs[i];

@@ -68,7 +68,7 @@ function axes(tokens: readonly string[], suffix: string, titles: boolean): Plotl
  *   e.g. `cache.get('pattern', 0).arraySync()[batchIndex]`).
  * @param opts Tokens, mode, layer label, grid columns, title.
  * @returns The absolute path written.
- * @throws {@link ShapeError} if a pattern is not [tokens.length, tokens.length] or there are no heads.
+ * @throws {@link "tfjs-lens"!ShapeError} if a pattern is not [tokens.length, tokens.length] or there are no heads.
  * @example writeAttentionPatterns('results/attn_L0.html', pattern0, { tokens: model.toStrTokens(text), layer: 0 });
  * @category Viz
  */

@@ -96,7 +96,7 @@ function traces(series: readonly Series[], mode: string): PlotlyJson[] {
  * @param series Lines.
  * @param opts Title, axes, scales.
  * @returns The absolute path written.
- * @throws {@link ShapeError} for no series or mismatched lengths.
+ * @throws {@link "tfjs-lens"!ShapeError} for no series or mismatched lengths.
  * @example writeLinePlot('results/train/loss.html', [{ name: 'mse', y: losses }], { xLabel: 'step', logY: true });
  * @category Viz
  */
@@ -111,7 +111,7 @@ export function writeLinePlot(outPath: string, series: readonly Series[], opts: 
  * @param series Point sets (x required for a meaningful scatter).
  * @param opts Title, axes, scales.
  * @returns The absolute path written.
- * @throws {@link ShapeError} for no series or mismatched lengths.
+ * @throws {@link "tfjs-lens"!ShapeError} for no series or mismatched lengths.
  * @example writeScatterPlot('results/roc.html', [{ name: 'probe', x: fpr, y: tpr }], { xLabel: 'FPR', yLabel: 'TPR' });
  * @category Viz
  */
@@ -139,7 +139,7 @@ export interface HistogramOptions extends ChartOptions {
  * @param series `{name, values}` sets.
  * @param opts Bins, bar mode, normalisation, axes.
  * @returns The absolute path written.
- * @throws {@link ShapeError} for no series or an empty set.
+ * @throws {@link "tfjs-lens"!ShapeError} for no series or an empty set.
  * @example writeHistogram('results/scores.html', [{ name: 'normal', values: a }, { name: 'anomalous', values: b }]);
  * @category Viz
  */
@@ -170,7 +170,7 @@ export function writeHistogram(
  * @param series `{name, values}` with one value per label.
  * @param opts Title, axes, `horizontal`.
  * @returns The absolute path written.
- * @throws {@link ShapeError} if a series' length differs from the labels'.
+ * @throws {@link "tfjs-lens"!ShapeError} if a series' length differs from the labels'.
  * @example writeBarChart('results/dla.html', ['embed', '0_attn_out'], [{ name: 'attr', values: [0.1, 2.3] }]);
  * @category Viz
  */

@@ -63,7 +63,7 @@ function place(n: GraphNodeView, nHeads: number): [number, number] {
  * @param view Heads per layer, nodes, edges.
  * @param opts Title.
  * @returns The figure (edges as line traces, widths 1–10 px by |score|).
- * @throws {@link ShapeError} if an edge names a node not in `nodes`.
+ * @throws {@link "tfjs-lens"!ShapeError} if an edge names a node not in `nodes`.
  * @example const fig = circuitGraphFigure({ nHeads: 4, nodes, edges });
  * @category Viz
  */
@@ -128,7 +128,7 @@ export function circuitGraphFigure(view: CircuitGraphView, opts: { title?: strin
  * @param view Heads per layer, nodes, edges.
  * @param opts Page title and description.
  * @returns The absolute path written.
- * @throws {@link ShapeError} for edges naming unknown nodes; Node's file-system errors.
+ * @throws {@link "tfjs-lens"!ShapeError} for edges naming unknown nodes; Node's file-system errors.
  * @example writeCircuitGraph('results/circuits/induction.html', { nHeads: 4, nodes, edges }, { title: 'ACDC' });
  * @category Viz
  */

@@ -63,7 +63,7 @@ export interface HeatmapParts {
  * @param opts Labels, colour scale, values.
  * @param fn Calling function, for messages.
  * @returns `{trace, xaxis, yaxis}` for a layout.
- * @throws {@link ShapeError} for a ragged matrix or label counts that do not match.
+ * @throws {@link "tfjs-lens"!ShapeError} for a ragged matrix or label counts that do not match.
  * @example const { trace } = heatmapTrace([[1, -1]], {}, 'f');
  * @category Viz
  */
@@ -101,7 +101,7 @@ export function heatmapTrace(z: readonly (readonly number[])[], opts: HeatmapOpt
  * @param z Matrix [rows][columns].
  * @param opts Labels, axis titles, colour scale.
  * @returns The absolute path written.
- * @throws {@link ShapeError} for a ragged matrix or label counts that do not match.
+ * @throws {@link "tfjs-lens"!ShapeError} for a ragged matrix or label counts that do not match.
  * @example writeHeatmap('results/m.html', [[0.1, -0.2], [0.3, 0]], { xLabels: ['a', 'b'] });
  * @category Viz
  */
@@ -133,7 +133,7 @@ export interface PatchingHeatmapOptions extends PageOptions {
  * @param values Patching results [n_layers][pos] or [n_layers][n_heads].
  * @param opts Kind, tokens, title.
  * @returns The absolute path written.
- * @throws {@link ShapeError} for a ragged matrix or a token count that does not match.
+ * @throws {@link "tfjs-lens"!ShapeError} for a ragged matrix or a token count that does not match.
  * @example writePatchingHeatmap('results/patch_resid.html', resid, { kind: 'layerPos', tokens: strTokens });
  * @category Viz
  */

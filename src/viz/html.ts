@@ -47,7 +47,7 @@ let tmpCounter = 0;
  * The plotly.js bundle's source, read once from `plotly.js-dist-min` (resolved from this module, so
  * it works from `src/` and `dist/`).
  * @returns The minified bundle, safe to inline in a `<script>` element.
- * @throws {@link ConfigError} if the package is not installed.
+ * @throws {@link "tfjs-lens"!ConfigError} if the package is not installed.
  * @example plotlyJs().length  // about 4.8 MB
  * @category Viz
  */
@@ -99,7 +99,7 @@ export function writeFileAtomic(path: string, text: string): string {
  * @param figures The figures.
  * @param opts Title and description.
  * @returns The HTML text.
- * @throws {@link ShapeError} with no figures.
+ * @throws {@link "tfjs-lens"!ShapeError} with no figures.
  * @example const html = plotlyPageHtml([{ data: [{ type: 'scatter', y: [1, 3, 2] }] }]);
  * @category Viz
  */
@@ -135,7 +135,7 @@ export function plotlyPageHtml(figures: readonly PlotlyFigure[], opts: PageOptio
  * @param figures One figure or several (stacked vertically).
  * @param opts Title and description.
  * @returns The absolute path written.
- * @throws {@link ShapeError} with no figures; Node's file-system errors.
+ * @throws {@link "tfjs-lens"!ShapeError} with no figures; Node's file-system errors.
  * @example writePlotlyPage('results/curve.html', { data: [{ type: 'scatter', y: [3, 2, 1] }] }, { title: 'Loss' });
  * @category Viz
  */
@@ -149,7 +149,7 @@ export function writePlotlyPage(outPath: string, figures: PlotlyFigure | readonl
  * @param z The matrix.
  * @param what Name for messages (`fn: argument`).
  * @returns [rows, columns].
- * @throws {@link ShapeError} for an empty or ragged matrix.
+ * @throws {@link "tfjs-lens"!ShapeError} for an empty or ragged matrix.
  * @example matrixShape([[1, 2], [3, 4]], 'f: z')  // [2, 2]
  * @category Viz
  */

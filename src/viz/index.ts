@@ -1,6 +1,7 @@
 /**
  * tfjs-lens/viz: self-contained Plotly HTML pages: attention patterns, patching heatmaps, logit lens, DLA, charts, probe and circuit plots.
  * @packageDocumentation
+ * @module tfjs-lens/viz
  */
 export { plotlyJs, plotlyPageHtml, writePlotlyPage, matrixShape } from './html.js';
 export type { PageOptions, PlotlyFigure, PlotlyJson } from './html.js';

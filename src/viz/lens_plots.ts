@@ -23,7 +23,7 @@ export interface LogitLensPlotData {
  * @param data Labels and lines.
  * @param opts Title, y label (default 'logit'), `logY` (useful for ranks).
  * @returns The absolute path written.
- * @throws {@link ShapeError} if a line's length differs from the labels'.
+ * @throws {@link "tfjs-lens"!ShapeError} if a line's length differs from the labels'.
  * @example writeLogitLensPlot('results/analysis/lens.html', { labels: lens.labels, series: [{ name: 'tok 42', values: lens.values.map((v) => v[0][0]) }] });
  * @category Viz
  */
@@ -45,7 +45,7 @@ export function writeLogitLensPlot(outPath: string, data: LogitLensPlotData, opt
  * @param values Attribution per component.
  * @param opts Title, axis labels, `horizontal` (default: more than 24 components).
  * @returns The absolute path written.
- * @throws {@link ShapeError} if the lengths differ.
+ * @throws {@link "tfjs-lens"!ShapeError} if the lengths differ.
  * @example writeDlaBarChart('results/analysis/dla.html', dla.labels, dla.mean);
  * @category Viz
  */

@@ -18,7 +18,7 @@ const COLORS = { normal: '#2ca02c', anomaly: '#d62728' };
  * @param labels 1 = anomaly, per point.
  * @param opts Title, description, hover text per point.
  * @returns The absolute path written.
- * @throws {@link ShapeError} if lengths differ or a point is not 2-D.
+ * @throws {@link "tfjs-lens"!ShapeError} if lengths differ or a point is not 2-D.
  * @example writeLatentMap('results/probe/sms_spam/latent_umap.html', xy, labels, { title: 'UMAP of the VAE latent' });
  * @category Viz
  */
@@ -47,7 +47,7 @@ export function writeLatentMap(outPath: string, xy: readonly (readonly number[])
  * @param history One record per epoch.
  * @param opts Title, description.
  * @returns The absolute path written.
- * @throws {@link ShapeError} for an empty history.
+ * @throws {@link "tfjs-lens"!ShapeError} for an empty history.
  * @example writeVaeHistory('results/probe/sms_spam/history.html', result.training.history);
  * @category Viz
  */
@@ -77,7 +77,7 @@ export function writeVaeHistory(outPath: string, history: readonly VaeEpochRecor
  * @param anomaly Scores of anomalies.
  * @param opts Figure title, x label, threshold, height.
  * @returns The figure.
- * @throws {@link ShapeError} if a class has no scores.
+ * @throws {@link "tfjs-lens"!ShapeError} if a class has no scores.
  * @example writePlotlyPage('h.html', [scoreHistogramFigure(a, b, { threshold: 0.4 })]);
  * @category Viz
  */
@@ -109,7 +109,7 @@ export function scoreHistogramFigure(
  * @param panels One entry per histogram.
  * @param opts Page title, description.
  * @returns The absolute path written.
- * @throws {@link ShapeError} for no panels or a panel missing a class.
+ * @throws {@link "tfjs-lens"!ShapeError} for no panels or a panel missing a class.
  * @example writeScoreHistograms('results/probe/errors.html', [{ title: 'VAE', normal: a, anomaly: b, threshold: t }]);
  * @category Viz
  */
@@ -128,7 +128,7 @@ export function writeScoreHistograms(
  * @param curves `{ name, scores, labels }` per detector (each may score a different subset).
  * @param opts Page title, description.
  * @returns The absolute path written.
- * @throws {@link ShapeError} for no curves; {@link DatasetError} for a one-class subset.
+ * @throws {@link "tfjs-lens"!ShapeError} for no curves; {@link "tfjs-lens"!DatasetError} for a one-class subset.
  * @example writeRocPr('results/probe/sms_spam/roc_pr.html', [{ name: 'VAE (AUROC 0.91)', scores, labels }]);
  * @category Viz
  */

@@ -8,7 +8,7 @@ import { ConfigError } from '../../errors.js';
  * @param name Option name without dashes.
  * @param dflt Value when absent.
  * @returns The number.
- * @throws {@link ConfigError} when the value is not a finite number.
+ * @throws {@link "tfjs-lens"!ConfigError} when the value is not a finite number.
  */
 export function numberOption(command: string, v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;

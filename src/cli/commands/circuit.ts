@@ -122,7 +122,7 @@ function topEdges(r: CircuitResult, n: number): { edge: string; score: number }[
  * Run `tfjs-lens circuit …`.
  * @param argv Arguments after `circuit`.
  * @returns The exit code (2 for usage errors).
- * @throws {@link ConfigError} on bad options; errors of loading and of the methods.
+ * @throws {@link "tfjs-lens"!ConfigError} on bad options; errors of loading and of the methods.
  * @example await runCircuitCommand(['acdc', '--model', 'planted', '--json']);
  * @category CLI
  */

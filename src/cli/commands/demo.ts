@@ -36,9 +36,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     const input = o.tokens !== undefined ? parseTokens(o.tokens) : (o.text ?? (model.tokenizer ? 'The Eiffel Tower is in' : parseTokens('1,2,3,4,5,6,7,8,1,2,3,4')));
     const filter = o.namesFilter === undefined ? undefined : (n: string) => new RegExp(o.namesFilter as string).test(n);
     const t0 = performance.now();
-    const [out, cache] = model.runWithCache(input, filter === undefined ? {} : { namesFilter: filter });
+    const [logits, cache] = model.runWithCache(input, filter === undefined ? {} : { namesFilter: filter });
     const seconds = (performance.now() - t0) / 1000;
-    const logits = out as tf.Tensor3D;
     const [, pos, vocab] = logits.shape;
     const last = tf.tidy(() => tf.topk(tf.reshape(tf.slice(logits, [0, pos - 1, 0], [1, 1, vocab]), [vocab]), 5));
     const topIds = Array.from(last.indices.dataSync());

@@ -59,7 +59,7 @@ const int = (min: number) => (n: number): boolean => Number.isInteger(n) && n >=
  * Resolve and check the text-run options.
  * @param a Raw strings from the command line.
  * @returns Options with defaults filled in.
- * @throws {@link ConfigError} for an unknown dataset or a malformed number.
+ * @throws {@link "tfjs-lens"!ConfigError} for an unknown dataset or a malformed number.
  */
 export function resolveProbeTextOptions(a: ProbeArgs): ProbeTextOptions {
   const d = PROBE_TEXT_DEFAULTS;
@@ -91,7 +91,7 @@ export function resolveProbeTextOptions(a: ProbeArgs): ProbeTextOptions {
  * Run the probe command.
  * @param a Parsed arguments.
  * @returns The exit code.
- * @throws {@link ConfigError} for bad options; loader and dataset errors from the run.
+ * @throws {@link "tfjs-lens"!ConfigError} for bad options; loader and dataset errors from the run.
  */
 export async function runProbe(a: ProbeArgs): Promise<number> {
   const sub = a.positionals[1];

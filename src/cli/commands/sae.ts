@@ -204,7 +204,7 @@ function report(json: boolean, out: Record<string, unknown>, headline: string): 
  * Run `tfjs-lens sae …`.
  * @param argv Arguments after `sae`.
  * @returns The exit code.
- * @throws {@link ConfigError} on bad options.
+ * @throws {@link "tfjs-lens"!ConfigError} on bad options.
  * @example await runSaeCommand(['train', '--steps', '100', '--json']);
  * @category CLI
  */

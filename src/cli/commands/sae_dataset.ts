@@ -113,7 +113,7 @@ async function readTexts(path: string, maxDocs: number): Promise<string[]> {
  * @param m The model (vocab size, BOS, tokenizer).
  * @param o Context size, seed, document cap.
  * @returns Rows [n_rows, contextSize].
- * @throws {@link ConfigError} for text without a tokenizer, bad specs or too little text.
+ * @throws {@link "tfjs-lens"!ConfigError} for text without a tokenizer, bad specs or too little text.
  * @example const rows = await datasetRows('repeated:512', model, { contextSize: 64, seed: 0 });
  * @category CLI
  */

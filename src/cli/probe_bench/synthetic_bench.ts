@@ -134,7 +134,7 @@ const pick = <T>(a: readonly T[], idx: readonly number[]): T[] => idx.map((i) =>
  * Run the grid.
  * @param o Grid, seeds, data and training options.
  * @returns Runs, per-cell means, the best cell, the Mahalanobis reference and histogram data.
- * @throws {@link ConfigError} for invalid data or training options.
+ * @throws {@link "tfjs-lens"!ConfigError} for invalid data or training options.
  * @example const r = runSyntheticGrid({ seeds: [0] }); console.log(r.best.auroc);
  * @category Probe
  */

@@ -123,8 +123,8 @@ const pickArr = (a: readonly number[], idx: readonly number[]): number[] => idx.
  * @param inputs Train / test features, test labels, optional pseudo-perplexity.
  * @param o Architecture, training, threshold and baseline options.
  * @returns Per-detector metrics and scores, training history, the VAE and the latent of the test rows.
- * @throws {@link DatasetError} for non-finite features, a one-class test set or too few rows;
- *   {@link ShapeError} if train and test widths differ; {@link ConfigError} for bad options.
+ * @throws {@link "tfjs-lens"!DatasetError} for non-finite features, a one-class test set or too few rows;
+ *   {@link "tfjs-lens"!ShapeError} if train and test widths differ; {@link "tfjs-lens"!ConfigError} for bad options.
  * @example const r = runTextProbe({ trainX, testX, testLabels }, { train: { epochs: 100 } }); r.vae.dispose();
  * @category Probe
  */

@@ -113,7 +113,7 @@ function act(name: string | undefined, fn: string): ActFn {
  * Map a BERT or DistilBERT config.json to an {@link EncoderConfig}.
  * @param hf Parsed config.json.
  * @returns The config.
- * @throws {@link ConfigError} for other model types, missing fields or unsupported options.
+ * @throws {@link "tfjs-lens"!ConfigError} for other model types, missing fields or unsupported options.
  * @example encoderConfigFromHf(JSON.parse(readFileSync('config.json', 'utf8')))
  * @category Encoder
  */

@@ -86,7 +86,7 @@ const cfg_name = (m: Map<string, [string, number[]]>): string => (m.has('emb.typ
  * @param raw Checkpoint tensors by name.
  * @param cfg Encoder config (shapes are checked against it).
  * @returns New parameter tensors (caller owns them); `mlmHead` is undefined for base models.
- * @throws {@link WeightLoadError} listing missing/unexpected tensors and wrong shapes.
+ * @throws {@link "tfjs-lens"!WeightLoadError} listing missing/unexpected tensors and wrong shapes.
  * @category Encoder
  */
 export function encoderParamsFromHf(raw: ReadonlyMap<string, RawTensor>, cfg: EncoderConfig): EncoderParams {

@@ -58,9 +58,15 @@ export interface EncoderRunWithCacheOptions extends EncoderForwardOptions, Cache
 export interface EncoderRunWithHooksOptions extends EncoderForwardOptions, HooksOption {}
 
 /** Options selecting no output. @category Encoder */
-export type EncoderNoneOptions = { readonly returnType: 'none' };
+export interface EncoderNoneOptions {
+  /** 'none'. */
+  readonly returnType: 'none';
+}
 /** Options selecting a tensor output (logits or hidden states). @category Encoder */
-export type EncoderTensorOptions = { readonly returnType?: 'logits' | 'embeddings' };
+export interface EncoderTensorOptions {
+  /** 'logits', 'embeddings' or absent (the model's default). */
+  readonly returnType?: 'logits' | 'embeddings';
+}
 
 /** Token ids, mask and segment ids as plain arrays. @category Encoder */
 export interface EncoderBatch {
@@ -117,14 +123,14 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
    * @param nameOrPath Folder or hub id (e.g. 'distilbert-base-uncased').
    * @param opts Hub options, flags, tokenizer.
    * @returns The encoder.
-   * @throws {@link WeightLoadError}, {@link ConfigError}, {@link HubError}, {@link NotFoundError}.
+   * @throws {@link "tfjs-lens"!WeightLoadError}, {@link "tfjs-lens"!ConfigError}, {@link "tfjs-lens"!HubError}, {@link "tfjs-lens"!NotFoundError}.
    */
   static async fromPretrained(nameOrPath: string, opts: EncoderFromPretrainedOptions = {}): Promise<HookedEncoder> {
     const { cfg, params, tokenizer } = await loadEncoder(nameOrPath, opts);
     return new HookedEncoder(cfg, params, tokenizer, opts.flags);
   }
 
-  /** The parameters (owned by the model). @throws {@link DisposedError} after dispose. */
+  /** The parameters (owned by the model). @throws {@link "tfjs-lens"!DisposedError} after dispose. */
   get params(): EncoderParams {
     if (this.paramsOrUndefined === undefined) throw new DisposedError('HookedEncoder: model was disposed');
     return this.paramsOrUndefined;
@@ -223,7 +229,7 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
    * @param opts returnType, attentionMask, tokenTypeIds, stopAtLayer, maxLength, flags.
    * @returns MLM logits [batch, pos, d_vocab], hidden states [batch, pos, d_model] ('embeddings'),
    *   the residual stream entering block stopAtLayer, or undefined ('none').
-   * @throws {@link ConfigError} for an unknown option, or logits from a model without an MLM head.
+   * @throws {@link "tfjs-lens"!ConfigError} for an unknown option, or logits from a model without an MLM head.
    */
   forward(input: EncoderInput, opts?: EncoderForwardOptions & EncoderTensorOptions): tf.Tensor3D;
   forward(input: EncoderInput, opts: EncoderForwardOptions & EncoderNoneOptions): undefined;
@@ -247,7 +253,7 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
    * Run and record activations. With `returnType: 'none'` and no hooks attached to the model, the
    * forward pass ends right after the last recorded hook (nothing later is needed).
    * @returns `[output, cache]`; both are owned by the caller.
-   * @throws {@link HookNameError} for unknown/disabled names in namesFilter.
+   * @throws {@link "tfjs-lens"!HookNameError} for unknown/disabled names in namesFilter.
    */
   runWithCache(input: EncoderInput, opts?: EncoderRunWithCacheOptions & EncoderTensorOptions): [tf.Tensor3D, ActivationCache];
   runWithCache(input: EncoderInput, opts: EncoderRunWithCacheOptions & EncoderNoneOptions): [undefined, ActivationCache];

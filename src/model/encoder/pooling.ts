@@ -12,7 +12,7 @@ import type { HookedEncoder } from './hooked_encoder.js';
  * @param x Activation [batch, pos, ...] (e.g. `hook_q` [batch, pos, n_heads, d_head]).
  * @param mask Attention mask [batch, pos] (1 = real), array or tensor.
  * @returns Pooled activation [batch, ...] (rest flattened as in x; caller disposes).
- * @throws {@link ShapeError} if shapes disagree or a row has no valid position.
+ * @throws {@link "tfjs-lens"!ShapeError} if shapes disagree or a row has no valid position.
  * @example maskedMeanPool(cache.get('blocks.0.attn.hook_q'), enc.attentionMask)   // [batch, n_heads, d_head]
  * @category Encoder
  */
@@ -43,7 +43,7 @@ export function maskedMeanPool(x: tf.Tensor, mask: number[][] | tf.Tensor2D): tf
  * @param opts.batchSize Masked copies per forward pass (default 32).
  * @returns Per text: the PLL (sum of log-probs, ≤ 0), the number of scored tokens, and
  *   pseudo-perplexity exp(-PLL / n).
- * @throws {@link ConfigError} if the model has no MLM head or no [MASK] token.
+ * @throws {@link "tfjs-lens"!ConfigError} if the model has no MLM head or no [MASK] token.
  * @category Encoder
  */
 export function pseudoLogLikelihood(

@@ -79,7 +79,7 @@ function f32(t: RawTensor): Float32Array {
  * @param raw Checkpoint tensors by name (either key layout).
  * @param cfg Model config (shapes are checked against it).
  * @returns New parameter tensors (caller owns them).
- * @throws {@link WeightLoadError} listing missing/unexpected tensors and wrong shapes.
+ * @throws {@link "tfjs-lens"!WeightLoadError} listing missing/unexpected tensors and wrong shapes.
  * @category Model
  */
 export function gpt2ParamsFromHf(raw: ReadonlyMap<string, RawTensor>, cfg: ModelConfig): DecoderParams {
