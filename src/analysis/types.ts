@@ -63,7 +63,7 @@ export type TokenSpec = number | string | readonly (number | string)[] | readonl
  * @example resolvePositions(-1, 12, 'f')  // { indices: [11], collapse: true }
  * @category Analysis
  */
-export function resolvePositions(slice: PosSlice | undefined, n: number, fn: string): { indices: number[]; collapse: boolean } {
+function resolvePositions(slice: PosSlice | undefined, n: number, fn: string): { indices: number[]; collapse: boolean } {
   const norm = (p: number): number => {
     const q = p < 0 ? p + n : p;
     if (!Number.isInteger(p) || q < 0 || q >= n) {

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors.js';
 
-export type Vals = Float32Array | Int32Array | Uint8Array;
+type Vals = Float32Array | Int32Array | Uint8Array;
 
 /** The part of BackendWasm the routed kernels use. */
 export interface WasmBackendLike {

@@ -21,7 +21,7 @@ import type { CircuitTask } from './task.js';
  * @example senderHookNames(graph)  // ['blocks.0.hook_resid_pre', 'blocks.0.attn.hook_result', …]
  * @category Circuits
  */
-export function senderHookNames(graph: CircuitGraph): string[] {
+function senderHookNames(graph: CircuitGraph): string[] {
   return [...new Set(graph.nodes.filter((n) => n.kind !== 'logits').map((n) => senderSite(n).name))];
 }
 
@@ -90,7 +90,7 @@ export interface EdgePatch {
  * @example const p = edgePatchHooks(graph, new Set(['a0.1->logits']), src); try { … } finally { p.release(); }
  * @category Circuits
  */
-export function edgePatchHooks(graph: CircuitGraph, removed: ReadonlySet<string>, source: AblationSource): EdgePatch {
+function edgePatchHooks(graph: CircuitGraph, removed: ReadonlySet<string>, source: AblationSource): EdgePatch {
   const known = new Map(graph.edges.map((e) => [e.id, e]));
   const senders = new Map<string, Set<string>>(); // sender hook name → sender ids with a removed edge
   const receivers = new Map<string, Map<number, string[]>>(); // receiver hook name → head (-1: none) → sender ids

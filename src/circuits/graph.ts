@@ -75,7 +75,7 @@ export interface HookSite {
  * @example headId(1, 2)  // 'a1.2'
  * @category Circuits
  */
-export function headId(layer: number, head: number): string {
+function headId(layer: number, head: number): string {
   return `a${layer}.${head}`;
 }
 
@@ -87,7 +87,7 @@ export function headId(layer: number, head: number): string {
  * @example mlpId(0)  // 'm0'
  * @category Circuits
  */
-export function mlpId(layer: number): string {
+function mlpId(layer: number): string {
   return `m${layer}`;
 }
 

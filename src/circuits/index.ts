@@ -3,34 +3,23 @@
  * @packageDocumentation
  * @module tfjs-lens/circuits
  */
-export { ABLATION_TYPES, AblationSource, ablationHooks, targetHookName, targetId } from './ablation.js';
+export { ABLATION_TYPES, AblationSource, ablationHooks } from './ablation.js';
 export type { AblationSourceOptions, AblationTarget, AblationType } from './ablation.js';
-export {
-  CHANNELS,
-  buildCircuitGraph,
-  circuitFlags,
-  connectedEdges,
-  edgeId,
-  headId,
-  mlpId,
-  nodeById,
-  receiverSite,
-  senderSite,
-} from './graph.js';
-export type { Channel, CircuitEdge, CircuitGraph, CircuitNode, HookSite, NodeKind } from './graph.js';
+export { buildCircuitGraph, connectedEdges } from './graph.js';
+export type { CircuitEdge, CircuitGraph, CircuitNode, NodeKind } from './graph.js';
 export { inductionTask, validateTask } from './task.js';
 export type { CircuitTask, InductionTaskOptions } from './task.js';
 export { klCircuitMetric, logitDiffCircuitMetric, logProbCircuitMetric, metricDamage } from './metrics.js';
 export type { CircuitMetric, MetricName } from './metrics.js';
 export { circuitMetricValue, logitsAtPositions, resolveMetric, selectPositions } from './run.js';
 export type { CircuitModel, MetricSpec } from './run.js';
-export { createSenderAblation, edgeCircuitMetric, edgePatchHooks, senderHookNames } from './edge_patch.js';
+export { createSenderAblation, edgeCircuitMetric } from './edge_patch.js';
 export type { EdgePatch, SenderAblationOptions } from './edge_patch.js';
 export { faithfulnessOf, searchTask } from './result.js';
 export type { CircuitMethod, CircuitResult, CircuitSearchOptions, Faithfulness, SearchStep } from './result.js';
-export { createNodeAblation, iterativePruning, modelComponents, nodeFaithfulness } from './prune.js';
+export { iterativePruning } from './prune.js';
 export type { IterativePruningOptions } from './prune.js';
-export { eapScores, edgeAttributionPatching, edgeFaithfulness, edgeNodes } from './eap.js';
+export { eapScores, edgeAttributionPatching, edgeFaithfulness } from './eap.js';
 export type { EapOptions } from './eap.js';
 export { acdc } from './acdc.js';
 export type { AcdcOptions } from './acdc.js';
@@ -43,5 +32,7 @@ export {
   writeCircuitFile,
 } from './io.js';
 export type { CircuitEdgeJson, CircuitEntryJson, CircuitFileJson, CircuitNodeJson } from './io.js';
-export { PLANTED_CONFIG, plantedCircuitModel } from './planted.js';
+export { plantedCircuitModel } from './planted.js';
 export type { PlantedCircuit } from './planted.js';
+export { circuitFlags } from './graph.js';
+export type { Channel } from './graph.js';

@@ -29,7 +29,7 @@ export interface PlantedCircuit {
 }
 
 /** Architecture of the planted model. @category Circuits */
-export const PLANTED_CONFIG: ModelConfig = validateConfig({
+const PLANTED_CONFIG: ModelConfig = validateConfig({
   modelType: 'gpt2', nLayers: 2, dModel: 48, nHeads: 2, dHead: 8, dMlp: 16, dVocab: 8, nCtx: 16,
   actFn: 'relu', eps: 1e-5, normalizationType: 'LN', attnOnly: false, bosTokenId: undefined, eosTokenId: undefined,
 });

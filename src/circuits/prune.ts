@@ -33,7 +33,7 @@ export interface IterativePruningOptions extends CircuitSearchOptions {
  * @example modelComponents(model.cfg)  // [{kind: 'head', layer: 0, head: 0}, …]
  * @category Circuits
  */
-export function modelComponents(cfg: { nLayers: number; nHeads: number; attnOnly: boolean }, includeMlps = true): AblationTarget[] {
+function modelComponents(cfg: { nLayers: number; nHeads: number; attnOnly: boolean }, includeMlps = true): AblationTarget[] {
   const out: AblationTarget[] = [];
   for (let l = 0; l < cfg.nLayers; l++) {
     for (let h = 0; h < cfg.nHeads; h++) out.push({ kind: 'head', layer: l, head: h });
@@ -53,7 +53,7 @@ export function modelComponents(cfg: { nLayers: number; nHeads: number; attnOnly
  * @example const src = createNodeAblation(model, task, 'mean');
  * @category Circuits
  */
-export function createNodeAblation(
+function createNodeAblation(
   model: CircuitModel,
   task: CircuitTask,
   type: AblationSource['type'],
@@ -81,7 +81,7 @@ export function createNodeAblation(
  * @example nodeFaithfulness(model, task, kept, src, logitDiffCircuitMetric(task)).ratio
  * @category Circuits
  */
-export function nodeFaithfulness(
+function nodeFaithfulness(
   model: CircuitModel,
   task: CircuitTask,
   kept: readonly AblationTarget[],

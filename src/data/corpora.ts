@@ -37,7 +37,7 @@ export const AG_NEWS_CLASSES: readonly AgNewsLabel[] = ['World', 'Sports', 'Busi
 /** LIAR labels, most false first. @category Data */
 export const LIAR_LABELS: readonly LiarLabel[] = ['pants-fire', 'false', 'barely-true', 'half-true', 'mostly-true', 'true'];
 /** Seed of the fixed SMS train/test split (80/20). @category Data */
-export const SMS_SPLIT_SEED = 0;
+const SMS_SPLIT_SEED = 0;
 
 const NAMES: readonly CorpusName[] = ['sms_spam', 'ag_news', 'imdb', 'liar'];
 

@@ -3,7 +3,15 @@
  * @packageDocumentation
  * @module tfjs-lens/data
  */
-export { AG_NEWS_CLASSES, LIAR_LABELS, loadAgNews, loadImdb, loadLiar, loadSmsSpam, shippedDataDir } from './corpora.js';
+export {
+  AG_NEWS_CLASSES,
+  LIAR_LABELS,
+  loadAgNews,
+  loadImdb,
+  loadLiar,
+  loadSmsSpam,
+  shippedDataDir,
+} from './corpora.js';
 export type {
   AgNewsLabel,
   AgNewsOptions,

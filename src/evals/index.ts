@@ -4,7 +4,12 @@
  * @module tfjs-lens/evals
  */
 export { inductionLoss, inductionScores, repeatedRandomTokens } from './induction.js';
-export type { InductionLossOptions, InductionScoreOptions, InductionScoresResult, RepeatedTokensOptions } from './induction.js';
+export type {
+  InductionLossOptions,
+  InductionScoreOptions,
+  InductionScoresResult,
+  RepeatedTokensOptions,
+} from './induction.js';
 export {
   detectHead,
   duplicateTokenPattern,

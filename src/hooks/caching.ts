@@ -11,7 +11,7 @@ import type { FwdHooks } from './hook_registry.js';
 export type NamesFilter = string | readonly string[] | ((name: string) => boolean);
 
 /** The part of a hooked model that caching needs. */
-export interface Hookable {
+interface Hookable {
   withHooks<T>(fwdHooks: FwdHooks, body: () => T, flags?: HookFlags): T;
 }
 

@@ -55,7 +55,7 @@ const HEAD_ROWS = [
 ] as const satisfies readonly HookRow[];
 
 /** The decoder's hook table. */
-export const DECODER_HOOK_TABLE: HookTable = { embed: EMBED_ROWS, block: BLOCK_ROWS, head: HEAD_ROWS };
+const DECODER_HOOK_TABLE: HookTable = { embed: EMBED_ROWS, block: BLOCK_ROWS, head: HEAD_ROWS };
 
 /** Suffix of a decoder block hook after `blocks.{l}.` (e.g. `attn.hook_pattern`). @category Hooks */
 export type DecoderBlockHook = (typeof BLOCK_ROWS)[number]['name'];

@@ -53,7 +53,7 @@ const HEAD_ROWS = [
 ] as const satisfies readonly HookRow[];
 
 /** The encoder's hook table. */
-export const ENCODER_HOOK_TABLE: HookTable = { embed: EMBED_ROWS, block: BLOCK_ROWS, head: HEAD_ROWS };
+const ENCODER_HOOK_TABLE: HookTable = { embed: EMBED_ROWS, block: BLOCK_ROWS, head: HEAD_ROWS };
 
 /** Suffix of an encoder block hook after `blocks.{l}.`. @category Hooks */
 export type EncoderBlockHook = (typeof BLOCK_ROWS)[number]['name'];

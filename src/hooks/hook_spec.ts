@@ -72,7 +72,7 @@ export interface HookSpec {
 }
 
 /** Whether any split-input flag is on (ln1 then runs per head on each of q/k/v inputs). */
-export function splitInputs(flags: HookFlags): boolean {
+function splitInputs(flags: HookFlags): boolean {
   return flags.useSplitQkvInput === true || flags.useAttnIn === true;
 }
 

@@ -13,7 +13,7 @@ export const SAFETENSORS_FILE = 'model.safetensors';
 export const SAFETENSORS_INDEX_FILE = 'model.safetensors.index.json';
 
 /** A validated shard index. @category IO */
-export interface ShardIndex {
+interface ShardIndex {
   /** Tensor name → shard file (relative to the checkpoint directory). */
   readonly weightMap: Readonly<Record<string, string>>;
   /** Distinct shard files, sorted. */

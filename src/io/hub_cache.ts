@@ -86,7 +86,7 @@ async function readRef(repoDir: string, revision: string): Promise<string | unde
 }
 
 /** Result of looking a revision up in the cache. @category IO */
-export interface SnapshotCheck {
+interface SnapshotCheck {
   /** True when config + weights (+ requested extras) are all present. */
   readonly complete: boolean;
   /** Commit the revision resolves to, when known. */

@@ -11,7 +11,7 @@ import { fileExists, isCommitHash, linkIntoSnapshot, markNoExist, OPTIONAL_FILES
 import { fetchFollowing, httpError, storeBlob, type HttpContext } from './hub_http.js';
 
 /** Everything a repo download needs. @category IO */
-export interface DownloadContext extends HttpContext {
+interface DownloadContext extends HttpContext {
   /** `{cache}/models--org--name`. */
   readonly repoDir: string;
   /** Revision requested by the caller (branch, tag or commit). */

@@ -27,7 +27,7 @@ export interface HttpContext {
 }
 
 /** Headers the hub sets on its own responses (before any CDN redirect). @category IO */
-export interface HubMeta {
+interface HubMeta {
   commit?: string;
   linkedEtag?: string;
   etag?: string;

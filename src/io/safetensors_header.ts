@@ -6,7 +6,7 @@ import { SafetensorsError } from '../errors.js';
 import { ITEM_SIZE, type SafeDtype } from './safetensors_codec.js';
 
 /** Largest JSON header we accept (the Rust library uses the same 100 MB cap). @category IO */
-export const MAX_HEADER_BYTES = 100_000_000;
+const MAX_HEADER_BYTES = 100_000_000;
 
 /** One validated tensor entry; offsets are relative to the start of the data buffer. @category IO */
 export interface HeaderEntry {
@@ -18,7 +18,7 @@ export interface HeaderEntry {
 }
 
 /** A validated header. @category IO */
-export interface ParsedHeader {
+interface ParsedHeader {
   readonly entries: HeaderEntry[];
   readonly metadata: Record<string, string>;
   /** Byte offset of the data buffer in the file (8 + header length). */

@@ -8,7 +8,7 @@ import { NotFoundError } from '../errors.js';
 import { packageRoot } from '../utils/package_root.js';
 
 /** One alias. @category Model */
-export interface ModelAlias {
+interface ModelAlias {
   /** Folder inside the package, for shipped models. */
   readonly shippedPath?: string;
   /** Hub id, for hub models. */

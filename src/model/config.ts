@@ -74,19 +74,3 @@ export function validateConfig(cfg: ModelConfig): ModelConfig {
   }
   return cfg;
 }
-
-/** GPT-2 family presets (architecture only; weights come from checkpoints). @category Model */
-export const GPT2_PRESETS: Readonly<Record<string, {
-  /** Number of transformer blocks. */
-  nLayers: number;
-  /** Residual stream width. */
-  dModel: number;
-  /** Attention heads per block. */
-  nHeads: number;
-}>> = {
-  gpt2: { nLayers: 12, dModel: 768, nHeads: 12 },
-  'gpt2-medium': { nLayers: 24, dModel: 1024, nHeads: 16 },
-  'gpt2-large': { nLayers: 36, dModel: 1280, nHeads: 20 },
-  'gpt2-xl': { nLayers: 48, dModel: 1600, nHeads: 25 },
-  distilgpt2: { nLayers: 6, dModel: 768, nHeads: 12 },
-};

@@ -28,7 +28,7 @@ function buildMask(pos: number, mask: number[][] | undefined): tf.Tensor4D {
 }
 
 /** What one decoder run needs besides the tokens. */
-export interface DecoderRun {
+interface DecoderRun {
   /** Architecture. */
   readonly cfg: ModelConfig;
   /** Parameters. */

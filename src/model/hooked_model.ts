@@ -63,7 +63,7 @@ export interface ModelDims {
  * Normalise a stopAtLayer to [0, nLayers].
  * @throws {@link "tfjs-lens"!ConfigError} for a non-integer or one outside [-nLayers, nLayers].
  */
-export function resolveStopAtLayer(stop: number | undefined, nLayers: number, fn = 'forward'): number {
+function resolveStopAtLayer(stop: number | undefined, nLayers: number, fn = 'forward'): number {
   if (stop === undefined) return nLayers;
   if (!Number.isInteger(stop) || stop < -nLayers || stop > nLayers) {
     throw new ConfigError(`${fn}: stopAtLayer must be an integer in [${-nLayers}, ${nLayers}], got ${stop}`);

@@ -3,13 +3,12 @@
  * @packageDocumentation
  * @module tfjs-lens/model
  */
-export { GPT2_PRESETS, validateConfig } from './config.js';
+export { validateConfig } from './config.js';
 export { gpt2ConfigFromHf } from './hf_config.js';
 export type { HfGpt2Config } from './hf_config.js';
 export { gpt2ParamsFromHf } from './weights/gpt2.js';
 export { disposeParams } from './params.js';
 export { processWeights, DEFAULT_PROCESSING, NO_PROCESSING } from './weight_processing.js';
-export { tlStateDict } from './weights_view.js';
 export { lmCrossEntropy } from './loss.js';
 export { generate } from './generate.js';
 export type { GenerativeModel } from './generate.js';

@@ -30,7 +30,7 @@ export interface FromPretrainedOptions extends HubOptions, ProcessingOptions {
 }
 
 /** What the loader produces. */
-export interface LoadedDecoder {
+interface LoadedDecoder {
   readonly cfg: ModelConfig;
   readonly params: DecoderParams;
   readonly tokenizer: Tokenizer | undefined;

@@ -7,10 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MemoryLimitError } from '../errors.js';
 
 /** Usable wasm heap (4 GiB minus headroom for the allocator and fragmentation). */
-export const WASM_HEAP_LIMIT_BYTES = 3.6 * 1024 ** 3;
+const WASM_HEAP_LIMIT_BYTES = 3.6 * 1024 ** 3;
 
 /** Sizes that determine a forward pass's memory. */
-export interface RunSize {
+interface RunSize {
   readonly batch: number;
   readonly pos: number;
   readonly dModel: number;
@@ -24,7 +24,7 @@ export interface RunSize {
 }
 
 /** Estimated peak bytes of one forward pass beyond what is already allocated. */
-export function estimateRunBytes(s: RunSize): number {
+function estimateRunBytes(s: RunSize): number {
   const bp = s.batch * s.pos;
   const perLayer = 4 * bp * (10 * s.dModel + 3 * s.dMlp + 4 * s.nHeads * s.pos);
   const logits = s.logits ? 4 * bp * s.dVocab * 3 : 0;

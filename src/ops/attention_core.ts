@@ -19,7 +19,7 @@ import { batchMatMul, linear } from './matmul.js';
 export const PER_HEAD_MIN_POS = 48;
 
 /** `auto`: the rule above; `batched` / `perHead`: force one route (tests, benchmarks). */
-export type AttentionRoute = 'auto' | 'batched' | 'perHead';
+type AttentionRoute = 'auto' | 'batched' | 'perHead';
 
 let route: AttentionRoute = 'auto';
 

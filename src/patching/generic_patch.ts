@@ -81,7 +81,7 @@ function axisRange(axis: AxisName, model: PatchableModel, pos: number): number {
  * @example cartesianRows([2, 2]) // [[0, 0], [0, 1], [1, 0], [1, 1]]
  * @category Patching
  */
-export function cartesianRows(ranges: readonly number[]): number[][] {
+function cartesianRows(ranges: readonly number[]): number[][] {
   let rows: number[][] = [[]];
   for (const r of ranges) {
     const next: number[][] = [];

@@ -11,10 +11,9 @@ export {
   layerHeadVectorPatchSetter,
   layerPosHeadVectorPatchSetter,
   layerPosPatchSetter,
-  tiledAxisPatch,
 } from './setters.js';
 export type { PatchSetter } from './setters.js';
-export { cartesianRows, defaultPatchBatch, genericActivationPatch, metricValue } from './generic_patch.js';
+export { genericActivationPatch, metricValue } from './generic_patch.js';
 export type {
   AxisIndex,
   AxisName,
@@ -25,7 +24,13 @@ export type {
   RowIndex,
 } from './generic_patch.js';
 export type { ProgressOptions } from './progress.js';
-export { getActPatchAttnOut, getActPatchMlpOut, getActPatchResidMid, getActPatchResidPre, PATCH_PRESET_NAMES } from './presets.js';
+export {
+  getActPatchAttnOut,
+  getActPatchMlpOut,
+  getActPatchResidMid,
+  getActPatchResidPre,
+  PATCH_PRESET_NAMES,
+} from './presets.js';
 export type { PatchPresetName, PresetPatchFn } from './presets.js';
 export {
   getActPatchAttnHeadKAllPos,

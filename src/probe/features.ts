@@ -11,6 +11,7 @@ import { ConfigError, DatasetError, ShapeError } from '../errors.js';
 import type { HookedEncoder } from '../model/encoder/hooked_encoder.js';
 import { maskedMeanPool } from '../model/encoder/pooling.js';
 import type { FeatureMatrix } from './matrix.js';
+import { layerOfHookName } from '../hooks/hook_point.js';
 
 const ATTN_SHORT = ['q', 'k', 'v', 'z'];
 const BLOCK_SHORT = ['resid_pre', 'resid_mid', 'resid_post', 'attn_out', 'mlp_out', 'normalized_resid_post'];
@@ -85,8 +86,8 @@ function tokenise(model: HookedEncoder, input: readonly string[] | TokenBatch, m
 
 /** Layer to stop at (exclusive) so the hook still fires; undefined = run the whole model. */
 function stopLayerFor(hookName: string, nLayers: number): number | undefined {
-  const m = /^blocks\.(\d+)\./.exec(hookName);
-  if (m !== null) return Math.min(Number(m[1]) + 1, nLayers);
+  const layer = layerOfHookName(hookName);
+  if (layer !== undefined) return Math.min(layer + 1, nLayers);
   if (hookName.startsWith('embed.') || hookName === 'hook_full_embed') return 0;
   return undefined;
 }

@@ -13,7 +13,7 @@ export { vaeScores } from './vae_scores.js';
 export type { VaeScores } from './vae_scores.js';
 export { VAE_FILES, loadBetaVae, saveBetaVae } from './vae_io.js';
 export type { SavedVaeConfig } from './vae_io.js';
-export { applyScaler, checkFinite, concatRows, fitScaler, selectRows, toFeatureMatrix } from './matrix.js';
+export { applyScaler, fitScaler, selectRows } from './matrix.js';
 export type { ColumnScaler, FeatureMatrix } from './matrix.js';
 export {
   averagePrecision,
@@ -22,19 +22,15 @@ export {
   maxF1Threshold,
   prCurve,
   quantileThreshold,
-  ratesAtThresholds,
   rocAuc,
   rocCurve,
 } from './metrics.js';
-export type { BinaryLabels, BinaryReport, DetectionMetrics, RatesAtThresholds } from './metrics.js';
-export { ledoitWolfShrinkage, sampleMoments, symmetricEigen } from './linalg.js';
-export type { Moments, SymmetricEigen } from './linalg.js';
+export type { BinaryLabels, BinaryReport, DetectionMetrics } from './metrics.js';
 export { fitGaussian, fitKnn, fitMahalanobis, fitPca, rankAverage } from './baselines.js';
 export type { FittedDetector, GaussianFit } from './baselines.js';
 export { extractPooledFeatures, probeHookName } from './features.js';
 export type { ExtractOptions, TokenBatch } from './features.js';
-export { cachedFeatures, featureCachePath, hashTexts, modelRevision } from './feature_cache.js';
-export type { FeatureCacheKey } from './feature_cache.js';
+export { cachedFeatures } from './feature_cache.js';
 export { pseudoPerplexities } from './pseudo_perplexity.js';
 export type { PseudoPerplexity } from './pseudo_perplexity.js';
 export { umapEmbed } from './embed2d.js';
@@ -43,4 +39,8 @@ export { makeSyntheticAnomalies, stratifiedSplit } from './synthetic.js';
 export type { SyntheticAnomalyOptions } from './synthetic.js';
 export { PROBE_DATASETS, PROBE_DATASET_INFO, loadProbeDataset } from './text_datasets.js';
 export type { ProbeDatasetName, ProbeDatasetOptions, ProbeTextDataset } from './text_datasets.js';
-export { fitLengthDetector, lengthColumn, sqrtNPooled, tokenMean } from './length_correction.js';
+export { fitLengthDetector, sqrtNPooled } from './length_correction.js';
+export type { Moments, SymmetricEigen } from './linalg.js';
+export type { FeatureCacheKey } from './feature_cache.js';
+export { tokenMean } from './length_correction.js';
+export { hashTexts, modelRevision } from './feature_cache.js';

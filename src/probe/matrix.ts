@@ -87,27 +87,6 @@ export function selectRows(m: FeatureMatrix, idx: readonly number[]): FeatureMat
 }
 
 /**
- * Stack matrices with the same number of columns.
- * @param parts Matrices.
- * @returns [Σ rows, cols].
- * @throws {@link "tfjs-lens"!ShapeError} if the column counts differ or nothing is given.
- * @example concatRows([a, b]);
- * @category Probe
- */
-export function concatRows(parts: readonly FeatureMatrix[]): FeatureMatrix {
-  const cols = parts[0]?.cols ?? 0;
-  if (parts.length === 0 || parts.some((p) => p.cols !== cols)) throw new ShapeError('concatRows: need matrices with the same number of columns');
-  const rows = parts.reduce((a, p) => a + p.rows, 0);
-  const data = new Float32Array(rows * cols);
-  let off = 0;
-  for (const p of parts) {
-    data.set(p.data, off);
-    off += p.data.length;
-  }
-  return { rows, cols, data };
-}
-
-/**
  * A fitted per-column affine map x' = (x − shift) / scale.
  * @category Probe
  */

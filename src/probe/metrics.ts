@@ -59,7 +59,7 @@ export function rocAuc(scores: readonly number[], labels: BinaryLabels): number 
  * A curve through the distinct thresholds (descending score), starting at no positives.
  * @category Probe
  */
-export interface RatesAtThresholds {
+interface RatesAtThresholds {
   /** Score thresholds: a sample is flagged when score ≥ threshold (first entry +Infinity). */
   readonly thresholds: number[];
   /** True positives at each threshold. */
@@ -81,7 +81,7 @@ export interface RatesAtThresholds {
  * @example const { tp, fp } = ratesAtThresholds(scores, labels);
  * @category Probe
  */
-export function ratesAtThresholds(scores: readonly number[], labels: BinaryLabels): RatesAtThresholds {
+function ratesAtThresholds(scores: readonly number[], labels: BinaryLabels): RatesAtThresholds {
   const { pos, neg } = checkPair(scores, labels, 'ratesAtThresholds');
   const idx = byScoreDesc(scores);
   const thresholds = [Infinity];

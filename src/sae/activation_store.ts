@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import { seededRng, type Rng } from '../utils/rng.js';
+import { layerOfHookName } from '../hooks/hook_point.js';
 
 /** Produces chunks of activations of one hook. @category SAE */
 export interface ActivationSource {
@@ -49,12 +50,6 @@ export interface ModelSourceOptions {
   readonly seqposSlice?: readonly [number, number?];
 }
 
-/** The block index of a hook name (`blocks.3.hook_resid_pre` → 3), or undefined. */
-function blockOf(hookName: string): number | undefined {
-  const m = /^blocks\.(\d+)\./.exec(hookName);
-  return m?.[1] === undefined ? undefined : Number(m[1]);
-}
-
 /**
  * Stream one hook's activations from a model over token rows. Runs `runWithCache` with only that hook
  * and `stopAtLayer` just after its block (SAELens #245). Head dimensions (hook_z …) are flattened.
@@ -79,7 +74,7 @@ export async function modelActivationSource(
   }
   const per = opts.batchPrompts ?? 8;
   const epochs = opts.epochs ?? Infinity;
-  const block = blockOf(hookName);
+  const block = layerOfHookName(hookName);
   const start = opts.seqposSlice?.[0] ?? 0;
   const end = opts.seqposSlice?.[1];
   let cursor = 0;

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
 import type { CachingModel } from './activation_store.js';
 import type { SparseAutoencoder } from './sae.js';
+import { layerOfHookName } from '../hooks/hook_point.js';
 
 /** One activating context of a latent. @category SAE */
 export interface FeatureExample {
@@ -50,10 +51,10 @@ function insertTop(list: FeatureExample[], ex: FeatureExample, topN: number): vo
 }
 
 function latentsOfBatch(model: CachingModel, sae: SparseAutoencoder, hook: string, batch: number[][]): Float32Array {
-  const m = /^blocks\.(\d+)\./.exec(hook);
+  const layer = layerOfHookName(hook);
   const [out, cache] = model.runWithCache(batch, {
     namesFilter: [hook],
-    ...(m?.[1] !== undefined ? { stopAtLayer: Math.min(Number(m[1]) + 1, model.cfg.nLayers) } : {}),
+    ...(layer !== undefined ? { stopAtLayer: Math.min(layer + 1, model.cfg.nLayers) } : {}),
   });
   if (out instanceof tf.Tensor) out.dispose();
   try {

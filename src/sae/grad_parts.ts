@@ -122,7 +122,7 @@ export function encoderPre(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D): Forwa
 }
 
 /** Residual err = x̂ − x, the MSE, d loss/d x̂ and W_decᵀ. @category SAE */
-export interface DecoderPass {
+interface DecoderPass {
   readonly err: tf.Tensor2D;
   readonly mse: tf.Scalar;
   readonly dOut: tf.Tensor2D;
@@ -196,7 +196,7 @@ export function pack(head: tf.Scalar[], fired: tf.Tensor1D): tf.Tensor1D {
 }
 
 /** AuxK loss and its gradient contributions (dense). @category SAE */
-export interface AuxOut {
+interface AuxOut {
   readonly aux: tf.Scalar;
   readonly dh: tf.Tensor2D;
   readonly dW_dec: tf.Tensor2D;

@@ -4,16 +4,20 @@
  * @module tfjs-lens/sae
  */
 export { saeConfig, validateSaeConfig, resolveSaeTraining } from './config.js';
-export type { NormalizeActivations, ResolvedSaeTraining, SaeArchitecture, SaeConfig, SaeTrainingConfig } from './config.js';
-export { SAE_LENS_FORMAT_VERSION, saeConfigFromCfgJson, saeConfigToCfgJson, trainingCfgFields } from './sae_lens_config.js';
+export type {
+  NormalizeActivations,
+  ResolvedSaeTraining,
+  SaeArchitecture,
+  SaeConfig,
+  SaeTrainingConfig,
+} from './config.js';
+export { saeConfigFromCfgJson, saeConfigToCfgJson } from './sae_lens_config.js';
 export type { SaeLensCfgJson } from './sae_lens_config.js';
 export type { SaeLensMetadata } from './config.js';
-export { SparseAutoencoder, decoderNorms, topkMask, topkRelu } from './sae.js';
+export { SparseAutoencoder } from './sae.js';
 export type { SaeForwardOptions, SaeParams, SaeWeightArrays } from './sae.js';
-export { initSae, initSaeWeights, geometricMedian, meanOf } from './init.js';
+export { initSae } from './init.js';
 export type { SaeInitOptions } from './init.js';
-export { saeLossAndGrads } from './grads.js';
-export type { SaeGradOptions, SaeGradResult, SaeGrads, SaeTensors } from './grads.js';
 export { ActivationStore, arrayActivationSource, modelActivationSource, tokenWindows } from './activation_store.js';
 export type {
   ActivationSource,
@@ -24,7 +28,7 @@ export type {
 } from './activation_store.js';
 export { cacheActivations, diskActivationSource, readActivationCacheMeta } from './disk_cache.js';
 export type { ActivationCacheMeta, CacheActivationsOptions } from './disk_cache.js';
-export { trainSae, foldScale } from './train.js';
+export { trainSae } from './train.js';
 export type { SaeStepMetrics, TrainSaeOptions, TrainSaeResult } from './train.js';
 export { SAE_FILES, loadSae, readSaeSparsity, saeDir, saveSae } from './io.js';
 export type { SaveSaeOptions } from './io.js';
@@ -39,3 +43,5 @@ export type { FeatureDashboardOptions } from './dashboard_html.js';
 export { featureRecovery, syntheticFeatures } from './synthetic.js';
 export type { SyntheticFeatures, SyntheticOptions } from './synthetic.js';
 export { logFeatureSparsity } from './train_state.js';
+export { SAE_LENS_FORMAT_VERSION, trainingCfgFields } from './sae_lens_config.js';
+export { initSaeWeights } from './init.js';

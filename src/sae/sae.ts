@@ -230,7 +230,7 @@ export class SparseAutoencoder {
  * @throws Never.
  * @category SAE
  */
-export function topkRelu(h: tf.Tensor2D, k: number): tf.Tensor2D {
+function topkRelu(h: tf.Tensor2D, k: number): tf.Tensor2D {
   return tf.tidy(() => tf.mul(tf.relu(h), topkMask(h, k)));
 }
 

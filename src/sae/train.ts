@@ -274,7 +274,7 @@ export async function trainSae(o: TrainSaeOptions): Promise<TrainSaeResult> {
  * @throws {@link "tfjs-lens"!DisposedError} if the SAE was disposed.
  * @category SAE
  */
-export function foldScale(sae: SparseAutoencoder, s: number): SparseAutoencoder {
+function foldScale(sae: SparseAutoencoder, s: number): SparseAutoencoder {
   if (s === 1 && sae.cfg.normalizeActivations === 'none') return sae;
   const w = sae.toArrays();
   const folded = new SparseAutoencoder(

@@ -17,7 +17,7 @@ import {
 } from './tokenizer_config.js';
 
 /** GPT-2's end-of-text token: its bos, eos and pad. @category Tokenizers */
-export const GPT2_EOT = '<|endoftext|>';
+const GPT2_EOT = '<|endoftext|>';
 
 /**
  * GPT-2's split regex (encoder.py) with `\s`/`\S` written as `\p{White_Space}` so JS matches Python

@@ -17,7 +17,7 @@ import type { TokenizerConfigJson, TokenizerJson } from './tokenizer_config.js';
  * extensionless relative paths, which do not resolve under NodeNext, so its classes import as `any`.
  * @category Tokenizers
  */
-export interface HfEngine {
+interface HfEngine {
   encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
   decode(ids: number[], options: { skip_special_tokens: boolean; clean_up_tokenization_spaces: boolean }): string;
   token_to_id(token: string): number | undefined;
@@ -28,7 +28,7 @@ export interface HfEngine {
 }
 
 /** How an {@link HfTokenizer} behaves beyond what the engine does. @category Tokenizers */
-export interface HfTokenizerOptions {
+interface HfTokenizerOptions {
   /** Algorithm family. */
   readonly kind: TokenizerKind;
   /** Special-token ids, already resolved from the config and vocabulary. */

@@ -5,7 +5,7 @@
  */
 
 /** A special token as HF writes it: a plain string or an AddedToken-like object. @category Tokenizers */
-export type SpecialTokenSpec = string | { readonly content: string; readonly [key: string]: unknown };
+type SpecialTokenSpec = string | { readonly content: string; readonly [key: string]: unknown };
 
 /**
  * `tokenizer_config.json` merged with `special_tokens_map.json` (the fields we read). Other keys
@@ -47,7 +47,7 @@ export interface StageJson {
 }
 
 /** The `model` section of `tokenizer.json` (BPE or WordPiece). @category Tokenizers */
-export interface ModelJson {
+interface ModelJson {
   type?: string;
   vocab: Record<string, number>;
   merges?: readonly string[] | readonly (readonly [string, string])[];

@@ -19,7 +19,7 @@ import {
 } from './tokenizer_config.js';
 
 /** BERT's default special-token strings. @category Tokenizers */
-export const BERT_SPECIAL_TOKENS = {
+const BERT_SPECIAL_TOKENS = {
   pad_token: '[PAD]',
   unk_token: '[UNK]',
   cls_token: '[CLS]',
@@ -52,7 +52,7 @@ export function parseVocabTxt(text: string): Record<string, number> {
 }
 
 /** Options of {@link buildWordPieceJson}. @category Tokenizers */
-export interface WordPieceBuildOptions {
+interface WordPieceBuildOptions {
   /** Lowercase (and strip accents), as `do_lower_case` (default true: uncased BERT). */
   readonly lowercase?: boolean;
   /** Special-token strings (defaults: {@link BERT_SPECIAL_TOKENS}). */

@@ -5,7 +5,7 @@
 import type { Rng } from '../utils/rng.js';
 
 /** Options of {@link repeatedTokenBatch}. @category Training */
-export interface RepeatedTokenOptions {
+interface RepeatedTokenOptions {
   /** Rows per batch. */
   readonly batch: number;
   /** Length L of the random segment (sequence length 1 + 2L). */

@@ -47,7 +47,7 @@ export interface HeatmapOptions extends PageOptions {
  * A heatmap trace and its axes, ready for a layout.
  * @category Viz
  */
-export interface HeatmapParts {
+interface HeatmapParts {
   /** The `heatmap` trace. */
   readonly trace: PlotlyJson;
   /** X-axis layout (tick labels). */
@@ -67,7 +67,7 @@ export interface HeatmapParts {
  * @example const { trace } = heatmapTrace([[1, -1]], {}, 'f');
  * @category Viz
  */
-export function heatmapTrace(z: readonly (readonly number[])[], opts: HeatmapOptions, fn: string): HeatmapParts {
+function heatmapTrace(z: readonly (readonly number[])[], opts: HeatmapOptions, fn: string): HeatmapParts {
   const [rows, cols] = matrixShape(z, `${fn}: z`);
   const xl = opts.xLabels ?? Array.from({ length: cols }, (_, i) => String(i));
   const yl = opts.yLabels ?? Array.from({ length: rows }, (_, i) => String(i));

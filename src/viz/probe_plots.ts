@@ -81,7 +81,7 @@ export function writeVaeHistory(outPath: string, history: readonly VaeEpochRecor
  * @example writePlotlyPage('h.html', [scoreHistogramFigure(a, b, { threshold: 0.4 })]);
  * @category Viz
  */
-export function scoreHistogramFigure(
+function scoreHistogramFigure(
   normal: readonly number[],
   anomaly: readonly number[],
   opts: { title?: string; xLabel?: string; threshold?: number; height?: number; logX?: boolean } = {},

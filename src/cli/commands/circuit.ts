@@ -24,7 +24,7 @@ import { writeCircuitGraph } from '../../viz/circuit_graph.js';
 import { numberOption } from './args.js';
 import { packageRoot } from './paths.js';
 
-export const CIRCUIT_USAGE = `usage: tfjs-lens circuit <prune|eap|acdc> [options]
+const CIRCUIT_USAGE = `usage: tfjs-lens circuit <prune|eap|acdc> [options]
 
   --model <path|alias|planted>   default: induction-2l when present, else planted
   --task induction|planted       default: planted for the planted model, else induction

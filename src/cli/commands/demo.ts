@@ -8,7 +8,7 @@ import { HookedTransformer } from '../../model/hooked_transformer.js';
 import { defaultDemoModel } from './paths.js';
 
 /** Options of the demo command. */
-export interface DemoOptions {
+interface DemoOptions {
   readonly json: boolean;
   readonly model?: string | undefined;
   readonly text?: string | undefined;

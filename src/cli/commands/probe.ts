@@ -9,7 +9,7 @@ import { runProbeSynthetic } from './probe_synthetic.js';
 import { runProbeText, type ProbeTextOptions } from './probe_text.js';
 
 /** Raw option strings of the probe command, as parsed by main.ts. */
-export interface ProbeArgs {
+interface ProbeArgs {
   readonly json: boolean;
   readonly positionals: readonly string[];
   readonly model?: string | undefined;
@@ -30,7 +30,7 @@ export interface ProbeArgs {
 }
 
 /** Defaults of the text benchmark: sized so `--dataset all` takes a few minutes on 2 CPU cores. */
-export const PROBE_TEXT_DEFAULTS = {
+const PROBE_TEXT_DEFAULTS = {
   model: 'distilbert-mini',
   layer: 0,
   hook: 'q',

@@ -10,7 +10,7 @@ import { writeScoreHistograms } from '../../viz/probe_plots.js';
 import { initBackend } from '../../backend/backend.js';
 
 /** Options of the synthetic run. */
-export interface ProbeSyntheticOptions {
+interface ProbeSyntheticOptions {
   readonly json: boolean;
   readonly outputDir: string;
   readonly seeds: readonly number[];

@@ -24,7 +24,7 @@ import { numberOption } from './args.js';
 import { packageRoot } from './paths.js';
 
 /** Usage text of `tfjs-lens sae`. @category CLI */
-export const SAE_USAGE = `usage: tfjs-lens sae <train|eval> [options]
+const SAE_USAGE = `usage: tfjs-lens sae <train|eval> [options]
 
   train  --model <path|hub id> --hook <name> --dataset <random:N|repeated:N[:lo-hi]|rows.json|text file/folder>
          --arch standard|topk|jumprelu --d-sae N --l1 C (L0 for jumprelu) --k K --steps N --out <dir>

@@ -25,7 +25,7 @@ export interface DatasetModel {
  * Options of {@link datasetRows}.
  * @category CLI
  */
-export interface DatasetOptions {
+interface DatasetOptions {
   readonly contextSize: number;
   readonly seed: number;
   /** Cap on documents read from text (default 2000). */

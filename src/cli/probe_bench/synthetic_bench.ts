@@ -19,7 +19,7 @@ import { vaeScores } from '../../probe/vae_scores.js';
  * Options of {@link runSyntheticGrid}.
  * @category Probe
  */
-export interface SyntheticGridOptions {
+interface SyntheticGridOptions {
   /** β values (default [0.1, 1, 5]). */
   readonly betas?: readonly number[];
   /** Latent sizes (default [2, 5, 10]). */
@@ -40,7 +40,7 @@ export interface SyntheticGridOptions {
  * Test figures of one grid cell and seed.
  * @category Probe
  */
-export interface SyntheticRun extends DetectionMetrics {
+interface SyntheticRun extends DetectionMetrics {
   /** βmax. */
   readonly beta: number;
   /** Latent size. */
@@ -82,7 +82,7 @@ export interface SyntheticCell {
  * Everything the grid produced.
  * @category Probe
  */
-export interface SyntheticGridResult {
+interface SyntheticGridResult {
   /** Every (cell, seed) run. */
   readonly runs: SyntheticRun[];
   /** Per-cell means over seeds, grid order. */

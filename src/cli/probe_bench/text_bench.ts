@@ -58,7 +58,7 @@ export interface TextProbeInputs {
  * Options of {@link runTextProbe}.
  * @category Probe
  */
-export interface TextProbeOptions {
+interface TextProbeOptions {
   /** VAE architecture overrides (dIn comes from the features; output is linear). */
   readonly vae?: Partial<Omit<BetaVaeConfig, 'dIn'>>;
   /** Training overrides. */
@@ -79,7 +79,7 @@ export interface TextProbeOptions {
  * Test metrics and scores of one detector.
  * @category Probe
  */
-export interface DetectorResult extends DetectionMetrics {
+interface DetectorResult extends DetectionMetrics {
   /** Detector name ('vae_recon', 'mahalanobis', …). */
   readonly name: string;
   /** Test rows scored (fewer for pseudo-perplexity). */

@@ -38,7 +38,7 @@ export type AttnInput =
   | { readonly kind: 'perHead'; readonly q: tf.Tensor4D; readonly k: tf.Tensor4D; readonly v: tf.Tensor4D }; // [batch, pos, n_heads, d_model]
 
 /** The hooks of an attention layer at `blocks.{l}.attn`. */
-export type AttnHook = `blocks.${number}.attn.hook_${'q' | 'k' | 'v' | 'attn_scores' | 'pattern' | 'z' | 'result'}`;
+type AttnHook = `blocks.${number}.attn.hook_${'q' | 'k' | 'v' | 'attn_scores' | 'pattern' | 'z' | 'result'}`;
 
 /**
  * @param input Normalised attention input(s).

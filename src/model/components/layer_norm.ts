@@ -8,7 +8,7 @@ import type { RunContext } from '../../hooks/run_context.js';
 import type { LayerNormParams } from '../params.js';
 
 /** The two hooks of a LayerNorm at `prefix` (e.g. `blocks.0.ln1`). */
-export type LayerNormHook<P extends string> = `${P}.hook_scale` | `${P}.hook_normalized`;
+type LayerNormHook<P extends string> = `${P}.hook_scale` | `${P}.hook_normalized`;
 
 /**
  * @param x Input [..., d_model].

@@ -24,7 +24,7 @@ export function activation<X extends tf.Tensor>(x: X, act: ActFn): X {
 }
 
 /** The hooks of an MLP at `blocks.{l}.mlp`. */
-export type MlpHook = `blocks.${number}.mlp.hook_${'pre' | 'post'}`;
+type MlpHook = `blocks.${number}.mlp.hook_${'pre' | 'post'}`;
 
 /**
  * @param x ln2 output [batch, pos, d_model].

@@ -60,7 +60,7 @@ function keyMask(mask: number[][]): tf.Tensor4D {
 }
 
 /** What one encoder run needs besides the tokens. */
-export interface EncoderRun {
+interface EncoderRun {
   /** Architecture. */
   readonly cfg: EncoderConfig;
   /** Parameters. */

@@ -24,7 +24,7 @@ function normaliseKeys(raw: ReadonlyMap<string, RawTensor>): Map<string, RawTens
 }
 
 /** The checkpoint keys a GPT-2 config expects, with shapes (lm_head.weight optional). */
-export function expectedGpt2Keys(cfg: ModelConfig): Map<string, number[]> {
+function expectedGpt2Keys(cfg: ModelConfig): Map<string, number[]> {
   const { dModel: d, dMlp: m, dVocab: v } = cfg;
   const e = new Map<string, number[]>([
     ['wte.weight', [v, d]],
