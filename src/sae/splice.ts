@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import type { HookFn } from '../hooks/hook_point.js';
 import type { FwdHooks } from '../hooks/hook_registry.js';
-import type { ForwardOutput, HookedTransformer, RunWithCacheOptions, RunWithHooksOptions } from '../model/hooked_transformer.js';
+import type { BothOptions, ForwardOutput, HookedTransformer, LogitsAndLoss, LogitsOptions, LossOptions, LossPerTokenOptions, NoneOptions, RunWithCacheOptions, RunWithHooksOptions } from '../model/hooked_transformer.js';
 import type { ModelInput } from '../model/inputs.js';
 import type { SparseAutoencoder } from './sae.js';
 
@@ -90,9 +90,15 @@ export function saeFwdHooks(splices: readonly SaeSplice[], featureActs?: Map<str
  * @param opts Forward options and extra `fwdHooks` (run after the SAE hooks at the same point).
  * @returns As `model.forward`.
  * @throws {@link "tfjs-lens"!HookNameError} for a hook the model lacks.
- * @example const loss = runWithSaes(model, tokens, [{ sae }], { returnType: 'loss' }) as tf.Scalar;
+ * @example const loss = runWithSaes(model, tokens, [{ sae }], { returnType: 'loss' }); // tf.Scalar
  * @category SAE
  */
+export function runWithSaes(model: HookedTransformer, input: ModelInput, splices: readonly SaeSplice[], opts?: RunWithHooksOptions & LogitsOptions): tf.Tensor3D;
+export function runWithSaes(model: HookedTransformer, input: ModelInput, splices: readonly SaeSplice[], opts: RunWithHooksOptions & LossOptions): tf.Scalar;
+export function runWithSaes(model: HookedTransformer, input: ModelInput, splices: readonly SaeSplice[], opts: RunWithHooksOptions & LossPerTokenOptions): tf.Tensor2D;
+export function runWithSaes(model: HookedTransformer, input: ModelInput, splices: readonly SaeSplice[], opts: RunWithHooksOptions & BothOptions): LogitsAndLoss;
+export function runWithSaes(model: HookedTransformer, input: ModelInput, splices: readonly SaeSplice[], opts: RunWithHooksOptions & NoneOptions): undefined;
+export function runWithSaes(model: HookedTransformer, input: ModelInput, splices: readonly SaeSplice[], opts?: RunWithHooksOptions): ForwardOutput;
 export function runWithSaes(model: HookedTransformer, input: ModelInput, splices: readonly SaeSplice[], opts: RunWithHooksOptions = {}): ForwardOutput {
   return model.runWithHooks(input, { ...opts, fwdHooks: [...saeFwdHooks(splices), ...(opts.fwdHooks ?? [])] });
 }

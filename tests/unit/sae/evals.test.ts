@@ -56,9 +56,9 @@ describe('splicing', () => {
       W_enc: Float32Array.from({ length: 64 * 32 }, (_, i) => Math.sin(i)), b_enc: new Float32Array(32),
       W_dec: Float32Array.from({ length: 32 * 64 }, (_, i) => Math.cos(i) / 8), b_dec: new Float32Array(64),
     });
-    const withErr = expectNoLeak(() => runWithSaes(model, rows, [{ sae: trained, useErrorTerm: true }]), () => 1) as tf.Tensor;
-    const without = runWithSaes(model, rows, [{ sae: trained }]) as tf.Tensor;
-    const viaPerfect = runWithSaes(model, rows, [{ sae: perfect }]) as tf.Tensor;
+    const withErr = expectNoLeak(() => runWithSaes(model, rows, [{ sae: trained, useErrorTerm: true }]), () => 1);
+    const without = runWithSaes(model, rows, [{ sae: trained }]);
+    const viaPerfect = runWithSaes(model, rows, [{ sae: perfect }]);
     const maxDiff = (a: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, clean))).dataSync()[0]!);
     expect(maxDiff(withErr)).toBeLessThan(1e-4);
     expect(maxDiff(viaPerfect)).toBeLessThan(1e-4);
