@@ -56,7 +56,7 @@ function forwardAndCache(model: HookedTransformer, w: WorkloadConfig, o: OursOpt
     const tokens = syntheticTokens(b, p, w.gpt2.dVocab);
     if (o.groups.includes('forward')) {
       out[`forward_${b}x${p}`] = timeMedian(() => {
-        const y = model.forward(tokens) as tf.Tensor; // [b, p, d_vocab]
+        const y = model.forward(tokens); // [b, p, d_vocab]
         y.dataSync();
         y.dispose();
       }, o.runs);
@@ -67,10 +67,10 @@ function forwardAndCache(model: HookedTransformer, w: WorkloadConfig, o: OursOpt
       let mb = 0;
       out[`cache_${b}x${p}`] = timeMedian(() => {
         const [y, cache] = model.runWithCache(tokens);
-        (y as tf.Tensor).dataSync();
+        y.dataSync();
         entries = cache.size;
         mb = cache.numBytes / 1e6;
-        (y as tf.Tensor).dispose();
+        y.dispose();
         cache.dispose();
       }, o.runs);
       extra[`cache_${b}x${p}_entries`] = entries;
@@ -92,7 +92,7 @@ function patching(model: HookedTransformer, w: WorkloadConfig, o: OursOptions, o
   const copies = pc.copies ?? defaultPatchBatch(1, pc.pos);
   const sweep = (batchSize: number): Float32Array => {
     const [y, cache] = model.runWithCache(clean);
-    (y as tf.Tensor).dispose();
+    y.dispose();
     try {
       const r = getActPatchResidPre(model, corrupted, cache, metric, { quiet: true, batchSize }); // [n_layers, pos]
       const data = r.dataSync() as Float32Array;
@@ -107,7 +107,7 @@ function patching(model: HookedTransformer, w: WorkloadConfig, o: OursOptions, o
   out[key] = timeMedian(() => {
     result = sweep(copies);
   }, o.runs);
-  const m = (t: number[][]): number => tf.tidy(() => metricValue(metric(model.forward(t) as tf.Tensor3D), 'bench'));
+  const m = (t: number[][]): number => tf.tidy(() => metricValue(metric(model.forward(t)), 'bench'));
   const check = patchingCheck(result, m(clean), m(corrupted), pc.pos, pc.changedPos, copies);
   if (o.small) {
     const seq = sweep(1);

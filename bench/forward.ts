@@ -3,7 +3,6 @@
  * (12 layers, d_model 768, 12 heads, vocab 50257): seconds per call (median of N) and peak RSS.
  * Run: npx tsx bench/forward.ts [--runs 5] [--json]    (TFJS_LENS_BACKEND picks the backend)
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/backend.js';
 import { HookedTransformer } from '../src/model/hooked_transformer.js';
 import { randomDecoderParams } from '../src/model/random_init.js';
@@ -28,15 +27,15 @@ async function main(): Promise<void> {
   for (const [b, p] of shapes) {
     const tokens = syntheticTokens(b, p, cfg.dVocab);
     const rssBefore = peakRss;
-    const fwd = time(() => { const o = model.forward(tokens) as tf.Tensor; o.dataSync(); o.dispose(); }, RUNS);
+    const fwd = time(() => { const o = model.forward(tokens); o.dataSync(); o.dispose(); }, RUNS);
     const rssFwd = peakRss;
     let cacheMb = 0;
     const cached = time(() => {
       const [o, c] = model.runWithCache(tokens);
-      (o as tf.Tensor).dataSync();
+      o.dataSync();
       cacheMb = c.numBytes / 1e6;
       sampleRss();
-      (o as tf.Tensor).dispose();
+      o.dispose();
       c.dispose();
     }, RUNS);
     rows.push({

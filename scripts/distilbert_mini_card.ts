@@ -64,7 +64,7 @@ function embeddingNote(e: EmbeddingInit, dim: number): string {
   return `; the word embeddings of the ${(e.kept ?? 0).toLocaleString('en')} tokens seen at least 5 times in the training
 documents start as PPMI-SVD word vectors of those documents (positive PMI of co-occurrences within ±${e.window}
 tokens, context smoothing 0.75, top-${dim} singular vectors times √σ; Levy, Goldberg & Dagan 2015;
-\`src/train/word_vectors.ts\`, ${(e.seconds ?? 0).toFixed(0)} s), scaled to rms ${e.rms}, the other rows random`;
+\`scripts/lib/word_vectors.ts\`, ${(e.seconds ?? 0).toFixed(0)} s), scaled to rms ${e.rms}, the other rows random`;
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;

@@ -6,7 +6,7 @@
  * masked-token accuracy are compared with context-free unigram baselines. The output bias starts at
  * the log unigram prior of the training targets (unless --no-prior-bias), so training starts at the
  * unigram baseline. With --init-embeddings ppmi (the default) the word embeddings start as PPMI-SVD word
- * vectors of the training documents (src/train/word_vectors.ts). Reproducible: fixed seeds for the split, init, data order and masking.
+ * vectors of the training documents (scripts/lib/word_vectors.ts). Reproducible: fixed seeds for the split, init, data order and masking.
  * Run: npx tsx scripts/train_distilbert_mini.ts [--steps 1000] [--layers 2] [--batch 16] [--lr 3e-3] [--init-std 0.02] [--init-embeddings ppmi|random] [--embed-rms 0.05] [--no-prior-bias] [--out models/distilbert-mini] [--json]
  */
 import { statSync } from 'node:fs';
@@ -187,7 +187,7 @@ function samplePredictions(enc: HookedEncoder, tok: Tokenizer): { prompt: string
     const ids = enc.encode(prompt).ids[0] ?? [];
     const at = ids.indexOf(tok.maskTokenId as number);
     const top = tf.tidy(() => {
-      const logits = enc.forward(prompt) as tf.Tensor3D; // [1, pos, d_vocab]
+      const logits = enc.forward(prompt); // [1, pos, d_vocab]
       return Array.from(tf.topk(tf.squeeze(tf.slice(logits, [0, at, 0], [1, 1, -1])), 5).indices.dataSync());
     });
     return { prompt, top5: top.map((id) => tok.decodeToken(id)) };

@@ -53,8 +53,9 @@ export type {
   RunWithHooksOptions,
 } from './model/hooked_transformer.js';
 export type { FromPretrainedOptions } from './model/load_decoder.js';
-export type { ActFn, ModelConfig, NormalizationType } from './model/config.js';
-export type { AttnParams, BlockParams, DecoderParams, LayerNormParams, MlpParams } from './model/params.js';
+export type { ActFn, ModelConfig, NormalizationType, PositionalEmbeddingType, RopeScaling } from './model/config.js';
+export { KvCache } from './model/forward.js';
+export type { AttnParams, BlockParams, DecoderParams, LayerNormParams, MlpParams, NormParams } from './model/params.js';
 export type { ProcessingOptions } from './model/weight_processing.js';
 export { WeightsView } from './model/weights_view.js';
 export type { WeightName, WeightTensors } from './model/weights_view.js';

@@ -60,13 +60,17 @@ export function gpt2TensorsToHf(p: DecoderParams, cfg: ModelConfig, tied: boolea
     if (x === undefined) throw new ConfigError(`gpt2TensorsToHf: ${what} has no LayerNorm affine (save an unprocessed model)`);
     return x;
   };
+  const need = <T>(x: T | undefined, what: string): T => {
+    if (x === undefined) throw new ConfigError(`gpt2TensorsToHf: ${what} is missing (a GPT-2 checkpoint needs learned positions and LayerNorm biases)`);
+    return x;
+  };
   put('wte.weight', p.W_E);
-  put('wpe.weight', p.W_pos);
+  put('wpe.weight', need(p.W_pos, 'W_pos'));
   p.blocks.forEach((b, l) => {
     const k = `h.${l}.`;
     const ln1 = needLn(b.ln1, `block ${l} ln1`);
     put(`${k}ln_1.weight`, ln1.w);
-    put(`${k}ln_1.bias`, ln1.b);
+    put(`${k}ln_1.bias`, need(ln1.b, `block ${l} ln1 bias`));
     tf.tidy(() => {
       put(`${k}attn.c_attn.weight`, tf.concat([b.attn.wQ, b.attn.wK, b.attn.wV], 1)); // [d_model, 3*d_model]
       put(`${k}attn.c_attn.bias`, tf.concat([b.attn.bQ, b.attn.bK, b.attn.bV], 0)); // [3*d_model]
@@ -76,7 +80,7 @@ export function gpt2TensorsToHf(p: DecoderParams, cfg: ModelConfig, tied: boolea
     if (b.mlp !== undefined) {
       const ln2 = needLn(b.ln2, `block ${l} ln2`);
       put(`${k}ln_2.weight`, ln2.w);
-      put(`${k}ln_2.bias`, ln2.b);
+      put(`${k}ln_2.bias`, need(ln2.b, `block ${l} ln2 bias`));
       put(`${k}mlp.c_fc.weight`, b.mlp.W_in);
       put(`${k}mlp.c_fc.bias`, b.mlp.b_in);
       put(`${k}mlp.c_proj.weight`, b.mlp.W_out);
@@ -85,7 +89,7 @@ export function gpt2TensorsToHf(p: DecoderParams, cfg: ModelConfig, tied: boolea
   });
   const lnf = needLn(p.lnFinal, 'ln_final');
   put('ln_f.weight', lnf.w);
-  put('ln_f.bias', lnf.b);
+  put('ln_f.bias', need(lnf.b, 'ln_final bias'));
   if (!tied) {
     const lm = tf.transpose(p.W_U);
     out.set('lm_head.weight', { dtype: 'F32', shape: lm.shape, data: lm.dataSync() as Float32Array });

@@ -9,9 +9,9 @@ import { gatherRows } from '../../src/ops/gather.js';
 import { layerNorm } from '../../src/model/components/layer_norm.js';
 import { affine, linear } from '../../src/ops/matmul.js';
 import { NO_HOOKS, type RunContext } from '../../src/hooks/run_context.js';
-import type { ModelConfig } from '../../src/model/config.js';
+import { isRms, type ModelConfig } from '../../src/model/config.js';
 import { runDecoder } from '../../src/model/forward.js';
-import { paramTensors, type BlockParams, type DecoderParams, type LayerNormParams } from '../../src/model/params.js';
+import { paramTensors, type BlockParams, type DecoderParams, type NormParams } from '../../src/model/params.js';
 
 /** Decoder parameters held as variables. @category Training */
 export interface TrainableDecoder {
@@ -40,7 +40,7 @@ export function makeTrainableDecoder(init: DecoderParams, opts: { tied?: boolean
     vars.push(x);
     return x as unknown as T;
   };
-  const ln = (x: LayerNormParams | undefined): LayerNormParams | undefined => (x === undefined ? undefined : { w: v(x.w), b: v(x.b) });
+  const ln = (x: NormParams | undefined): NormParams | undefined => (x === undefined ? undefined : { w: v(x.w), b: x.b === undefined ? undefined : v(x.b) });
   const blocks: BlockParams[] = init.blocks.map((b) => ({
     ln1: ln(b.ln1),
     ln2: ln(b.ln2),
@@ -48,9 +48,15 @@ export function makeTrainableDecoder(init: DecoderParams, opts: { tied?: boolean
       wQ: v(b.attn.wQ), bQ: v(b.attn.bQ), wK: v(b.attn.wK), bK: v(b.attn.bK),
       wV: v(b.attn.wV), bV: v(b.attn.bV), wO: v(b.attn.wO), bO: v(b.attn.bO),
     },
-    mlp: b.mlp === undefined ? undefined : { W_in: v(b.mlp.W_in), b_in: v(b.mlp.b_in), W_out: v(b.mlp.W_out), b_out: v(b.mlp.b_out) },
+    mlp:
+      b.mlp === undefined
+        ? undefined
+        : {
+            ...(b.mlp.W_gate === undefined ? {} : { W_gate: v(b.mlp.W_gate) }),
+            W_in: v(b.mlp.W_in), b_in: v(b.mlp.b_in), W_out: v(b.mlp.W_out), b_out: v(b.mlp.b_out),
+          },
   }));
-  const base = { W_E: v(init.W_E), W_pos: v(init.W_pos), blocks, lnFinal: ln(init.lnFinal) };
+  const base = { W_E: v(init.W_E), W_pos: init.W_pos === undefined ? undefined : v(init.W_pos), blocks, lnFinal: ln(init.lnFinal) };
   const W_U = tied ? undefined : v(init.W_U);
   const b_U = tied ? tf.keep(tf.zerosLike(init.b_U)) : v(init.b_U);
   for (const t of paramTensors(init)) t.dispose();
@@ -62,9 +68,9 @@ export function makeTrainableDecoder(init: DecoderParams, opts: { tied?: boolean
       tf.tidy(() => {
         const p = params();
         const copy = <T extends tf.Tensor>(t: T): T => tf.add(t, 0) as T; // a real copy, detached from the variable
-        const cl = (x: LayerNormParams | undefined) => (x === undefined ? undefined : { w: copy(x.w), b: copy(x.b) });
+        const cl = (x: NormParams | undefined) => (x === undefined ? undefined : { w: copy(x.w), b: x.b === undefined ? undefined : copy(x.b) });
         return {
-          W_E: copy(p.W_E), W_pos: copy(p.W_pos), W_U: copy(p.W_U), b_U: copy(p.b_U), lnFinal: cl(p.lnFinal),
+          W_E: copy(p.W_E), W_pos: p.W_pos === undefined ? undefined : copy(p.W_pos), W_U: copy(p.W_U), b_U: copy(p.b_U), lnFinal: cl(p.lnFinal),
           blocks: p.blocks.map((b) => ({
             ln1: cl(b.ln1), ln2: cl(b.ln2),
             attn: Object.fromEntries(Object.entries(b.attn).map(([k, t]) => [k, copy(t)])) as unknown as BlockParams['attn'],
@@ -113,7 +119,7 @@ export function nextTokenLossAt(
     const pos = tokens[0]?.length ?? 0;
     const rows = gatherRows(tf.reshape(resid, [-1, cfg.dModel]), tf.tensor1d(positions.map(([b, p]) => b * pos + p), 'int32')); // [n, d_model]
     const ctx: RunContext = { flags: {}, hook: NO_HOOKS, additiveMask: undefined, mayHaveEmptyRows: false };
-    const normed = layerNorm(rows, params.lnFinal, cfg.eps, 'ln_final', ctx); // [n, d_model]
+    const normed = layerNorm(rows, params.lnFinal, cfg.eps, 'ln_final', ctx, isRms(cfg)); // [n, d_model]
     let logits: tf.Tensor;
     if (cand === undefined) {
       logits = affine(normed, params.W_U, params.b_U); // [n, d_vocab]

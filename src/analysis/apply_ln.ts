@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
+import { isRms } from '../model/config.js';
 import { resolveLayer, slicePos, type AnalysisModel, type PosSlice } from './types.js';
 
 /**
@@ -34,18 +35,25 @@ function cachedScale(cache: ActivationCache, model: AnalysisModel, layer: number
   return slicePos(scale, posSlice, 1, 'applyLnToStack');
 }
 
-/** ln_final applied to every component with recomputed statistics (and its affine, if any). */
+/** Centre over d_model for LayerNorm models; RMSNorm does not centre (TL). */
+function centreIfLn(stack: tf.Tensor, model: AnalysisModel): tf.Tensor {
+  return isRms(model.cfg) ? stack : tf.sub(stack, tf.mean(stack, -1, true)); // [n, ..., d_model]
+}
+
+/** ln_final applied to every component with recomputed statistics (and its weights, if any). */
 function recomputeFinalLn(stack: tf.Tensor, model: AnalysisModel): tf.Tensor {
-  const centred = tf.sub(stack, tf.mean(stack, -1, true)); // [n, ..., d_model]
+  const centred = centreIfLn(stack, model); // [n, ..., d_model]
   const scale = tf.sqrt(tf.add(tf.mean(tf.square(centred), -1, true), model.cfg.eps)); // [n, ..., 1]
-  const normed = tf.div(centred, scale);
+  let normed = tf.div(centred, scale);
   const ln = model.params.lnFinal;
-  return ln === undefined ? normed : tf.add(tf.mul(normed, ln.w), ln.b);
+  if (ln !== undefined) normed = tf.mul(normed, ln.w);
+  if (ln?.b !== undefined) normed = tf.add(normed, ln.b);
+  return normed;
 }
 
 /**
  * Apply the LayerNorm in front of `layer` to a stack of residual components, as TransformerLens
- * does: centre each component (GPT-2 uses LayerNorm), then divide by the **cached** `hook_scale`
+ * does: centre each component (LayerNorm models; not RMSNorm ones), then divide by the **cached** `hook_scale`
  * of that LayerNorm (ln1, ln2 with `mlpInput`, or ln_final for the unembed). The LayerNorm's
  * affine (w, b) is **not** applied on this path, as in TL: on a processed model (fold_ln,
  * 'LNPre') there is none, and on an unprocessed model attributions therefore omit ln w/b. With
@@ -75,7 +83,7 @@ export function applyLnToStack(cache: ActivationCache, model: AnalysisModel, sta
   }
   return tf.tidy(() => {
     if (opts.recomputeLn === true && layer === nLayers) return recomputeFinalLn(stack, model);
-    const centred = tf.sub(stack, tf.mean(stack, -1, true)); // [n, ..., d_model]
+    const centred = centreIfLn(stack, model); // [n, ..., d_model]
     return tf.div(centred, cachedScale(cache, model, layer, mlpInput, opts.posSlice)); // [n, ..., d_model]
   });
 }

@@ -1,7 +1,8 @@
 /**
- * Hook table of the encoder (TransformerLens `HookedEncoder`, post-LN `BertBlock`). Names match
- * TL 2.x; DistilBERT has no `embed.hook_token_type_embed`. {@link EncoderHookName} is derived
- * from these rows.
+ * Hook table of the encoder (TransformerLens `HookedEncoder`, post-LN `BertBlock`), shared by BERT,
+ * DistilBERT and RoBERTa. Names match TL 2.x; DistilBERT has no `embed.hook_token_type_embed`
+ * (RoBERTa has it, with one token type); RoBERTa's `embed.hook_pos_embed` is W_pos at its
+ * padding-aware position ids. {@link EncoderHookName} is derived from these rows.
  */
 import { expandHookTable, type HookFeature, type HookFlags, type HookRow, type HookSpec, type HookTable } from './hook_spec.js';
 
@@ -76,7 +77,7 @@ export function encoderHookSpecs(
   cfg: {
     /** Number of blocks. */
     readonly nLayers: number;
-    /** Whether the model has a token-type embedding (BERT). */
+    /** Whether the model has a token-type embedding (BERT, RoBERTa). */
     readonly tokenTypes: boolean;
     /** Whether the model has a masked-LM head. */
     readonly mlmHead: boolean;

@@ -34,6 +34,22 @@ export function layerOfHookName(name: string): number | undefined {
 }
 
 /**
+ * The `stopAtLayer` that ends a run right after the block holding a hook (the hook still fires):
+ * layer + 1 (at most n_layers) for a block hook, 0 for an embedding hook, undefined (run the whole
+ * model) for a hook after the blocks.
+ * @param name Hook name.
+ * @param nLayers Number of blocks.
+ * @returns Exclusive layer to stop at, or undefined.
+ * @example stopLayerAfterHook('blocks.3.hook_resid_post', 12)  // 4
+ */
+export function stopLayerAfterHook(name: string, nLayers: number): number | undefined {
+  const layer = layerOfHookName(name);
+  if (layer !== undefined) return Math.min(layer + 1, nLayers);
+  if (name.startsWith('hook_') || name.startsWith('embed.')) return 0;
+  return undefined;
+}
+
+/**
  * A named identity point in the forward pass.
  * @category Hooks
  */

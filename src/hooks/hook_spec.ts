@@ -24,8 +24,13 @@ export const FLAG_NAMES = ['useAttnResult', 'useSplitQkvInput', 'useHookMlpIn', 
 /** One of the {@link HookFlags}. @category Hooks */
 export type FlagName = (typeof FLAG_NAMES)[number];
 
-/** Model features a hook row can depend on (a row whose feature the model lacks is not registered). */
-export type HookFeature = 'mlp' | 'tokenTypes' | 'mlmHead';
+/**
+ * Model features a hook row can depend on (a row whose feature the model lacks is not registered):
+ * `mlp` (not attention-only), `residMid` (an MLP after attention, not in parallel with it),
+ * `posEmbed` (learned positions), `rotary` (rotary positions), `gatedMlp` (SwiGLU-style MLP),
+ * `tokenTypes` and `mlmHead` (encoders).
+ */
+export type HookFeature = 'mlp' | 'residMid' | 'posEmbed' | 'rotary' | 'gatedMlp' | 'tokenTypes' | 'mlmHead';
 
 /** Where a hook sits in the forward pass: before the blocks, in block `layer`, or after the blocks. */
 export type HookStage = 'embed' | 'block' | 'head';
@@ -116,19 +121,55 @@ export function isEnabled(spec: Pick<HookSpec, 'flag'>, flags: HookFlags): boole
   return spec.flag === undefined || flags[spec.flag] === true;
 }
 
+/** The model sizes a symbolic hook shape refers to (a ModelConfig fits). */
+export interface HookDimsConfig {
+  readonly dModel: number;
+  readonly nHeads: number;
+  readonly nKeyValueHeads?: number;
+  readonly dHead: number;
+  readonly dMlp: number;
+  readonly dVocab: number;
+}
+
 /**
- * Bytes of float32 an activation of this shape holds, with symbolic dimensions resolved from `dims`
- * (`pos_q`/`pos_k` default to `pos`).
+ * Sizes of the glossary dimensions for a model and an input (`pos_q`/`pos_k` = `pos`;
+ * `n_kv_heads` = n_heads without grouped-query attention).
+ * @param cfg Model sizes.
+ * @param batch Batch size (omit for a table without the input's dimensions).
+ * @param pos Sequence length.
+ * @returns Name → size.
+ */
+export function hookDims(cfg: HookDimsConfig, batch?: number, pos?: number): Record<string, number> {
+  const dims: Record<string, number> = {
+    d_model: cfg.dModel, n_heads: cfg.nHeads, n_kv_heads: cfg.nKeyValueHeads ?? cfg.nHeads, d_head: cfg.dHead,
+    d_mlp: cfg.dMlp, d_vocab: cfg.dVocab,
+  };
+  if (batch !== undefined) dims['batch'] = batch;
+  if (pos !== undefined) Object.assign(dims, { pos, pos_q: pos, pos_k: pos });
+  return dims;
+}
+
+/**
+ * A concrete shape from a symbolic one (`pos_q`/`pos_k` default to `pos`).
+ * @param shape Symbolic shape of a hook spec.
+ * @param dims Sizes ({@link hookDims}).
+ * @returns The sizes.
  * @throws {@link "tfjs-lens"!ConfigError} for a symbol `dims` does not give (a table row with an unknown dimension).
  */
-export function specBytes(shape: readonly (string | number)[], dims: Readonly<Record<string, number>>): number {
-  let n = 4;
-  for (const d of shape) {
+export function specShape(shape: readonly (string | number)[], dims: Readonly<Record<string, number>>): number[] {
+  return shape.map((d) => {
     const size = typeof d === 'number' ? d : (dims[d] ?? (d === 'pos_q' || d === 'pos_k' ? dims['pos'] : undefined));
-    if (size === undefined) throw new ConfigError(`specBytes: no size for dimension '${d}' (known: ${Object.keys(dims).join(', ')})`);
-    n *= size;
-  }
-  return n;
+    if (size === undefined) throw new ConfigError(`specShape: no size for dimension '${d}' (known: ${Object.keys(dims).join(', ')})`);
+    return size;
+  });
+}
+
+/**
+ * Bytes of float32 an activation of this shape holds.
+ * @throws {@link "tfjs-lens"!ConfigError} for a symbol `dims` does not give.
+ */
+export function specBytes(shape: readonly (string | number)[], dims: Readonly<Record<string, number>>): number {
+  return specShape(shape, dims).reduce((a, b) => a * b, 4);
 }
 
 /** `blocks.{l}` for a layer index, typed as a template literal. */

@@ -12,7 +12,7 @@
 import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import { filterNames, runRecording, type NamesFilter } from '../hooks/caching.js';
-import { isEnabled, specBytes, type HookFlags, type HookSpec } from '../hooks/hook_spec.js';
+import { hookDims, isEnabled, specBytes, type HookFlags, type HookSpec } from '../hooks/hook_spec.js';
 import { HookedRoot, type FwdHooks } from '../hooks/hook_registry.js';
 import { checkOptionKeys } from '../utils/options.js';
 import { checkRunFits } from './memory_guard.js';
@@ -57,6 +57,8 @@ export interface ModelDims {
   readonly dMlp: number;
   /** Vocabulary (output logits width). */
   readonly dVocab: number;
+  /** Key/value heads with grouped-query attention (default nHeads). */
+  readonly nKeyValueHeads?: number;
 }
 
 /**
@@ -151,7 +153,7 @@ export abstract class HookedModel<O extends BaseRunOptions, R extends ResolvedRo
     const recorded = this.recordedSpecs(opts, flags, stop, fn);
     const resolved = this.resolveRun(input, opts, fn);
     const d = this.dims;
-    const sizes = { batch: resolved.rows.length, pos: resolved.rows[0]?.length ?? 0, d_model: d.dModel, n_heads: d.nHeads, d_head: d.dHead, d_mlp: d.dMlp, d_vocab: d.dVocab };
+    const sizes = hookDims(d, resolved.rows.length, resolved.rows[0]?.length ?? 0);
     const cacheBytes = recorded.reduce((acc, s) => acc + specBytes(s.shape, sizes), 0);
     // Output dropped and no user hooks attached (they may have side effects): stop at the last recorded hook.
     const discard = opts.returnType === 'none' && !this.hasHooks();

@@ -1,5 +1,5 @@
 /**
- * HookedTransformer: a GPT-2-family decoder with TransformerLens 2.x hook points, caching and
+ * HookedTransformer: a decoder (GPT-2, Llama, Mistral, Qwen2, Pythia) with TransformerLens 2.x hook points, caching and
  * hook-based interventions (TL `HookedTransformer`). Loading lives in `load_decoder.ts`,
  * tokenisation helpers in `token_helpers.ts`, generation in `generate.ts`.
  */
@@ -8,12 +8,12 @@ import type { ActivationCache } from '../hooks/activation_cache.js';
 import { decoderHookSpecs } from '../hooks/decoder_hooks.js';
 import type { HookFlags } from '../hooks/hook_spec.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { DisposedError } from '../errors.js';
+import { DisposedError, ShapeError } from '../errors.js';
 import { checkOptionKeys, type OptionKeys } from '../utils/options.js';
 import { validateConfig, type ModelConfig } from './config.js';
-import { runDecoder } from './forward.js';
+import { KvCache, runDecoder } from './forward.js';
 import { HookedModel, type CacheOption, type HooksOption, type ModelDims } from './hooked_model.js';
-import { resolveInput, rowsToTensor, type ModelInput, type ResolvedInput, type TokenInput, type TokenizeOptions } from './inputs.js';
+import { resolveInput, rowsToTensor, tokensToRows, type ModelInput, type ResolvedInput, type TokenInput, type TokenizeOptions } from './inputs.js';
 import { generate, type GenerateOptions, type GenerateOutput } from './generate.js';
 import { lmCrossEntropy } from './loss.js';
 import { disposeParams, type DecoderParams } from './params.js';
@@ -102,7 +102,7 @@ export interface NoneOptions {
 }
 
 /**
- * A GPT-2-family transformer with TransformerLens hook points.
+ * A decoder-only transformer (GPT-2, Llama, Mistral, Qwen2, Pythia/GPT-NeoX) with TransformerLens hook points.
  * @example
  * const model = await HookedTransformer.fromPretrained('gpt2');
  * const [logits, cache] = model.runWithCache('The Eiffel Tower is in');
@@ -137,8 +137,9 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   }
 
   /**
-   * Load a GPT-2-family checkpoint with TransformerLens 2.x default weight processing (fold_ln,
-   * center_writing_weights, center_unembed, fold_value_biases; each can be turned off).
+   * Load a GPT-2, Llama, Mistral, Qwen2 or GPT-NeoX (Pythia) checkpoint with TransformerLens 2.x
+   * default weight processing (fold_ln, center_writing_weights, center_unembed, fold_value_biases;
+   * each can be turned off; RMSNorm models fold only the norm weights, as TL).
    * @param nameOrPath Local folder (config.json + model.safetensors), or a hub id such as 'gpt2'.
    * @param opts Processing flags, hub options (revision, cacheDir, offline…), hook flags, tokenizer.
    * @returns The model.
@@ -173,15 +174,22 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   }
 
   protected resolveRun(input: unknown, opts: ForwardOptions, fn: string): ResolvedInput {
-    return resolveInput(input as ModelInput, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, opts, fn);
+    return resolveInput(input as ModelInput, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, this.tokenizeDefaults(opts), fn);
+  }
+
+  /** Tokenisation options with the model's BOS default (TL `default_prepend_bos`) filled in. */
+  private tokenizeDefaults<T extends TokenizeOptions>(opts: T): T {
+    return opts.prependBos === undefined && this.cfg.defaultPrependBos === false ? { ...opts, prependBos: false } : opts;
   }
 
   protected headRuns(): boolean {
     return true;
   }
 
-  protected computesLogits(opts: ForwardOptions): boolean {
-    return opts.returnType !== 'none';
+  protected computesLogits(): boolean {
+    // runDecoder computes logits even for 'none' (they are dropped after); only an early-stopped
+    // runWithCache skips them, so the memory check counts them always.
+    return true;
   }
 
   protected execute(resolved: ResolvedInput, opts: ForwardOptions, flags: HookFlags, stop: number | undefined, fn: string): ForwardOutput {
@@ -284,14 +292,48 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     return generate(this, input, opts);
   }
 
+  /**
+   * Logits of new tokens given the keys and values of earlier positions (one generation step with
+   * TL's `past_kv_cache`). Attached hooks fire on the new positions only.
+   * @param rows New token ids [batch, new].
+   * @param mask Attention mask over cached + new positions [batch, past + new], or undefined.
+   * @param cache Key/value cache ({@link KvCache}); extended by the new positions on success,
+   *   unchanged on error.
+   * @returns Logits [batch, new, d_vocab].
+   * @throws {@link "tfjs-lens"!ShapeError} on bad token ids or a mask of the wrong length.
+   * @example const kv = new KvCache(model.cfg.nLayers); const l1 = model.logitsWithKvCache([[1, 2]], undefined, kv);
+   */
+  logitsWithKvCache(rows: number[][], mask: number[][] | undefined, cache: KvCache): tf.Tensor3D {
+    const fn = 'logitsWithKvCache';
+    const tokenRows = tokensToRows(rows, this.cfg.dVocab, fn);
+    const total = cache.length + (tokenRows[0]?.length ?? 0);
+    if (total > this.cfg.nCtx) throw new ShapeError(`${fn}: ${total} positions exceed n_ctx ${this.cfg.nCtx}`);
+    if (mask !== undefined && (mask.length !== tokenRows.length || mask.some((m) => m.length !== total))) {
+      throw new ShapeError(`${fn}: attentionMask must be [${tokenRows.length}, ${total}] (cached + new positions)`);
+    }
+    const flags = this.flags;
+    this.checkAttachedHooks(flags, fn);
+    const tokens = rowsToTensor(tokenRows);
+    try {
+      const out = runDecoder({ cfg: this.cfg, params: this.params, hook: this.hookDispatch(flags, fn), flags }, tokens, mask, undefined, cache);
+      cache.commit();
+      return out;
+    } catch (err) {
+      cache.rollback();
+      throw err;
+    } finally {
+      tokens.dispose();
+    }
+  }
+
   /** Tokenise text(s) to ids [batch, pos] (TL `to_tokens`; BOS prepended by default). */
   toTokens(input: string | readonly string[], opts: TokenizeOptions = {}): tf.Tensor2D {
-    return toTokens(needTokenizer(this.tokenizer, 'toTokens'), input, this.cfg.nCtx, opts);
+    return toTokens(needTokenizer(this.tokenizer, 'toTokens'), input, this.cfg.nCtx, this.tokenizeDefaults(opts));
   }
 
   /** Each token as a string (TL `to_str_tokens`). */
   toStrTokens(input: string | TokenInput, opts: TokenizeOptions = {}): string[] {
-    return toStrTokens(needTokenizer(this.tokenizer, 'toStrTokens'), input, this.cfg.nCtx, opts);
+    return toStrTokens(needTokenizer(this.tokenizer, 'toStrTokens'), input, this.cfg.nCtx, this.tokenizeDefaults(opts));
   }
 
   /** Decode ids: a string for [pos], a list for [batch, pos] (TL `to_string`). */
@@ -313,19 +355,19 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     input: string | TokenInput,
     opts: TokenizeOptions & { mode?: 'first' | 'last' } = {},
   ): number {
-    return tokenPosition(needTokenizer(this.tokenizer, 'getTokenPosition'), single, input, this.cfg.nCtx, opts);
+    return tokenPosition(needTokenizer(this.tokenizer, 'getTokenPosition'), single, input, this.cfg.nCtx, this.tokenizeDefaults(opts));
   }
 
   // TransformerLens weight properties (stacked over layers, built on first use, owned by the model).
   /** W_E [d_vocab, d_model] (model-owned; do not dispose). */
   get W_E(): tf.Tensor2D { return this.weights.W_E; }
-  /** W_pos [n_ctx, d_model]. */
+  /** W_pos [n_ctx, d_model] (not in rotary models). */
   get W_pos(): tf.Tensor2D { return this.weights.W_pos; }
   /** W_Q [n_layers, n_heads, d_model, d_head]. */
   get W_Q(): tf.Tensor4D { return this.weights.W_Q; }
-  /** W_K [n_layers, n_heads, d_model, d_head]. */
+  /** W_K [n_layers, n_heads, d_model, d_head] (expanded per query head with grouped-query attention, as TL). */
   get W_K(): tf.Tensor4D { return this.weights.W_K; }
-  /** W_V [n_layers, n_heads, d_model, d_head]. */
+  /** W_V [n_layers, n_heads, d_model, d_head] (expanded per query head with grouped-query attention). */
   get W_V(): tf.Tensor4D { return this.weights.W_V; }
   /** W_O [n_layers, n_heads, d_head, d_model]. */
   get W_O(): tf.Tensor4D { return this.weights.W_O; }
@@ -345,6 +387,8 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   get W_out(): tf.Tensor3D { return this.weights.W_out; }
   /** b_out [n_layers, d_model]. */
   get b_out(): tf.Tensor2D { return this.weights.b_out; }
+  /** W_gate [n_layers, d_model, d_mlp] (gated MLPs: Llama, Mistral, Qwen2). */
+  get W_gate(): tf.Tensor3D { return this.weights.W_gate; }
   /** W_U [d_model, d_vocab]. */
   get W_U(): tf.Tensor2D { return this.weights.W_U; }
   /** b_U [d_vocab]. */

@@ -3,10 +3,14 @@
  * @packageDocumentation
  * @module tfjs-lens/model
  */
-export { validateConfig } from './config.js';
-export { gpt2ConfigFromHf } from './hf_config.js';
-export type { HfGpt2Config } from './hf_config.js';
+export { validateConfig, kvHeads, isRotary, isRms } from './config.js';
+export type { PositionalEmbeddingType, RopeScaling } from './config.js';
+export { decoderConfigFromHf, gpt2ConfigFromHf, llamaConfigFromHf, neoxConfigFromHf, DECODER_MODEL_TYPES } from './hf_config.js';
+export type { HfDecoderConfig, HfGpt2Config, HfLlamaConfig, HfNeoxConfig, HfRopeScaling } from './hf_config.js';
+export type { KvSlot, PastKv } from './components/attention.js';
 export { gpt2ParamsFromHf } from './weights/gpt2.js';
+export { llamaParamsFromHf } from './weights/llama.js';
+export { neoxParamsFromHf } from './weights/neox.js';
 export { disposeParams } from './params.js';
 export { processWeights, DEFAULT_PROCESSING, NO_PROCESSING } from './weight_processing.js';
 export { lmCrossEntropy } from './loss.js';
@@ -14,6 +18,7 @@ export { generate } from './generate.js';
 export type { GenerativeModel } from './generate.js';
 export { randomDecoderParams } from './random_init.js';
 export { encoderConfigFromHf } from './encoder/encoder_config.js';
+export { encoderPositionIds, encoderMaxLength } from './encoder/position_ids.js';
 export type { HfBertConfig, HfDistilBertConfig } from './encoder/encoder_config.js';
 export { encoderParamsFromHf } from './encoder/encoder_weights.js';
 export { disposeEncoderParams, encoderStateDict } from './encoder/encoder_params.js';

@@ -1,6 +1,7 @@
 /**
  * Loading a decoder checkpoint: resolve the folder (local, HF cache or hub), read config.json and
- * the safetensors weights, map them to params, apply weight processing, find a tokenizer.
+ * the safetensors weights, map them to params by family (GPT-2, Llama/Mistral/Qwen2, GPT-NeoX),
+ * apply weight processing, find a tokenizer.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,10 +15,13 @@ import { loadTokenizer, shippedTokenizerDir } from '../tokenizers/load.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { ModelConfig } from './config.js';
 import { resolveAlias } from './aliases.js';
-import { gpt2ConfigFromHf, type HfGpt2Config } from './hf_config.js';
+import { decoderConfigFromHf, type HfDecoderConfig } from './hf_config.js';
 import { disposeParams, type DecoderParams } from './params.js';
 import { processWeights, type ProcessingOptions } from './weight_processing.js';
 import { gpt2ParamsFromHf } from './weights/gpt2.js';
+import { llamaParamsFromHf } from './weights/llama.js';
+import { neoxParamsFromHf } from './weights/neox.js';
+import type { RawTensor } from '../io/safetensors.js';
 
 /** Options of `HookedTransformer.fromPretrained`. @category Model */
 export interface FromPretrainedOptions extends HubOptions, ProcessingOptions {
@@ -48,13 +52,21 @@ const TOKENIZER_FILES = ['tokenizer.json', 'vocab.json'];
 async function findTokenizer(dir: string, cfg: ModelConfig, opt: Tokenizer | null | undefined): Promise<Tokenizer | undefined> {
   if (opt === null) return undefined;
   if (opt !== undefined) return opt;
-  if (TOKENIZER_FILES.some((f) => existsSync(join(dir, f)))) return loadTokenizer(dir, { modelType: 'gpt2' });
-  if (cfg.dVocab === 50257) return loadTokenizer(shippedTokenizerDir('gpt2'), { modelType: 'gpt2' });
+  if (TOKENIZER_FILES.some((f) => existsSync(join(dir, f)))) return loadTokenizer(dir, { modelType: cfg.modelType });
+  if (cfg.modelType === 'gpt2' && cfg.dVocab === 50257) return loadTokenizer(shippedTokenizerDir('gpt2'), { modelType: 'gpt2' });
   return undefined;
 }
 
+/** Checkpoint tensors → params, by family. */
+function paramsFromHf(raw: ReadonlyMap<string, RawTensor>, cfg: ModelConfig): DecoderParams {
+  if (cfg.modelType === 'gpt_neox') return neoxParamsFromHf(raw, cfg);
+  if (cfg.modelType === 'gpt2') return gpt2ParamsFromHf(raw, cfg);
+  return llamaParamsFromHf(raw, cfg);
+}
+
 /**
- * Load config, params (processed as asked) and tokenizer of a GPT-2-family checkpoint.
+ * Load config, params (processed as asked) and tokenizer of a GPT-2, Llama, Mistral, Qwen2 or
+ * GPT-NeoX (Pythia) checkpoint.
  * @param nameOrPath Local folder, or hub id (resolved through the HF cache / hub).
  * @param processing Weight-processing steps.
  * @param opts Hub and model options.
@@ -68,18 +80,18 @@ export async function loadDecoder(
   checkOptionKeys(opts, FROM_PRETRAINED_KEYS, 'HookedTransformer.fromPretrained');
   await initBackend(opts.backend, { quiet: opts.quiet });
   const resolved = await resolveModelDir(resolveAlias(nameOrPath), opts);
-  const hf = await readJsonFile<HfGpt2Config>(join(resolved.dir, 'config.json'), 'model config');
-  if (hf.model_type !== undefined && hf.model_type !== 'gpt2') {
-    throw new ConfigError(
-      `HookedTransformer: ${nameOrPath} has model_type '${hf.model_type}'; ` +
-        `HookedTransformer supports 'gpt2' (use HookedEncoder for bert/distilbert)`,
-    );
+  const hf = await readJsonFile<HfDecoderConfig>(join(resolved.dir, 'config.json'), 'model config');
+  let rawCfg: ModelConfig;
+  try {
+    rawCfg = decoderConfigFromHf(hf);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`HookedTransformer: ${nameOrPath}: ${err.message}`);
+    throw err;
   }
-  const rawCfg = gpt2ConfigFromHf(hf);
   // Tokenizer first: nothing to free if it fails.
   const tokenizer = await findTokenizer(resolved.dir, rawCfg, opts.tokenizer);
   const raw = await loadCheckpointTensors(resolved.dir);
-  const rawParams = gpt2ParamsFromHf(raw, rawCfg);
+  const rawParams = paramsFromHf(raw, rawCfg);
   raw.clear();
   try {
     const { params, cfg } = processWeights(rawParams, rawCfg, processing);

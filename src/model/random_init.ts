@@ -1,10 +1,11 @@
 /**
- * Random decoder parameters (GPT-2 init: normal(0, 0.02), LayerNorm w = 1, b = 0), for benchmarks,
- * tests and training from scratch. Seeded: the same seed gives the same weights.
+ * Random decoder parameters (GPT-2 init: normal(0, 0.02), norm w = 1, b = 0), for benchmarks,
+ * tests and training from scratch, for any config (rotary models get no W_pos, RMSNorm no bias,
+ * gated MLPs a W_gate, GQA narrower key/value projections). Seeded: the same seed gives the same weights.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from './config.js';
-import type { BlockParams, DecoderParams, LayerNormParams } from './params.js';
+import { hasNormWeights, isRms, isRotary, kvHeads, type ModelConfig } from './config.js';
+import type { BlockParams, DecoderParams, NormParams } from './params.js';
 
 /**
  * @param cfg Architecture.
@@ -19,23 +20,30 @@ export function randomDecoderParams(cfg: ModelConfig, opts: { seed?: number; std
   const std = opts.std ?? 0.02;
   const { dModel: d, nHeads: h, dHead: e, dMlp: m, dVocab: v, nCtx } = cfg;
   const normal = (rows: number, cols: number, sd = std): tf.Tensor2D => tf.randomNormal([rows, cols], 0, sd, 'float32', seed++);
-  const ln = (): LayerNormParams | undefined => (cfg.normalizationType === 'LN' ? { w: tf.ones([d]), b: tf.zeros([d]) } : undefined);
+  const kv = kvHeads(cfg) * e;
+  const ln = (): NormParams | undefined =>
+    hasNormWeights(cfg) ? { w: tf.ones([d]), b: isRms(cfg) ? undefined : tf.zeros([d]) } : undefined;
   const blocks: BlockParams[] = [];
   for (let l = 0; l < cfg.nLayers; l++) {
     blocks.push({
       ln1: ln(),
       attn: {
-        wQ: normal(d, h * e), bQ: tf.zeros([h * e]), wK: normal(d, h * e), bK: tf.zeros([h * e]),
-        wV: normal(d, h * e), bV: tf.zeros([h * e]), wO: normal(h * e, d), bO: tf.zeros([d]),
+        wQ: normal(d, h * e), bQ: tf.zeros([h * e]), wK: normal(d, kv), bK: tf.zeros([kv]),
+        wV: normal(d, kv), bV: tf.zeros([kv]), wO: normal(h * e, d), bO: tf.zeros([d]),
       },
       ln2: cfg.attnOnly ? undefined : ln(),
-      mlp: cfg.attnOnly ? undefined : { W_in: normal(d, m), b_in: tf.zeros([m]), W_out: normal(m, d), b_out: tf.zeros([d]) },
+      mlp: cfg.attnOnly
+        ? undefined
+        : {
+            ...(cfg.gatedMlp === true ? { W_gate: normal(d, m) } : {}),
+            W_in: normal(d, m), b_in: tf.zeros([m]), W_out: normal(m, d), b_out: tf.zeros([d]),
+          },
     });
   }
   const W_E = normal(v, d, opts.embedStd ?? std);
   return {
     W_E,
-    W_pos: normal(nCtx, d),
+    W_pos: isRotary(cfg) ? undefined : normal(nCtx, d),
     blocks,
     lnFinal: ln(),
     W_U: tf.transpose(W_E),

@@ -48,22 +48,23 @@ export function perHeadRoute(pos: number): boolean {
  */
 export function attnScores(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
   const [batch, pos, nHeads, dHead] = q.shape;
+  const kPos = k.shape[1];
   const kT = tf.transpose(k, [0, 2, 3, 1]); // [batch, n_heads, d_head, pos_k]
   if (!perHeadRoute(pos)) {
     const qT = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [batch * nHeads, pos, dHead]); // [batch*n_heads, pos_q, d_head]
-    return tf.reshape(batchMatMul(qT, tf.reshape(kT, [batch * nHeads, dHead, pos])), [batch, nHeads, pos, pos]);
+    return tf.reshape(batchMatMul(qT, tf.reshape(kT, [batch * nHeads, dHead, kPos])), [batch, nHeads, pos, kPos]);
   }
   const q2 = tf.reshape(q, [batch * pos, nHeads * dHead]); // [batch*pos_q, n_heads*d_head]
-  const kT2 = tf.reshape(kT, [batch * nHeads * dHead, pos]); // rows (b, h, d): [batch*n_heads*d_head, pos_k]
+  const kT2 = tf.reshape(kT, [batch * nHeads * dHead, kPos]); // rows (b, h, d): [batch*n_heads*d_head, pos_k]
   const out: tf.Tensor2D[] = [];
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < nHeads; h++) {
       const qh = tf.slice(q2, [b * pos, h * dHead], [pos, dHead]); // [pos_q, d_head]
-      const kh = tf.slice(kT2, [(b * nHeads + h) * dHead, 0], [dHead, pos]); // [d_head, pos_k]
+      const kh = tf.slice(kT2, [(b * nHeads + h) * dHead, 0], [dHead, kPos]); // [d_head, pos_k]
       out.push(linear(qh, kh)); // [pos_q, pos_k]
     }
   }
-  return tf.reshape(tf.stack(out), [batch, nHeads, pos, pos]);
+  return tf.reshape(tf.stack(out), [batch, nHeads, pos, kPos]);
 }
 
 /**
@@ -73,21 +74,21 @@ export function attnScores(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
  * @returns z [batch, pos_q, n_heads, d_head].
  */
 export function attnMix(pattern: tf.Tensor4D, v: tf.Tensor4D): tf.Tensor4D {
-  const [batch, nHeads, pos] = pattern.shape;
+  const [batch, nHeads, pos, kPos] = pattern.shape;
   const dHead = v.shape[3];
   if (!perHeadRoute(pos)) {
-    const vT = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [batch * nHeads, pos, dHead]); // [batch*n_heads, pos_k, d_head]
-    const zT = batchMatMul(tf.reshape(pattern, [batch * nHeads, pos, pos]), vT); // [batch*n_heads, pos_q, d_head]
+    const vT = tf.reshape(tf.transpose(v, [0, 2, 1, 3]), [batch * nHeads, kPos, dHead]); // [batch*n_heads, pos_k, d_head]
+    const zT = batchMatMul(tf.reshape(pattern, [batch * nHeads, pos, kPos]), vT); // [batch*n_heads, pos_q, d_head]
     return tf.transpose(tf.reshape(zT, [batch, nHeads, pos, dHead]), [0, 2, 1, 3]);
   }
-  const p2 = tf.reshape(pattern, [batch * nHeads * pos, pos]); // rows (b, h, q): [batch*n_heads*pos_q, pos_k]
-  const v2 = tf.reshape(v, [batch * pos, nHeads * dHead]); // [batch*pos_k, n_heads*d_head]
+  const p2 = tf.reshape(pattern, [batch * nHeads * pos, kPos]); // rows (b, h, q): [batch*n_heads*pos_q, pos_k]
+  const v2 = tf.reshape(v, [batch * kPos, nHeads * dHead]); // [batch*pos_k, n_heads*d_head]
   const rows: tf.Tensor2D[] = [];
   for (let b = 0; b < batch; b++) {
     const heads: tf.Tensor2D[] = [];
     for (let h = 0; h < nHeads; h++) {
-      const ph = tf.slice(p2, [(b * nHeads + h) * pos, 0], [pos, pos]); // [pos_q, pos_k]
-      const vh = tf.slice(v2, [b * pos, h * dHead], [pos, dHead]); // [pos_k, d_head]
+      const ph = tf.slice(p2, [(b * nHeads + h) * pos, 0], [pos, kPos]); // [pos_q, pos_k]
+      const vh = tf.slice(v2, [b * kPos, h * dHead], [kPos, dHead]); // [pos_k, d_head]
       heads.push(linear(ph, vh)); // [pos_q, d_head]
     }
     rows.push(tf.concat(heads, 1)); // [pos_q, n_heads*d_head]

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
 import { ActivationCache } from '../hooks/activation_cache.js';
 import { filterNames } from '../hooks/caching.js';
-import { FLAG_NAMES, type HookFlags } from '../hooks/hook_spec.js';
+import { FLAG_NAMES, hookDims, specShape, type HookFlags } from '../hooks/hook_spec.js';
 import type { HookFn } from '../hooks/hook_point.js';
 import type { ForwardOptions, HookedTransformer } from '../model/hooked_transformer.js';
 import { resolveInput, type ModelInput } from '../model/inputs.js';
@@ -53,13 +53,7 @@ function mergedFlags(model: GradModel, opts: HookFlags): HookFlags {
 function hookShape(model: GradModel, name: string, flags: HookFlags, batch: number, pos: number): number[] {
   const spec = model.hookSpecs(flags).find((s) => s.name === name);
   if (spec === undefined) throw new ConfigError(`gradientsAtHooks: no shape known for hook '${name}'`);
-  const { dModel, nHeads, dHead, dMlp } = model.cfg;
-  const dims: Record<string, number> = { batch, pos, pos_q: pos, pos_k: pos, d_model: dModel, n_heads: nHeads, d_head: dHead, d_mlp: dMlp };
-  return spec.shape.map((d) => {
-    const size = typeof d === 'number' ? d : dims[d];
-    if (size === undefined) throw new ConfigError(`gradientsAtHooks: no size for dimension '${d}' of hook '${name}'`);
-    return size;
-  });
+  return specShape(spec.shape, hookDims(model.cfg, batch, pos));
 }
 
 /**

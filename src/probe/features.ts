@@ -11,7 +11,7 @@ import { ConfigError, DatasetError, ShapeError } from '../errors.js';
 import type { HookedEncoder } from '../model/encoder/hooked_encoder.js';
 import { maskedMeanPool } from '../model/encoder/pooling.js';
 import type { FeatureMatrix } from './matrix.js';
-import { layerOfHookName } from '../hooks/hook_point.js';
+import { stopLayerAfterHook } from '../hooks/hook_point.js';
 
 const ATTN_SHORT = ['q', 'k', 'v', 'z'];
 const BLOCK_SHORT = ['resid_pre', 'resid_mid', 'resid_post', 'attn_out', 'mlp_out', 'normalized_resid_post'];
@@ -84,13 +84,6 @@ function tokenise(model: HookedEncoder, input: readonly string[] | TokenBatch, m
   return model.encode(texts, maxLength);
 }
 
-/** Layer to stop at (exclusive) so the hook still fires; undefined = run the whole model. */
-function stopLayerFor(hookName: string, nLayers: number): number | undefined {
-  const layer = layerOfHookName(hookName);
-  if (layer !== undefined) return Math.min(layer + 1, nLayers);
-  if (hookName.startsWith('embed.') || hookName === 'hook_full_embed') return 0;
-  return undefined;
-}
 
 /**
  * Pooled hook activations, one row per text (or token row).
@@ -111,7 +104,7 @@ export function extractPooledFeatures(model: HookedEncoder, input: readonly stri
   const lengths = batch.attentionMask.map((r) => r.reduce((a, v) => a + (v === 0 ? 0 : 1), 0));
   const order = lengths.map((_, i) => i).sort((a, b) => (lengths[a] as number) - (lengths[b] as number));
   const bs = opts.batchSize ?? 16;
-  const stop = stopLayerFor(opts.hookName, model.cfg.nLayers);
+  const stop = stopLayerAfterHook(opts.hookName, model.cfg.nLayers);
   let data: Float32Array | undefined;
   let cols = 0;
   for (let s = 0; s < n; s += bs) {

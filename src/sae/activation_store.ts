@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import { seededRng, type Rng } from '../utils/rng.js';
-import { layerOfHookName } from '../hooks/hook_point.js';
+import { stopLayerAfterHook } from '../hooks/hook_point.js';
 
 /** Produces chunks of activations of one hook. @category SAE */
 export interface ActivationSource {
@@ -74,7 +74,7 @@ export async function modelActivationSource(
   }
   const per = opts.batchPrompts ?? 8;
   const epochs = opts.epochs ?? Infinity;
-  const block = layerOfHookName(hookName);
+  const stop = stopLayerAfterHook(hookName, model.cfg.nLayers);
   const start = opts.seqposSlice?.[0] ?? 0;
   const end = opts.seqposSlice?.[1];
   let cursor = 0;
@@ -82,7 +82,7 @@ export async function modelActivationSource(
   const run = (batch: number[][]): Float32Array => {
     const [out, cache] = model.runWithCache(batch, {
       namesFilter: [hookName],
-      ...(block !== undefined ? { stopAtLayer: Math.min(block + 1, model.cfg.nLayers) } : {}),
+      ...(stop !== undefined ? { stopAtLayer: stop } : {}),
     });
     disposeOutput(out);
     try {

@@ -200,7 +200,7 @@ export function ceLossRecovered(
   for (let i = 0; i < rows.length; i += per) {
     const batch = rows.slice(i, i + per).map((r) => [...r]);
     const run = (fn?: (a: tf.Tensor) => tf.Tensor): LogitsAndLoss =>
-      model.runWithHooks(batch, { returnType: 'both', lossPerToken: true, fwdHooks: fn ? [[hook, fn]] : [] }) as LogitsAndLoss;
+      model.runWithHooks(batch, { returnType: 'both', lossPerToken: true, fwdHooks: fn ? [[hook, fn]] : [] });
     const clean = run();
     const withSae = run(replace as (a: tf.Tensor) => tf.Tensor);
     const abl = run((a) => tf.zerosLike(a));

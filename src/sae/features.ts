@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
 import type { CachingModel } from './activation_store.js';
 import type { SparseAutoencoder } from './sae.js';
-import { layerOfHookName } from '../hooks/hook_point.js';
+import { stopLayerAfterHook } from '../hooks/hook_point.js';
 
 /** One activating context of a latent. @category SAE */
 export interface FeatureExample {
@@ -51,10 +51,10 @@ function insertTop(list: FeatureExample[], ex: FeatureExample, topN: number): vo
 }
 
 function latentsOfBatch(model: CachingModel, sae: SparseAutoencoder, hook: string, batch: number[][]): Float32Array {
-  const layer = layerOfHookName(hook);
+  const stop = stopLayerAfterHook(hook, model.cfg.nLayers);
   const [out, cache] = model.runWithCache(batch, {
     namesFilter: [hook],
-    ...(layer !== undefined ? { stopAtLayer: Math.min(layer + 1, model.cfg.nLayers) } : {}),
+    ...(stop !== undefined ? { stopAtLayer: stop } : {}),
   });
   if (out instanceof tf.Tensor) out.dispose();
   try {

@@ -2,7 +2,8 @@
  * Batch encoding for the model classes, over plain number arrays. Decoder style follows
  * TransformerLens `to_tokens` (BOS, padding side, truncation to n_ctx keeping the first tokens);
  * encoder style follows HF `BertTokenizerFast.__call__` (`[CLS] A [SEP] (B [SEP])`, token types,
- * right padding, `longest_first` truncation ported from HF Rust `tokenizers` `truncate_encodings`).
+ * right padding, `longest_first` truncation ported from HF Rust `tokenizers` `truncate_encodings`)
+ * or `RobertaTokenizerFast.__call__` (`<s> A </s> (</s> B </s>)`, token types all 0).
  */
 import { ConfigError, TokenizerError } from '../errors.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -40,6 +41,12 @@ export interface EncoderEncodeOptions {
   readonly truncate?: boolean | undefined;
   /** Pad rows on the right to the longest, with `padTokenId` (default true). */
   readonly padding?: boolean | undefined;
+  /**
+   * Special-token layout: 'bert' (default) `[CLS] A [SEP] B [SEP]`, token types 0…0 1…1; 'roberta'
+   * (HF `RobertaProcessing`) `<s> A </s> </s> B </s>` with the tokenizer's cls = `<s>` and
+   * sep = `</s>`, token types all 0.
+   */
+  readonly style?: 'bert' | 'roberta' | undefined;
 }
 
 function textList(texts: string | readonly string[], fn: string): readonly string[] {
@@ -165,19 +172,19 @@ function encoderItems(texts: unknown, fn: string): EncoderItem[] {
   });
 }
 
-/** One `[CLS] A [SEP] (B [SEP])` row and its token types, truncated to `limit` if given. */
+/** One `[CLS] A [SEP] (B [SEP])` (RoBERTa: `<s> A </s> (</s> B </s>)`) row and its token types, truncated to `limit` if given. */
 function encodeItem(
   tok: Tokenizer,
   item: EncoderItem,
-  cls: number,
-  sep: number,
+  specials: { cls: number; sep: number; roberta: boolean },
   limit: number | undefined,
   fn: string,
 ): { ids: number[]; types: number[] } {
+  const { cls, sep, roberta } = specials;
   let a = tok.encode(item[0]);
   let b = item[1] === undefined ? undefined : tok.encode(item[1]);
   if (limit !== undefined) {
-    const nSpecial = b === undefined ? 2 : 3;
+    const nSpecial = b === undefined ? 2 : roberta ? 4 : 3;
     const budget = limit - nSpecial;
     if (budget < 0) {
       throw new ConfigError(`${fn}: maxLength ${limit} leaves no room for [CLS]/[SEP] — expected ≥ ${nSpecial}`);
@@ -192,6 +199,10 @@ function encodeItem(
   }
   const first = [cls, ...a, sep];
   if (b === undefined) return { ids: first, types: new Array<number>(first.length).fill(0) };
+  if (roberta) {
+    const ids = [...first, sep, ...b, sep];
+    return { ids, types: new Array<number>(ids.length).fill(0) };
+  }
   return {
     ids: [...first, ...b, sep],
     types: [...new Array<number>(first.length).fill(0), ...new Array<number>(b.length + 1).fill(1)],
@@ -199,12 +210,13 @@ function encodeItem(
 }
 
 /**
- * Encode texts or text pairs for an encoder (BERT/DistilBERT), as HF `tokenizer(texts, padding,
- * truncation)`: `[CLS] A [SEP]`, or `[CLS] A [SEP] B [SEP]` with token types 0…0 1…1; truncation
- * to `maxLength` (pairs: HF `longest_first`); right padding with `padTokenId`.
- * @param tok A tokenizer with `[CLS]` and `[SEP]` (and `[PAD]` when padding).
+ * Encode texts or text pairs for an encoder (BERT/DistilBERT/RoBERTa), as HF `tokenizer(texts,
+ * padding, truncation)`: `[CLS] A [SEP]`, or `[CLS] A [SEP] B [SEP]` with token types 0…0 1…1
+ * (`style: 'roberta'`: `<s> A </s>`, or `<s> A </s> </s> B </s>` with token types all 0);
+ * truncation to `maxLength` (pairs: HF `longest_first`); right padding with `padTokenId`.
+ * @param tok A tokenizer with cls and sep tokens (`[CLS]`/`[SEP]`, RoBERTa `<s>`/`</s>`) and a pad token when padding.
  * @param texts One text, texts, or `[text, textPair]` pairs (a batch may mix singles and pairs).
- * @param opts maxLength, truncate, padding.
+ * @param opts maxLength, truncate, padding, style.
  * @returns `ids`, `attentionMask`, `tokenTypeIds` [batch, pos].
  * @throws {@link "tfjs-lens"!TokenizerError} for no texts, a malformed item, or missing `[CLS]`/`[SEP]`/`[PAD]`.
  * @throws {@link "tfjs-lens"!ConfigError} when `maxLength` is not an integer or leaves no room for the specials.
@@ -221,12 +233,16 @@ export function encodeForEncoder(
   const fn = 'encodeForEncoder';
   const { clsTokenId: cls, sepTokenId: sep } = tok;
   if (cls === undefined || sep === undefined) {
-    throw new TokenizerError(`${fn}: this ${tok.kind} tokenizer has no [CLS]/[SEP] tokens — expected a BERT-style (wordpiece) tokenizer`);
+    throw new TokenizerError(`${fn}: this ${tok.kind} tokenizer has no [CLS]/[SEP] tokens — expected a BERT-style (wordpiece) or RoBERTa tokenizer`);
+  }
+  const style = opts.style ?? 'bert';
+  if (style !== 'bert' && style !== 'roberta') {
+    throw new ConfigError(`${fn}: style must be 'bert' or 'roberta' — got ${JSON.stringify(style)}`);
   }
   const items = encoderItems(texts, fn);
   const maxLength = checkMaxLength(opts.maxLength ?? tok.modelMaxLength, fn, 1);
   const limit = (opts.truncate ?? true) ? maxLength : undefined;
-  const encoded = items.map((item) => encodeItem(tok, item, cls, sep, limit, fn));
+  const encoded = items.map((item) => encodeItem(tok, item, { cls, sep, roberta: style === 'roberta' }, limit, fn));
   const rows = encoded.map((e) => e.ids);
   const types = encoded.map((e) => e.types);
   if (opts.padding ?? true) return padRows(rows, types, tok.padTokenId, 'right', fn);

@@ -24,7 +24,7 @@ const GPT2_EOT = '<|endoftext|>';
  * `regex` / Oniguruma. Differences left: characters assigned after the HF build's Unicode tables
  * (Unicode ≥ 16), which Node's newer ICU already classes as letters or digits.
  */
-const GPT2_SPLIT =
+export const GPT2_SPLIT =
   /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\p{White_Space}\p{L}\p{N}]+|\p{White_Space}+(?!\P{White_Space})|\p{White_Space}+/gu;
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Load a tokenizer from a model folder, offline: `tokenizer.json` (+ `tokenizer_config.json`,
- * `special_tokens_map.json`), else GPT-2's `vocab.json` + `merges.txt`, else BERT's `vocab.txt`.
+ * `special_tokens_map.json`), else GPT-2's (or RoBERTa's) `vocab.json` + `merges.txt`, else BERT's
+ * `vocab.txt`.
  * Follows HF `AutoTokenizer.from_pretrained` file precedence; the shipped GPT-2 and
  * distilbert-base-uncased files are found with {@link shippedTokenizerDir}.
  */
@@ -12,13 +13,15 @@ import { buildByteLevelBpeJson, createGpt2Tokenizer, parseMergesTxt } from './gp
 import type { Tokenizer, TokenizerKind } from './tokenizer.js';
 import { specialTokenString, type TokenizerConfigJson, type TokenizerJson } from './tokenizer_config.js';
 import { buildWordPieceJson, createWordPieceTokenizer, parseVocabTxt } from './wordpiece.js';
+import { buildRobertaBpeJson, createRobertaTokenizer, isRobertaTokenizerJson } from './roberta_bpe.js';
 
 /** Options of {@link loadTokenizer}. @category Tokenizers */
 export interface LoadTokenizerOptions {
   /**
-   * HF `model_type` the tokenizer must fit: 'gpt2', 'gpt_neo', 'gpt_neox', 'gptj' (BPE) or
-   * 'bert', 'distilbert' (WordPiece). Default: config.json's `model_type`. For other or no values
-   * the files decide.
+   * HF `model_type` the tokenizer must fit: 'gpt2', 'gpt_neo', 'gpt_neox', 'gptj' (BPE),
+   * 'roberta' (byte-level BPE with `<s>`/`</s>` as cls/sep) or 'bert', 'distilbert' (WordPiece).
+   * Default: config.json's `model_type`. For other or no values the files decide (a
+   * `tokenizer.json` with a `RobertaProcessing` post-processor gives a RoBERTa tokenizer).
    */
   readonly modelType?: string;
 }
@@ -33,6 +36,7 @@ const KIND_OF_MODEL_TYPE: Readonly<Record<string, TokenizerKind>> = {
   gpt_neo: 'bpe',
   gpt_neox: 'bpe',
   gptj: 'bpe',
+  roberta: 'bpe',
   bert: 'wordpiece',
   distilbert: 'wordpiece',
 };
@@ -138,7 +142,7 @@ function noFilesError(files: FolderFiles, wanted: TokenizerKind | undefined): To
   return new TokenizerError(`loadTokenizer: no usable tokenizer in '${files.dir}' — expected ${expected}; found: ${found}`);
 }
 
-async function fromTokenizerJson(files: FolderFiles, config: TokenizerConfigJson, wanted: TokenizerKind | undefined) {
+async function fromTokenizerJson(files: FolderFiles, config: TokenizerConfigJson, wanted: TokenizerKind | undefined, roberta: boolean) {
   const json = (await files.json<TokenizerJson>('tokenizer.json')) as TokenizerJson;
   const kind = kindOfJson(json, join(files.dir, 'tokenizer.json'));
   if (wanted !== undefined && kind !== wanted) {
@@ -146,14 +150,16 @@ async function fromTokenizerJson(files: FolderFiles, config: TokenizerConfigJson
       `loadTokenizer: tokenizer.json in '${files.dir}' is ${kind} — expected ${wanted} for this model type`,
     );
   }
-  return kind === 'bpe'
-    ? createGpt2Tokenizer(json, config, 'loadTokenizer')
-    : createWordPieceTokenizer(json, config, 'loadTokenizer');
+  if (kind === 'wordpiece') return createWordPieceTokenizer(json, config, 'loadTokenizer');
+  return roberta || isRobertaTokenizerJson(json)
+    ? createRobertaTokenizer(json, config, 'loadTokenizer')
+    : createGpt2Tokenizer(json, config, 'loadTokenizer');
 }
 
-async function fromVocabMerges(files: FolderFiles, config: TokenizerConfigJson): Promise<Tokenizer> {
+async function fromVocabMerges(files: FolderFiles, config: TokenizerConfigJson, roberta: boolean): Promise<Tokenizer> {
   const vocab = await files.json<Record<string, number>>('vocab.json');
   const merges = parseMergesTxt(await files.text('merges.txt'));
+  if (roberta) return createRobertaTokenizer(buildRobertaBpeJson(vocab ?? {}, merges, config), config, 'loadTokenizer');
   const specials = (['bos_token', 'eos_token', 'pad_token', 'unk_token'] as const)
     .map((f) => specialTokenString(config, f))
     .filter((t): t is string => t !== undefined);
@@ -177,12 +183,13 @@ async function fromVocabTxt(files: FolderFiles, config: TokenizerConfigJson): Pr
 
 /**
  * Load the tokenizer of a model folder, offline.
- * Order: `tokenizer.json`; else `vocab.json` + `merges.txt` (GPT-2 byte-level BPE); else `vocab.txt`
+ * Order: `tokenizer.json`; else `vocab.json` + `merges.txt` (GPT-2 or, for `modelType` 'roberta',
+ * RoBERTa byte-level BPE); else `vocab.txt`
  * (BERT WordPiece, `do_lower_case` from tokenizer_config.json, default true). `tokenizer_config.json`
  * and `special_tokens_map.json` supply special tokens and `model_max_length` (else config.json's
  * `n_positions` / `max_position_embeddings`).
  * @param dir Folder path.
- * @param opts `modelType` to require a GPT-2 (BPE) or BERT (WordPiece) tokenizer.
+ * @param opts `modelType` to require a GPT-2 or RoBERTa (BPE) or BERT (WordPiece) tokenizer.
  * @returns The tokenizer.
  * @throws {@link "tfjs-lens"!TokenizerError} when the folder is unreadable or has no usable files (the message
  *   lists the files found), a file is malformed, or the tokenizer does not fit `modelType`.
@@ -196,8 +203,9 @@ export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}
   const { config, modelType } = await readConfig(files);
   const typeName = opts.modelType ?? modelType;
   const wanted = typeName === undefined ? undefined : KIND_OF_MODEL_TYPE[typeName];
-  if (files.has('tokenizer.json')) return fromTokenizerJson(files, config, wanted);
-  if (wanted !== 'wordpiece' && files.has('vocab.json') && files.has('merges.txt')) return fromVocabMerges(files, config);
+  const roberta = typeName === 'roberta';
+  if (files.has('tokenizer.json')) return fromTokenizerJson(files, config, wanted, roberta);
+  if (wanted !== 'wordpiece' && files.has('vocab.json') && files.has('merges.txt')) return fromVocabMerges(files, config, roberta);
   if (wanted !== 'bpe' && files.has('vocab.txt')) return fromVocabTxt(files, config);
   throw noFilesError(files, wanted);
 }

@@ -1,7 +1,8 @@
 /**
  * The tokenizer interface the model classes use: raw encode/decode over plain number arrays, the
  * special-token ids, and the context length. Implemented by {@link HfTokenizer} for GPT-2
- * byte-level BPE (`gpt2_bpe.ts`) and BERT/DistilBERT WordPiece (`wordpiece.ts`); batching with
+ * byte-level BPE (`gpt2_bpe.ts`), RoBERTa's variant of it (`roberta_bpe.ts`) and BERT/DistilBERT
+ * WordPiece (`wordpiece.ts`); batching with
  * special tokens, padding and truncation lives in `batch.ts` (TransformerLens `to_tokens` semantics).
  */
 
@@ -23,9 +24,9 @@ export interface SpecialTokenIds {
   readonly padTokenId: number | undefined;
   /** Unknown token (WordPiece `[UNK]`), for out-of-vocabulary text. */
   readonly unkTokenId: number | undefined;
-  /** `[CLS]`, opening every encoder row. */
+  /** `[CLS]` (RoBERTa `<s>`), opening every encoder row. */
   readonly clsTokenId: number | undefined;
-  /** `[SEP]`, closing each segment of an encoder row. */
+  /** `[SEP]` (RoBERTa `</s>`), closing each segment of an encoder row. */
   readonly sepTokenId: number | undefined;
   /** `[MASK]`, for masked-LM scoring ({@link pseudoLogLikelihood}). */
   readonly maskTokenId: number | undefined;
@@ -41,7 +42,7 @@ export interface SpecialTokenIds {
  * @category Tokenizers
  */
 export interface Tokenizer extends SpecialTokenIds {
-  /** 'bpe' (GPT-2 byte-level BPE) or 'wordpiece' (BERT/DistilBERT). */
+  /** 'bpe' (GPT-2 / RoBERTa byte-level BPE) or 'wordpiece' (BERT/DistilBERT). */
   readonly kind: TokenizerKind;
   /** Number of ids: one more than the largest id (GPT-2 50257, bert-base-uncased 30522). */
   readonly vocabSize: number;

@@ -15,6 +15,7 @@ import { NO_HOOKS, type RunContext } from '../hooks/run_context.js';
 import type { EncoderConfig } from '../model/encoder/encoder_config.js';
 import { runEncoder } from '../model/encoder/encoder_forward.js';
 import { encoderParamTensors, type EncoderBlockParams, type EncoderParams, type MlmHeadParams } from '../model/encoder/encoder_params.js';
+import { encoderMaxLength } from '../model/encoder/position_ids.js';
 import type { LayerNormParams } from '../model/params.js';
 import type { MaskedPositions } from './mlm_data.js';
 
@@ -111,7 +112,8 @@ function checkInput(cfg: EncoderConfig, batch: MlmInput, masked: MaskedPositions
   if (nRows === 0 || pos === 0 || batch.inputIds.some((r) => r.length !== pos)) {
     throw new ShapeError(`${fn}: inputIds must be a non-empty rectangular [batch, pos] array`);
   }
-  if (pos > cfg.nCtx) throw new ShapeError(`${fn}: sequence length ${pos} exceeds n_ctx ${cfg.nCtx}`);
+  const maxLen = encoderMaxLength(cfg);
+  if (pos > maxLen) throw new ShapeError(`${fn}: sequence length ${pos} exceeds n_ctx ${maxLen} (positions the model can read)`);
   if (masked.positions.length === 0) throw new ShapeError(`${fn}: no masked positions (the loss is undefined)`);
   if (masked.labels.length !== masked.positions.length) {
     throw new ShapeError(`${fn}: ${masked.positions.length} positions but ${masked.labels.length} labels`);

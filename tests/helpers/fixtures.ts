@@ -11,6 +11,11 @@ const FIXTURES = {
   'gpt2-tiny': 'GPT2_FIXTURE_DIR',
   'distilbert-tiny': 'DISTILBERT_FIXTURE_DIR',
   'bert-tiny': 'BERT_FIXTURE_DIR',
+  'roberta-tiny': 'ROBERTA_FIXTURE_DIR',
+  'llama-tiny': 'LLAMA_FIXTURE_DIR',
+  'mistral-tiny': 'MISTRAL_FIXTURE_DIR',
+  'qwen2-tiny': 'QWEN2_FIXTURE_DIR',
+  'pythia-tiny': 'PYTHIA_FIXTURE_DIR',
 } as const;
 
 /** A fixture's name under tests/fixtures/. */

@@ -2,7 +2,8 @@
 import { decoderHookSpecs } from '../../hooks/decoder_hooks.js';
 import { readJsonFile } from '../../io/checkpoint.js';
 import { resolveModelDir } from '../../io/hub.js';
-import { gpt2ConfigFromHf, type HfGpt2Config } from '../../model/hf_config.js';
+import { hookDims } from '../../hooks/hook_spec.js';
+import { decoderConfigFromHf, type HfDecoderConfig } from '../../model/hf_config.js';
 import { defaultDemoModel } from './paths.js';
 import { join } from 'node:path';
 
@@ -10,8 +11,8 @@ import { join } from 'node:path';
 export async function runHooks(o: { json: boolean; model?: string | undefined }): Promise<number> {
   const path = o.model ?? defaultDemoModel();
   const { dir } = await resolveModelDir(path, { quiet: o.json });
-  const cfg = gpt2ConfigFromHf(await readJsonFile<HfGpt2Config>(join(dir, 'config.json'), 'model config'));
-  const dims: Record<string, number> = { d_model: cfg.dModel, n_heads: cfg.nHeads, d_head: cfg.dHead, d_mlp: cfg.dMlp, d_vocab: cfg.dVocab };
+  const cfg = decoderConfigFromHf(await readJsonFile<HfDecoderConfig>(join(dir, 'config.json'), 'model config'));
+  const dims = hookDims(cfg);
   const rows = decoderHookSpecs(cfg).map((s) => ({
     name: s.name,
     shape: s.shape.map((d) => (typeof d === 'string' && d in dims ? dims[d] : d)),

@@ -1,6 +1,7 @@
 /**
- * The encoder forward pass (TL `HookedEncoder` / `BertBlock`, post-LN):
- *   x = embed.ln(word + pos [+ token_type])                       → hook_full_embed
+ * The encoder forward pass (TL `HookedEncoder` / `BertBlock`, post-LN; RoBERTa is the same with
+ * padding-aware position ids, `position_ids.ts`):
+ *   x = embed.ln(word + W_pos[position ids] [+ token_type])       → hook_full_embed
  *   resid_mid  = resid_pre + attn(resid_pre)                        (bidirectional, padded keys -inf)
  *   resid_post = ln1(resid_mid) + mlp(ln1(resid_mid));  out = ln2(resid_post)
  *   logits = unembed(ln(gelu(out · W + b)))                         (MLM head)
@@ -17,6 +18,7 @@ import { activation, mlp } from '../components/mlp.js';
 import type { HookDispatch, RunContext } from '../../hooks/run_context.js';
 import type { EncoderConfig } from './encoder_config.js';
 import type { EncoderBlockParams, EncoderParams } from './encoder_params.js';
+import { encoderPositionIds } from './position_ids.js';
 
 type Ctx = RunContext<EncoderHookName>;
 
@@ -24,8 +26,8 @@ function embed(tokens: tf.Tensor2D, types: tf.Tensor2D | undefined, p: EncoderPa
   const [batch, pos] = tokens.shape;
   const d = cfg.dModel;
   const word = ctx.hook('embed.hook_embed', tf.reshape<tf.Rank.R3>(gatherRows(p.W_E, tf.reshape(tokens, [-1])), [batch, pos, d])); // [batch, pos, d_model]
-  const rows = tf.reshape<tf.Rank.R3>(gatherRows(p.W_pos, tf.range(0, pos, 1, 'int32')), [1, pos, d]); // [1, pos, d_model]
-  const posEmb = ctx.hook('embed.hook_pos_embed', tf.tile(rows, [batch, 1, 1])); // [batch, pos, d_model]
+  const posIds = encoderPositionIds(tokens, cfg); // [batch, pos]: 0…pos−1, or RoBERTa's padding-aware ids
+  const posEmb = ctx.hook('embed.hook_pos_embed', tf.reshape<tf.Rank.R3>(gatherRows(p.W_pos, tf.reshape(posIds, [-1])), [batch, pos, d])); // [batch, pos, d_model]
   let sum = tf.add<tf.Tensor3D>(word, posEmb);
   if (p.W_token_type !== undefined) {
     const ids = types ?? tf.zeros([batch, pos], 'int32');
@@ -43,7 +45,7 @@ function encoderBlock(resid: tf.Tensor3D, p: EncoderBlockParams, cfg: EncoderCon
     const rep = tf.tile(tf.expandDims<tf.Tensor4D>(residPre, 2), [1, 1, cfg.nHeads, 1]); // [batch, pos, n_heads, d_model]
     input = { kind: 'perHead', q: ctx.hook(`${b}.hook_q_input`, rep), k: ctx.hook(`${b}.hook_k_input`, rep), v: ctx.hook(`${b}.hook_v_input`, rep) };
   }
-  const attnOut = ctx.hook(`${b}.hook_attn_out`, attention(input, p.attn, cfg.nHeads, ctx, `${b}.attn`)); // [batch, pos, d_model]
+  const attnOut = ctx.hook(`${b}.hook_attn_out`, attention(input, p.attn, { nHeads: cfg.nHeads, nKvHeads: cfg.nHeads }, ctx, `${b}.attn`)); // [batch, pos, d_model]
   const residMid = ctx.hook(`${b}.hook_resid_mid`, tf.add<tf.Tensor3D>(residPre, attnOut)); // [batch, pos, d_model]
   const mlpIn = ctx.flags.useHookMlpIn === true ? ctx.hook(`${b}.hook_mlp_in`, residMid) : residMid;
   const normedMid = layerNorm(mlpIn, p.ln1, cfg.eps, `${b}.ln1`, ctx); // [batch, pos, d_model]

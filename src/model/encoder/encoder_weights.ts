@@ -1,9 +1,12 @@
 /**
- * Pure map: Hugging Face BERT / DistilBERT checkpoint tensors → encoder params (TransformerLens
- * `convert_bert_weights`; DistilBERT by the same rules). Accepts `DistilBertForMaskedLM`
- * (`distilbert.*`, `vocab_transform`, `vocab_layer_norm`, `vocab_projector`, projector weight tied to
- * the word embeddings and possibly absent), `DistilBertModel` (no prefix, no head), `BertForMaskedLM`
- * / `BertModel` (`bert.*`, `cls.predictions.*`). `nn.Linear` weights are [out, in].
+ * Pure map: Hugging Face BERT / DistilBERT / RoBERTa checkpoint tensors → encoder params
+ * (TransformerLens `convert_bert_weights`; DistilBERT and RoBERTa by the same rules). Accepts
+ * `DistilBertForMaskedLM` (`distilbert.*`, `vocab_transform`, `vocab_layer_norm`, `vocab_projector`,
+ * projector weight tied to the word embeddings and possibly absent), `DistilBertModel` (no prefix,
+ * no head), `BertForMaskedLM` / `BertModel` (`bert.*`, `cls.predictions.*`), `RobertaForMaskedLM`
+ * (`roberta.*` with BERT's sub-names, `lm_head.dense`, `lm_head.layer_norm`, `lm_head.bias`,
+ * `lm_head.decoder.weight` tied and possibly absent) / `RobertaModel` (no prefix, no head). Without
+ * a head the model has no logits. `nn.Linear` weights are [out, in].
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { WeightLoadError } from '../../errors.js';
@@ -12,14 +15,28 @@ import type { LayerNormParams } from '../params.js';
 import type { EncoderConfig } from './encoder_config.js';
 import type { EncoderBlockParams, EncoderParams, MlmHeadParams } from './encoder_params.js';
 
-const IGNORED = [/position_ids$/, /^pooler\./, /^cls\.seq_relationship\./, /^cls\.predictions\.decoder\.bias$/];
+/** Buffers, heads we do not model, and biases HF ties to another tensor (`cls.predictions.bias`, `lm_head.bias`). */
+const IGNORED = [/position_ids$/, /^pooler\./, /^cls\.seq_relationship\./, /^cls\.predictions\.decoder\.bias$/, /^lm_head\.decoder\.bias$/];
+
+/** Checkpoint prefix of the base model in a `*ForMaskedLM` checkpoint, per family. */
+const PREFIX: Readonly<Record<EncoderConfig['modelType'], string>> = { bert: 'bert.', distilbert: 'distilbert.', roberta: 'roberta.' };
+
+/** Family name in error messages. */
+const FAMILY: Readonly<Record<EncoderConfig['modelType'], string>> = { bert: 'BERT', distilbert: 'DistilBERT', roberta: 'RoBERTa' };
+
+/** MLM-head tensor names per family: transform dense, its LayerNorm, the (tied) decoder weight, the output bias. */
+const HEAD: Readonly<Record<EncoderConfig['modelType'], { dense: string; ln: string; dec: string; bias: string }>> = {
+  bert: { dense: 'cls.predictions.transform.dense', ln: 'cls.predictions.transform.LayerNorm', dec: 'cls.predictions.decoder.weight', bias: 'cls.predictions.bias' },
+  distilbert: { dense: 'vocab_transform', ln: 'vocab_layer_norm', dec: 'vocab_projector.weight', bias: 'vocab_projector.bias' },
+  roberta: { dense: 'lm_head.dense', ln: 'lm_head.layer_norm', dec: 'lm_head.decoder.weight', bias: 'lm_head.bias' },
+};
 
 /** Canonical slot → HF name, with shapes, for one family. */
 function slots(cfg: EncoderConfig): { body: Map<string, [string, number[]]>; head: Map<string, [string, number[]]> } {
   const { dModel: d, dMlp: m, dVocab: v, nCtx: n } = cfg;
   const body = new Map<string, [string, number[]]>();
   const head = new Map<string, [string, number[]]>();
-  const bert = cfg.modelType === 'bert';
+  const bert = cfg.modelType !== 'distilbert'; // RoBERTa uses BERT's sub-names
   body.set('emb.word', ['embeddings.word_embeddings.weight', [v, d]]);
   body.set('emb.pos', ['embeddings.position_embeddings.weight', [n, d]]);
   if (bert) body.set('emb.type', ['embeddings.token_type_embeddings.weight', [cfg.typeVocabSize, d]]);
@@ -42,9 +59,7 @@ function slots(cfg: EncoderConfig): { body: Map<string, [string, number[]]>; hea
       body.set(`${l}.${slot}.w`, [`${p}${hf}.weight`, shape]).set(`${l}.${slot}.b`, [`${p}${hf}.bias`, [bias]]);
     }
   }
-  const h = bert
-    ? { dense: 'cls.predictions.transform.dense', ln: 'cls.predictions.transform.LayerNorm', dec: 'cls.predictions.decoder.weight', bias: 'cls.predictions.bias' }
-    : { dense: 'vocab_transform', ln: 'vocab_layer_norm', dec: 'vocab_projector.weight', bias: 'vocab_projector.bias' };
+  const h = HEAD[cfg.modelType];
   head.set('head.dense.w', [`${h.dense}.weight`, [d, d]]).set('head.dense.b', [`${h.dense}.bias`, [d]]);
   head.set('head.ln.w', [`${h.ln}.weight`, [d]]).set('head.ln.b', [`${h.ln}.bias`, [d]]);
   head.set('head.bias', [h.bias, [v]]).set('head.decoder', [h.dec, [v, d]]);
@@ -53,7 +68,7 @@ function slots(cfg: EncoderConfig): { body: Map<string, [string, number[]]>; hea
 
 /** Strip the model prefix, rename old gamma/beta LayerNorm names, drop ignorable tensors. */
 function normalise(raw: ReadonlyMap<string, RawTensor>, cfg: EncoderConfig): Map<string, RawTensor> {
-  const prefix = cfg.modelType === 'bert' ? 'bert.' : 'distilbert.';
+  const prefix = PREFIX[cfg.modelType];
   const out = new Map<string, RawTensor>();
   for (const [k0, t] of raw) {
     let k = k0.startsWith(prefix) ? k0.slice(prefix.length) : k0;
@@ -64,7 +79,7 @@ function normalise(raw: ReadonlyMap<string, RawTensor>, cfg: EncoderConfig): Map
   return out;
 }
 
-function check(keys: Map<string, RawTensor>, expected: Map<string, [string, number[]]>, optional: Set<string>): void {
+function check(keys: Map<string, RawTensor>, expected: Map<string, [string, number[]]>, optional: Set<string>, family: string): void {
   const want = new Map([...expected.values()].map(([n, s]) => [n, s]));
   const missing = [...want.keys()].filter((k) => !keys.has(k) && !optional.has(k));
   const unexpected = [...keys.keys()].filter((k) => !want.has(k));
@@ -76,13 +91,11 @@ function check(keys: Map<string, RawTensor>, expected: Map<string, [string, numb
   if (missing.length > 0) parts.push(`missing (${missing.length}): ${missing.join(', ')}`);
   if (unexpected.length > 0) parts.push(`unexpected (${unexpected.length}): ${unexpected.join(', ')}`);
   if (bad.length > 0) parts.push(`wrong shapes: ${bad.join('; ')}`);
-  throw new WeightLoadError(`encoderParamsFromHf: checkpoint does not match the ${cfg_name(expected)} config — ${parts.join(' | ')}`);
+  throw new WeightLoadError(`encoderParamsFromHf: checkpoint does not match the ${family} config — ${parts.join(' | ')}`);
 }
 
-const cfg_name = (m: Map<string, [string, number[]]>): string => (m.has('emb.type') ? 'BERT' : 'DistilBERT');
-
 /**
- * Convert HF BERT / DistilBERT tensors to encoder params.
+ * Convert HF BERT / DistilBERT / RoBERTa tensors to encoder params.
  * @param raw Checkpoint tensors by name.
  * @param cfg Encoder config (shapes are checked against it).
  * @returns New parameter tensors (caller owns them); `mlmHead` is undefined for base models.
@@ -94,7 +107,7 @@ export function encoderParamsFromHf(raw: ReadonlyMap<string, RawTensor>, cfg: En
   const { body, head } = slots(cfg);
   const hasHead = [...head.values()].some(([n]) => keys.has(n));
   const expected = new Map([...body, ...(hasHead ? head : [])]);
-  check(keys, expected, new Set([(head.get('head.decoder') as [string, number[]])[0]]));
+  check(keys, expected, new Set([HEAD[cfg.modelType].dec]), FAMILY[cfg.modelType]);
   const get = (slot: string): RawTensor | undefined => keys.get((expected.get(slot) as [string, number[]])[0]);
   const f32 = (t: RawTensor): Float32Array => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data));
   const t1 = (slot: string): tf.Tensor1D => tf.tensor1d(f32(get(slot) as RawTensor));
@@ -125,7 +138,7 @@ export function encoderParamsFromHf(raw: ReadonlyMap<string, RawTensor>, cfg: En
   return {
     W_E,
     W_pos: t2('emb.pos'),
-    W_token_type: cfg.modelType === 'bert' ? t2('emb.type') : undefined,
+    W_token_type: cfg.modelType !== 'distilbert' ? t2('emb.type') : undefined,
     embedLn: ln('emb.ln'),
     blocks,
     mlmHead,

@@ -1,7 +1,8 @@
 /**
- * HookedEncoder: BERT and DistilBERT with TransformerLens `HookedEncoder` hook points (post-LN
- * blocks), attention masks, token types and the masked-LM head. TransformerLens has no DistilBERT;
- * here both families share one implementation.
+ * HookedEncoder: BERT, DistilBERT and RoBERTa with TransformerLens `HookedEncoder` hook points
+ * (post-LN blocks), attention masks, token types and the masked-LM head. TransformerLens has no
+ * DistilBERT or RoBERTa; here the three families share one implementation (RoBERTa differs only in
+ * its position ids, its tokenizer and its checkpoint names).
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { ActivationCache } from '../../hooks/activation_cache.js';
@@ -18,6 +19,7 @@ import type { EncoderConfig } from './encoder_config.js';
 import { runEncoder } from './encoder_forward.js';
 import { disposeEncoderParams, encoderStateDict, type EncoderParams } from './encoder_params.js';
 import { loadEncoder, type EncoderFromPretrainedOptions } from './load_encoder.js';
+import { encoderMaxLength } from './position_ids.js';
 
 function isTextInput(x: unknown): x is string | readonly string[] | readonly (readonly [string, string])[] {
   if (typeof x === 'string') return true;
@@ -35,14 +37,14 @@ export interface EncoderForwardOptions extends HookFlags {
   readonly returnType?: 'logits' | 'embeddings' | 'none';
   /** 1 = real token, 0 = padding, [batch, pos]; built automatically for text input. */
   readonly attentionMask?: TokenInput;
-  /** Segment ids [batch, pos] (BERT); built automatically for sentence pairs. */
+  /** Segment ids [batch, pos] (BERT; RoBERTa has one segment type); built automatically for sentence pairs. */
   readonly tokenTypeIds?: TokenInput;
   /**
    * Exclusive layer to stop at (an integer in [-n_layers, n_layers]); returns the residual stream
    * entering that block [batch, pos, d_model] (the MLM head does not run).
    */
   readonly stopAtLayer?: number;
-  /** Truncate text input to this many tokens (default: the model's n_ctx). */
+  /** Truncate text input to this many tokens (default: the model's n_ctx; RoBERTa: n_ctx − pad_token_id − 1). */
   readonly maxLength?: number;
 }
 
@@ -87,7 +89,9 @@ interface EncoderResolved extends ResolvedRows {
 }
 
 /**
- * A BERT / DistilBERT encoder with TransformerLens hook points.
+ * A BERT / DistilBERT / RoBERTa encoder with TransformerLens hook points. For RoBERTa,
+ * `embed.hook_pos_embed` is W_pos gathered at its padding-aware position ids (padTokenId + 1, … for
+ * real tokens, padTokenId for padding), computed from the token ids as HF does.
  * @example
  * const enc = await HookedEncoder.fromPretrained('distilbert-base-uncased');
  * const [logits, cache] = enc.runWithCache(['a short text', 'a longer text to pad against']);
@@ -105,7 +109,7 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   /**
    * @param cfg Architecture.
    * @param params Parameters (ownership passes to the model).
-   * @param tokenizer WordPiece tokenizer for text input.
+   * @param tokenizer Tokenizer for text input (WordPiece for BERT/DistilBERT, byte-level BPE for RoBERTa).
    * @param flags Optional hook points to enable.
    */
   constructor(cfg: EncoderConfig, params: EncoderParams, tokenizer?: Tokenizer, flags: HookFlags = {}) {
@@ -119,15 +123,32 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   }
 
   /**
-   * Load a BERT / DistilBERT checkpoint (local folder, HF cache or hub). No weight processing.
-   * @param nameOrPath Folder or hub id (e.g. 'distilbert-base-uncased').
+   * Load a BERT / DistilBERT / RoBERTa checkpoint (local folder, HF cache or hub): `*ForMaskedLM`
+   * with its MLM head, or the base model (`BertModel`, `DistilBertModel`, `RobertaModel`) without
+   * one. No weight processing.
+   * @param nameOrPath Folder or hub id (e.g. 'distilbert-base-uncased', 'FacebookAI/roberta-base').
    * @param opts Hub options, flags, tokenizer.
    * @returns The encoder.
-   * @throws {@link "tfjs-lens"!WeightLoadError}, {@link "tfjs-lens"!ConfigError}, {@link "tfjs-lens"!HubError}, {@link "tfjs-lens"!NotFoundError}.
+   * @throws {@link "tfjs-lens"!WeightLoadError}, {@link "tfjs-lens"!ConfigError} (also for a model_type other than
+   *   bert, distilbert, roberta), {@link "tfjs-lens"!HubError}, {@link "tfjs-lens"!NotFoundError}.
+   * @example const enc = await HookedEncoder.fromPretrained('./roberta-checkpoint');
    */
   static async fromPretrained(nameOrPath: string, opts: EncoderFromPretrainedOptions = {}): Promise<HookedEncoder> {
     const { cfg, params, tokenizer } = await loadEncoder(nameOrPath, opts);
     return new HookedEncoder(cfg, params, tokenizer, opts.flags);
+  }
+
+  /**
+   * The same as {@link HookedEncoder.fromPretrained}: the encoder never processes its weights. Kept
+   * so that code written for `HookedTransformer.fromPretrainedNoProcessing` works for encoders.
+   * @param nameOrPath Folder or hub id.
+   * @param opts Hub options, flags, tokenizer.
+   * @returns The encoder.
+   * @throws As {@link HookedEncoder.fromPretrained}.
+   * @example const enc = await HookedEncoder.fromPretrainedNoProcessing('./roberta-checkpoint');
+   */
+  static async fromPretrainedNoProcessing(nameOrPath: string, opts: EncoderFromPretrainedOptions = {}): Promise<HookedEncoder> {
+    return HookedEncoder.fromPretrained(nameOrPath, opts);
   }
 
   /** The parameters (owned by the model). @throws {@link "tfjs-lens"!DisposedError} after dispose. */
@@ -142,12 +163,14 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   }
 
   /**
-   * Tokenise text(s) or pairs: `[CLS] A [SEP] (B [SEP])`, right-padded, truncated to n_ctx.
+   * Tokenise text(s) or pairs: `[CLS] A [SEP] (B [SEP])`, or RoBERTa's `<s> A </s> (</s> B </s>)`
+   * with token types all 0; right-padded, truncated to the model's longest row.
    * @returns Plain arrays (ids, attentionMask, tokenTypeIds).
    */
   encode(input: string | readonly string[] | readonly (readonly [string, string])[], maxLength?: number): EncoderBatch {
     const tok = needTokenizer(this.tokenizer, 'HookedEncoder.encode');
-    const enc = encodeForEncoder(tok, input, { maxLength: maxLength ?? this.cfg.nCtx });
+    const style = this.cfg.modelType === 'roberta' ? 'roberta' : 'bert';
+    const enc = encodeForEncoder(tok, input, { maxLength: maxLength ?? encoderMaxLength(this.cfg), style });
     const ids = enc.ids;
     return { ids, attentionMask: enc.attentionMask, tokenTypeIds: enc.tokenTypeIds ?? ids.map((r) => r.map(() => 0)) };
   }
@@ -200,9 +223,25 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
         throw new ShapeError(`${fn}: ${what} shape [${m.length}, ${m[0]?.length}] must equal tokens [${ids.length}, ${ids[0]?.length}]`);
       }
     }
-    if ((ids[0]?.length ?? 0) > this.cfg.nCtx) throw new ShapeError(`${fn}: sequence length ${ids[0]?.length} exceeds n_ctx ${this.cfg.nCtx}`);
+    this.checkLength(ids, fn);
     if (mask !== undefined && mask.every((r) => r.every((v) => v === 1))) mask = undefined;
     return { rows: ids, mask, types };
+  }
+
+  /** Rows must fit W_pos: BERT/DistilBERT ≤ n_ctx tokens; RoBERTa ≤ n_ctx − pad_token_id − 1 non-padding tokens. */
+  private checkLength(ids: readonly number[][], fn: string): void {
+    const { modelType, nCtx, padTokenId } = this.cfg;
+    const max = encoderMaxLength(this.cfg);
+    if (modelType !== 'roberta') {
+      if ((ids[0]?.length ?? 0) > max) throw new ShapeError(`${fn}: sequence length ${ids[0]?.length} exceeds n_ctx ${nCtx}`);
+      return;
+    }
+    const longest = Math.max(0, ...ids.map((r) => r.filter((t) => t !== padTokenId).length));
+    if (longest > max) {
+      throw new ShapeError(
+        `${fn}: ${longest} non-padding tokens exceed RoBERTa's ${max} positions (max_position_embeddings ${nCtx} − pad_token_id ${padTokenId} − 1)`,
+      );
+    }
   }
 
   protected execute(resolved: EncoderResolved, opts: EncoderForwardOptions, flags: HookFlags, stop: number | undefined, fn: string): tf.Tensor3D | undefined {

@@ -1,6 +1,7 @@
 /**
  * Loading an encoder checkpoint: resolve the folder (local, HF cache or hub), read config.json and
- * the safetensors weights, map them to params, find a WordPiece tokenizer.
+ * the safetensors weights, map them to params, find the tokenizer (WordPiece for BERT/DistilBERT,
+ * byte-level BPE for RoBERTa).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { encoderParamsFromHf } from './encoder_weights.js';
 export interface EncoderFromPretrainedOptions extends HubOptions {
   /** Optional hook points to enable. */
   readonly flags?: HookFlags;
-  /** Tokenizer; `null` for none; default: the checkpoint's, else the shipped bert-base-uncased vocabulary for 30522-token models. */
+  /** Tokenizer; `null` for none; default: the checkpoint's, else the shipped bert-base-uncased vocabulary for 30522-token BERT/DistilBERT models (RoBERTa: none). */
   readonly tokenizer?: Tokenizer | null;
   /** Backend to initialise. */
   readonly backend?: BackendName;
@@ -28,10 +29,14 @@ export interface EncoderFromPretrainedOptions extends HubOptions {
 
 const ENCODER_PRETRAINED_KEYS: OptionKeys<EncoderFromPretrainedOptions> = { ...HUB_OPTION_KEYS, flags: true, tokenizer: true, backend: true };
 
-const TOKENIZER_FILES = ['tokenizer.json', 'vocab.txt'];
+/** Tokenizer files by family (any one of the sets suffices). */
+function hasTokenizerFiles(dir: string, cfg: EncoderConfig): boolean {
+  const sets = cfg.modelType === 'roberta' ? [['tokenizer.json'], ['vocab.json', 'merges.txt']] : [['tokenizer.json'], ['vocab.txt']];
+  return sets.some((set) => set.every((f) => existsSync(join(dir, f))));
+}
 
 /**
- * Load config, params and tokenizer of a BERT / DistilBERT checkpoint.
+ * Load config, params and tokenizer of a BERT / DistilBERT / RoBERTa checkpoint.
  * @param nameOrPath Folder or hub id.
  * @param opts Hub and model options.
  * @returns Config, params and tokenizer.
@@ -49,8 +54,8 @@ export async function loadEncoder(
   let tokenizer: Tokenizer | undefined;
   if (opts.tokenizer === null) tokenizer = undefined;
   else if (opts.tokenizer !== undefined) tokenizer = opts.tokenizer;
-  else if (TOKENIZER_FILES.some((f) => existsSync(join(resolved.dir, f)))) tokenizer = await loadTokenizer(resolved.dir, { modelType: cfg.modelType });
-  else if (cfg.dVocab === 30522) tokenizer = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'), { modelType: cfg.modelType });
+  else if (hasTokenizerFiles(resolved.dir, cfg)) tokenizer = await loadTokenizer(resolved.dir, { modelType: cfg.modelType });
+  else if (cfg.dVocab === 30522 && cfg.modelType !== 'roberta') tokenizer = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'), { modelType: cfg.modelType });
   const raw = await loadCheckpointTensors(resolved.dir);
   const params = encoderParamsFromHf(raw, cfg);
   raw.clear();

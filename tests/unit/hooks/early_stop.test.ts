@@ -1,7 +1,8 @@
 /**
  * runWithCache with returnType 'none' stops the forward pass at the last recorded hook (the output is
- * dropped anyway): same cached values, fewer kernels, no leaked tensors; with a user hook attached
- * (which may have side effects) or split q/k/v inputs it runs to the end.
+ * dropped anyway): same cached values, fewer kernels, no leaked tensors; with split q/k/v inputs it
+ * stops after the last recorded hook's last firing (ln1 fires once per q/k/v input); with a user hook
+ * attached (which may have side effects) it runs to the end.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +59,7 @@ describe('early stop of runWithCache', () => {
     expect(early.kernels).toBeLessThan(full.kernels);
   });
 
-  it('runs to the end when a user hook is attached, or with split q/k/v inputs', async () => {
+  it('runs to the end when a user hook is attached; with split q/k/v inputs stops after the third ln1 firing', async () => {
     const name = 'blocks.0.attn.hook_q';
     const full = await profiled(() => enc.runWithCache(ids, { attentionMask: mask, namesFilter: name, returnType: 'embeddings' }), name);
     let fired = 0;
@@ -77,5 +78,6 @@ describe('early stop of runWithCache', () => {
     const split = await profiled(() => dec.runWithCache(tokens, { namesFilter: lnName, returnType: 'none', useSplitQkvInput: true }), lnName);
     const splitFull = await profiled(() => dec.runWithCache(tokens, { namesFilter: lnName, useSplitQkvInput: true }), lnName);
     expect(split.values).toEqual(splitFull.values);
+    expect(split.kernels).toBeLessThan(splitFull.kernels);
   });
 });
