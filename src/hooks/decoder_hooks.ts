@@ -5,16 +5,9 @@
  * type {@link DecoderHookName} is derived from these rows, so a component can only fire names that
  * are in the table, and the model registers exactly these rows.
  */
-import { expandHookTable, type HookFeature, type HookFlags, type HookRow, type HookSpec, type HookTable } from './hook_spec.js';
+import { expandHookTable, type HookFeature, type HookFlags, type HookRow, type HookSpec, type HookTable, SHAPES } from './hook_spec.js';
 
-const BPD = ['batch', 'pos', 'd_model'] as const;
-const BPHD = ['batch', 'pos', 'n_heads', 'd_model'] as const;
-const BPHE = ['batch', 'pos', 'n_heads', 'd_head'] as const;
-const BPKE = ['batch', 'pos', 'n_kv_heads', 'd_head'] as const;
-const BPKD = ['batch', 'pos', 'n_kv_heads', 'd_model'] as const;
-const BHQK = ['batch', 'n_heads', 'pos_q', 'pos_k'] as const;
-const BPM = ['batch', 'pos', 'd_mlp'] as const;
-const SCALE = ['batch', 'pos', 1] as const;
+const { BPD, BPHD, BPHE, BPKE, BPKD, BHQK, BPM, SCALE } = SHAPES;
 
 const EMBED_ROWS = [
   { name: 'hook_embed', shape: BPD, description: 'token embedding W_E[tokens]' },

@@ -4,14 +4,9 @@
  * (RoBERTa has it, with one token type); RoBERTa's `embed.hook_pos_embed` is W_pos at its
  * padding-aware position ids. {@link EncoderHookName} is derived from these rows.
  */
-import { expandHookTable, type HookFeature, type HookFlags, type HookRow, type HookSpec, type HookTable } from './hook_spec.js';
+import { expandHookTable, type HookFeature, type HookFlags, type HookRow, type HookSpec, type HookTable, SHAPES } from './hook_spec.js';
 
-const BPD = ['batch', 'pos', 'd_model'] as const;
-const BPHD = ['batch', 'pos', 'n_heads', 'd_model'] as const;
-const BPHE = ['batch', 'pos', 'n_heads', 'd_head'] as const;
-const BHQK = ['batch', 'n_heads', 'pos_q', 'pos_k'] as const;
-const BPM = ['batch', 'pos', 'd_mlp'] as const;
-const SCALE = ['batch', 'pos', 1] as const;
+const { BPD, BPHD, BPHE, BHQK, BPM, SCALE } = SHAPES;
 
 const EMBED_ROWS = [
   { name: 'embed.hook_embed', shape: BPD, description: 'word embedding W_E[tokens]' },

@@ -6,6 +6,18 @@
  */
 import { ConfigError } from '../errors.js';
 
+/** Glossary shapes shared by the hook tables (read as [batch, pos, d_model] …). */
+export const SHAPES = {
+  BPD: ['batch', 'pos', 'd_model'],
+  BPHD: ['batch', 'pos', 'n_heads', 'd_model'],
+  BPHE: ['batch', 'pos', 'n_heads', 'd_head'],
+  BPKE: ['batch', 'pos', 'n_kv_heads', 'd_head'],
+  BPKD: ['batch', 'pos', 'n_kv_heads', 'd_model'],
+  BHQK: ['batch', 'n_heads', 'pos_q', 'pos_k'],
+  BPM: ['batch', 'pos', 'd_mlp'],
+  SCALE: ['batch', 'pos', 1],
+} as const;
+
 /** Optional hook points that TransformerLens gates behind config flags. @category Hooks */
 export interface HookFlags {
   /** `blocks.{l}.attn.hook_result`: per-head output before summing [batch, pos, n_heads, d_model]. */

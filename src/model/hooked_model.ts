@@ -88,9 +88,9 @@ export abstract class HookedModel<O extends BaseRunOptions, R extends ResolvedRo
   /** Tokenise / validate the input and masks. */
   protected abstract resolveRun(input: unknown, opts: O, fn: string): R;
   /** Whether the hooks after the blocks (`stage: 'head'`) fire in a run with these options. */
-  protected abstract headRuns(opts: O): boolean;
+  protected abstract headRuns(opts: O, fn: string): boolean;
   /** Whether the run computes [batch, pos, d_vocab] logits (for the memory estimate). */
-  protected abstract computesLogits(opts: O): boolean;
+  protected abstract computesLogits(opts: O, fn: string): boolean;
   /**
    * The family's forward pass and output, with the hook dispatcher of `flags` (stop already checked).
    * @param stop Resolved stop layer, or undefined when the caller gave none.
@@ -112,7 +112,7 @@ export abstract class HookedModel<O extends BaseRunOptions, R extends ResolvedRo
     const { dModel, dMlp, nHeads, dVocab } = this.dims;
     const batch = resolved.rows.length;
     const pos = resolved.rows[0]?.length ?? 0;
-    checkRunFits({ batch, pos, dModel, dMlp, nHeads, dVocab, cacheBytes, logits: stop === undefined && this.computesLogits(opts) }, fn);
+    checkRunFits({ batch, pos, dModel, dMlp, nHeads, dVocab, cacheBytes, logits: stop === undefined && this.computesLogits(opts, fn) }, fn);
     return this.execute(resolved, opts, flags, stop, fn);
   }
 
@@ -138,7 +138,7 @@ export abstract class HookedModel<O extends BaseRunOptions, R extends ResolvedRo
     const enabled = this.hookSpecs(flags).filter((s) => isEnabled(s, flags));
     const chosen = new Set(filterNames(opts.namesFilter, enabled.map((s) => s.name), (n) => this.checkHookName(n, flags, fn)));
     const end = stop ?? this.dims.nLayers;
-    const head = stop === undefined && this.headRuns(opts);
+    const head = stop === undefined && this.headRuns(opts, fn);
     return enabled.filter((s) => chosen.has(s.name) && (s.stage === 'embed' || (s.stage === 'block' ? (s.layer ?? 0) < end : head)));
   }
 

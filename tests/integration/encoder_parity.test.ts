@@ -71,7 +71,9 @@ describe(`DistilBERT parity (${DISTIL})`, () => {
     expectMatchesRef(h, ref, 'hf/last_hidden_state');
     const h2 = model.forward(ids, { attentionMask: mask, returnType: 'embeddings' }) as tf.Tensor;
     expect(Array.from(h2.dataSync())).toEqual(Array.from(h.dataSync()));
-    expect(() => base.forward(ids, { returnType: 'logits' })).toThrow(/no MLM head/);
+    expect(() => base.forward(ids, { returnType: 'logits' })).toThrow(/^HookedEncoder.forward: .*no MLM head/);
+    expect(() => base.runWithHooks(ids, { returnType: 'logits' })).toThrow(/^HookedEncoder.runWithHooks: .*no MLM head/);
+    expect(() => base.runWithCache(ids, { returnType: 'logits' })).toThrow(/^HookedEncoder.runWithCache: .*no MLM head/);
     h.dispose();
     h2.dispose();
     base.dispose();

@@ -194,12 +194,12 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
     return returnType;
   }
 
-  protected headRuns(opts: EncoderForwardOptions): boolean {
-    return this.returnTypeOf(opts, 'runWithCache') === 'logits';
+  protected headRuns(opts: EncoderForwardOptions, fn: string): boolean {
+    return this.returnTypeOf(opts, fn) === 'logits';
   }
 
-  protected computesLogits(opts: EncoderForwardOptions): boolean {
-    return this.headRuns(opts);
+  protected computesLogits(opts: EncoderForwardOptions, fn: string): boolean {
+    return this.headRuns(opts, fn);
   }
 
   /** Resolve any input to ids, mask (undefined = all real) and token types. */
