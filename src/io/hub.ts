@@ -168,7 +168,8 @@ async function isDirectory(p: string): Promise<boolean> {
  * Resolve a local directory or hub model id to a directory with config.json + safetensors weights.
  * Order: existing directory → complete hub-cache snapshot → download (unless offline).
  * @param nameOrPath - a directory path, or a hub id such as `gpt2` / `openai-community/gpt2`
- * @param opts - hub options, plus `extraFiles`: more optional repo files to fetch (404 is fine)
+ * @param opts - hub options, plus `extraFiles`: more optional repo files to fetch (404 is fine), and
+ *   `checkConfig`: called with the downloaded config.json path before any weight is fetched (throw to refuse)
  * @returns the directory and where it came from
  * @throws {@link "tfjs-lens"!ConfigError} for an invalid repo id, revision or extra file name (before any I/O), or an
  *   invalid `timeoutMs` / `HF_HUB_DOWNLOAD_TIMEOUT` (before any request)
@@ -181,7 +182,7 @@ async function isDirectory(p: string): Promise<boolean> {
  */
 export async function resolveModelDir(
   nameOrPath: string,
-  opts: HubOptions & { extraFiles?: readonly string[] } = {},
+  opts: HubOptions & { extraFiles?: readonly string[]; checkConfig?: (configPath: string) => Promise<void> } = {},
 ): Promise<ResolvedModel> {
   if (await isDirectory(nameOrPath)) return { dir: resolve(nameOrPath), source: 'local' };
   validateRepoId(nameOrPath);
@@ -217,6 +218,7 @@ export async function resolveModelDir(
       revision,
     },
     extraFiles,
+    opts.checkConfig,
   );
   return { dir, source: 'hub', repoId, revision, commit };
 }

@@ -114,10 +114,13 @@ async function ensureWeights(ctx: DownloadContext, filler: SnapshotFiller): Prom
 export async function downloadModel(
   ctx: DownloadContext,
   extraFiles: readonly string[],
+  checkConfig?: (configPath: string) => Promise<void>,
 ): Promise<{ commit: string; dir: string }> {
   const pinned = isCommitHash(ctx.revision) ? ctx.revision : undefined;
   const cfg = await downloadFile(ctx, 'config.json', ctx.revision, pinned, false);
   const filler = new SnapshotFiller(ctx, cfg.commit);
+  // The caller may refuse the model from its config (e.g. too large) before any weight is fetched.
+  if (checkConfig !== undefined) await checkConfig(join(filler.dir, 'config.json'));
   await ensureWeights(ctx, filler);
   for (const f of new Set([...OPTIONAL_FILES, ...extraFiles])) await filler.ensure(f, true);
   if (!isCommitHash(ctx.revision)) await writeRef(ctx.repoDir, ctx.revision, cfg.commit);

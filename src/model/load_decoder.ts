@@ -16,6 +16,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { ModelConfig } from './config.js';
 import { resolveAlias } from './aliases.js';
 import { decoderConfigFromHf, type HfDecoderConfig } from './hf_config.js';
+import { checkLoadFits } from './memory_guard.js';
 import { disposeParams, type DecoderParams } from './params.js';
 import { processWeights, type ProcessingOptions } from './weight_processing.js';
 import { gpt2ParamsFromHf } from './weights/gpt2.js';
@@ -79,15 +80,23 @@ export async function loadDecoder(
 ): Promise<LoadedDecoder> {
   checkOptionKeys(opts, FROM_PRETRAINED_KEYS, 'HookedTransformer.fromPretrained');
   await initBackend(opts.backend, { quiet: opts.quiet });
-  const resolved = await resolveModelDir(resolveAlias(nameOrPath), opts);
-  const hf = await readJsonFile<HfDecoderConfig>(join(resolved.dir, 'config.json'), 'model config');
-  let rawCfg: ModelConfig;
-  try {
-    rawCfg = decoderConfigFromHf(hf);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new ConfigError(`HookedTransformer: ${nameOrPath}: ${err.message}`);
-    throw err;
-  }
+  const processes = Object.values(processing).some((v) => v === true);
+  // The config decides whether the model fits before any weight is read or downloaded.
+  const configOf = async (path: string): Promise<ModelConfig> => {
+    const hf = await readJsonFile<HfDecoderConfig>(path, 'model config');
+    let cfg: ModelConfig;
+    try {
+      cfg = decoderConfigFromHf(hf);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new ConfigError(`HookedTransformer: ${nameOrPath}: ${err.message}`);
+      throw err;
+    }
+    checkLoadFits(cfg, processes, `HookedTransformer: ${nameOrPath}`);
+    return cfg;
+  };
+  const hubOpts = Object.fromEntries(Object.entries(opts).filter(([k]) => k in HUB_OPTION_KEYS));
+  const resolved = await resolveModelDir(resolveAlias(nameOrPath), { ...hubOpts, checkConfig: async (p) => void (await configOf(p)) });
+  const rawCfg = await configOf(join(resolved.dir, 'config.json'));
   // Tokenizer first: nothing to free if it fails.
   const tokenizer = await findTokenizer(resolved.dir, rawCfg, opts.tokenizer);
   const raw = await loadCheckpointTensors(resolved.dir);

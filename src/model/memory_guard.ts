@@ -47,3 +47,80 @@ export function checkRunFits(s: RunSize, fn: string): void {
     );
   }
 }
+
+/** The architecture facts a decoder's parameter count depends on (a ModelConfig fits). */
+interface ParamCountConfig {
+  readonly nLayers: number;
+  readonly dModel: number;
+  readonly nHeads: number;
+  readonly nKeyValueHeads?: number;
+  readonly dHead: number;
+  readonly dMlp: number;
+  readonly dVocab: number;
+  readonly nCtx: number;
+  readonly attnOnly: boolean;
+  readonly normalizationType: string;
+  readonly positionalEmbeddingType?: string;
+  readonly gatedMlp?: boolean;
+}
+
+/**
+ * Float32 values a decoder holds once loaded: W_E and W_U (separate tensors even when the checkpoint
+ * ties them), b_U, W_pos for learned positions, per layer the q/k/v/o projections and biases (k, v
+ * with n_kv_heads heads), norms (a bias for LayerNorm), the MLP (W_gate too when gated).
+ * @param cfg The config.
+ * @returns The number of parameters we hold (equals the elements of `paramTensors(params)` before processing).
+ * @example decoderParamCount(model.cfg)
+ * @category Model
+ */
+export function decoderParamCount(cfg: ParamCountConfig): number {
+  const { dModel: d, nHeads: h, dHead: e, dMlp: m, dVocab: v } = cfg;
+  const kv = (cfg.nKeyValueHeads ?? h) * e;
+  const norm = cfg.normalizationType === 'LN' ? 2 * d : cfg.normalizationType === 'RMS' ? d : 0;
+  const attn = d * h * e + h * e + 2 * (d * kv + kv) + h * e * d + d;
+  const mlp = cfg.attnOnly ? 0 : (cfg.gatedMlp === true ? 2 : 1) * d * m + m + m * d + d;
+  const perLayer = attn + mlp + norm * (cfg.attnOnly ? 1 : 2);
+  const pos = cfg.positionalEmbeddingType === 'rotary' ? 0 : cfg.nCtx * d;
+  return 2 * v * d + v + pos + cfg.nLayers * perLayer + norm;
+}
+
+/**
+ * Estimated wasm-heap bytes of loading a decoder: its float32 parameters, plus, with weight
+ * processing, the temporaries of the largest step (two copies of the larger of W_U and one block,
+ * as `processWeights` processes one block, then the embeddings, at a time).
+ * @param cfg The config.
+ * @param processing Whether any weight processing runs.
+ * @returns Bytes.
+ * @category Model
+ */
+export function decoderLoadBytes(cfg: ParamCountConfig, processing: boolean): number {
+  const params = 4 * decoderParamCount(cfg);
+  if (!processing) return params;
+  const block = (4 * (decoderParamCount({ ...cfg, nLayers: 1 }) - decoderParamCount({ ...cfg, nLayers: 0 })));
+  return params + 2 * Math.max(block, 4 * cfg.dModel * cfg.dVocab);
+}
+
+/**
+ * Refuse, before any weight is read or downloaded, a decoder whose parameters would overflow the
+ * wasm heap (no-op on other backends).
+ * @param cfg The config read from config.json.
+ * @param processing Whether weight processing will run (fromPretrained) or not (fromPretrainedNoProcessing).
+ * @param name The model name or path, for the message.
+ * @throws {@link "tfjs-lens"!MemoryLimitError} naming the parameter count, the bytes needed and the limit.
+ * @category Model
+ */
+export function checkLoadFits(cfg: ParamCountConfig, processing: boolean, name: string): void {
+  if (tf.getBackend() !== 'wasm') return;
+  const need = decoderLoadBytes(cfg, processing);
+  const inUse = tf.memory().numBytes;
+  if (need + inUse > WASM_HEAP_LIMIT_BYTES) {
+    const gb = (x: number): string => (x / 1024 ** 3).toFixed(2);
+    const count = decoderParamCount(cfg);
+    const noProc = processing && decoderLoadBytes(cfg, false) + inUse <= WASM_HEAP_LIMIT_BYTES ? ' (fromPretrainedNoProcessing would fit: it skips the processing copies)' : '';
+    throw new MemoryLimitError(
+      `${name}: ${(count / 1e6).toFixed(0)}M float32 parameters need about ${gb(need)} GB to load${processing ? ' with weight processing' : ''}, ` +
+        `but the wasm heap holds 4 GB (${gb(WASM_HEAP_LIMIT_BYTES)} usable, ${gb(inUse)} GB in use)${noProc}; ` +
+        `use a smaller model, or the tfjs-node backend (@tensorflow/tfjs-node installed, TFJS_LENS_BACKEND=tensorflow), which has no such limit`,
+    );
+  }
+}

@@ -71,44 +71,56 @@ function foldLnBlock(blk: BlockParams, centre: boolean): BlockParams {
 const centreRows = (w: tf.Tensor2D): tf.Tensor2D => tf.sub(w, tf.mean(w, -1, true));
 const centreVec = (b: tf.Tensor1D): tf.Tensor1D => tf.sub(b, tf.mean(b));
 
-function centreWriting(p: DecoderParams): DecoderParams {
-  const blocks = p.blocks.map((blk): BlockParams => {
-    const attn = { ...blk.attn, wO: centreRows(blk.attn.wO), bO: centreVec(blk.attn.bO) };
-    const mlp =
-      blk.mlp === undefined
-        ? undefined
-        : { ...blk.mlp, W_out: centreRows(blk.mlp.W_out), b_out: centreVec(blk.mlp.b_out) };
-    return { ...blk, attn, mlp };
-  });
-  return { ...p, W_E: centreRows(p.W_E), W_pos: p.W_pos === undefined ? undefined : centreRows(p.W_pos), blocks };
+/** center_writing_weights on one block: W_O, b_O, W_out, b_out. */
+function centreWritingBlock(blk: BlockParams): BlockParams {
+  const attn = { ...blk.attn, wO: centreRows(blk.attn.wO), bO: centreVec(blk.attn.bO) };
+  const mlp = blk.mlp === undefined ? undefined : { ...blk.mlp, W_out: centreRows(blk.mlp.W_out), b_out: centreVec(blk.mlp.b_out) };
+  return { ...blk, attn, mlp };
 }
 
-/** Move b_V into b_O; with GQA each key/value head's bias serves its group of query heads. */
-function foldValueBiases(p: DecoderParams, cfg: ModelConfig): DecoderParams {
+/** fold_value_biases on one block: b_V into b_O; with GQA each key/value head's bias serves its group of query heads. */
+function foldValueBiasesBlock(blk: BlockParams, cfg: ModelConfig): BlockParams {
   const g = cfg.nHeads / kvHeads(cfg);
-  const blocks = p.blocks.map((blk): BlockParams => {
-    const { bV, wO, bO } = blk.attn;
-    const perHead = tf.reshape(tf.tile(tf.reshape(bV, [-1, 1, cfg.dHead]), [1, g, 1]), [1, cfg.nHeads * cfg.dHead]); // [1, n_heads*d_head]
-    const bONew = tf.add<tf.Tensor1D>(bO, tf.squeeze(tf.matMul(perHead, wO), [0])); // [d_model]
-    return { ...blk, attn: { ...blk.attn, bO: bONew, bV: tf.zerosLike(bV) } };
-  });
-  return { ...p, blocks };
+  const { bV, wO, bO } = blk.attn;
+  const perHead = tf.reshape(tf.tile(tf.reshape(bV, [-1, 1, cfg.dHead]), [1, g, 1]), [1, cfg.nHeads * cfg.dHead]); // [1, n_heads*d_head]
+  const bONew = tf.add<tf.Tensor1D>(bO, tf.squeeze(tf.matMul(perHead, wO), [0])); // [d_model]
+  return { ...blk, attn: { ...blk.attn, bO: bONew, bV: tf.zerosLike(bV) } };
 }
 
-function applySteps(p: DecoderParams, cfg: ModelConfig, o: Required<ProcessingOptions>): DecoderParams {
+/** Every processing step that touches one block, in TL's order (each step is per block). */
+function processBlock(blk: BlockParams, cfg: ModelConfig, o: Required<ProcessingOptions>): BlockParams {
   const rms = isRms(cfg);
-  let out = p;
-  if (o.foldLn) {
-    let { W_U, b_U } = out;
-    if (out.lnFinal !== undefined) [W_U, b_U] = foldInto(out.lnFinal, W_U, b_U, !rms);
-    out = { ...out, blocks: out.blocks.map((b) => foldLnBlock(b, !rms)), lnFinal: undefined, W_U, b_U };
-  }
-  if (o.centerWritingWeights && !rms) out = centreWriting(out);
-  if (o.centerUnembed) {
-    out = { ...out, W_U: centreRows(out.W_U), b_U: centreVec(out.b_U) };
-  }
-  if (o.foldValueBiases) out = foldValueBiases(out, cfg);
+  let out = blk;
+  if (o.foldLn) out = foldLnBlock(out, !rms);
+  if (o.centerWritingWeights && !rms) out = centreWritingBlock(out);
+  if (o.foldValueBiases) out = foldValueBiasesBlock(out, cfg);
   return out;
+}
+
+/** The parameters outside the blocks. */
+type Globals = Pick<DecoderParams, 'W_E' | 'W_pos' | 'W_U' | 'b_U' | 'lnFinal'>;
+
+function globalTensors(p: Globals): tf.Tensor[] {
+  const out: tf.Tensor[] = [p.W_E, p.W_U, p.b_U];
+  if (p.W_pos !== undefined) out.push(p.W_pos);
+  if (p.lnFinal !== undefined) out.push(p.lnFinal.w);
+  if (p.lnFinal?.b !== undefined) out.push(p.lnFinal.b);
+  return out;
+}
+
+/**
+ * Run one step in a tidy and dispose the tensors it replaced right away, so the peak is the
+ * parameters plus one step's temporaries.
+ */
+function replaceStep<T>(before: readonly tf.Tensor[], step: () => T, tensorsOf: (r: T) => tf.Tensor[]): T {
+  let out: T | undefined;
+  const kept = tf.tidy(() => {
+    out = step();
+    return tensorsOf(out);
+  });
+  const keep = new Set(kept);
+  for (const t of before) if (!keep.has(t)) t.dispose();
+  return out as T;
 }
 
 /**
@@ -132,16 +144,30 @@ export function processWeights(
   cfg: ModelConfig;
 } {
   const o = { ...NO_PROCESSING, ...opts };
-  const before = paramTensors(params);
-  let out: DecoderParams = params;
-  // tidy keeps the tensors of the returned array (the result) and frees the temporaries.
-  const kept = tf.tidy(() => {
-    out = applySteps(params, cfg, o);
-    return paramTensors(out);
-  });
-  const after = new Set(kept);
-  for (const t of before) if (!after.has(t)) t.dispose();
   const rms = isRms(cfg);
+  const globals = new Set(globalTensors(params));
+  const blockTensors = (b: BlockParams): tf.Tensor[] => paramTensors({ ...params, blocks: [b] }).filter((t) => !globals.has(t));
+  // One block at a time (each step of TL's order is per block), then the embeddings and unembedding,
+  // one step at a time: the peak is the parameters plus one step's temporaries.
+  const blocks = params.blocks.map((b) => replaceStep(blockTensors(b), () => processBlock(b, cfg, o), blockTensors));
+  let g: Globals = { W_E: params.W_E, W_pos: params.W_pos, W_U: params.W_U, b_U: params.b_U, lnFinal: params.lnFinal };
+  const step = (f: (x: Globals) => Globals): void => {
+    const cur = g;
+    g = replaceStep(globalTensors(cur), () => f(cur), globalTensors);
+  };
+  if (o.foldLn) {
+    step((x) => {
+      if (x.lnFinal === undefined) return x;
+      const [W_U, b_U] = foldInto(x.lnFinal, x.W_U, x.b_U, !rms);
+      return { ...x, W_U, b_U, lnFinal: undefined };
+    });
+  }
+  if (o.centerWritingWeights && !rms) {
+    step((x) => ({ ...x, W_E: centreRows(x.W_E) }));
+    step((x) => (x.W_pos === undefined ? x : { ...x, W_pos: centreRows(x.W_pos) }));
+  }
+  if (o.centerUnembed) step((x) => ({ ...x, W_U: centreRows(x.W_U), b_U: centreVec(x.b_U) }));
+  const out: DecoderParams = { ...g, blocks };
   const normalizationType = o.foldLn ? (rms ? 'RMSPre' : 'LNPre') : cfg.normalizationType;
   return { params: out, cfg: { ...cfg, normalizationType } };
 }
