@@ -4,10 +4,27 @@
  * run one after another and stacked on a new leading axis.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../errors.js';
+import { kvHeads } from '../model/config.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import type { TokenInput } from '../model/inputs.js';
 import type { PatchableModel, PatchMetric, PatchOptions } from './generic_patch.js';
 import { actPatch, type PatchPresetName } from './presets.js';
+
+/**
+ * The per-head "every" sweeps stack z, q, k, v and pattern over heads; with grouped-query attention
+ * k and v have fewer heads, so the stack has no common shape (TL's sweep fails there too).
+ */
+function requireMultiHead(model: PatchableModel, fn: string): void {
+  const kv = kvHeads(model.cfg);
+  if (kv !== model.cfg.nHeads) {
+    throw new ConfigError(
+      `${fn}: this model uses grouped-query attention (${model.cfg.nHeads} query heads, ${kv} key/value heads), so the z, q, k, v and ` +
+        `pattern sweeps have different head counts and cannot be stacked; call getActPatchAttnHeadOutAllPos, …QAllPos, …KAllPos ` +
+        `(over the ${kv} key/value heads), …VAllPos and …PatternAllPos (or the ByPos ones) separately`,
+    );
+  }
+}
 
 /** Run presets in order and stack them; `rearrange` may transpose one result first (freed after). */
 function stackPresets(
@@ -60,7 +77,7 @@ export function getActPatchBlockEvery(
  * @param metric Logits of one patched run → scalar.
  * @param opts Batch size, progress, attention mask.
  * @returns Patched metric [5, n_layers, n_heads] (z, q, k, v, pattern).
- * @throws As {@link genericActivationPatch}.
+ * @throws As {@link genericActivationPatch}; {@link "tfjs-lens"!ConfigError} for a grouped-query-attention model (k and v have fewer heads).
  * @example const r = getActPatchAttnHeadAllPosEvery(model, corrupted, cleanCache, metric); // [5, n_layers, n_heads]
  * @category Patching
  */
@@ -71,6 +88,7 @@ export function getActPatchAttnHeadAllPosEvery(
   metric: PatchMetric,
   opts: PatchOptions = {},
 ): tf.Tensor {
+  requireMultiHead(model, 'getActPatchAttnHeadAllPosEvery');
   const names: PatchPresetName[] = [
     'attn_head_out_all_pos',
     'attn_head_q_all_pos',
@@ -91,7 +109,7 @@ export function getActPatchAttnHeadAllPosEvery(
  * @param metric Logits of one patched run → scalar.
  * @param opts Batch size, progress, attention mask.
  * @returns Patched metric [5, n_layers, pos, n_heads] (z, q, k, v, pattern).
- * @throws As {@link genericActivationPatch}.
+ * @throws As {@link genericActivationPatch}; {@link "tfjs-lens"!ConfigError} for a grouped-query-attention model (k and v have fewer heads).
  * @example const r = getActPatchAttnHeadByPosEvery(model, corrupted, cleanCache, metric); // [5, n_layers, pos, n_heads]
  * @category Patching
  */
@@ -102,6 +120,7 @@ export function getActPatchAttnHeadByPosEvery(
   metric: PatchMetric,
   opts: PatchOptions = {},
 ): tf.Tensor {
+  requireMultiHead(model, 'getActPatchAttnHeadByPosEvery');
   const names: PatchPresetName[] = [
     'attn_head_out_by_pos',
     'attn_head_q_by_pos',

@@ -12,6 +12,7 @@ import { actName } from '../hooks/act_name.js';
 import type { HookFn } from '../hooks/hook_point.js';
 import type { HookedTransformer } from '../model/hooked_transformer.js';
 import { tokensToRows, type TokenInput } from '../model/inputs.js';
+import { kvHeads } from '../model/config.js';
 import { rank3 } from '../utils/tensor_rank.js';
 import { SweepProgress, type ProgressOptions } from './progress.js';
 import { tiledAxisPatch, type PatchSetter } from './setters.js';
@@ -54,8 +55,16 @@ export interface RowIndex {
 /** Options of {@link genericActivationPatch}. @category Patching */
 export type GenericPatchOptions = PatchOptions & (AxisIndex | RowIndex);
 
-/** Range of each axis for a model and input (k/v use n_heads: no grouped-query attention here). */
-function axisRange(axis: AxisName, model: PatchableModel, pos: number): number {
+/**
+ * Heads of an activation: key/value activations (k, v, rot_k, k_input, v_input) have
+ * n_key_value_heads heads under grouped-query attention; the others n_heads.
+ */
+function headsOf(activationName: string, model: PatchableModel): number {
+  return /^(k|v|rot_k|k_input|v_input)$/.test(activationName) ? kvHeads(model.cfg) : model.cfg.nHeads;
+}
+
+/** Range of each axis for a model, an activation and an input. */
+function axisRange(axis: AxisName, model: PatchableModel, pos: number, heads: number): number {
   switch (axis) {
     case 'layer':
       return model.cfg.nLayers;
@@ -65,7 +74,7 @@ function axisRange(axis: AxisName, model: PatchableModel, pos: number): number {
       return pos;
     case 'head':
     case 'head_index':
-      return model.cfg.nHeads;
+      return heads;
     default:
       throw new ConfigError(
         `genericActivationPatch: unknown index axis '${String(axis)}' (expected layer, pos, head_index, head, src_pos, dest_pos)`,
@@ -91,7 +100,7 @@ function cartesianRows(ranges: readonly number[]): number[][] {
   return rows;
 }
 
-function resolveIndex(model: PatchableModel, pos: number, opts: GenericPatchOptions): { rows: number[][]; shape: number[] } {
+function resolveIndex(model: PatchableModel, pos: number, heads: number, opts: GenericPatchOptions): { rows: number[][]; shape: number[] } {
   if ('indexRows' in opts && opts.indexRows !== undefined) {
     if ('indexAxisNames' in opts && (opts as Partial<AxisIndex>).indexAxisNames !== undefined) {
       throw new ConfigError('genericActivationPatch: give indexAxisNames or indexRows, not both');
@@ -111,7 +120,7 @@ function resolveIndex(model: PatchableModel, pos: number, opts: GenericPatchOpti
       `genericActivationPatch: indexAxisNames must start with 'layer', got [${(axes ?? []).join(', ')}] (or pass indexRows)`,
     );
   }
-  const shape = axes.map((a) => axisRange(a, model, pos));
+  const shape = axes.map((a) => axisRange(a, model, pos, heads));
   return { rows: cartesianRows(shape), shape };
 }
 
@@ -241,7 +250,7 @@ export function genericActivationPatch(
   const tokens = tokensToRows(corruptedTokens, model.cfg.dVocab, 'genericActivationPatch');
   const pos = (tokens[0] as number[]).length;
   const mask = opts.attentionMask === undefined ? undefined : tokensToRows(opts.attentionMask, 2, 'genericActivationPatch');
-  const { rows, shape } = resolveIndex(model, pos, opts);
+  const { rows, shape } = resolveIndex(model, pos, headsOf(activationName, model), opts);
   const batchSize = opts.batchSize ?? defaultPatchBatch(tokens.length, pos);
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new ConfigError(`genericActivationPatch: batchSize must be a positive integer, got ${batchSize}`);
