@@ -110,12 +110,19 @@ export function edgeId(from: string, to: string, channel?: Channel): string {
  * column (heads of one layer feed that layer's MLP, not each other).
  * @param cfg Layers, heads and whether the model is attention-only.
  * @returns Nodes and edges (for n_layers L, n_heads H with MLPs: 1 + L(H+1) senders).
- * @throws {@link "tfjs-lens"!ConfigError} for non-positive sizes.
+ * @throws {@link "tfjs-lens"!ConfigError} for non-positive sizes, or a grouped-query-attention model (receivers are per-head k/v inputs).
  * @example buildCircuitGraph({ nLayers: 2, nHeads: 4, attnOnly: true }).edges.length  // 81
  * @category Circuits
  */
-export function buildCircuitGraph(cfg: Pick<ModelConfig, 'nLayers' | 'nHeads' | 'attnOnly'>): CircuitGraph {
+export function buildCircuitGraph(cfg: Pick<ModelConfig, 'nLayers' | 'nHeads' | 'attnOnly' | 'nKeyValueHeads'>): CircuitGraph {
   const { nLayers, nHeads } = cfg;
+  if (cfg.nKeyValueHeads !== undefined && cfg.nKeyValueHeads !== nHeads) {
+    // Receivers are per-head k/v inputs; with GQA a key/value input serves a group of query heads.
+    throw new ConfigError(
+      `buildCircuitGraph: grouped-query attention (${nHeads} query heads, ${cfg.nKeyValueHeads} key/value heads) is not supported by ` +
+        `circuit discovery (its receivers are per-head k/v inputs); use activation or attribution patching (tfjs-lens/patching) instead`,
+    );
+  }
   if (!(Number.isInteger(nLayers) && nLayers > 0 && Number.isInteger(nHeads) && nHeads > 0)) {
     throw new ConfigError(`buildCircuitGraph: nLayers and nHeads must be positive integers, got ${nLayers}, ${nHeads}`);
   }

@@ -10,7 +10,9 @@ import { initBackend } from '../../src/backend/backend.js';
 import { ConfigError, HookNameError } from '../../src/errors.js';
 import type { ActivationCache } from '../../src/hooks/activation_cache.js';
 import { HookedTransformer } from '../../src/model/hooked_transformer.js';
+import { acdc, inductionTask } from '../../src/circuits/index.js';
 import {
+  attributionPatch,
   getActPatchAttnHeadAllPosEvery, getActPatchAttnHeadKAllPos, getActPatchAttnHeadVByPos, getActPatchResidMid, getActPatchResidPre,
 } from '../../src/patching/index.js';
 import { fixtureDir } from '../helpers/fixtures.js';
@@ -71,6 +73,32 @@ describe('grouped-query attention (llama-tiny: 4 query, 2 key/value heads)', () 
       expect(r.shape).toEqual([llama.cfg.nLayers, 6, 2]);
       r.dispose();
     });
+  });
+
+  it('attribution patching differentiates through grouped-query attention: k heads [n_layers, n_kv_heads], close to real patching', () => {
+    withCache(llama, (cache) => {
+      const before = tf.memory().numTensors;
+      const diff = (l: tf.Tensor3D): tf.Scalar => metric(l);
+      const attr = attributionPatch(llama, cache, corrupted, diff, 'attn_head_k_all_pos');
+      expect(attr.shape).toEqual([llama.cfg.nLayers, 2]);
+      const real = getActPatchAttnHeadKAllPos(llama, corrupted, cache, metric);
+      const corruptMetric = tf.tidy(() => metric(llama.logits(corrupted)).dataSync()[0] ?? NaN);
+      const a = attr.dataSync();
+      const r = Array.from(real.dataSync(), (v) => v - corruptMetric);
+      // First-order estimate vs the real effect of each head: same sign and size where the effect is large.
+      const big = r.map((v, i) => [v, a[i] ?? NaN] as const).filter(([v]) => Math.abs(v) > 0.05);
+      expect(big.length).toBeGreaterThan(0);
+      for (const [v, est] of big) expect(Math.sign(est)).toBe(Math.sign(v));
+      expect(a.every((v) => Number.isFinite(v))).toBe(true);
+      attr.dispose();
+      real.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+
+  it('circuit discovery refuses grouped-query models with a ConfigError (receivers are per-head k/v inputs)', () => {
+    const task = inductionTask({ batch: 2, segLen: 5, low: 10, high: 900, bos: 0 });
+    expect(() => acdc(llama, { ...task, threshold: 0.01, quiet: true })).toThrow(/grouped-query attention .*not supported by circuit discovery/);
   });
 
   it('the stacked every-head sweep refuses with a ConfigError naming the separate presets', () => {

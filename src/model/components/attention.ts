@@ -78,7 +78,8 @@ type AttnHook = `blocks.${number}.attn.hook_${'q' | 'k' | 'v' | 'attn_scores' | 
 function repeatKv(x: tf.Tensor4D, g: number): tf.Tensor4D {
   if (g === 1) return x;
   const [batch, pos, nKv, d] = x.shape;
-  return tf.reshape(tf.tile(tf.expandDims<tf.Tensor5D>(x, 3), [1, 1, 1, g, 1]), [batch, pos, nKv * g, d]);
+  // 4-D tile (tfjs has no tile gradient above rank 4): [batch*pos, n_kv, 1, d] → [batch*pos, n_kv, g, d].
+  return tf.reshape(tf.tile(tf.reshape(x, [batch * pos, nKv, 1, d]), [1, 1, g, 1]), [batch, pos, nKv * g, d]);
 }
 
 /**
