@@ -23,6 +23,7 @@ interface ModelAlias {
 export const MODEL_ALIASES: Readonly<Record<string, ModelAlias>> = {
   'induction-2l': { shippedPath: 'models/induction-2l', kind: 'decoder', description: '2-layer attention-only GPT-2-architecture model with an induction circuit (trained here)' },
   'distilbert-mini': { shippedPath: 'models/distilbert-mini', kind: 'encoder', description: 'small DistilBERT masked LM trained here on the shipped corpora' },
+  'llama-mini': { shippedPath: 'models/llama-mini', kind: 'decoder', description: '4-layer Llama-architecture causal LM (GQA, rotary, SwiGLU) trained here on non-benchmark text' },
   gpt2: { hubId: 'gpt2', kind: 'decoder', description: 'GPT-2 small (124M)' },
   'gpt2-medium': { hubId: 'gpt2-medium', kind: 'decoder', description: 'GPT-2 medium (355M)' },
   'gpt2-large': { hubId: 'gpt2-large', kind: 'decoder', description: 'GPT-2 large (774M)' },
@@ -47,6 +48,11 @@ export const MODEL_ALIASES: Readonly<Record<string, ModelAlias>> = {
   'bert-base-cased': { hubId: 'bert-base-cased', kind: 'encoder', description: 'BERT base, cased' },
 };
 
+/** The script that trains each shipped model. */
+const TRAIN_SCRIPT: Readonly<Record<string, string>> = {
+  'induction-2l': 'train_induction', 'distilbert-mini': 'train_distilbert_mini', 'llama-mini': 'train_llama_mini',
+};
+
 /**
  * Resolve a short name to a folder (shipped models) or hub id; other strings pass through.
  * A local folder of the same name in the working directory wins, as in transformers.
@@ -64,7 +70,7 @@ export function resolveAlias(nameOrPath: string): string {
     if (!existsSync(join(dir, 'config.json'))) {
       throw new NotFoundError(
         `resolveAlias: the shipped model '${nameOrPath}' is not in this build (${dir} is missing); ` +
-          `train it with scripts/${nameOrPath === 'induction-2l' ? 'train_induction' : 'train_distilbert_mini'}.ts`,
+          `train it with scripts/${TRAIN_SCRIPT[nameOrPath] ?? 'train_distilbert_mini'}.ts`,
       );
     }
     return dir;
