@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import { applyLnToStack } from './apply_ln.js';
-import { decomposeResid } from './residual.js';
+import { decomposeResid, embedRows } from './residual.js';
 import { moveAxisToFront, resolveLayer, slicePos, weight, type AnalysisModel, type LabelledStack, type PosSlice } from './types.js';
 
 /**
@@ -147,7 +147,8 @@ export function stackNeuronResults(cache: ActivationCache, model: AnalysisModel,
 
 /**
  * The summed output biases up to the input of `layer` (TL `HookedTransformer.accumulated_bias`):
- * Σ_{l<layer} (b_O[l] + b_out[l]), plus b_O[layer] with `mlpInput`.
+ * Σ_{l<layer} (b_O[l] + b_out[l]), plus b_O[layer] with `mlpInput` (not with parallel attention
+ * and MLP, whose MLP reads resid_pre; TL adds it there too).
  * @param model The model.
  * @param layer Layer in [0, n_layers] (0 = none).
  * @param mlpInput Include the attention bias of `layer` itself.
@@ -170,7 +171,7 @@ export function accumulatedBias(model: AnalysisModel, layer: number, mlpInput = 
       acc = tf.add(acc, row(weight(model, 'b_O'), l));
       if (includeMlpBiases && !attnOnly) acc = tf.add(acc, row(weight(model, 'b_out'), l));
     }
-    if (mlpInput) acc = tf.add(acc, row(weight(model, 'b_O'), layer));
+    if (mlpInput && model.cfg.parallelAttnMlp !== true) acc = tf.add(acc, row(weight(model, 'b_O'), layer));
     return acc;
   });
 }
@@ -198,6 +199,8 @@ export interface FullDecompositionOptions {
  * The residual stream entering `layer`, split into every head, every neuron (or MLP layer), the
  * embeddings and the summed biases: rows `[L0H0 …, L0N0 … | 0_mlp_out …, embed, pos_embed, bias]`.
  * The rows sum to the stream; with `applyLn` they sum to the normalised stream (before ln w/b).
+ * Rotary models have no `pos_embed` row; with parallel attention and MLP the MLP input of `layer`
+ * is its resid_pre, so `mlpInput` adds none of that layer's heads.
  * @param cache A full cache of the run.
  * @param model The model the cache came from.
  * @param opts Layer, MLP input, neuron expansion, LayerNorm, position slice, labels.
@@ -217,8 +220,10 @@ export function getFullResidDecomposition(cache: ActivationCache, model: Analysi
   const expand = opts.expandNeurons !== false;
   const posSlice = opts.posSlice;
   const labels: string[] = [];
+  // The MLP input of `layer` holds that layer's heads, unless attention and MLP run in parallel.
+  const headLayers = layer + (mlpInput && model.cfg.parallelAttnMlp !== true ? 1 : 0);
   const stack = tf.tidy(() => {
-    const [heads, headLabels] = stackHeadResults(cache, model, { layer: layer + (mlpInput ? 1 : 0), posSlice, returnLabels: true });
+    const [heads, headLabels] = stackHeadResults(cache, model, { layer: headLayers, posSlice, returnLabels: true });
     labels.push(...headLabels);
     const parts: tf.Tensor[] = [heads];
     if (!attnOnly && layer > 0) {
@@ -228,8 +233,7 @@ export function getFullResidDecomposition(cache: ActivationCache, model: Analysi
       labels.push(...mlpLabels);
       parts.push(mlps);
     }
-    for (const [n, label] of [['hook_embed', 'embed'], ['hook_pos_embed', 'pos_embed']] as const) {
-      if (!cache.has(n)) continue;
+    for (const [n, label] of embedRows(model)) {
       parts.push(tf.expandDims(slicePos(cache.get(n), posSlice, 1, 'getFullResidDecomposition'), 0));
       labels.push(label);
     }

@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import { actName } from '../hooks/act_name.js';
+import { isRotary } from '../model/config.js';
 import { applyLnToStack } from './apply_ln.js';
+import { requireFamilyHook } from './families.js';
 import { resolveLayer, slicePos, type AnalysisModel, type LabelledStack, type PosSlice } from './types.js';
 
 /**
@@ -17,9 +19,12 @@ import { resolveLayer, slicePos, type AnalysisModel, type LabelledStack, type Po
 export interface AccumulatedResidOptions {
   /** Take streams up to the input of this layer; n_layers, -1 or undefined = all, plus `final_post`. */
   readonly layer?: number;
-  /** Also include `resid_mid` of every layer before `layer`. */
+  /** Also include `resid_mid` of every layer before `layer` (a ConfigError for models without resid_mid). */
   readonly inclMid?: boolean;
-  /** Also include `resid_mid` of `layer` itself (the MLP input). */
+  /**
+   * End at the MLP input of `layer`: append its `resid_mid`; with parallel attention and MLP the
+   * MLP reads `resid_pre`, the last entry already, so nothing is appended (ln2 is still the LayerNorm applied).
+   */
   readonly mlpInput?: boolean;
   /** Apply the LayerNorm in front of `layer` (at the unembed: ln_final recomputed per component). */
   readonly applyLn?: boolean;
@@ -34,12 +39,15 @@ export interface AccumulatedResidOptions {
  * `layer` (optionally `resid_mid` too) and, at the unembed, `"final_post"` (the last `resid_post`).
  * With `applyLn` at the unembed every entry goes through ln_final with its own statistics (the
  * logit lens); for another layer the cached scale of that layer's LayerNorm is used.
+ * Parallel-attention models (Pythia) and attention-only models have no `resid_mid`: `inclMid`
+ * is refused there (TL raises a KeyError).
  * @param cache A full cache of the run.
  * @param model The model the cache came from.
  * @param opts Layer, mid streams, LayerNorm, position slice, labels.
  * @returns Stack [n, batch, pos, d_model] ([n, batch, d_model] for a single position), and the
  *   labels with `returnLabels`.
- * @throws {@link "tfjs-lens"!ConfigError} for a bad layer; {@link "tfjs-lens"!HookNameError} if a needed hook is not cached.
+ * @throws {@link "tfjs-lens"!ConfigError} for a bad layer, or `inclMid` (or `mlpInput` without an MLP) on a model
+ *   without resid_mid; {@link "tfjs-lens"!HookNameError} if a needed hook is not cached.
  * @example
  * const [stack, labels] = accumulatedResid(cache, model, { applyLn: true, posSlice: -1, returnLabels: true });
  * @category Analysis
@@ -49,6 +57,11 @@ export function accumulatedResid(cache: ActivationCache, model: AnalysisModel, o
 export function accumulatedResid(cache: ActivationCache, model: AnalysisModel, opts: AccumulatedResidOptions = {}): tf.Tensor | LabelledStack {
   const nLayers = model.cfg.nLayers;
   const layer = resolveLayer(opts.layer, nLayers, 'accumulatedResid');
+  const parallel = model.cfg.parallelAttnMlp === true;
+  if (opts.inclMid === true && layer > 0) {
+    requireFamilyHook(model.cfg, 'blocks.0.hook_resid_mid', 'accumulatedResid', 'drop inclMid (the stack of resid_pre streams is complete)');
+  }
+  if (opts.mlpInput === true && !parallel && layer < nLayers) requireFamilyHook(model.cfg, `blocks.${layer}.hook_resid_mid`, 'accumulatedResid');
   const names: string[] = [];
   const labels: string[] = [];
   for (let l = 0; l <= layer; l++) {
@@ -59,7 +72,8 @@ export function accumulatedResid(cache: ActivationCache, model: AnalysisModel, o
     }
     names.push(`blocks.${l}.hook_resid_pre`);
     labels.push(`${l}_pre`);
-    if ((opts.inclMid === true && l < layer) || (opts.mlpInput === true && l === layer)) {
+    // With parallel attention and MLP the MLP input of `layer` is its resid_pre, already the last entry.
+    if ((opts.inclMid === true && l < layer) || (opts.mlpInput === true && l === layer && !parallel)) {
       names.push(`blocks.${l}.hook_resid_mid`);
       labels.push(`${l}_mid`);
     }
@@ -79,13 +93,29 @@ export function accumulatedResid(cache: ActivationCache, model: AnalysisModel, o
 }
 
 /**
+ * The embedding rows of a decomposition: `hook_embed`, plus `hook_pos_embed` for learned positions
+ * (rotary models have none; TL omits it). Decided by the architecture, not by what the cache holds,
+ * so a cache missing `hook_pos_embed` of a GPT-2 model fails loudly instead of dropping a term.
+ * @param model The model.
+ * @returns `[hook name, label]` pairs.
+ * @throws Never.
+ * @example embedRows(gpt2)  // [['hook_embed', 'embed'], ['hook_pos_embed', 'pos_embed']]
+ * @category Analysis
+ */
+export function embedRows(model: Pick<AnalysisModel, 'cfg'>): [string, string][] {
+  const rows: [string, string][] = [['hook_embed', 'embed']];
+  if (!isRotary(model.cfg)) rows.push(['hook_pos_embed', 'pos_embed']);
+  return rows;
+}
+
+/**
  * Options of {@link decomposeResid}.
  * @category Analysis
  */
 export interface DecomposeResidOptions {
   /** Decompose the input of this layer; n_layers, -1 or undefined = the unembed input. */
   readonly layer?: number;
-  /** Decompose the MLP input of `layer` (adds that layer's `attn_out`). */
+  /** Decompose the MLP input of `layer` (adds that layer's `attn_out`, except with parallel attention and MLP). */
   readonly mlpInput?: boolean;
   /** 'all' (default), 'attn' (attention outputs only) or 'mlp' (MLP outputs only). */
   readonly mode?: 'all' | 'attn' | 'mlp';
@@ -93,7 +123,7 @@ export interface DecomposeResidOptions {
   readonly applyLn?: boolean;
   /** Positions to keep. */
   readonly posSlice?: PosSlice;
-  /** Include `embed` and `pos_embed` (default true). */
+  /** Include `embed` and `pos_embed` (`pos_embed` only with learned positions; default true). */
   readonly inclEmbeds?: boolean;
   /** Also return labels (`"embed"`, `"pos_embed"`, `"0_attn_out"`, `"0_mlp_out"`, …). */
   readonly returnLabels?: boolean;
@@ -103,6 +133,9 @@ export interface DecomposeResidOptions {
  * Decompose the residual stream entering `layer` into the outputs that were added to it:
  * `[embed, pos_embed, 0_attn_out, 0_mlp_out, …]`. With every component included, the stack
  * sums to that layer's `resid_pre` (or `resid_mid` with `mlpInput`, or the last `resid_post`).
+ * Rotary models have no `pos_embed` row (as TL). With parallel attention and MLP (Pythia) the MLP
+ * input of `layer` is its `resid_pre`, so `mlpInput` adds no `attn_out` of `layer` (TL adds it, and
+ * its stack then no longer sums to the MLP input).
  * @param cache A full cache of the run.
  * @param model The model the cache came from.
  * @param opts Layer, MLP input, mode, LayerNorm, position slice, embeddings, labels.
@@ -125,11 +158,9 @@ export function decomposeResid(cache: ActivationCache, model: AnalysisModel, opt
   const names: string[] = [];
   const labels: string[] = [];
   if (opts.inclEmbeds !== false) {
-    for (const [n, label] of [['hook_embed', 'embed'], ['hook_pos_embed', 'pos_embed']] as const) {
-      if (cache.has(n)) {
-        names.push(n);
-        labels.push(label);
-      }
+    for (const [n, label] of embedRows(model)) {
+      names.push(n);
+      labels.push(label);
     }
   }
   for (let l = 0; l < layer; l++) {
@@ -142,7 +173,7 @@ export function decomposeResid(cache: ActivationCache, model: AnalysisModel, opt
       labels.push(`${l}_mlp_out`);
     }
   }
-  if (mlpInput && inclAttn) {
+  if (mlpInput && inclAttn && model.cfg.parallelAttnMlp !== true) {
     names.push(`blocks.${layer}.hook_attn_out`);
     labels.push(`${layer}_attn_out`);
   }

@@ -3,7 +3,9 @@
  * `TLACDCCorrespondence`) and EAP (Syed et al. 2023) define them: senders are the input (token +
  * positional embedding), every attention head (`attn.hook_result`) and every MLP (`hook_mlp_out`);
  * receivers are each head's query/key/value input (`hook_q_input`/`hook_k_input`/`hook_v_input`),
- * each MLP input (`hook_mlp_in`) and the logits (the final residual, before `ln_final`).
+ * each MLP input (`hook_mlp_in`) and the logits (the final residual, before `ln_final`). With
+ * parallel attention and MLP (GPT-NeoX/Pythia) a layer's MLP sits in its heads' column: both read
+ * resid_pre, so no edge joins them.
  */
 import { ConfigError } from '../errors.js';
 import type { HookFlags } from '../hooks/hook_spec.js';
@@ -28,7 +30,7 @@ export interface CircuitNode {
   readonly layer: number;
   /** Head index (heads only). */
   readonly head?: number;
-  /** Topological column: input 0, heads of layer l at 2l+1, MLP l at 2l+2, logits last. */
+  /** Topological column: input 0, heads of layer l at 2l+1, MLP l at 2l+2 (2l+1 with parallel attention and MLP), logits last. */
   readonly column: number;
 }
 
@@ -107,20 +109,24 @@ export function edgeId(from: string, to: string, channel?: Channel): string {
 
 /**
  * Build the residual-stream graph of a decoder: every sender feeds every receiver in a later
- * column (heads of one layer feed that layer's MLP, not each other).
- * @param cfg Layers, heads and whether the model is attention-only.
+ * column (heads of one layer feed that layer's MLP, not each other; with parallel attention and
+ * MLP they do not feed it either).
+ * @param cfg Layers, heads, whether the model is attention-only or parallel, and its key/value heads.
  * @returns Nodes and edges (for n_layers L, n_heads H with MLPs: 1 + L(H+1) senders).
- * @throws {@link "tfjs-lens"!ConfigError} for non-positive sizes, or a grouped-query-attention model (receivers are per-head k/v inputs).
+ * @throws {@link "tfjs-lens"!ConfigError} for non-positive sizes, or a grouped-query-attention model (edge-level
+ *   circuit discovery patches per-head k/v inputs, which such a model shares between query heads).
  * @example buildCircuitGraph({ nLayers: 2, nHeads: 4, attnOnly: true }).edges.length  // 81
  * @category Circuits
  */
-export function buildCircuitGraph(cfg: Pick<ModelConfig, 'nLayers' | 'nHeads' | 'attnOnly' | 'nKeyValueHeads'>): CircuitGraph {
+export function buildCircuitGraph(cfg: Pick<ModelConfig, 'nLayers' | 'nHeads' | 'attnOnly' | 'nKeyValueHeads' | 'parallelAttnMlp'>): CircuitGraph {
   const { nLayers, nHeads } = cfg;
   if (cfg.nKeyValueHeads !== undefined && cfg.nKeyValueHeads !== nHeads) {
-    // Receivers are per-head k/v inputs; with GQA a key/value input serves a group of query heads.
+    // Receivers are per-head k/v inputs; with GQA a key/value input serves a group of query heads,
+    // so removing an edge into one head's keys would remove it from the whole group.
     throw new ConfigError(
       `buildCircuitGraph: grouped-query attention (${nHeads} query heads, ${cfg.nKeyValueHeads} key/value heads) is not supported by ` +
-        `circuit discovery (its receivers are per-head k/v inputs); use activation or attribution patching (tfjs-lens/patching) instead`,
+        `edge-level circuit discovery (ACDC, EAP: its receivers are per-head k/v inputs); use node-level iterativePruning, or ` +
+        `activation or attribution patching (tfjs-lens/patching) instead`,
     );
   }
   if (!(Number.isInteger(nLayers) && nLayers > 0 && Number.isInteger(nHeads) && nHeads > 0)) {
@@ -130,7 +136,8 @@ export function buildCircuitGraph(cfg: Pick<ModelConfig, 'nLayers' | 'nHeads' | 
   const nodes: CircuitNode[] = [{ id: 'input', kind: 'input', layer: -1, column: 0 }];
   for (let l = 0; l < nLayers; l++) {
     for (let h = 0; h < nHeads; h++) nodes.push({ id: headId(l, h), kind: 'head', layer: l, head: h, column: 2 * l + 1 });
-    if (hasMlp) nodes.push({ id: mlpId(l), kind: 'mlp', layer: l, column: 2 * l + 2 });
+    // Parallel attention and MLP: the MLP reads resid_pre, as the heads do (same column, no edges between them).
+    if (hasMlp) nodes.push({ id: mlpId(l), kind: 'mlp', layer: l, column: 2 * l + (cfg.parallelAttnMlp === true ? 1 : 2) });
   }
   nodes.push({ id: 'logits', kind: 'logits', layer: nLayers, column: 2 * nLayers + 1 });
   const edges: CircuitEdge[] = [];

@@ -168,7 +168,9 @@ export function iterativePruning(model: CircuitModel, opts: IterativePruningOpti
     const full = run([]);
     const state: PruneState = { removed: [], kept: [...all], cur: full, passes: 1, steps: [], scores: {} };
     pruneLoop(state, opts, (c) => (state.passes++, run([...state.removed, c])), metric, progress);
-    const graph = buildCircuitGraph(model.cfg);
+    // Node pruning ablates hook_z per query head, so it works with grouped-query attention too; the
+    // graph only names the nodes and the edges among kept ones, the same with or without GQA.
+    const graph = buildCircuitGraph({ ...model.cfg, nKeyValueHeads: undefined });
     const removedIds = new Set(state.removed.map(targetId));
     const keptIds = new Set(graph.nodes.filter((n) => !removedIds.has(n.id)).map((n) => n.id));
     return {

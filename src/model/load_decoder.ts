@@ -94,8 +94,10 @@ export async function loadDecoder(
     checkLoadFits(cfg, processes, `HookedTransformer: ${nameOrPath}`);
     return cfg;
   };
-  const hubOpts = Object.fromEntries(Object.entries(opts).filter(([k]) => k in HUB_OPTION_KEYS));
-  const resolved = await resolveModelDir(resolveAlias(nameOrPath), { ...hubOpts, checkConfig: async (p) => void (await configOf(p)) });
+  // A download runs the check between config.json and the weights; a local folder or a complete
+  // cache snapshot is checked here, before loadCheckpointTensors reads a weight.
+  const checkConfig = async (configPath: string): Promise<void> => void (await configOf(configPath));
+  const resolved = await resolveModelDir(resolveAlias(nameOrPath), { ...opts, checkConfig });
   const rawCfg = await configOf(join(resolved.dir, 'config.json'));
   // Tokenizer first: nothing to free if it fails.
   const tokenizer = await findTokenizer(resolved.dir, rawCfg, opts.tokenizer);

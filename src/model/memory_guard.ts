@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MemoryLimitError } from '../errors.js';
 
 /** Usable wasm heap (4 GiB minus headroom for the allocator and fragmentation). */
-const WASM_HEAP_LIMIT_BYTES = 3.6 * 1024 ** 3;
+export const WASM_HEAP_LIMIT_BYTES = 3.6 * 1024 ** 3;
 
 /** Sizes that determine a forward pass's memory. */
 interface RunSize {
@@ -70,6 +70,7 @@ interface ParamCountConfig {
  * with n_kv_heads heads), norms (a bias for LayerNorm), the MLP (W_gate too when gated).
  * @param cfg The config.
  * @returns The number of parameters we hold (equals the elements of `paramTensors(params)` before processing).
+ * @throws nothing
  * @example decoderParamCount(model.cfg)
  * @category Model
  */
@@ -85,19 +86,31 @@ export function decoderParamCount(cfg: ParamCountConfig): number {
 }
 
 /**
- * Estimated wasm-heap bytes of loading a decoder: its float32 parameters, plus, with weight
- * processing, the temporaries of the largest step (two copies of the larger of W_U and one block,
- * as `processWeights` processes one block, then the embeddings, at a time).
+ * Estimated peak wasm-heap bytes of loading a decoder, an upper bound of what the wasm backend
+ * reaches (measured against loads of every decoder family in tests/integration/load_size_check.test.ts):
+ * - the float32 parameters;
+ * - while the weight maps build them, one more copy of the largest matrix (an nn.Linear weight
+ *   or an untied lm_head is built [out, in], then transposed; GPT-2's fused c_attn is split);
+ * - with weight processing, the larger of that and two copies of one block's matrices
+ *   (`processWeights` replaces one block at a time, where fold_ln holds the scaled and the centred
+ *   readers at once, then W_U, W_E and W_pos one step at a time, one copy each);
+ * - a few vectors of the largest width (folded biases, means).
  * @param cfg The config.
  * @param processing Whether any weight processing runs.
  * @returns Bytes.
+ * @throws nothing
+ * @example decoderLoadBytes(cfg, true) / 1024 ** 3 // GB needed by fromPretrained
  * @category Model
  */
 export function decoderLoadBytes(cfg: ParamCountConfig, processing: boolean): number {
-  const params = 4 * decoderParamCount(cfg);
-  if (!processing) return params;
-  const block = (4 * (decoderParamCount({ ...cfg, nLayers: 1 }) - decoderParamCount({ ...cfg, nLayers: 0 })));
-  return params + 2 * Math.max(block, 4 * cfg.dModel * cfg.dVocab);
+  const float32Bytes = 4;
+  const { dModel: d, dVocab: v, dMlp: m } = cfg;
+  const params = float32Bytes * decoderParamCount(cfg);
+  const largestMatrix = float32Bytes * Math.max(d * v, d * m, 3 * d * cfg.nHeads * cfg.dHead); // [d_model, d_vocab] or a block's
+  const vectors = float32Bytes * 8 * Math.max(v, m, d);
+  if (!processing) return params + largestMatrix + vectors;
+  const block = float32Bytes * (decoderParamCount({ ...cfg, nLayers: 1 }) - decoderParamCount({ ...cfg, nLayers: 0 }));
+  return params + Math.max(largestMatrix, 2 * block) + vectors;
 }
 
 /**
@@ -107,6 +120,7 @@ export function decoderLoadBytes(cfg: ParamCountConfig, processing: boolean): nu
  * @param processing Whether weight processing will run (fromPretrained) or not (fromPretrainedNoProcessing).
  * @param name The model name or path, for the message.
  * @throws {@link "tfjs-lens"!MemoryLimitError} naming the parameter count, the bytes needed and the limit.
+ * @example checkLoadFits(decoderConfigFromHf(hfConfig), true, 'meta-llama/Llama-3.2-1B') // on wasm: MemoryLimitError (about 6.6 GB > 3.6 GB usable)
  * @category Model
  */
 export function checkLoadFits(cfg: ParamCountConfig, processing: boolean, name: string): void {

@@ -38,6 +38,12 @@ export const NO_PROCESSING: Required<ProcessingOptions> = {
   foldValueBiases: false,
 };
 
+/** Centre a reader [d_model, n] over d_model (each column's mean removed). */
+const centreCols = (w: tf.Tensor2D): tf.Tensor2D => tf.sub(w, tf.mean(w, 0, true)); // [d_model, n]
+/** Centre a writer [n, d_model] over d_model (each row's mean removed). */
+const centreRows = (w: tf.Tensor2D): tf.Tensor2D => tf.sub(w, tf.mean(w, -1, true)); // [n, d_model]
+const centreVec = (b: tf.Tensor1D): tf.Tensor1D => tf.sub(b, tf.mean(b));
+
 /**
  * Fold a norm (w, and b for LayerNorm) into a reader W [d_model, n] with bias [n]; with `centre`
  * (LayerNorm), centre W over d_model.
@@ -45,7 +51,7 @@ export const NO_PROCESSING: Required<ProcessingOptions> = {
 function foldInto(ln: NormParams, w: tf.Tensor2D, b: tf.Tensor1D, centre: boolean): [tf.Tensor2D, tf.Tensor1D] {
   const bNew = ln.b === undefined ? b : tf.add<tf.Tensor1D>(b, tf.squeeze(tf.matMul(tf.expandDims(ln.b, 0), w), [0])); // [n]
   const scaled = tf.mul<tf.Tensor2D>(w, tf.expandDims(ln.w, 1)); // [d_model, n]
-  const wNew = centre ? tf.sub<tf.Tensor2D>(scaled, tf.mean(scaled, 0, true)) : scaled; // [d_model, n]
+  const wNew = centre ? centreCols(scaled) : scaled; // [d_model, n]
   return [wNew, bNew];
 }
 
@@ -67,9 +73,6 @@ function foldLnBlock(blk: BlockParams, centre: boolean): BlockParams {
   }
   return { ln1: undefined, ln2: undefined, attn, mlp };
 }
-
-const centreRows = (w: tf.Tensor2D): tf.Tensor2D => tf.sub(w, tf.mean(w, -1, true));
-const centreVec = (b: tf.Tensor1D): tf.Tensor1D => tf.sub(b, tf.mean(b));
 
 /** center_writing_weights on one block: W_O, b_O, W_out, b_out. */
 function centreWritingBlock(blk: BlockParams): BlockParams {
@@ -148,19 +151,22 @@ export function processWeights(
   const globals = new Set(globalTensors(params));
   const blockTensors = (b: BlockParams): tf.Tensor[] => paramTensors({ ...params, blocks: [b] }).filter((t) => !globals.has(t));
   // One block at a time (each step of TL's order is per block), then the embeddings and unembedding,
-  // one step at a time: the peak is the parameters plus one step's temporaries.
+  // one step at a time: the peak is the parameters plus one step's temporaries (two copies of a
+  // block's matrices, or one of W_U).
   const blocks = params.blocks.map((b) => replaceStep(blockTensors(b), () => processBlock(b, cfg, o), blockTensors));
   let g: Globals = { W_E: params.W_E, W_pos: params.W_pos, W_U: params.W_U, b_U: params.b_U, lnFinal: params.lnFinal };
   const step = (f: (x: Globals) => Globals): void => {
     const cur = g;
     g = replaceStep(globalTensors(cur), () => f(cur), globalTensors);
   };
-  if (o.foldLn) {
+  if (o.foldLn && g.lnFinal !== undefined) {
+    // fold_ln of the final norm in two steps, scale then centre (the same ops as foldInto), so the
+    // unscaled W_U is freed before the centring copy: one W_U-sized temporary at a time.
     step((x) => {
-      if (x.lnFinal === undefined) return x;
-      const [W_U, b_U] = foldInto(x.lnFinal, x.W_U, x.b_U, !rms);
+      const [W_U, b_U] = x.lnFinal === undefined ? [x.W_U, x.b_U] : foldInto(x.lnFinal, x.W_U, x.b_U, false);
       return { ...x, W_U, b_U, lnFinal: undefined };
     });
+    if (!rms) step((x) => ({ ...x, W_U: centreCols(x.W_U) }));
   }
   if (o.centerWritingWeights && !rms) {
     step((x) => ({ ...x, W_E: centreRows(x.W_E) }));

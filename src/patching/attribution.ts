@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import { actName } from '../hooks/act_name.js';
 import type { ModelInput } from '../model/inputs.js';
+import { requireFamilyHook } from '../analysis/families.js';
 import { gradientsAtHooks, type DiffMetric, type GradientOptions, type GradModel } from './gradients.js';
 import { PATCH_PRESETS, type PatchPreset, type PatchPresetName } from './presets.js';
 
@@ -69,7 +70,8 @@ function isCorruptedGrads(x: ModelInput | CorruptedGrads): x is CorruptedGrads {
  * @param opts Forward options for the corrupted run.
  * @returns Map kind → estimated metric change (patched − corrupted), shaped like the preset;
  *   the caller disposes the tensors.
- * @throws {@link "tfjs-lens"!ConfigError} for unknown kinds; {@link "tfjs-lens"!HookNameError} if a cache lacks an
+ * @throws {@link "tfjs-lens"!ConfigError} for unknown kinds or a preset the model family lacks (resid_mid with parallel
+ *   attention and MLP); {@link "tfjs-lens"!HookNameError} if a cache lacks an
  *   activation; errors of {@link gradientsAtHooks}.
  * @example
  * const attr = attributionPatchMany(model, cleanCache, corruptedTokens, metric, ['resid_pre', 'attn_head_out_all_pos']);
@@ -120,6 +122,7 @@ function withCorruptedGrads<T>(
   fn: (cg: CorruptedGrads) => T,
 ): T {
   const names = attributionHookNames(model.cfg.nLayers, kinds);
+  for (const n of names) requireFamilyHook(model.cfg, n, 'attributionPatch');
   const own = !isCorruptedGrads(corrupted);
   const cg: CorruptedGrads = isCorruptedGrads(corrupted)
     ? corrupted

@@ -13,6 +13,7 @@ import type { HookFn } from '../hooks/hook_point.js';
 import type { HookedTransformer } from '../model/hooked_transformer.js';
 import { tokensToRows, type TokenInput } from '../model/inputs.js';
 import { kvHeads } from '../model/config.js';
+import { requireFamilyHook } from '../analysis/families.js';
 import { rank3 } from '../utils/tensor_rank.js';
 import { SweepProgress, type ProgressOptions } from './progress.js';
 import { tiledAxisPatch, type PatchSetter } from './setters.js';
@@ -230,7 +231,8 @@ function runGroup(spec: RunSpec, group: readonly number[][]): number[] {
  * @param opts `indexAxisNames` (output shaped like the axis ranges) or `indexRows` (flattened
  *   output, one value per row), plus `batchSize`, `attentionMask`, `onProgress`, `quiet`.
  * @returns Patched metric values: shape = the axis ranges, or [n_rows] for `indexRows` (float32).
- * @throws {@link "tfjs-lens"!ConfigError} for bad axis names / both index forms; {@link "tfjs-lens"!ShapeError} for
+ * @throws {@link "tfjs-lens"!ConfigError} for bad axis names / both index forms, or an activation the model family lacks
+ *   (resid_mid with parallel attention and MLP, pos_embed with rotary positions); {@link "tfjs-lens"!ShapeError} for
  *   out-of-range indices, batch mismatch or a non-scalar metric; {@link "tfjs-lens"!HookNameError} when the
  *   clean cache lacks the activation. Whatever the metric throws propagates, with no tensor leaked.
  * @example
@@ -247,6 +249,7 @@ export function genericActivationPatch(
   activationName: string,
   opts: GenericPatchOptions,
 ): tf.Tensor {
+  requireFamilyHook(model.cfg, actName(activationName, 0), 'genericActivationPatch');
   const tokens = tokensToRows(corruptedTokens, model.cfg.dVocab, 'genericActivationPatch');
   const pos = (tokens[0] as number[]).length;
   const mask = opts.attentionMask === undefined ? undefined : tokensToRows(opts.attentionMask, 2, 'genericActivationPatch');

@@ -13,6 +13,7 @@ import type { HookFn } from '../hooks/hook_point.js';
 import type { ForwardOptions, HookedTransformer } from '../model/hooked_transformer.js';
 import { resolveInput, type ModelInput } from '../model/inputs.js';
 import { itemAt } from '../utils/tensor_rank.js';
+import { requireFamilyHook } from '../analysis/families.js';
 
 /** A differentiable metric: logits [batch, pos, d_vocab] → tf.Scalar built with tf ops. @category Patching */
 export type DiffMetric = (logits: tf.Tensor3D) => tf.Scalar;
@@ -87,7 +88,8 @@ function recordedAt(recorded: ReadonlyMap<string, tf.Tensor>, name: string): tf.
  * @param opts Forward options (flags, attention mask, tokenisation) and `cacheActivations`.
  * @returns `{value, grads, cache?}`: the metric, gradients (each shaped like its activation), and
  *   optionally the activations; the caller owns (disposes) the caches.
- * @throws {@link "tfjs-lens"!HookNameError} for unknown/disabled names; {@link "tfjs-lens"!ConfigError} if the metric is not
+ * @throws {@link "tfjs-lens"!HookNameError} for unknown/disabled names; {@link "tfjs-lens"!ConfigError} for a hook the
+ *   model family lacks (resid_mid with parallel attention and MLP, pos_embed with rotary positions), or if the metric is not
  *   a differentiable tf.Scalar of the logits; {@link "tfjs-lens"!ShapeError} on a shape mismatch at a hook.
  * @example
  * const { value, grads } = gradientsAtHooks(model, tokens, logitDiffMetric(992, 870), ['blocks.0.hook_resid_pre']);
@@ -104,6 +106,7 @@ export function gradientsAtHooks(
 ): GradientsResult {
   const { cacheActivations, ...fwdOpts } = opts;
   const flags = mergedFlags(model, opts);
+  if (typeof names !== 'function') for (const n of typeof names === 'string' ? [names] : names) requireFamilyHook(model.cfg, n, 'gradientsAtHooks');
   const list = filterNames(names, model.enabledHookNames(flags), (n) => model.checkHookName(n, flags, 'gradientsAtHooks'));
   if (list.length === 0) throw new ConfigError('gradientsAtHooks: no hook names selected');
   const { rows } = resolveInput(input, model.tokenizer, model.cfg.dVocab, model.cfg.nCtx, opts, 'gradientsAtHooks');

@@ -1,15 +1,19 @@
 /**
- * Probe features from an encoder: run {@link HookedEncoder.runWithCache} with only the chosen hook
- * cached (and only the layers up to it), mean-pool the activation over the attention mask
+ * Probe features from an encoder or a decoder: run `runWithCache` with only the chosen hook cached
+ * (and only the layers up to it), mean-pool the activation over the attention mask
  * ({@link maskedMeanPool}) and flatten it to one row per text. For DistilBERT, `blocks.{L}.attn.hook_q`
  * is the output of `transformer.layer[L].attention.q_lin` split into heads, so the pooled row equals
- * the mask-mean of q_lin (the anchor README's feature). Texts are batched in order of length, so
- * padding costs little; rows come back in input order.
+ * the mask-mean of q_lin (the anchor README's feature). Decoders (GPT-2, Llama, Pythia …) are
+ * right-padded, so the causal activations of the real tokens are those of the unpadded text. Texts
+ * are batched in order of length, so padding costs little; rows come back in input order.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DatasetError, ShapeError } from '../errors.js';
+import type { ActivationCache } from '../hooks/activation_cache.js';
 import type { HookedEncoder } from '../model/encoder/hooked_encoder.js';
 import { maskedMeanPool } from '../model/encoder/pooling.js';
+import type { HookedTransformer } from '../model/hooked_transformer.js';
+import { requireFamilyHook } from '../analysis/families.js';
 import type { FeatureMatrix } from './matrix.js';
 import { stopLayerAfterHook } from '../hooks/hook_point.js';
 
@@ -39,6 +43,13 @@ export function probeHookName(hook: string, layer: number, nLayers: number): str
   if (h === 'mlp_pre' || h === 'mlp_post') return `blocks.${layer}.mlp.hook_${h.slice(4)}`;
   throw new ConfigError(`probeHookName: unknown hook '${hook}' — expected one of ${[...ATTN_SHORT, ...BLOCK_SHORT, 'mlp_pre', 'mlp_post'].join(', ')}, or a full hook name`);
 }
+
+/**
+ * A model {@link extractPooledFeatures} reads: an encoder (DistilBERT, BERT, RoBERTa) or a decoder
+ * (GPT-2, Llama, Mistral, Qwen2, Pythia).
+ * @category Probe
+ */
+export type PoolingModel = HookedEncoder | HookedTransformer;
 
 /** Token ids with their attention mask, e.g. from {@link HookedEncoder.encode}. @category Probe */
 export interface TokenBatch {
@@ -70,7 +81,29 @@ function checkTexts(texts: readonly string[]): void {
   });
 }
 
-function tokenise(model: HookedEncoder, input: readonly string[] | TokenBatch, maxLength: number): TokenBatch {
+function isEncoder(model: PoolingModel): model is HookedEncoder {
+  return 'encode' in model;
+}
+
+/** Decoder texts: each tokenised alone (BOS as the model's default), cut to maxLength, right-padded. */
+function decoderBatch(model: HookedTransformer, texts: readonly string[], maxLength: number): TokenBatch {
+  const rows = texts.map((t) => {
+    const ids = model.toTokens(t); // [1, pos]
+    try {
+      return ((ids.arraySync() as number[][])[0] ?? []).slice(0, maxLength);
+    } finally {
+      ids.dispose();
+    }
+  });
+  const width = Math.max(...rows.map((r) => r.length), 1);
+  const pad = model.cfg.eosTokenId ?? 0;
+  return {
+    ids: rows.map((r) => [...r, ...new Array<number>(width - r.length).fill(pad)]),
+    attentionMask: rows.map((r) => [...r.map(() => 1), ...new Array<number>(width - r.length).fill(0)]),
+  };
+}
+
+function tokenise(model: PoolingModel, input: readonly string[] | TokenBatch, maxLength: number): TokenBatch {
   if (!Array.isArray(input)) {
     const b = input as TokenBatch;
     if (b.ids.length === 0 || b.ids.length !== b.attentionMask.length) throw new ShapeError(`extractPooledFeatures: need as many mask rows as id rows (got ${b.ids.length} and ${b.attentionMask.length})`);
@@ -81,30 +114,41 @@ function tokenise(model: HookedEncoder, input: readonly string[] | TokenBatch, m
   }
   const texts = input as readonly string[];
   checkTexts(texts);
-  return model.encode(texts, maxLength);
+  return isEncoder(model) ? model.encode(texts, maxLength) : decoderBatch(model, texts, maxLength);
 }
 
+/** One forward pass with only `hookName` cached; the caller disposes the cache. */
+function cacheBatch(model: PoolingModel, ids: number[][], mask: number[][], hookName: string): ActivationCache {
+  const stop = stopLayerAfterHook(hookName, model.cfg.nLayers);
+  const stopOpt = stop === undefined ? {} : { stopAtLayer: stop };
+  if (!isEncoder(model)) return model.runWithCache(ids, { attentionMask: mask, namesFilter: hookName, returnType: 'none', ...stopOpt })[1];
+  const headOut = stop === undefined && hookName.startsWith('mlm_head');
+  const [out, cache] = model.runWithCache(ids, { attentionMask: mask, namesFilter: hookName, returnType: headOut ? 'logits' : 'none', ...stopOpt });
+  out?.dispose();
+  return cache;
+}
 
 /**
  * Pooled hook activations, one row per text (or token row).
- * @param model Encoder (text input needs its tokenizer).
+ * @param model Encoder or decoder (text input needs its tokenizer).
  * @param input Texts, or token ids with their attention mask.
  * @param opts Hook, max length, batch size, progress.
  * @returns Features [n, prod(activation dims after pos)] (e.g. [n, d_model] for hook_q).
  * @throws {@link "tfjs-lens"!DatasetError} for no texts or an empty text; {@link "tfjs-lens"!ShapeError} for ragged token
- *   input or a row without a real token; {@link "tfjs-lens"!HookNameError} for an unknown hook; {@link "tfjs-lens"!DatasetError}
- *   if the activations contain NaN.
+ *   input or a row without a real token; {@link "tfjs-lens"!HookNameError} for an unknown hook; {@link "tfjs-lens"!ConfigError}
+ *   for a hook the decoder family lacks (resid_mid with parallel attention and MLP, pos_embed with rotary positions);
+ *   {@link "tfjs-lens"!DatasetError} if the activations contain NaN.
  * @example const x = extractPooledFeatures(enc, texts, { hookName: 'blocks.0.attn.hook_q' });
  * @category Probe
  */
-export function extractPooledFeatures(model: HookedEncoder, input: readonly string[] | TokenBatch, opts: ExtractOptions): FeatureMatrix {
+export function extractPooledFeatures(model: PoolingModel, input: readonly string[] | TokenBatch, opts: ExtractOptions): FeatureMatrix {
+  if (!isEncoder(model)) requireFamilyHook(model.cfg, opts.hookName, 'extractPooledFeatures');
   const maxLength = Math.min(opts.maxLength ?? 128, model.cfg.nCtx);
   const batch = tokenise(model, input, maxLength);
   const n = batch.ids.length;
   const lengths = batch.attentionMask.map((r) => r.reduce((a, v) => a + (v === 0 ? 0 : 1), 0));
   const order = lengths.map((_, i) => i).sort((a, b) => (lengths[a] as number) - (lengths[b] as number));
   const bs = opts.batchSize ?? 16;
-  const stop = stopLayerAfterHook(opts.hookName, model.cfg.nLayers);
   let data: Float32Array | undefined;
   let cols = 0;
   for (let s = 0; s < n; s += bs) {
@@ -113,14 +157,7 @@ export function extractPooledFeatures(model: HookedEncoder, input: readonly stri
     const width = Math.max(...rows.map((r) => (batch.attentionMask[r] as readonly number[]).lastIndexOf(1) + 1), 1);
     const ids = rows.map((r) => (batch.ids[r] as readonly number[]).slice(0, width));
     const mask = rows.map((r) => (batch.attentionMask[r] as readonly number[]).slice(0, width));
-    const headOut = stop === undefined && opts.hookName.startsWith('mlm_head');
-    const [out, cache] = model.runWithCache(ids, {
-      attentionMask: mask,
-      namesFilter: opts.hookName,
-      returnType: headOut ? 'logits' : 'none',
-      ...(stop === undefined ? {} : { stopAtLayer: stop }),
-    });
-    out?.dispose();
+    const cache = cacheBatch(model, ids, mask, opts.hookName);
     try {
       const pooled = tf.tidy(() => {
         const p = maskedMeanPool(cache.get(opts.hookName), mask); // [batch, ...]

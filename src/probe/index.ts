@@ -29,7 +29,7 @@ export type { BinaryLabels, BinaryReport, DetectionMetrics } from './metrics.js'
 export { fitGaussian, fitKnn, fitMahalanobis, fitPca, rankAverage } from './baselines.js';
 export type { FittedDetector, GaussianFit } from './baselines.js';
 export { extractPooledFeatures, probeHookName } from './features.js';
-export type { ExtractOptions, TokenBatch } from './features.js';
+export type { ExtractOptions, PoolingModel, TokenBatch } from './features.js';
 export { cachedFeatures } from './feature_cache.js';
 export { pseudoPerplexities } from './pseudo_perplexity.js';
 export type { PseudoPerplexity } from './pseudo_perplexity.js';

@@ -10,6 +10,7 @@ import { ConfigError, ShapeError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import { seededRng, type Rng } from '../utils/rng.js';
 import { stopLayerAfterHook } from '../hooks/hook_point.js';
+import { requireFamilyHook } from '../analysis/families.js';
 
 /** Produces chunks of activations of one hook. @category SAE */
 export interface ActivationSource {
@@ -31,10 +32,16 @@ export interface BatchProvider {
 
 /** The part of a hooked model (decoder or encoder) that a model source needs. @category SAE */
 export interface CachingModel {
-  /** Number of blocks, for `stopAtLayer`. */
+  /** Number of blocks, for `stopAtLayer`, and the architecture facts that decide which hooks exist. */
   readonly cfg: {
     /** Number of transformer blocks. */
     readonly nLayers: number;
+    /** Decoders: parallel attention and MLP (no resid_mid). */
+    readonly parallelAttnMlp?: boolean;
+    /** Decoders: attention-only (no resid_mid). */
+    readonly attnOnly?: boolean;
+    /** Decoders: 'rotary' (no hook_pos_embed). */
+    readonly positionalEmbeddingType?: string;
   };
   /** TransformerLens-style run with cache. */
   runWithCache(input: number[][], opts: { namesFilter: string[]; stopAtLayer?: number }): [unknown, ActivationCache];
@@ -58,7 +65,8 @@ export interface ModelSourceOptions {
  * @param rows Token rows [n_rows, pos] (equal lengths).
  * @param opts Prompts per pass, epochs, position slice.
  * @returns A source; d_in is read from the first pass.
- * @throws {@link "tfjs-lens"!ShapeError} if rows is empty or ragged.
+ * @throws {@link "tfjs-lens"!ShapeError} if rows is empty or ragged; {@link "tfjs-lens"!ConfigError} for a hook the model
+ *   family lacks (resid_mid with parallel attention and MLP, pos_embed with rotary positions).
  * @example const src = await modelActivationSource(model, 'blocks.0.hook_resid_post', rows);
  * @category SAE
  */
@@ -72,6 +80,7 @@ export async function modelActivationSource(
   if (rows.length === 0 || width === 0 || rows.some((r) => r.length !== width)) {
     throw new ShapeError('modelActivationSource: rows must be a non-empty, non-ragged [n_rows, pos] array');
   }
+  requireFamilyHook(model.cfg, hookName, 'modelActivationSource');
   const per = opts.batchPrompts ?? 8;
   const epochs = opts.epochs ?? Infinity;
   const stop = stopLayerAfterHook(hookName, model.cfg.nLayers);

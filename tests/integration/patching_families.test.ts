@@ -1,13 +1,13 @@
 /**
  * Activation patching on the new families: with grouped-query attention the k/v head presets sweep
  * the key/value heads (and equal a hand-made patch of that head), the stacked "every" sweeps refuse
- * with a ConfigError; Pythia (no resid_mid) refuses resid_mid with a HookNameError naming the nearest hooks;
+ * with a ConfigError; Pythia (no resid_mid) refuses resid_mid with a ConfigError naming parallel attention and resid_pre;
  * patching with the clean run's own activation gives the clean metric.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/backend.js';
-import { ConfigError, HookNameError } from '../../src/errors.js';
+import { ConfigError } from '../../src/errors.js';
 import type { ActivationCache } from '../../src/hooks/activation_cache.js';
 import { HookedTransformer } from '../../src/model/hooked_transformer.js';
 import { acdc, inductionTask } from '../../src/circuits/index.js';
@@ -96,9 +96,9 @@ describe('grouped-query attention (llama-tiny: 4 query, 2 key/value heads)', () 
     });
   });
 
-  it('circuit discovery refuses grouped-query models with a ConfigError (receivers are per-head k/v inputs)', () => {
+  it('edge-level circuit discovery refuses grouped-query models with a ConfigError (receivers are per-head k/v inputs)', () => {
     const task = inductionTask({ batch: 2, segLen: 5, low: 10, high: 900, bos: 0 });
-    expect(() => acdc(llama, { ...task, threshold: 0.01, quiet: true })).toThrow(/grouped-query attention .*not supported by circuit discovery/);
+    expect(() => acdc(llama, { ...task, threshold: 0.01, quiet: true })).toThrow(/grouped-query attention .*not supported by edge-level circuit discovery/);
   });
 
   it('the stacked every-head sweep refuses with a ConfigError naming the separate presets', () => {
@@ -121,10 +121,10 @@ describe('grouped-query attention (llama-tiny: 4 query, 2 key/value heads)', () 
 });
 
 describe('parallel attention and MLP (pythia-tiny)', () => {
-  it('resid_mid does not exist: HookNameError naming the nearest hooks', () => {
+  it('resid_mid does not exist: ConfigError naming parallel attention and MLP, and resid_pre', () => {
     withCache(pythia, (cache) => {
-      expect(() => getActPatchResidMid(pythia, corrupted, cache, metric)).toThrow(HookNameError);
-      expect(() => getActPatchResidMid(pythia, corrupted, cache, metric)).toThrow(/hook_resid_mid.*nearest: blocks\.0\.hook_resid_pre/);
+      expect(() => getActPatchResidMid(pythia, corrupted, cache, metric)).toThrow(ConfigError);
+      expect(() => getActPatchResidMid(pythia, corrupted, cache, metric)).toThrow(/hook_resid_mid' does not exist: .*in parallel .*use resid_pre/);
     });
   });
 
