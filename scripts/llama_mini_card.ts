@@ -103,8 +103,9 @@ figure above):
 |---:|---:|---:|
 ${f.curve.map((c) => `| ${c.step} | ${c.train.toFixed(3)} | ${c.heldout.toFixed(3)} |`).join('\n')}
 
-The training script also writes every 25th step to \`results/train/llama-mini.jsonl\` and the plot
-to \`results/train/llama-mini_curve.html\` (self-contained Plotly page, 4.8 MB, so not shipped).
+The plot of the training loss every 25 steps, the held-out loss and the unigram level:
+[training_curve.html](training_curve.html) (self-contained Plotly page); every 25th step's metrics
+in \`results/train/llama-mini.jsonl\` (written by the script, not shipped).
 
 Greedy continuations (\`model.generate(prompt, { maxNewTokens: 32, temperature: 0 })\`, ⏎ = newline):
 

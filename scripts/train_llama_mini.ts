@@ -56,7 +56,7 @@ const INIT_STD = 0.02;
 const CURVE_WINDOWS = 32;
 const SPECIAL = '<|endoftext|>';
 const METRICS_JSONL = 'results/train/llama-mini.jsonl';
-const CURVE_HTML = 'results/train/llama-mini_curve.html';
+const CURVE_HTML = join(OUT, 'training_curve.html');
 const PROMPTS = ['This movie was', 'I have never seen', 'Oil prices', 'The company said'];
 const log = (s: string): void => void process.stderr.write(`llama-mini: ${s}\n`);
 
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   log(`held-out ${heldout.model.toFixed(3)} nats/token (ppl ${Math.exp(heldout.model).toFixed(1)}) vs unigram ${heldout.unigram.toFixed(3)} (ppl ${Math.exp(heldout.unigram).toFixed(1)})`);
 
   const evals = history.filter((h) => h['heldout'] !== undefined);
-  // The page inlines plotly.js (4.8 MB), so it stays in results/ and the card carries the figures as a table.
+  // Self-contained (plotly.js inlined, 4.8 MB); the card carries the same figures as a table.
   writeLinePlot(CURVE_HTML, [
     { name: `training loss (batch of ${BATCH}×${CTX} tokens)`, x: history.map((h) => h.step), y: history.map((h) => h.loss) },
     { name: `held-out loss (${curveWindows.length} windows)`, x: evals.map((h) => h.step), y: evals.map((h) => h['heldout'] as number) },
