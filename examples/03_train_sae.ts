@@ -1,93 +1,167 @@
 /**
  * Example 3: train a sparse autoencoder on a model's residual stream, save it in SAELens's format,
- * evaluate it (explained variance, L0, dead latents, CE loss recovered with the SAE spliced in),
- * and inspect its features (top-activating contexts as HTML, the latents behind one activation).
- * Uses models/induction-2l when present (else the tiny GPT-2 test fixture); text from data/ when the
- * model has a tokenizer, else repeated random token rows.
- * Run: npx tsx examples/03_train_sae.ts [--steps 300] [--arch topk] [--dataset data/sms_spam | repeated:2048:1000-3000]
+ * evaluate it on held-out tokens (explained variance, L0, dead latents, CE loss recovered with the SAE
+ * spliced in), and inspect its features (top-activating contexts as HTML, the latents behind one activation).
+ * Default: the shipped `llama-mini` on AG News text. A model trained on a token range (`--model
+ * induction-2l`, range in its safetensors metadata) gets repeated random rows from that range, the data
+ * it was trained on (text would be out of distribution: its loss on text is worse than with the hook zeroed).
+ * "Dead" has one definition throughout (SAELens `dead_feature_window`): a latent that did not fire on any
+ * of the last W tokens; W = the number of held-out evaluation tokens, both during training (the last W
+ * training tokens) and in the evaluation (the W held-out tokens).
+ * CE loss recovered (SAELens `ce_loss_score`) = (CE_zero − CE_sae) / (CE_zero − CE_clean); it is only
+ * defined when zero-ablating the hook raises the loss (CE_zero > CE_clean), and is reported as null otherwise.
+ * Writes only under --out (default results/sae/<model>/<hook>/): the SAE in `sae/`, plots, feature page.
+ * Run: npx tsx examples/03_train_sae.ts [--model llama-mini] [--steps 300] [--arch topk] [--dataset <spec>] [--json]
  */
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { basename, join, resolve } from 'node:path';
 import { HookedTransformer, tf } from '../src/index.js';
+import { checkpointTokenRange } from '../src/circuits/index.js';
+import { choiceOption, intOption, parseCliArgs, runCliMain } from '../src/cli/cli_args.js';
+import { datasetRows } from '../src/cli/commands/sae_dataset.js';
+import { resolveAlias } from '../src/model/aliases.js';
 import {
   ActivationStore,
-  logFeatureSparsity,
   ceLossRecovered,
   evaluateSae,
   loadSae,
+  logFeatureSparsity,
   modelActivationSource,
   saeConfig,
-  saeDir,
   saveSae,
   topActivatingContexts,
   topFeaturesForActivation,
   trainSae,
   writeFeatureDashboard,
 } from '../src/sae/index.js';
-import { datasetRows } from '../src/cli/commands/sae_dataset.js';
-import { writeHistogram, writeLinePlot } from '../src/viz/index.js';
+import { writeHistogram, writeLinePanels } from '../src/viz/index.js';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '300' }, dataset: { type: 'string' }, arch: { type: 'string', default: 'topk' } } });
-const modelPath = existsSync('models/induction-2l/config.json') ? 'models/induction-2l' : 'tests/fixtures/gpt2-tiny';
-const modelName = basename(modelPath);
-const model = await HookedTransformer.fromPretrained(modelPath);
-const hook = `blocks.${model.cfg.nLayers - 1}.hook_resid_pre`; // the residual stream between the last two blocks
-const contextSize = 61; // induction-2l was trained on [BOS, seg, seg] rows of at most 61 tokens
+const NAME = 'examples/03_train_sae';
+const OPTIONS = {
+  model: { type: 'string', default: 'llama-mini' },
+  hook: { type: 'string' },
+  dataset: { type: 'string' },
+  arch: { type: 'string', default: 'topk' },
+  steps: { type: 'string' },
+  'batch-size': { type: 'string' },
+  expansion: { type: 'string' },
+  k: { type: 'string' },
+  'context-size': { type: 'string' },
+  'eval-rows': { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
 
-// 1. Token rows: text windows (tokenWindows: SAELens-style concatenation with BOS) or synthetic rows.
-const dataset = values.dataset ?? (model.tokenizer !== undefined && existsSync('data/sms_spam') ? 'data/sms_spam' : 'repeated:512');
-const rows = await datasetRows(dataset, model, { contextSize, seed: 0, maxDocs: 3000 });
-const [trainRows, evalRows] = [rows.slice(0, -32), rows.slice(-32)];
-console.log(`${modelName}: hook ${hook}, dataset ${dataset}: ${trainRows.length} training windows of ${contextSize} tokens`);
+const EVAL_BATCH = 256;
 
-// 2. Stream activations into a shuffled buffer and train (hand-written gradients, Adam, warm-ups).
-const source = await modelActivationSource(model, hook, trainRows, { batchPrompts: 8 });
-const store = new ActivationStore(source, { batchSize: 1024, seed: 0 });
-const arch = values.arch as 'standard' | 'topk' | 'jumprelu';
-const cfg = saeConfig({
-  architecture: arch, dIn: source.dIn, dSae: 8 * source.dIn, k: 16,
-  metadata: { model_name: modelName, hook_name: hook, context_size: contextSize, prepend_bos: true, dataset_path: dataset, trained_with: 'tfjs-lens' },
-});
-const resultsDir = join('results', 'sae', modelName, hook);
-const { sae, history, featureDensity } = await trainSae({
-  store, cfg, metricsPath: join(resultsDir, 'metrics.jsonl'), logEvery: 25,
-  training: {
-    steps: Number(values.steps), batchSize: 1024, lr: 1e-3, lrWarmupSteps: 20, lrDecay: 'cosine',
-    sparsityCoefficient: arch === 'standard' ? 3 : 0.1, sparsityWarmupSteps: 50, normalizeActivations: 'expected_average_only_in',
-  },
-});
-writeLinePlot(join(resultsDir, 'training_curves.html'), [
-  { name: 'mse loss', x: history.map((m) => m.step), y: history.map((m) => m.mseLoss) },
-  { name: 'L0', x: history.map((m) => m.step), y: history.map((m) => m.l0) },
-], { title: `SAE training (${hook})`, xLabel: 'step', logY: true });
+async function main(): Promise<number> {
+  const { values: v } = parseCliArgs(NAME, process.argv.slice(2), OPTIONS);
+  const arch = choiceOption(NAME, v.arch, 'arch', ['standard', 'topk', 'jumprelu'] as const, 'topk');
+  const steps = intOption(NAME, v.steps, 'steps', { dflt: 300, min: 1 });
+  const batchSize = intOption(NAME, v['batch-size'], 'batch-size', { dflt: 1024, min: 16 });
+  const expansion = intOption(NAME, v.expansion, 'expansion', { dflt: 8, min: 1, max: 64 });
+  const k = intOption(NAME, v.k, 'k', { dflt: 16, min: 1 });
+  const nEvalRows = intOption(NAME, v['eval-rows'], 'eval-rows', { dflt: 64, min: 4 });
+  const log = (line: string): void => void (v.json ? process.stderr : process.stdout).write(`${line}\n`);
 
-// 3. Save (cfg.json + sae_weights.safetensors, SAELens names) and reload.
-const dir = saeDir(modelName, hook);
-await saveSae(sae, dir, { logSparsity: logFeatureSparsity(featureDensity) });
-const loaded = await loadSae(dir);
+  const dir = resolveAlias(v.model);
+  const model = await HookedTransformer.fromPretrained(v.model, { quiet: true });
+  const disposables: { dispose(): void }[] = [model];
+  try {
+    const modelName = basename(resolve(dir));
+    const hook = v.hook ?? `blocks.${model.cfg.nLayers - 1}.hook_resid_pre`; // the residual stream entering the last block
+    const range = checkpointTokenRange(dir); // the ids a synthetic-data model was trained on
+    // induction-2l was trained on rows of at most 121 tokens; llama-mini on windows of 128.
+    const contextSize = intOption(NAME, v['context-size'], 'context-size', { dflt: Math.min(64, model.cfg.nCtx), min: 4, max: model.cfg.nCtx });
+    const dataset = v.dataset ?? (range !== undefined ? `repeated:4096:${range[0]}-${range[1]}` : model.tokenizer !== undefined && existsSync('data/ag_news/test.csv') ? 'data/ag_news/test.csv' : 'repeated:4096');
+    const outDir = v.out ?? join('results', 'sae', modelName, hook);
 
-// 4. Evaluate on held-out windows: reconstruction, sparsity, CE loss recovered.
-const evalStore = new ActivationStore(await modelActivationSource(model, hook, evalRows, { epochs: 1 }), { batchSize: 512, bufferBatches: 2 });
-const metrics = await evaluateSae(loaded, evalStore, { nBatches: Math.floor((evalRows.length * contextSize) / 512) });
-const ce = ceLossRecovered(model, { sae: loaded }, evalRows);
-console.table({
-  explainedVariance: metrics.explainedVariance, l0: metrics.l0, deadFraction: metrics.deadFraction, denseFraction: metrics.denseFraction,
-  ceClean: ce.ceLossWithoutSae, ceWithSae: ce.ceLossWithSae, ceZeroAblation: ce.ceLossWithAblation, ceLossScore: ce.ceLossScore,
-});
-writeHistogram(join(resultsDir, 'feature_density.html'), [{ name: 'log10 density', values: Array.from(logFeatureSparsity(metrics.featureDensity)) }], { xLabel: 'log10 feature density', nbins: 40 });
+    // 1. Token rows: text windows (SAELens-style concatenation with BOS) or synthetic rows; hold out the last rows.
+    const rows = await datasetRows(dataset, model, { contextSize, seed: 0, maxDocs: 3000 });
+    if (rows.length < 2 * nEvalRows) throw new RangeError(`${NAME}: ${dataset} gave ${rows.length} windows of ${contextSize} tokens; need at least ${2 * nEvalRows} (--eval-rows ${nEvalRows})`);
+    const [trainRows, evalRows] = [rows.slice(0, -nEvalRows), rows.slice(-nEvalRows)];
+    const evalBatches = Math.floor((evalRows.length * contextSize) / EVAL_BATCH);
+    const deadWindow = evalBatches * EVAL_BATCH; // W: one definition of "dead" for training and evaluation
+    log(`${modelName}: hook ${hook}, dataset ${dataset}: ${trainRows.length} training and ${evalRows.length} held-out windows of ${contextSize} tokens`);
 
-// 5. Features: top-activating contexts (HTML), and the latents behind one activation.
-const live = Array.from(metrics.featureDensity.keys()).filter((i) => metrics.featureDensity[i]! > 0).slice(0, 16);
-const contexts = topActivatingContexts(model, loaded, evalRows, { features: live });
-const tok = model.tokenizer;
-await writeFeatureDashboard(join(resultsDir, 'features.html'), contexts, { density: metrics.featureDensity, ...(tok ? { decode: (id: number) => tok.decodeToken(id) } : {}) });
-const [, cache] = model.runWithCache([evalRows[0]!], { namesFilter: [hook], stopAtLayer: model.cfg.nLayers });
-const x = tf.tidy(() => tf.reshape(tf.slice(cache.get(hook), [0, 10, 0], [1, 1, -1]), [-1]));
-console.log('latents behind the activation at position 10:', topFeaturesForActivation(loaded, x, { topN: 5 }));
-tf.dispose([x]);
-cache.dispose();
-console.log(`saved ${dir}; plots and feature page in ${resultsDir}/`);
-sae.dispose();
-loaded.dispose();
-model.dispose();
+    // 2. Stream activations into a shuffled buffer and train (hand-written gradients, Adam, warm-ups).
+    const source = await modelActivationSource(model, hook, trainRows, { batchPrompts: 8 });
+    const store = new ActivationStore(source, { batchSize, seed: 0 });
+    const cfg = saeConfig({
+      architecture: arch, dIn: source.dIn, dSae: expansion * source.dIn, k,
+      metadata: { model_name: modelName, hook_name: hook, context_size: contextSize, prepend_bos: true, dataset_path: dataset, trained_with: 'tfjs-lens' },
+    });
+    const { sae, history, deadFraction: trainDeadFraction } = await trainSae({
+      store, cfg, metricsPath: join(outDir, 'metrics.jsonl'), logEvery: Math.max(1, Math.floor(steps / 12)), quiet: v.json,
+      training: {
+        steps, batchSize, lr: 1e-3, lrWarmupSteps: Math.min(20, Math.floor(steps / 5)), lrDecay: 'cosine',
+        sparsityCoefficient: arch === 'standard' ? 3 : 0.1, sparsityWarmupSteps: Math.min(50, Math.floor(steps / 4)),
+        normalizeActivations: 'expected_average_only_in', deadFeatureWindowTokens: deadWindow,
+      },
+    });
+    disposables.push(sae);
+    const files: string[] = [];
+    const step = history.map((m) => m.step);
+    files.push(writeLinePanels(join(outDir, 'training_curves.html'), [
+      { title: 'Reconstruction error', yLabel: 'MSE loss (Σ_d (x − x̂)², mean over tokens)', logY: true, series: [{ name: 'MSE loss', x: step, y: history.map((m) => m.mseLoss) }] },
+      { title: 'Sparsity', yLabel: 'L0 (active latents per token)', series: [{ name: 'L0', x: step, y: history.map((m) => m.l0) }] },
+      { title: `Dead latents (no firing in the last ${deadWindow} training tokens)`, yLabel: 'dead latents', series: [{ name: 'dead', x: step, y: history.map((m) => m.deadFeatures) }] },
+    ], { title: `SAE training on ${modelName} ${hook} (${arch}, d_sae ${cfg.dSae})`, xLabel: 'training step' }));
+
+    // 3. Save (cfg.json + sae_weights.safetensors, SAELens names) under the output folder, and reload.
+    const saeOut = join(outDir, 'sae');
+    await saveSae(sae, saeOut, {});
+    const loaded = await loadSae(saeOut);
+    disposables.push(loaded);
+
+    // 4. Evaluate on the held-out windows: reconstruction, sparsity, dead latents (same W), CE loss recovered.
+    const evalStore = new ActivationStore(await modelActivationSource(model, hook, evalRows, { epochs: 1 }), { batchSize: EVAL_BATCH, bufferBatches: 2 });
+    const metrics = await evaluateSae(loaded, evalStore, { nBatches: evalBatches });
+    const ce = ceLossRecovered(model, { sae: loaded }, evalRows);
+    const ceDefined = ce.ceLossWithAblation > ce.ceLossWithoutSae;
+    const report = {
+      explainedVariance: metrics.explainedVariance, l0: metrics.l0, mse: metrics.mse, cossim: metrics.cossim,
+      deadWindowTokens: deadWindow, deadFractionTraining: trainDeadFraction, deadFractionHeldOut: metrics.deadFraction, denseFraction: metrics.denseFraction,
+      ceClean: ce.ceLossWithoutSae, ceWithSae: ce.ceLossWithSae, ceZeroAblation: ce.ceLossWithAblation,
+      ceLossScore: ceDefined ? ce.ceLossScore : null,
+      ceLossScoreNote: ceDefined ? '(CE_zero − CE_sae) / (CE_zero − CE_clean): 1 = as good as the clean model, 0 = as bad as zero-ablation' : 'undefined: zero-ablating the hook does not raise the loss on this data',
+      klDivWithSae: ce.klDivWithSae, klDivScore: ce.klDivScore, evalTokens: metrics.nTokens,
+    };
+    log(`held-out (${metrics.nTokens} tokens): explained variance ${report.explainedVariance.toFixed(3)}, L0 ${report.l0.toFixed(2)}, ` +
+      `dead (no firing in ${deadWindow} tokens) ${(100 * report.deadFractionHeldOut).toFixed(1)}% held-out vs ${(100 * trainDeadFraction).toFixed(1)}% at the end of training`);
+    log(`CE loss: clean ${ce.ceLossWithoutSae.toFixed(4)}, with SAE ${ce.ceLossWithSae.toFixed(4)}, zero-ablated ${ce.ceLossWithAblation.toFixed(4)}; ` +
+      `CE loss recovered ${report.ceLossScore === null ? 'n/a' : report.ceLossScore.toFixed(4)} (${report.ceLossScoreNote})`);
+    const density = Array.from(logFeatureSparsity(metrics.featureDensity));
+    files.push(writeHistogram(join(outDir, 'feature_density.html'), [{ name: 'latents', values: density }], {
+      title: `SAE feature density on ${v.model} ${hook}: ${metrics.nTokens} held-out tokens (dead latents at −10)`, xLabel: 'log10 firing frequency (log10(density + 1e-10))', yLabel: 'latents', nbins: 40,
+    }));
+
+    // 5. Features: top-activating contexts (HTML), and the latents behind one activation.
+    const live = Array.from(metrics.featureDensity.keys()).filter((i) => metrics.featureDensity[i]! > 0).slice(0, 16);
+    const contexts = topActivatingContexts(model, loaded, evalRows, { features: live });
+    const tok = model.tokenizer;
+    files.push(await writeFeatureDashboard(join(outDir, 'features.html'), contexts, {
+      title: `SAE features of ${modelName} ${hook}: top-activating held-out contexts`, density: metrics.featureDensity,
+      ...(tok ? { decode: (id: number) => tok.decodeToken(id) } : {}),
+    }));
+    const [, cache] = model.runWithCache([evalRows[0]!], { namesFilter: [hook], stopAtLayer: model.cfg.nLayers });
+    const pos = Math.min(10, contextSize - 1);
+    const x = tf.tidy(() => tf.reshape(tf.slice(cache.get(hook), [0, pos, 0], [1, 1, -1]), [-1])); // [d_model]
+    const latents = topFeaturesForActivation(loaded, x, { topN: 5 });
+    tf.dispose([x]);
+    cache.dispose();
+    log(`latents behind the activation at position ${pos}: ${JSON.stringify(latents)}`);
+    log(`saved the SAE in ${saeOut}/; plots and feature page in ${outDir}/`);
+    if (v.json) {
+      process.stdout.write(`${JSON.stringify({
+        example: '03_train_sae', model: modelName, hook, dataset, arch, dSae: cfg.dSae, steps, contextSize,
+        trainWindows: trainRows.length, evalWindows: evalRows.length, metrics: report, latents, saeDir: saeOut, files,
+      })}\n`);
+    }
+  } finally {
+    for (const d of disposables.reverse()) d.dispose();
+  }
+  return 0;
+}
+
+await runCliMain(NAME, main);

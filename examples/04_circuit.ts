@@ -4,7 +4,7 @@
  * head detector, then runs node pruning, Edge Attribution Patching and ACDC with resample ablation,
  * prints each circuit with its faithfulness, and writes results/circuits/<task>_<model>.json plus one
  * Plotly graph per method. `--json` prints the summary as one JSON object.
- * Run: npx tsx examples/04_circuit.ts [--json]
+ * Run: npx tsx examples/04_circuit.ts [--batch 16] [--seg-len 20] [--out results/circuits] [--json]
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,65 +24,86 @@ import {
 } from '../src/circuits/index.js';
 import { detectHead } from '../src/evals/index.js';
 import { writeCircuitGraph } from '../src/viz/index.js';
+import { intOption, parseCliArgs, runCliMain } from '../src/cli/cli_args.js';
 
-const asJson = process.argv.includes('--json');
-const log = (...xs: unknown[]): void => {
-  if (!asJson) console.log(...xs);
-};
-await initBackend(undefined, { quiet: asJson });
+const NAME = 'examples/04_circuit';
+const OPTIONS = {
+  batch: { type: 'string' },
+  'seg-len': { type: 'string' },
+  out: { type: 'string', default: 'results/circuits' },
+  json: { type: 'boolean', default: false },
+} as const;
 
-const shipped = existsSync('models/induction-2l/config.json');
-let model: HookedTransformer;
-let task: CircuitTask;
-let modelName: string;
-if (shipped) {
-  // EAP and ACDC expect unprocessed weights (no folded LayerNorm, no centring).
-  model = await HookedTransformer.fromPretrainedNoProcessing('models/induction-2l', { quiet: asJson });
-  const [low, high] = checkpointTokenRange('models/induction-2l') ?? [1000, 3000]; // its training range
-  task = inductionTask({ batch: 16, segLen: 20, low, high, seed: 0 });
-  modelName = 'induction-2l';
-} else {
-  ({ model, task } = plantedCircuitModel());
-  modelName = 'planted';
-  log('models/induction-2l is absent: using the planted-circuit model');
+async function main(): Promise<number> {
+  const { values: v } = parseCliArgs(NAME, process.argv.slice(2), OPTIONS);
+  const batch = intOption(NAME, v.batch, 'batch', { dflt: 16, min: 2, max: 64 });
+  const segLen = intOption(NAME, v['seg-len'], 'seg-len', { dflt: 20, min: 4, max: 60 });
+  const asJson = v.json;
+  const log = (line: string): void => void (asJson ? process.stderr : process.stdout).write(`${line}\n`);
+  await initBackend(undefined, { quiet: asJson });
+
+  const shipped = existsSync('models/induction-2l/config.json');
+  let model: HookedTransformer;
+  let task: CircuitTask;
+  let modelName: string;
+  if (shipped) {
+    // EAP and ACDC expect unprocessed weights (no folded LayerNorm, no centring).
+    model = await HookedTransformer.fromPretrainedNoProcessing('models/induction-2l', { quiet: true });
+    const [low, high] = checkpointTokenRange('models/induction-2l') ?? [1000, 3000]; // its training range
+    task = inductionTask({ batch, segLen, low, high, seed: 0 });
+    modelName = 'induction-2l';
+  } else {
+    ({ model, task } = plantedCircuitModel());
+    modelName = 'planted';
+    log('models/induction-2l is absent: using the planted-circuit model');
+  }
+  try {
+    // 1. The head detector names the heads a circuit should contain.
+    const best = (scores: number[][], layer: number): string => {
+      const row = scores[layer] ?? [];
+      return `a${layer}.${row.indexOf(Math.max(...row))}`;
+    };
+    const rows = task.prompts.slice(0, 4).map((r) => [...r]);
+    const heads = shipped
+      ? { previousToken: best(detectHead(model, rows, 'previous_token_head'), 0), induction: best(detectHead(model, rows, 'induction_head'), 1) }
+      : undefined;
+    log(`head detector: ${heads === undefined ? '(not applicable)' : JSON.stringify(heads)}`);
+
+    // 2. Three methods, resample ablation from the corrupted prompts.
+    const params = { prune: 'threshold 0.5', eap: `top ${shipped ? 12 : 4} edges`, acdc: 'threshold 0.05' } as Record<string, string>;
+    const results: CircuitResult[] = [
+      iterativePruning(model, { ...task, threshold: 0.5, quiet: asJson }),
+      edgeAttributionPatching(model, { ...task, topN: shipped ? 12 : 4 }),
+      acdc(model, { ...task, threshold: 0.05, quiet: asJson }),
+    ];
+
+    // 3. Save every circuit in one file, and draw each.
+    const graph = buildCircuitGraph(model.cfg);
+    const file = join(v.out, `${task.name}_${modelName}.json`);
+    const summary = results.map((r) => {
+      const entry = circuitEntry(graph, r, { batch: task.prompts.length, seed: 0 });
+      writeCircuitFile(file, { task: task.name, model: modelName, graph, entry });
+      const faithfulness = +r.faithfulness.ratio.toFixed(4);
+      const html = writeCircuitGraph(join(v.out, `${task.name}_${modelName}_${r.method}.html`), { nHeads: graph.nHeads, nodes: entry.nodes, edges: entry.edges, run: { ...entry, totalEdges: graph.edges.length } }, {
+        title: `${r.method} circuit for ${task.name} on ${modelName}: faithfulness ${faithfulness}`,
+        description: `Method ${r.method} (${params[r.method] ?? ''}), resample ablation from ${task.prompts.length} corrupted prompts, segment length ${segLen}. ` +
+          `Faithfulness ${faithfulness} (${r.faithfulness.metric}; full model ${r.metric.full.toPrecision(4)}, circuit alone ${r.metric.circuit.toPrecision(4)}). Kept ${r.nodes.length} nodes and ${r.edges.length} edges.`,
+      });
+      const key = heads === undefined ? undefined : `${heads.previousToken}->${heads.induction}<k>`;
+      const ranked = Object.entries(r.edgeScores).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).map(([id]) => id);
+      const out = {
+        method: r.method, parameters: params[r.method], nodes: r.nodes, edges: r.edges.length, faithfulness,
+        metric: r.metric, key_edge_rank: key === undefined || ranked.length === 0 ? null : ranked.indexOf(key) + 1, html,
+      };
+      log(`${r.method}: ${r.nodes.join(' ')} | ${r.edges.length} edges | faithfulness ${out.faithfulness}`);
+      return out;
+    });
+    log(`wrote ${file}`);
+    if (asJson) process.stdout.write(`${JSON.stringify({ example: '04_circuit', model: modelName, heads, file, results: summary })}\n`);
+  } finally {
+    model.dispose();
+  }
+  return 0;
 }
 
-// 1. The head detector names the heads a circuit should contain.
-const best = (scores: number[][], layer: number): string => {
-  const row = scores[layer] ?? [];
-  return `a${layer}.${row.indexOf(Math.max(...row))}`;
-};
-const rows = task.prompts.slice(0, 4).map((r) => [...r]);
-const heads = shipped
-  ? { previousToken: best(detectHead(model, rows, 'previous_token_head'), 0), induction: best(detectHead(model, rows, 'induction_head'), 1) }
-  : undefined;
-log('head detector:', heads ?? '(not applicable)');
-
-// 2. Three methods, resample ablation from the corrupted prompts.
-const results: CircuitResult[] = [
-  iterativePruning(model, { ...task, threshold: shipped ? 0.5 : 0.5, quiet: asJson }),
-  edgeAttributionPatching(model, { ...task, topN: shipped ? 12 : 4 }),
-  acdc(model, { ...task, threshold: 0.05, quiet: asJson }),
-];
-
-// 3. Save every circuit in one file, and draw each.
-const graph = buildCircuitGraph(model.cfg);
-const file = join('results', 'circuits', `${task.name}_${modelName}.json`);
-const summary = results.map((r) => {
-  const entry = circuitEntry(graph, r, { batch: task.prompts.length, seed: 0 });
-  writeCircuitFile(file, { task: task.name, model: modelName, graph, entry });
-  const html = writeCircuitGraph(join('results', 'circuits', `${task.name}_${modelName}_${r.method}.html`), { nHeads: graph.nHeads, nodes: entry.nodes, edges: entry.edges }, {
-    title: `${r.method}: ${task.name} on ${modelName}`,
-  });
-  const key = heads === undefined ? undefined : `${heads.previousToken}->${heads.induction}<k>`;
-  const ranked = Object.entries(r.edgeScores).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).map(([id]) => id);
-  const out = {
-    method: r.method, nodes: r.nodes, edges: r.edges.length, faithfulness: +r.faithfulness.ratio.toFixed(4),
-    metric: r.metric, key_edge_rank: key === undefined || ranked.length === 0 ? null : ranked.indexOf(key) + 1, html,
-  };
-  log(`${r.method}: ${r.nodes.join(' ')} | ${r.edges.length} edges | faithfulness ${out.faithfulness}`);
-  return out;
-});
-log(`wrote ${file}`);
-if (asJson) process.stdout.write(`${JSON.stringify({ example: '04_circuit', model: modelName, heads, file, results: summary })}\n`);
-model.dispose();
+await runCliMain(NAME, main);

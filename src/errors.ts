@@ -16,6 +16,14 @@ export class InterpError extends Error {
 /** A model, tokenizer or run configuration is invalid or unsupported. @category Errors */
 export class ConfigError extends InterpError {}
 
+/**
+ * A command line is malformed: an unknown command or option, a missing value, or a value out of
+ * range. The message is one line naming the option and the fix; the CLI exits with code 2. A kind of
+ * ConfigError, so code that catches bad options as ConfigError keeps working.
+ * @category Errors
+ */
+export class UsageError extends ConfigError {}
+
 /** A tensor or array has the wrong rank, shape or dtype. @category Errors */
 export class ShapeError extends InterpError {}
 

@@ -169,6 +169,24 @@ async function choose(requested: BackendName | undefined, quiet: boolean): Promi
 }
 
 /**
+ * Run the backend start-up, then remove the process-level 'uncaughtException'/'unhandledRejection'
+ * listeners it added. The wasm backend's emscripten module installs listeners that rethrow
+ * (`tf-backend-wasm.node.js`: `process.on("uncaughtException", (ex) => { throw ex })`), so Node
+ * prints the module's source (about 39 KB) before any uncaught error of the user's script; without
+ * them Node prints the user's error as usual. The module never needs them (tfjs never calls exit()).
+ */
+async function withoutAddedProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
+  const exceptions = new Set(process.listeners('uncaughtException'));
+  const rejections = new Set(process.listeners('unhandledRejection'));
+  try {
+    return await start();
+  } finally {
+    for (const l of process.listeners('uncaughtException')) if (!exceptions.has(l)) process.removeListener('uncaughtException', l);
+    for (const l of process.listeners('unhandledRejection')) if (!rejections.has(l)) process.removeListener('unhandledRejection', l);
+  }
+}
+
+/**
  * Initialise the tfjs backend once per process and report the choice. Later calls return the same
  * info unless a different backend is requested explicitly.
  *
@@ -187,7 +205,7 @@ export async function initBackend(
   if (current !== undefined && (backend === undefined || backend === current.name)) return current;
   if (pending !== undefined && backend === undefined) return pending;
   const quiet = opts.quiet === true || process.env['TFJS_LENS_QUIET'] === '1';
-  pending = choose(backend, quiet).then((info) => {
+  pending = withoutAddedProcessHandlers(() => choose(backend, quiet)).then((info) => {
     current = info;
     if (!quiet) {
       const n = info.threads === true ? ` x${info.threadCount}` : '';

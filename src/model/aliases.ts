@@ -2,9 +2,12 @@
  * Short model names: the demo models shipped in this package (`models/…`, usable offline) and the
  * real hub checkpoints the architectures support (resolved through the HF cache or the hub).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { NotFoundError } from '../errors.js';
+import { hubCacheDir } from '../io/hub.js';
+import { repoCacheDir } from '../io/hub_cache.js';
+import { closeName } from '../utils/nearest.js';
 import { packageRoot } from '../utils/package_root.js';
 
 /** One alias. @category Model */
@@ -53,18 +56,84 @@ const TRAIN_SCRIPT: Readonly<Record<string, string>> = {
   'induction-2l': 'train_induction', 'distilbert-mini': 'train_distilbert_mini', 'llama-mini': 'train_llama_mini',
 };
 
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** True when `name` reads as a file-system path rather than a hub id (`name` or `owner/name`). */
+function looksLocal(name: string): boolean {
+  if (/^(\.|\/|~|[A-Za-z]:)/.test(name) || name.includes('\\') || name.split('/').length > 2) return true;
+  const owner = name.includes('/') ? name.split('/')[0] ?? '' : undefined;
+  return owner !== undefined && isDir(owner); // `models/distilbert_mini`: `models` is a folder here
+}
+
+/** The nearest existing entry next to a missing path (`models/distilbert_mini` → `models/distilbert-mini`). */
+function nearestSibling(path: string): string | undefined {
+  const parent = dirname(path);
+  if (!isDir(parent)) return undefined;
+  const near = closeName(basename(path), readdirSync(parent).filter((e) => !e.startsWith('.')));
+  if (near === undefined) return undefined;
+  return parent === '.' && !path.startsWith('./') ? near : `${parent}/${near}`;
+}
+
+function shippedNames(): string[] {
+  return Object.keys(MODEL_ALIASES).filter((k) => MODEL_ALIASES[k]?.shippedPath !== undefined);
+}
+
+function hubNames(): string[] {
+  return Object.keys(MODEL_ALIASES).filter((k) => MODEL_ALIASES[k]?.hubId !== undefined);
+}
+
+/** The NotFoundError of a name that is neither a folder, an alias nor a plausible hub id. */
+function unknownModel(name: string): NotFoundError {
+  const shipped = shippedNames();
+  if (looksLocal(name)) {
+    const near = nearestSibling(name) ?? closeName(name.replace(/^.*[/\\]/, ''), shipped);
+    const hint = near !== undefined ? `; did you mean '${near}'?` : `; the shipped models are ${shipped.join(', ')}`;
+    return new NotFoundError(`resolveAlias: no model folder '${name}' (looked in ${resolve(name)}; a path is never looked up on the hub)${hint}`);
+  }
+  const lower = Object.keys(MODEL_ALIASES).find((k) => k.toLowerCase() === name.toLowerCase());
+  const near = lower ?? closeName(name, Object.keys(MODEL_ALIASES));
+  const hint = near !== undefined ? ` did you mean '${near}'${lower !== undefined ? ' (names are case-sensitive)' : ''}?` : '';
+  return new NotFoundError(
+    `resolveAlias: unknown model '${name}';${hint} shipped (offline): ${shipped.join(', ')}; ` +
+      `hub (need the network once): ${hubNames().join(', ')}, or any hub id 'owner/name'; or the path of a model folder`,
+  );
+}
+
 /**
- * Resolve a short name to a folder (shipped models) or hub id; other strings pass through.
+ * Resolve a short name to a folder (shipped models) or hub id, checking names locally first: a path
+ * that exists is used as is; an alias maps to its folder or hub id; only a plausible hub id (`owner/name`
+ * whose owner is not a local folder, or a name already in the hub cache) passes through to the hub.
  * A local folder of the same name in the working directory wins, as in transformers.
  * @param nameOrPath Alias, folder or hub id.
+ * @param opts `cacheDir`: the hub cache to look in for bare names (default {@link hubCacheDir}());
+ *   `endpoint` (or `$HF_ENDPOINT`): a custom hub, to which bare names pass through.
  * @returns What to hand to the loader.
- * @throws {@link "tfjs-lens"!NotFoundError} for a shipped alias whose folder is missing.
+ * @throws {@link "tfjs-lens"!NotFoundError} for a shipped alias whose folder is missing; for a path-like name
+ *   that does not exist (naming the nearest existing folder); for an unknown bare name (naming the nearest
+ *   alias, `gpt3` → `gpt2`, `induction-2L` → `induction-2l`), all before any network access.
  * @example resolveAlias('distilbert-mini')   // '/…/tfjs-lens/models/distilbert-mini'
+ * @example resolveAlias('gpt3')              // NotFoundError: resolveAlias: unknown model 'gpt3'; did you mean 'gpt2'? …
  * @category Model
  */
-export function resolveAlias(nameOrPath: string): string {
-  const a = MODEL_ALIASES[nameOrPath];
-  if (a === undefined || existsSync(nameOrPath)) return nameOrPath;
+export function resolveAlias(nameOrPath: string, opts: { readonly cacheDir?: string | undefined; readonly endpoint?: string | undefined } = {}): string {
+  if (existsSync(nameOrPath)) return nameOrPath;
+  const a = Object.hasOwn(MODEL_ALIASES, nameOrPath) ? MODEL_ALIASES[nameOrPath] : undefined;
+  if (a === undefined) {
+    // Absolute paths and '..' are refused by validateRepoId (ConfigError) before any I/O; other path-like names here.
+    const refusedLater = /^(\/|~|[A-Za-z]:)/.test(nameOrPath) || nameOrPath.split(/[/\\]/).includes('..');
+    if (!refusedLater && looksLocal(nameOrPath)) throw unknownModel(nameOrPath);
+    const bare = !nameOrPath.includes('/');
+    const cached = bare && nameOrPath !== '' && existsSync(repoCacheDir(resolve(opts.cacheDir ?? hubCacheDir()), nameOrPath));
+    const customHub = opts.endpoint !== undefined || (process.env['HF_ENDPOINT'] ?? '') !== '';
+    if (bare && !cached && !customHub) throw unknownModel(nameOrPath);
+    return nameOrPath;
+  }
   if (a.shippedPath !== undefined) {
     const dir = join(packageRoot(), a.shippedPath);
     if (!existsSync(join(dir, 'config.json'))) {

@@ -31,8 +31,29 @@ export interface TokenizeOptions {
   readonly prependBos?: boolean;
   /** Side to pad a batch of strings on (default 'right'). */
   readonly paddingSide?: 'left' | 'right';
-  /** Truncate to n_ctx (default true). */
+  /**
+   * Truncate to n_ctx (TL `truncate`). Default (undefined): truncate with one stderr warning per call
+   * stating the tokens cut (silenced by `TFJS_LENS_QUIET=1`); `true`: truncate silently; `false`: a
+   * text longer than n_ctx is a ShapeError.
+   */
   readonly truncate?: boolean;
+}
+
+/**
+ * The stderr warning of a truncation the caller did not ask for (`truncate` left undefined).
+ * @param fn Function name for the message.
+ * @param opts The caller's tokenisation options.
+ * @returns A callback for `encodeForDecoder`'s `onTruncate`, or undefined when no warning is due.
+ */
+export function truncationWarning(fn: string, opts: TokenizeOptions): ((cut: { tokens: number; rows: number; maxLength: number }) => void) | undefined {
+  if (opts.truncate !== undefined || process.env['TFJS_LENS_QUIET'] === '1') return undefined;
+  return (c) => {
+    const rows = c.rows === 1 ? 'the text' : `${c.rows} texts`;
+    process.stderr.write(
+      `${fn}: warning: ${rows} exceeded the model's n_ctx ${c.maxLength}; cut ${c.tokens} token${c.tokens === 1 ? '' : 's'} from the end ` +
+        '[pass truncate: true to cut silently, or truncate: false to raise an error]\n',
+    );
+  };
 }
 
 function isTensorLike(x: unknown): x is TensorLike {
@@ -98,7 +119,7 @@ export function resolveInput(
     if (tokenizer === undefined) {
       throw new TokenizerError(`${fn}: string input needs a tokenizer, and this model has none (pass token ids)`);
     }
-    const enc = encodeForDecoder(tokenizer, input as string | string[], { ...opts, maxLength: nCtx });
+    const enc = encodeForDecoder(tokenizer, input as string | string[], { ...opts, maxLength: nCtx, onTruncate: truncationWarning(fn, opts) });
     rows = enc.ids;
     const padded = enc.attentionMask.some((r) => r.some((v) => v === 0));
     if (padded) padMask = enc.attentionMask;
@@ -112,7 +133,8 @@ export function resolveInput(
   }
   rows = tokensToRows(rows, dVocab, fn);
   if ((rows[0]?.length ?? 0) > nCtx) {
-    throw new ShapeError(`${fn}: sequence length ${rows[0]?.length} exceeds n_ctx ${nCtx}`);
+    const fix = opts.truncate === false && typeof input === 'string' ? ' [truncate: false was passed; shorten the text, or leave truncate unset to cut it with a warning]' : '';
+    throw new ShapeError(`${fn}: sequence length ${rows[0]?.length} exceeds n_ctx ${nCtx}${fix}`);
   }
   const mask = opts.attentionMask !== undefined ? maskRows(opts.attentionMask, rows, fn) : padMask;
   return { rows, mask, lossMask: mask };

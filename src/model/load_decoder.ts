@@ -79,6 +79,7 @@ export async function loadDecoder(
   opts: FromPretrainedOptions = {},
 ): Promise<LoadedDecoder> {
   checkOptionKeys(opts, FROM_PRETRAINED_KEYS, 'HookedTransformer.fromPretrained');
+  const target = resolveAlias(nameOrPath, opts); // names are checked locally, before the backend starts
   await initBackend(opts.backend, { quiet: opts.quiet });
   const processes = Object.values(processing).some((v) => v === true);
   // The config decides whether the model fits before any weight is read or downloaded.
@@ -97,7 +98,7 @@ export async function loadDecoder(
   // A download runs the check between config.json and the weights; a local folder or a complete
   // cache snapshot is checked here, before loadCheckpointTensors reads a weight.
   const checkConfig = async (configPath: string): Promise<void> => void (await configOf(configPath));
-  const resolved = await resolveModelDir(resolveAlias(nameOrPath), { ...opts, checkConfig });
+  const resolved = await resolveModelDir(target, { ...opts, checkConfig });
   const rawCfg = await configOf(join(resolved.dir, 'config.json'));
   // Tokenizer first: nothing to free if it fails.
   const tokenizer = await findTokenizer(resolved.dir, rawCfg, opts.tokenizer);

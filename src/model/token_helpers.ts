@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, TokenizerError } from '../errors.js';
 import { encodeForDecoder } from '../tokenizers/batch.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { tokensToRows, type TokenInput, type TokenizeOptions } from './inputs.js';
+import { tokensToRows, truncationWarning, type TokenInput, type TokenizeOptions } from './inputs.js';
 
 /** Throw unless a tokenizer is present. */
 export function needTokenizer(tok: Tokenizer | undefined, fn: string): Tokenizer {
@@ -22,7 +22,7 @@ export function needTokenizer(tok: Tokenizer | undefined, fn: string): Tokenizer
  * @returns int32 tensor [batch, pos] (caller disposes).
  */
 export function toTokens(tok: Tokenizer, input: string | readonly string[], nCtx: number, opts: TokenizeOptions = {}): tf.Tensor2D {
-  const enc = encodeForDecoder(tok, input, { ...opts, maxLength: nCtx });
+  const enc = encodeForDecoder(tok, input, { ...opts, maxLength: nCtx, onTruncate: truncationWarning('toTokens', opts) });
   return tf.tensor2d(enc.ids, [enc.ids.length, enc.ids[0]?.length ?? 0], 'int32');
 }
 
@@ -35,7 +35,7 @@ export function toStrTokens(
 ): string[] {
   let row: number[];
   if (typeof input === 'string') {
-    row = encodeForDecoder(tok, input, { ...opts, maxLength: nCtx }).ids[0] ?? [];
+    row = encodeForDecoder(tok, input, { ...opts, maxLength: nCtx, onTruncate: truncationWarning('toStrTokens', opts) }).ids[0] ?? [];
   } else {
     const rows = tokensToRows(input, tok.vocabSize, 'toStrTokens');
     if (rows.length !== 1) throw new ShapeError(`toStrTokens: expected one sequence, got batch ${rows.length}`);
@@ -79,7 +79,7 @@ export function tokenPosition(
   const id = typeof single === 'number' ? single : toSingleToken(tok, single);
   const row =
     typeof input === 'string'
-      ? (encodeForDecoder(tok, input, { ...opts, maxLength: nCtx }).ids[0] ?? [])
+      ? (encodeForDecoder(tok, input, { ...opts, maxLength: nCtx, onTruncate: truncationWarning('getTokenPosition', opts) }).ids[0] ?? [])
       : (tokensToRows(input, tok.vocabSize, 'getTokenPosition')[0] ?? []);
   const pos = opts.mode === 'last' ? row.lastIndexOf(id) : row.indexOf(id);
   if (pos < 0) throw new TokenizerError(`getTokenPosition: token ${id} ('${tok.decodeToken(id)}') is not in the input`);

@@ -1,5 +1,5 @@
 /**
- * On-disk cache of extracted probe features (`results/cache/` by default): one safetensors file per
+ * On-disk cache of extracted probe features (`.cache/probe-features/` by default): one safetensors file per
  * (model, revision, hook, dataset part, max length, texts), holding `features` [n, d] F32 and the
  * key in `__metadata__`. The file name carries a hash of the key; a hit also re-checks the stored
  * key. Files are written atomically (temp + rename) and only after the features were computed and
@@ -79,7 +79,7 @@ export async function modelRevision(nameOrPath: string, revision?: string): Prom
  * @param key The key.
  * @returns `<dir>/<dataset>__<model>__<hook>__len<L>__<hash>.safetensors`.
  * @throws Never.
- * @example featureCachePath('results/cache', key)
+ * @example featureCachePath('.cache/probe-features', key)
  * @category Probe
  */
 export function featureCachePath(dir: string, key: FeatureCacheKey): string {
@@ -96,7 +96,7 @@ export function featureCachePath(dir: string, key: FeatureCacheKey): string {
  * @returns The features, whether they came from the cache, and the file path.
  * @throws Whatever `compute` throws (nothing is written); {@link "tfjs-lens"!DatasetError} if the computed
  *   features are not finite (nothing is written); {@link "tfjs-lens"!WeightLoadError} on write errors.
- * @example const { features, hit } = await cachedFeatures('results/cache', key, () => extractPooledFeatures(enc, texts, o));
+ * @example const { features, hit } = await cachedFeatures('.cache/probe-features', key, () => extractPooledFeatures(enc, texts, o));
  * @category Probe
  */
 export async function cachedFeatures(

@@ -16,6 +16,7 @@ import type { HookedTransformer } from '../model/hooked_transformer.js';
 import { requireFamilyHook } from '../analysis/families.js';
 import type { FeatureMatrix } from './matrix.js';
 import { stopLayerAfterHook } from '../hooks/hook_point.js';
+import { closeName } from '../utils/nearest.js';
 
 const ATTN_SHORT = ['q', 'k', 'v', 'z'];
 const BLOCK_SHORT = ['resid_pre', 'resid_mid', 'resid_post', 'attn_out', 'mlp_out', 'normalized_resid_post'];
@@ -41,7 +42,10 @@ export function probeHookName(hook: string, layer: number, nLayers: number): str
   if (ATTN_SHORT.includes(h)) return `blocks.${layer}.attn.hook_${h}`;
   if (BLOCK_SHORT.includes(h)) return `blocks.${layer}.hook_${h}`;
   if (h === 'mlp_pre' || h === 'mlp_post') return `blocks.${layer}.mlp.hook_${h.slice(4)}`;
-  throw new ConfigError(`probeHookName: unknown hook '${hook}' — expected one of ${[...ATTN_SHORT, ...BLOCK_SHORT, 'mlp_pre', 'mlp_post'].join(', ')}, or a full hook name`);
+  const short = [...ATTN_SHORT, ...BLOCK_SHORT, 'mlp_pre', 'mlp_post'];
+  const near = closeName(h, short);
+  const hint = near === undefined ? '' : `; did you mean '${near}'?`;
+  throw new ConfigError(`probeHookName: unknown hook '${hook}'${hint} — expected one of ${short.join(', ')}, or a full hook name`);
 }
 
 /**
@@ -88,7 +92,7 @@ function isEncoder(model: PoolingModel): model is HookedEncoder {
 /** Decoder texts: each tokenised alone (BOS as the model's default), cut to maxLength, right-padded. */
 function decoderBatch(model: HookedTransformer, texts: readonly string[], maxLength: number): TokenBatch {
   const rows = texts.map((t) => {
-    const ids = model.toTokens(t); // [1, pos]
+    const ids = model.toTokens(t, { truncate: true }); // [1, pos]; cut to maxLength below, by design (no warning)
     try {
       return ((ids.arraySync() as number[][])[0] ?? []).slice(0, maxLength);
     } finally {

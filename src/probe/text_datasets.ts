@@ -8,7 +8,7 @@
  *   test-split positives and negatives); `<br />` tags become spaces.
  * - ag_news: World normal, the other three classes anomaly. Only 581 train rows are shipped, so the
  *   7,600-row test split is halved with a fixed seed: one half trains, the other tests.
- * - fake_news: LIAR statements; true + mostly-true normal, false + pants-fire anomaly (half-true and
+ * - liar: LIAR statements; true + mostly-true normal, false + pants-fire anomaly (half-true and
  *   barely-true dropped as ambiguous). The anchor used GonzaloA/fake_news (full articles) instead.
  */
 import { loadAgNews, loadImdb, loadLiar, loadSmsSpam, type LabelledText } from '../data/corpora.js';
@@ -17,10 +17,10 @@ import { ConfigError, DatasetError } from '../errors.js';
 import { seededRng } from '../utils/rng.js';
 
 /** Text datasets of the benchmark. @category Probe */
-export type ProbeDatasetName = 'sms_spam' | 'imdb' | 'ag_news' | 'fake_news';
+export type ProbeDatasetName = 'sms_spam' | 'imdb' | 'ag_news' | 'liar';
 
 /** Every dataset, in the order `--dataset all` runs them. @category Probe */
-export const PROBE_DATASETS: readonly ProbeDatasetName[] = ['sms_spam', 'imdb', 'ag_news', 'fake_news'];
+export const PROBE_DATASETS: readonly ProbeDatasetName[] = ['sms_spam', 'imdb', 'ag_news', 'liar'];
 
 /** What is normal and what is anomalous in each dataset. @category Probe */
 export const PROBE_DATASET_INFO: Readonly<Record<ProbeDatasetName, {
@@ -34,7 +34,7 @@ export const PROBE_DATASET_INFO: Readonly<Record<ProbeDatasetName, {
   sms_spam: { normal: 'ham', anomaly: 'spam', source: 'SMS Spam Collection (data/sms_spam)' },
   imdb: { normal: 'positive review', anomaly: 'negative review', source: 'IMDB subset (data/imdb)' },
   ag_news: { normal: 'World', anomaly: 'Sports, Business, Sci/Tech', source: 'AG News test split, halved with seed 0 (data/ag_news)' },
-  fake_news: { normal: 'LIAR true + mostly-true', anomaly: 'LIAR false + pants-fire', source: 'LIAR (data/liar; research use only)' },
+  liar: { normal: 'LIAR true + mostly-true', anomaly: 'LIAR false + pants-fire', source: 'LIAR (data/liar; research use only)' },
 };
 
 /**
@@ -119,7 +119,7 @@ async function pools(name: ProbeDatasetName, o: ProbeDatasetOptions): Promise<[s
       const { train, test } = seededSplit(all, { testFraction: 0.5, seed: 0 });
       return [texts(train, (l) => l === 'World'), texts(test, (l) => l === 'World'), texts(test, (l) => l !== 'World')];
     }
-    case 'fake_news': {
+    case 'liar': {
       const dir = p.liarDir === undefined ? {} : { dir: p.liarDir };
       const normal = (l: string): boolean => l === 'true' || l === 'mostly-true';
       const [train, test] = [await loadLiar('train', dir), await loadLiar('test', dir)];
@@ -132,7 +132,7 @@ async function pools(name: ProbeDatasetName, o: ProbeDatasetOptions): Promise<[s
 
 /**
  * Load, split and subsample one dataset.
- * @param name 'sms_spam', 'imdb', 'ag_news' or 'fake_news'.
+ * @param name 'sms_spam', 'imdb', 'ag_news' or 'liar'.
  * @param o Caps, seed, paths.
  * @returns Normal training texts and a labelled test set.
  * @throws {@link "tfjs-lens"!ConfigError} for an unknown name or bad caps; {@link "tfjs-lens"!NotFoundError} for a missing

@@ -31,6 +31,8 @@ export interface DecoderEncodeOptions {
   readonly truncate?: boolean | undefined;
   /** Longest row kept (the model's n_ctx; default: the tokenizer's `modelMaxLength`). */
   readonly maxLength?: number | undefined;
+  /** Called once per call when truncation cut tokens: how many in all, from how many rows. */
+  readonly onTruncate?: ((cut: { readonly tokens: number; readonly rows: number; readonly maxLength: number }) => void) | undefined;
 }
 
 /** Options of {@link encodeForEncoder}. @category Tokenizers */
@@ -126,7 +128,11 @@ export function encodeForDecoder(
     throw new TokenizerError(`${fn}: prependBos is true but this ${tok.kind} tokenizer has no BOS token [pass prependBos: false]`);
   }
   let rows = list.map((t) => (prependBos && bos !== undefined ? [bos, ...tok.encode(t)] : tok.encode(t)));
-  if ((opts.truncate ?? true) && maxLength !== undefined) rows = rows.map((r) => r.slice(0, maxLength));
+  if ((opts.truncate ?? true) && maxLength !== undefined) {
+    const long = rows.filter((r) => r.length > maxLength);
+    if (long.length > 0) opts.onTruncate?.({ tokens: long.reduce((a, r) => a + r.length - maxLength, 0), rows: long.length, maxLength });
+    rows = rows.map((r) => r.slice(0, maxLength));
+  }
   if (rows.every((r) => r.length === 0)) {
     throw new TokenizerError(`${fn}: no tokens — every text is empty and prependBos is false; expected ≥ 1 token in the batch`);
   }

@@ -2,7 +2,15 @@
  * Nearest valid names by edit distance (Levenshtein), for "did you mean" hints in error messages.
  */
 
-function editDistance(a: string, b: string): number {
+/**
+ * Levenshtein distance: the fewest single-character insertions, deletions and substitutions that turn `a` into `b`.
+ * @param a First string.
+ * @param b Second string.
+ * @returns The distance (0 when equal).
+ * @example editDistance('gpt3', 'gpt2')  // 1
+ * @category Utils
+ */
+export function editDistance(a: string, b: string): number {
   const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let prev = dp[0] ?? 0;
@@ -31,4 +39,20 @@ export function nearestNames(name: string, valid: Iterable<string>, k = 3): stri
     .sort((x, y) => x[1] - y[1])
     .slice(0, k)
     .map((x) => x[0]);
+}
+
+/**
+ * The valid name nearest to `name` when it is close enough to be a likely typo (edit distance at most
+ * max(2, a third of its length), ignoring case), else undefined.
+ * @param name The name that was not found.
+ * @param valid The valid names.
+ * @returns The nearest valid name, or undefined when none is close.
+ * @example closeName('gpt3', ['gpt2', 'llama-mini'])  // 'gpt2'
+ * @category Utils
+ */
+export function closeName(name: string, valid: Iterable<string>): string | undefined {
+  const [best] = nearestNames(name.toLowerCase(), [...valid].map((v) => v.toLowerCase()), 1);
+  if (best === undefined) return undefined;
+  const original = [...valid].find((v) => v.toLowerCase() === best);
+  return editDistance(name.toLowerCase(), best) <= Math.max(2, Math.floor(best.length / 3)) ? original : undefined;
 }

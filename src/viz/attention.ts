@@ -56,8 +56,8 @@ function headTrace(z: readonly (readonly number[])[], tokens: readonly string[],
 function axes(tokens: readonly string[], suffix: string, titles: boolean): PlotlyJson {
   const ticks = { tickmode: 'array', tickvals: tokens.map((_, i) => i), ticktext: tokens, automargin: true, tickfont: { size: 10 } };
   return {
-    [`xaxis${suffix}`]: { ...ticks, title: { text: titles ? 'key (source)' : '' }, tickangle: -60 },
-    [`yaxis${suffix}`]: { ...ticks, title: { text: titles ? 'query (destination)' : '' }, autorange: 'reversed' },
+    [`xaxis${suffix}`]: { ...ticks, title: { text: titles ? 'key (source)' : 'key', font: { size: titles ? 14 : 11 } }, tickangle: -60 },
+    [`yaxis${suffix}`]: { ...ticks, title: { text: titles ? 'query (destination)' : 'query', font: { size: titles ? 14 : 11 } }, autorange: 'reversed' },
   };
 }
 
@@ -85,7 +85,7 @@ export function writeAttentionPatterns(
     if (q !== n || k !== n) throw new ShapeError(`writeAttentionPatterns: ${label} is [${q}, ${k}], expected [${n}, ${n}] (one row/column per token)`);
   }
   const coloraxis = { colorscale: WHITE_TO_BLUE, cmin: 0, cmax: 1, colorbar: { title: { text: 'attention' } } };
-  const title = { text: opts.title ?? 'Attention patterns' };
+  const title = { text: opts.title };
   const page = { ...opts, title: title.text };
   if ((opts.mode ?? 'selector') === 'selector') {
     const data = heads.map(({ label, z }, i) => ({ ...headTrace(z, opts.tokens, label), visible: i === 0 }));
@@ -107,7 +107,7 @@ export function writeAttentionPatterns(
   const rows = Math.ceil(heads.length / cols);
   const id = (i: number): string => (i === 0 ? '' : String(i + 1)); // Plotly axis ids: x, x2, x3 …
   const data = heads.map(({ label, z }, i) => ({ ...headTrace(z, opts.tokens, label), xaxis: `x${id(i)}`, yaxis: `y${id(i)}` }));
-  let layout: PlotlyJson = { title, coloraxis, grid: { rows, columns: cols, pattern: 'independent', ygap: 0.25, xgap: 0.12 } };
+  let layout: PlotlyJson = { title, coloraxis, grid: { rows, columns: cols, pattern: 'independent', ygap: 0.3, xgap: 0.2 } };
   heads.forEach((_, i) => {
     layout = { ...layout, ...axes(opts.tokens, id(i), false) };
   });

@@ -1,11 +1,37 @@
 /**
  * Circuit graph figure (as ACDC's `show` and EAP-IG's graph drawings, in Plotly): nodes laid out by
  * layer — input, then each layer's heads (one row per head) and MLP, then the logits — and edges
- * drawn with width proportional to |score|, coloured by the head input they feed (q, k, v).
- * Takes plain data (a circuit file entry fits), never tensors.
+ * drawn with width proportional to |score|, coloured by the head input they feed (q, k, v). The
+ * page states the method, its parameters, what it kept and the circuit's faithfulness, with a
+ * warning when the circuit recovers little of the model's behaviour. Takes plain data (a circuit
+ * file entry fits), never tensors.
  */
+import type { CircuitResult, Faithfulness } from '../circuits/result.js';
 import { ShapeError } from '../errors.js';
 import { writePlotlyPage, type PageOptions, type PlotlyFigure, type PlotlyJson } from './html.js';
+
+/** Faithfulness (circuit / full) below which a circuit page carries a warning. @category Viz */
+export const LOW_FAITHFULNESS = 0.5;
+
+/** How a circuit was found, and how faithful it is (a circuit file entry plus the graph's size fits). @category Viz */
+export interface CircuitRunView {
+  /** Method ('prune' | 'eap' | 'acdc' or another name). */
+  readonly method: string;
+  /** 'node' (whole components) or 'edge'. */
+  readonly level: 'node' | 'edge';
+  /** Ablation of what is outside the circuit ('resample', 'mean', 'zero'). */
+  readonly ablation: string;
+  /** Search metric: name, direction, threshold, full-model and circuit values. */
+  readonly metric: CircuitResult['metric'];
+  /** Faithfulness: metric of the full model, the circuit and the empty circuit; ratio = circuit / full. */
+  readonly faithfulness: Faithfulness;
+  /** How it was run (task sizes, seed, thresholds, topN …). */
+  readonly settings: Readonly<Record<string, string | number | boolean>>;
+  /** Forward passes of the search. */
+  readonly forwardPasses: number;
+  /** Edges in the full graph. */
+  readonly totalEdges: number;
+}
 
 /** A node to draw. @category Viz */
 export interface GraphNodeView {
@@ -43,6 +69,8 @@ export interface CircuitGraphView {
   readonly nodes: readonly GraphNodeView[];
   /** Edges of the circuit. */
   readonly edges: readonly GraphEdgeView[];
+  /** How the circuit was found and its faithfulness (stated on the page). */
+  readonly run: CircuitRunView;
 }
 
 const CHANNEL_COLOR: Readonly<Record<string, string>> = { q: '#1f77b4', k: '#d62728', v: '#2ca02c', none: '#7f7f7f' };
@@ -60,14 +88,14 @@ function place(n: GraphNodeView, nHeads: number): [number, number] {
 
 /**
  * A Plotly figure of a circuit graph.
- * @param view Heads per layer, nodes, edges.
+ * @param view Heads per layer, nodes, edges (and the run, unused here).
  * @param opts Title.
  * @returns The figure (edges as line traces, widths 1–10 px by |score|).
  * @throws {@link "tfjs-lens"!ShapeError} if an edge names a node not in `nodes`.
  * @example const fig = circuitGraphFigure({ nHeads: 4, nodes, edges });
  * @category Viz
  */
-export function circuitGraphFigure(view: CircuitGraphView, opts: { title?: string } = {}): PlotlyFigure {
+export function circuitGraphFigure(view: Omit<CircuitGraphView, 'run'>, opts: { title?: string } = {}): PlotlyFigure {
   const pos = new Map(view.nodes.map((n) => [n.id, place(n, view.nHeads)]));
   const maxAbs = Math.max(1e-12, ...view.edges.map((e) => Math.abs(e.score ?? 1)));
   const data: PlotlyJson[] = [];
@@ -113,8 +141,8 @@ export function circuitGraphFigure(view: CircuitGraphView, opts: { title?: strin
     data,
     layout: {
       title: { text: opts.title ?? 'Circuit' },
-      xaxis: { tickvals, ticktext, zeroline: false, showgrid: false },
-      yaxis: { title: { text: 'head' }, zeroline: false, dtick: 1 },
+      xaxis: { title: { text: 'layer (input → logits)' }, tickvals, ticktext, zeroline: false, showgrid: false, automargin: true },
+      yaxis: { title: { text: 'head' }, zeroline: false, dtick: 1, automargin: true },
       hovermode: 'closest',
       legend: { orientation: 'h' },
     },
@@ -122,16 +150,57 @@ export function circuitGraphFigure(view: CircuitGraphView, opts: { title?: strin
   };
 }
 
+const METHOD_TEXT: Readonly<Record<string, string>> = {
+  prune: 'iterative node pruning: each component is ablated in turn and removed when the damage to the search metric stays within the threshold',
+  eap: 'edge attribution patching (EAP): a gradient × activation-difference estimate of each edge\'s effect; the top-scoring edges are kept',
+  acdc: 'ACDC: edges are visited from the logits back and removed when ablating one changes the search metric by less than the threshold τ',
+};
+
+const fmt = (v: number | undefined): string => (v === undefined ? '—' : Number.isFinite(v) ? String(Number(v.toPrecision(4))) : String(v));
+
 /**
- * Write a self-contained HTML page with a circuit graph.
- * @param outPath Destination `.html` (folders are created).
- * @param view Heads per layer, nodes, edges.
- * @param opts Page title and description.
- * @returns The absolute path written.
- * @throws {@link "tfjs-lens"!ShapeError} for edges naming unknown nodes; Node's file-system errors.
- * @example writeCircuitGraph('results/circuits/induction.html', { nHeads: 4, nodes, edges }, { title: 'ACDC' });
+ * The facts and the warning a circuit page shows: method, parameters, what was kept, faithfulness.
+ * @param view The circuit and its run.
+ * @returns Label–value rows and, for a circuit whose faithfulness is below {@link LOW_FAITHFULNESS}
+ *   (or not finite), a warning.
+ * @throws Never.
+ * @example const { facts, warning } = circuitFacts(view);
  * @category Viz
  */
-export function writeCircuitGraph(outPath: string, view: CircuitGraphView, opts: PageOptions = {}): string {
-  return writePlotlyPage(outPath, circuitGraphFigure(view, opts.title === undefined ? {} : { title: opts.title }), opts);
+export function circuitFacts(view: CircuitGraphView): { facts: [string, string][]; warning: string | undefined } {
+  const r = view.run;
+  const f = r.faithfulness;
+  const recovered = (f.circuit - f.empty) / (f.full - f.empty);
+  const params = Object.entries(r.settings).map(([k, v]) => `${k} = ${typeof v === 'number' ? fmt(v) : String(v)}`).join(', ');
+  const facts: [string, string][] = [
+    ['method', `${r.method}: ${METHOD_TEXT[r.method] ?? 'circuit discovery'}`],
+    ['parameters', `${params}${params === '' ? '' : '; '}search metric ${r.metric.name} (${r.metric.higherIsBetter ? 'higher' : 'lower'} is better), threshold ${r.metric.threshold === undefined ? 'none (the top-N edges are kept)' : fmt(r.metric.threshold)}, ${r.ablation} ablation, ${r.level} level`],
+    ['kept', `${view.nodes.length} nodes, ${view.edges.length} of ${r.totalEdges} edges (${fmt(r.forwardPasses)} forward passes)`],
+    ['search metric', `full model ${fmt(r.metric.full)}, circuit ${fmt(r.metric.circuit)}`],
+    ['faithfulness', `${fmt(f.ratio)} = circuit / full ${f.metric} (${fmt(f.circuit)} / ${fmt(f.full)}); empty circuit ${fmt(f.empty)}; recovered (circuit − empty) / (full − empty) = ${fmt(recovered)}`],
+  ];
+  const low = !Number.isFinite(f.ratio) || f.ratio < LOW_FAITHFULNESS;
+  const warning = low
+    ? `Low faithfulness (${fmt(f.ratio)} < ${LOW_FAITHFULNESS}): with everything outside this circuit ablated the model keeps ${Number.isFinite(f.ratio) ? `${fmt(100 * f.ratio)}%` : 'none'} of its ${f.metric}. This circuit does not explain the behaviour; keep more edges (a larger topN or a lower threshold) or use another method.`
+    : undefined;
+  return { facts, warning };
+}
+
+/**
+ * Write an HTML page with a circuit graph, the method and its parameters, what it kept, and the
+ * circuit's faithfulness (in the figure title too), with a warning when it is low.
+ * @param outPath Destination `.html` (folders are created).
+ * @param view Heads per layer, nodes, edges, and the run (a circuit file entry plus `totalEdges`).
+ * @param opts Page title, description, plotly mode.
+ * @returns The absolute path written.
+ * @throws {@link "tfjs-lens"!ShapeError} for edges naming unknown nodes; Node's file-system errors.
+ * @example writeCircuitGraph('results/circuits/induction.html', { nHeads: 4, nodes: entry.nodes, edges: entry.edges, run: { ...entry, totalEdges: graph.edges.length } }, { title: 'ACDC' });
+ * @category Viz
+ */
+export function writeCircuitGraph(outPath: string, view: CircuitGraphView, opts: PageOptions): string {
+  const { facts, warning } = circuitFacts(view);
+  const f = view.run.faithfulness;
+  const stated = /faithfulness/i.test(opts.title) ? opts.title : `${opts.title} — faithfulness ${fmt(f.ratio)}`;
+  const title = `${stated}${warning === undefined ? '' : ' (LOW)'}`;
+  return writePlotlyPage(outPath, circuitGraphFigure(view, { title }), { ...opts, facts: [...facts, ...(opts.facts ?? [])], ...(warning === undefined ? {} : { warning }) });
 }

@@ -1,9 +1,10 @@
 /**
  * Heatmaps over plain matrices, and the activation-patching layouts of the TL demos:
  * [layer, pos] (residual / attn_out / mlp_out patching, with string tokens on x) and
- * [layer, head] (per-head patching), on a diverging colour scale centred at 0.
+ * [layer, head] (per-head patching). Colours never auto-scale to the data's min–max: signed values
+ * get a diverging scale symmetric about 0 (±max |value|, or a fixed ±h), scores in [0, 1] the fixed range [0, 1].
  */
-import { ShapeError } from '../errors.js';
+import { ConfigError, ShapeError } from '../errors.js';
 import { matrixShape, writePlotlyPage, type PageOptions, type PlotlyJson } from './html.js';
 
 /**
@@ -18,6 +19,17 @@ export const WHITE_TO_BLUE: readonly (readonly [number, string])[] = [
 ];
 
 /**
+ * The colour range of a heatmap. `'signed'`: a diverging scale symmetric about `zmid` (default 0),
+ * from −max|z − zmid| to +max|z − zmid|. `'unit'`: scores in [0, 1], white to blue over exactly
+ * [0, 1]. `{ signed: h }`: a diverging scale fixed to [zmid − h, zmid + h] (e.g. `{ signed: 1 }` for a
+ * normalised patching metric, 0 = corrupted run and 1 = clean run, so that 0.3 never looks like the
+ * full effect). `[lo, hi]`: a fixed range, white to blue. A fixed range is widened to include data
+ * outside it (never clipped), and the colour bar then says so.
+ * @category Viz
+ */
+export type ColorRange = 'signed' | 'unit' | { readonly signed: number } | readonly [number, number];
+
+/**
  * Options of {@link writeHeatmap}.
  * @category Viz
  */
@@ -27,20 +39,55 @@ export interface HeatmapOptions extends PageOptions {
   /** Row labels (y), one per row; duplicates allowed. */
   readonly yLabels?: readonly string[];
   /** X-axis title. */
-  readonly xLabel?: string;
+  readonly xLabel: string;
   /** Y-axis title. */
-  readonly yLabel?: string;
+  readonly yLabel: string;
+  /** Colour-bar title: the quantity shown (e.g. 'induction score', 'logit difference'). */
+  readonly zLabel: string;
+  /** Colour range (default 'signed'). */
+  readonly range?: ColorRange;
+  /** Centre of a 'signed' range (default 0). */
+  readonly zmid?: number;
   /**
-   * Plotly colour scale: a name or `[fraction, colour]` stops (default: plotly.js 'RdBu' reversed,
-   * so positive is blue and negative red, as in TL's `imshow`; see also {@link WHITE_TO_BLUE}).
+   * Plotly colour scale: a name or `[fraction, colour]` stops (default: plotly.js 'RdBu' reversed
+   * for 'signed', so positive is blue and negative red as in TL's `imshow`; {@link WHITE_TO_BLUE}
+   * for 'unit' and fixed ranges).
    */
   readonly colorscale?: string | readonly (readonly [number, string])[];
-  /** Centre of the colour scale (default 0); `null` for Plotly's automatic range. */
-  readonly zmid?: number | null;
-  /** Colour-bar title. */
-  readonly zLabel?: string;
   /** Print each value in its cell (default: when the matrix has at most 400 cells). */
   readonly showValues?: boolean;
+}
+
+/**
+ * The colour fields of a heatmap trace for a range rule (see {@link ColorRange}).
+ * @param z The matrix.
+ * @param range The rule.
+ * @param zmid Centre of a 'signed' range.
+ * @param zLabel Colour-bar title.
+ * @returns `zmin`, `zmax`, (`zmid`), `colorscale`, `reversescale` and the titled `colorbar`.
+ * @throws {@link "tfjs-lens"!ConfigError} for a `{ signed: h }` range whose half-width is not > 0.
+ * @example heatmapColors([[0.01, 0.06]], 'unit', 0, 'score')  // zmin 0, zmax 1
+ * @category Viz
+ */
+export function heatmapColors(z: readonly (readonly number[])[], range: ColorRange, zmid: number, zLabel: string): PlotlyJson {
+  const finite = z.flat().filter((v) => Number.isFinite(v));
+  const [dmin, dmax] = finite.length === 0 ? [0, 0] : [Math.min(...finite), Math.max(...finite)];
+  const spread = Math.max(Math.abs(dmax - zmid), Math.abs(dmin - zmid));
+  if (range === 'signed') {
+    const m = spread || 1;
+    return { zmin: zmid - m, zmax: zmid + m, zmid, colorscale: 'RdBu', reversescale: true, colorbar: { title: { text: zLabel } } };
+  }
+  if (!Array.isArray(range) && typeof range === 'object') {
+    const h = (range as { readonly signed: number }).signed;
+    if (!(Number.isFinite(h) && h > 0)) throw new ConfigError(`heatmapColors: range { signed: ${h} } needs a half-width > 0, e.g. { signed: 1 }`);
+    const m = Math.max(h, spread);
+    const widened = m > h ? ` (widened from ±${h} to fit the data)` : '';
+    return { zmin: zmid - m, zmax: zmid + m, zmid, colorscale: 'RdBu', reversescale: true, colorbar: { title: { text: `${zLabel}${widened}` } } };
+  }
+  const [lo, hi] = range === 'unit' ? [0, 1] : (range as readonly [number, number]);
+  const [zmin, zmax] = [Math.min(lo, dmin), Math.max(hi, dmax)];
+  const widened = zmin < lo || zmax > hi ? ` (widened from [${lo}, ${hi}] to fit the data)` : '';
+  return { zmin, zmax, colorscale: WHITE_TO_BLUE, reversescale: false, colorbar: { title: { text: `${zLabel}${widened}` } } };
 }
 
 /**
@@ -77,21 +124,20 @@ function heatmapTrace(z: readonly (readonly number[])[], opts: HeatmapOptions, f
   const xs = xl.map((_, i) => i);
   const ys = yl.map((_, i) => i);
   const show = opts.showValues ?? rows * cols <= 400;
+  const colors = heatmapColors(z, opts.range ?? 'signed', opts.zmid ?? 0, opts.zLabel);
   const trace: PlotlyJson = {
     type: 'heatmap',
     z,
     x: xs,
     y: ys,
-    colorscale: opts.colorscale ?? 'RdBu',
-    reversescale: opts.colorscale === undefined,
-    ...(opts.zmid === null ? {} : { zmid: opts.zmid ?? 0 }),
-    colorbar: { title: { text: opts.zLabel ?? '' } },
+    ...colors,
+    ...(opts.colorscale === undefined ? {} : { colorscale: opts.colorscale, reversescale: false }),
     customdata: yl.map((y) => xl.map((x) => `${y} · ${x}`)),
     hovertemplate: '%{customdata}<br>%{z:.4g}<extra></extra>',
     ...(show ? { texttemplate: '%{z:.2f}' } : {}),
   };
-  const xaxis = { title: { text: opts.xLabel ?? '' }, tickmode: 'array', tickvals: xs, ticktext: xl, automargin: true, side: 'bottom' };
-  const yaxis = { title: { text: opts.yLabel ?? '' }, tickmode: 'array', tickvals: ys, ticktext: yl, automargin: true, autorange: 'reversed' };
+  const xaxis = { title: { text: opts.xLabel }, tickmode: 'array', tickvals: xs, ticktext: xl, automargin: true, side: 'bottom' };
+  const yaxis = { title: { text: opts.yLabel }, tickmode: 'array', tickvals: ys, ticktext: yl, automargin: true, autorange: 'reversed' };
   return { trace, xaxis, yaxis };
 }
 
@@ -99,16 +145,16 @@ function heatmapTrace(z: readonly (readonly number[])[], opts: HeatmapOptions, f
  * Write a heatmap of a matrix.
  * @param outPath Destination `.html`.
  * @param z Matrix [rows][columns].
- * @param opts Labels, axis titles, colour scale.
+ * @param opts Title, labels, axis and colour-bar titles, colour range (default 'signed').
  * @returns The absolute path written.
  * @throws {@link "tfjs-lens"!ShapeError} for a ragged matrix or label counts that do not match.
- * @example writeHeatmap('results/m.html', [[0.1, -0.2], [0.3, 0]], { xLabels: ['a', 'b'] });
+ * @example writeHeatmap('results/scores.html', scores, { title: 'Induction score per head', xLabel: 'head', yLabel: 'layer', zLabel: 'induction score', range: 'unit' });
  * @category Viz
  */
-export function writeHeatmap(outPath: string, z: readonly (readonly number[])[], opts: HeatmapOptions = {}): string {
+export function writeHeatmap(outPath: string, z: readonly (readonly number[])[], opts: HeatmapOptions): string {
   const { trace, xaxis, yaxis } = heatmapTrace(z, opts, 'writeHeatmap');
   const height = Math.min(1400, Math.max(360, 28 * z.length + 160));
-  return writePlotlyPage(outPath, { data: [trace], layout: { title: { text: opts.title ?? '' }, xaxis, yaxis }, height }, opts);
+  return writePlotlyPage(outPath, { data: [trace], layout: { title: { text: opts.title }, xaxis, yaxis }, height }, opts);
 }
 
 /**
@@ -122,8 +168,10 @@ export interface PatchingHeatmapOptions extends PageOptions {
   readonly tokens?: readonly string[];
   /** Colour-bar title (default 'patched metric'). */
   readonly zLabel?: string;
-  /** Centre of the colour scale (default 0). */
-  readonly zmid?: number | null;
+  /** Colour range (default 'signed': diverging, symmetric about `zmid`). */
+  readonly range?: ColorRange;
+  /** Centre of a 'signed' range (default 0). */
+  readonly zmid?: number;
 }
 
 /**

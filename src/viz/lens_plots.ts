@@ -21,13 +21,13 @@ export interface LogitLensPlotData {
  * Logit-lens line plot: how a token's logit, probability or rank evolves through the layers.
  * @param outPath Destination `.html`.
  * @param data Labels and lines.
- * @param opts Title, y label (default 'logit'), `logY` (useful for ranks).
+ * @param opts Title (default 'Logit lens'), axis titles (default 'residual stream', 'logit'), `logY` (useful for ranks).
  * @returns The absolute path written.
  * @throws {@link "tfjs-lens"!ShapeError} if a line's length differs from the labels'.
  * @example writeLogitLensPlot('results/analysis/lens.html', { labels: lens.labels, series: [{ name: 'tok 42', values: lens.values.map((v) => v[0][0]) }] });
  * @category Viz
  */
-export function writeLogitLensPlot(outPath: string, data: LogitLensPlotData, opts: ChartOptions = {}): string {
+export function writeLogitLensPlot(outPath: string, data: LogitLensPlotData, opts: Partial<ChartOptions> = {}): string {
   if (data.series.some((s) => s.values.length !== data.labels.length)) {
     throw new ShapeError(`writeLogitLensPlot: every line needs one value per label (${data.labels.length})`);
   }
@@ -43,7 +43,7 @@ export function writeLogitLensPlot(outPath: string, data: LogitLensPlotData, opt
  * @param outPath Destination `.html`.
  * @param labels Component labels (`"embed"`, `"0_attn_out"`, `"L1H3"` …).
  * @param values Attribution per component.
- * @param opts Title, axis labels, `horizontal` (default: more than 24 components).
+ * @param opts Title (default 'Direct logit attribution'), axis titles, `horizontal` (default: more than 24 components).
  * @returns The absolute path written.
  * @throws {@link "tfjs-lens"!ShapeError} if the lengths differ.
  * @example writeDlaBarChart('results/analysis/dla.html', dla.labels, dla.mean);
@@ -53,7 +53,7 @@ export function writeDlaBarChart(
   outPath: string,
   labels: readonly string[],
   values: readonly number[],
-  opts: ChartOptions & { readonly horizontal?: boolean } = {},
+  opts: Partial<ChartOptions> & { readonly horizontal?: boolean } = {},
 ): string {
   const horizontal = opts.horizontal ?? labels.length > 24;
   return writeBarChart(outPath, labels, [{ name: 'attribution', values }], {

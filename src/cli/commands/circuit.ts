@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { initBackend } from '../../backend/backend.js';
 import { ABLATION_TYPES, type AblationType } from '../../circuits/ablation.js';
 import { acdc } from '../../circuits/acdc.js';
@@ -17,11 +16,11 @@ import { plantedCircuitModel } from '../../circuits/planted.js';
 import { iterativePruning } from '../../circuits/prune.js';
 import type { CircuitMethod, CircuitResult, CircuitSearchOptions } from '../../circuits/result.js';
 import { inductionTask, type CircuitTask } from '../../circuits/task.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import { resolveAlias } from '../../model/aliases.js';
 import { HookedTransformer } from '../../model/hooked_transformer.js';
 import { writeCircuitGraph } from '../../viz/circuit_graph.js';
-import { numberOption } from './args.js';
+import { choiceOption, didYouMean, floatOption, intOption, parseCliArgs, type CliArgs } from '../cli_args.js';
 import { packageRoot } from './paths.js';
 
 const CIRCUIT_USAGE = `usage: tfjs-lens circuit <prune|eap|acdc> [options]
@@ -51,14 +50,45 @@ const OPTIONS = {
   out: { type: 'string' }, html: { type: 'string' }, 'no-write': { type: 'boolean', default: false },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Values = CliArgs<typeof OPTIONS, true>['values'];
 
-const num = (v: string | undefined, name: string, dflt: number): number => numberOption('circuit', v, name, dflt);
+/** Bounds of every numeric option; all are checked before the model loads. */
+const BOUNDS: Readonly<Record<string, { readonly int: boolean; readonly min?: number }>> = {
+  batch: { int: true, min: 1 }, 'seg-len': { int: true, min: 1 }, low: { int: true, min: 0 }, high: { int: true, min: 1 },
+  seed: { int: true, min: 0 }, threshold: { int: false, min: 0 }, 'top-n': { int: true, min: 1 }, 'ig-steps': { int: true, min: 1 },
+};
+
+/** Options that only some methods take (passing them to another is a UsageError, not ignored). */
+const METHOD_ONLY: Readonly<Record<string, readonly CircuitMethod[]>> = { strategy: ['prune'], 'top-n': ['eap'], 'ig-steps': ['eap'], 'ig-target': ['eap'] };
+
+/** Options of the induction task, which the planted model does not take. */
+const INDUCTION_ONLY = ['batch', 'seg-len', 'low', 'high', 'seed'] as const;
+
+function num(v: string | undefined, name: string, dflt: number): number {
+  const b = { dflt, ...BOUNDS[name] };
+  return b.int ? intOption('circuit', v, name, b) : floatOption('circuit', v, name, b);
+}
 
 function oneOf<T extends string>(v: string | undefined, name: string, allowed: readonly T[], dflt: T): T {
-  if (v === undefined) return dflt;
-  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(`circuit: --${name} must be one of ${allowed.join('|')}, got '${v}'`);
-  return v as T;
+  return choiceOption('circuit', v, name, allowed, dflt);
+}
+
+/** Check every option before anything loads. */
+function checkOptions(method: CircuitMethod, v: Values): void {
+  for (const k of Object.keys(BOUNDS)) num(v[k as keyof Values] as string | undefined, k, 0);
+  const wrong = Object.keys(METHOD_ONLY).find((k) => v[k as keyof Values] !== undefined && !(METHOD_ONLY[k] as readonly string[]).includes(method));
+  if (wrong !== undefined) throw new UsageError(`circuit ${method}: --${wrong} is an option of 'circuit ${(METHOD_ONLY[wrong] ?? []).join('|')}' only`);
+  if (v.low !== undefined && v.high !== undefined && num(v.low, 'low', 0) >= num(v.high, 'high', 0)) {
+    throw new UsageError(`circuit: --low must be below --high, got --low ${v.low} --high ${v.high}`);
+  }
+  oneOf(v.ablation, 'ablation', ABLATION_TYPES, 'resample');
+  oneOf(v.metric, 'metric', ['logit_diff', 'logprob', 'kl'] as const, 'kl');
+  oneOf(v.strategy, 'strategy', ['greedy', 'reverse'] as const, 'greedy');
+  oneOf(v['ig-target'], 'ig-target', ['input', 'senders'] as const, 'input');
+  if (v.model === 'planted') {
+    const ind = INDUCTION_ONLY.find((k) => v[k] !== undefined);
+    if (ind !== undefined) throw new UsageError(`circuit: --${ind} sets up the induction task; the planted model has its own fixed prompts (drop --${ind} or pass --model induction-2l)`);
+  }
 }
 
 interface Setup {
@@ -122,21 +152,22 @@ function topEdges(r: CircuitResult, n: number): { edge: string; score: number }[
  * Run `tfjs-lens circuit …`.
  * @param argv Arguments after `circuit`.
  * @returns The exit code (2 for usage errors).
- * @throws {@link "tfjs-lens"!ConfigError} on bad options; errors of loading and of the methods.
+ * @throws {@link "tfjs-lens"!UsageError} on bad options (before any model loads); errors of loading and of the methods.
  * @example await runCircuitCommand(['acdc', '--model', 'planted', '--json']);
  * @category CLI
  */
 export async function runCircuitCommand(argv: string[]): Promise<number> {
-  const { values: v, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  const { values: v, positionals } = parseCliArgs('circuit', argv, OPTIONS, { allowPositionals: true });
   const method = positionals[0];
   if (v.help || method === undefined) {
     process.stdout.write(`${CIRCUIT_USAGE}\n`);
     return method === undefined && !v.help ? 2 : 0;
   }
   if (method !== 'prune' && method !== 'eap' && method !== 'acdc') {
-    process.stderr.write(`tfjs-lens circuit: unknown method '${method}'\n${CIRCUIT_USAGE}\n`);
-    return 2;
+    throw new UsageError(`circuit: unknown method '${method}'${didYouMean(method, ['prune', 'eap', 'acdc'])} (expected prune, eap or acdc; tfjs-lens circuit --help)`);
   }
+  if (positionals.length > 1) throw new UsageError(`circuit ${method}: unexpected argument '${positionals[1] ?? ''}'; options are --name value (tfjs-lens circuit --help)`);
+  checkOptions(method, v);
   const s = await setup(v);
   try {
     const t0 = performance.now();
@@ -145,7 +176,7 @@ export async function runCircuitCommand(argv: string[]): Promise<number> {
     const graph = buildCircuitGraph(s.model.cfg);
     const entry = circuitEntry(graph, result, settings);
     const file = v['no-write'] ? null : writeCircuitFile(v.out ?? circuitFilePath(s.task.name, s.modelName), { task: s.task.name, model: s.modelName, graph, entry });
-    const html = writeCircuitGraph(v.html ?? join('results', 'circuits', `${s.task.name}_${s.modelName}_${method}.html`), { nHeads: graph.nHeads, nodes: entry.nodes, edges: entry.edges }, {
+    const html = writeCircuitGraph(v.html ?? join('results', 'circuits', `${s.task.name}_${s.modelName}_${method}.html`), { nHeads: graph.nHeads, nodes: entry.nodes, edges: entry.edges, run: { ...entry, totalEdges: graph.edges.length } }, {
       title: `${method.toUpperCase()} circuit: ${s.task.name} on ${s.modelName}`,
       description: `${entry.edges.length} of ${graph.edges.length} edges; ${result.ablation} ablation; faithfulness ${result.faithfulness.ratio.toFixed(3)} (${result.faithfulness.metric})`,
     });

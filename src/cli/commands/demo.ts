@@ -3,8 +3,9 @@
  * resid_post = resid_mid + mlp_out, top next-token predictions).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { HookedTransformer } from '../../model/hooked_transformer.js';
+import { tokenListOption } from '../cli_args.js';
 import { defaultDemoModel } from './paths.js';
 
 /** Options of the demo command. */
@@ -17,10 +18,15 @@ interface DemoOptions {
   readonly noProcessing?: boolean;
 }
 
-function parseTokens(s: string): number[][] {
-  const ids = s.split(',').map((x) => Number(x.trim()));
-  if (ids.some((x) => !Number.isInteger(x))) throw new ConfigError(`demo: --tokens must be comma-separated integers, got '${s}'`);
-  return [ids];
+function namesFilter(re: string | undefined): ((n: string) => boolean) | undefined {
+  if (re === undefined) return undefined;
+  let rx: RegExp;
+  try {
+    rx = new RegExp(re);
+  } catch (err) {
+    throw new UsageError(`demo: --names-filter is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return (n: string) => rx.test(n);
 }
 
 function maxAbsDiff(a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): number {
@@ -29,12 +35,15 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor, c: tf.Tensor): number {
 
 /** Run the demo; returns the exit code. */
 export async function runDemo(o: DemoOptions): Promise<number> {
+  if (o.text !== undefined && o.tokens !== undefined) throw new UsageError('demo: pass --text or --tokens, not both');
+  tokenListOption('demo', o.tokens, 'tokens'); // the syntax, before the model loads; the id range after
+  const filter = namesFilter(o.namesFilter);
   const path = o.model ?? defaultDemoModel();
   const load = o.noProcessing === true ? HookedTransformer.fromPretrainedNoProcessing : HookedTransformer.fromPretrained;
   const model = await load.call(HookedTransformer, path, { quiet: o.json });
   try {
-    const input = o.tokens !== undefined ? parseTokens(o.tokens) : (o.text ?? (model.tokenizer ? 'The Eiffel Tower is in' : parseTokens('1,2,3,4,5,6,7,8,1,2,3,4')));
-    const filter = o.namesFilter === undefined ? undefined : (n: string) => new RegExp(o.namesFilter as string).test(n);
+    const ids = tokenListOption('demo', o.tokens ?? (o.text === undefined && !model.tokenizer ? '1,2,3,4,5,6,7,8,1,2,3,4' : undefined), 'tokens', { dVocab: model.cfg.dVocab });
+    const input = ids !== undefined ? [ids] : (o.text ?? 'The Eiffel Tower is in');
     const t0 = performance.now();
     const [logits, cache] = model.runWithCache(input, filter === undefined ? {} : { namesFilter: filter });
     const seconds = (performance.now() - t0) / 1000;

@@ -2,6 +2,7 @@
 import { decoderHookSpecs } from '../../hooks/decoder_hooks.js';
 import { readJsonFile } from '../../io/checkpoint.js';
 import { resolveModelDir } from '../../io/hub.js';
+import { resolveAlias } from '../../model/aliases.js';
 import { hookDims } from '../../hooks/hook_spec.js';
 import { decoderConfigFromHf, type HfDecoderConfig } from '../../model/hf_config.js';
 import { defaultDemoModel } from './paths.js';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 /** Print the hook table; returns the exit code. */
 export async function runHooks(o: { json: boolean; model?: string | undefined }): Promise<number> {
   const path = o.model ?? defaultDemoModel();
-  const { dir } = await resolveModelDir(path, { quiet: o.json });
+  const { dir } = await resolveModelDir(resolveAlias(path), { quiet: o.json });
   const cfg = decoderConfigFromHf(await readJsonFile<HfDecoderConfig>(join(dir, 'config.json'), 'model config'));
   const dims = hookDims(cfg);
   const rows = decoderHookSpecs(cfg).map((s) => ({

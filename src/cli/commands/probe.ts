@@ -3,10 +3,10 @@
  * grid (task seed 001); `probe --dataset …` runs the text OOD benchmark (task seed 000) on a
  * hooked encoder's pooled activations, with the baselines, plots and a results table.
  */
-import { ConfigError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { PROBE_DATASETS, type ProbeDatasetName } from '../../probe/text_datasets.js';
-import { runProbeSynthetic } from './probe_synthetic.js';
-import { runProbeText, type ProbeTextOptions } from './probe_text.js';
+import { choiceOption, didYouMean, floatOption, intOption } from '../cli_args.js';
+import type { ProbeTextOptions } from './probe_text.js';
 
 /** Raw option strings of the probe command, as parsed by main.ts. */
 interface ProbeArgs {
@@ -35,7 +35,7 @@ const PROBE_TEXT_DEFAULTS = {
   layer: 0,
   hook: 'q',
   outputDir: 'results/probe',
-  cacheDir: 'results/cache',
+  cacheDir: '.cache/probe-features',
   epochs: 200,
   betaMax: 0.3,
   latentDim: 64,
@@ -46,44 +46,37 @@ const PROBE_TEXT_DEFAULTS = {
   pplSamples: 40,
 } as const;
 
-function num(v: string | undefined, name: string, dflt: number, check: (n: number) => boolean, what: string): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (v.trim() === '' || !check(n)) throw new ConfigError(`probe: --${name} must be ${what}, got '${v}'`);
-  return n;
-}
+/** Text-benchmark options that `probe synthetic` does not take. */
+const TEXT_ONLY: readonly (keyof ProbeArgs)[] = ['model', 'dataset', 'layer', 'hook', 'cacheDir', 'forceReprocess', 'betaMax', 'latentDim', 'maxLength', 'maxSamples', 'maxTest', 'pplSamples'];
 
-const int = (min: number) => (n: number): boolean => Number.isInteger(n) && n >= min;
+const flagName = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /**
  * Resolve and check the text-run options.
  * @param a Raw strings from the command line.
  * @returns Options with defaults filled in.
- * @throws {@link "tfjs-lens"!ConfigError} for an unknown dataset or a malformed number.
+ * @throws {@link "tfjs-lens"!UsageError} (a ConfigError) for an unknown dataset or a malformed or out-of-range number.
  */
 export function resolveProbeTextOptions(a: ProbeArgs): ProbeTextOptions {
   const d = PROBE_TEXT_DEFAULTS;
-  const ds = a.dataset ?? 'all';
-  if (ds !== 'all' && !(PROBE_DATASETS as readonly string[]).includes(ds)) {
-    throw new ConfigError(`probe: --dataset must be one of ${[...PROBE_DATASETS, 'all'].join(', ')} (or the 'synthetic' subcommand), got '${ds}'`);
-  }
+  const ds = choiceOption<ProbeDatasetName | 'all'>('probe', a.dataset, 'dataset', [...PROBE_DATASETS, 'all'], 'all', { fake_news: 'liar', LIAR: 'liar' });
   return {
     json: a.json,
     model: a.model ?? d.model,
-    datasets: ds === 'all' ? PROBE_DATASETS : [ds as ProbeDatasetName],
-    layer: num(a.layer, 'layer', d.layer, int(0), 'an integer ≥ 0'),
+    datasets: ds === 'all' ? PROBE_DATASETS : [ds],
+    layer: intOption('probe', a.layer, 'layer', { dflt: d.layer, min: 0 }),
     hook: a.hook ?? d.hook,
     outputDir: a.outputDir ?? d.outputDir,
     cacheDir: a.cacheDir ?? d.cacheDir,
     forceReprocess: a.forceReprocess === true,
-    epochs: num(a.epochs, 'epochs', d.epochs, int(1), 'a positive integer'),
-    betaMax: num(a.betaMax, 'beta-max', d.betaMax, (n) => n >= 0, 'a number ≥ 0'),
-    latentDim: num(a.latentDim, 'latent-dim', d.latentDim, int(1), 'a positive integer'),
-    seed: num(a.seed, 'seed', d.seed, int(0), 'an integer ≥ 0'),
-    maxLength: num(a.maxLength, 'max-length', d.maxLength, int(3), 'an integer ≥ 3'),
-    maxTrain: num(a.maxSamples, 'max-samples', d.maxTrain, int(4), 'an integer ≥ 4'),
-    maxTest: num(a.maxTest, 'max-test', d.maxTest, int(2), 'an integer ≥ 2'),
-    pplSamples: num(a.pplSamples, 'ppl-samples', d.pplSamples, int(0), 'an integer ≥ 0'),
+    epochs: intOption('probe', a.epochs, 'epochs', { dflt: d.epochs, min: 1 }),
+    betaMax: floatOption('probe', a.betaMax, 'beta-max', { dflt: d.betaMax, min: 0 }),
+    latentDim: intOption('probe', a.latentDim, 'latent-dim', { dflt: d.latentDim, min: 1 }),
+    seed: intOption('probe', a.seed, 'seed', { dflt: d.seed, min: 0 }),
+    maxLength: intOption('probe', a.maxLength, 'max-length', { dflt: d.maxLength, min: 3 }),
+    maxTrain: intOption('probe', a.maxSamples, 'max-samples', { dflt: d.maxTrain, min: 4 }),
+    maxTest: intOption('probe', a.maxTest, 'max-test', { dflt: d.maxTest, min: 2 }),
+    pplSamples: intOption('probe', a.pplSamples, 'ppl-samples', { dflt: d.pplSamples, min: 0 }),
   };
 }
 
@@ -91,17 +84,22 @@ export function resolveProbeTextOptions(a: ProbeArgs): ProbeTextOptions {
  * Run the probe command.
  * @param a Parsed arguments.
  * @returns The exit code.
- * @throws {@link "tfjs-lens"!ConfigError} for bad options; loader and dataset errors from the run.
+ * @throws {@link "tfjs-lens"!UsageError} for bad options; loader and dataset errors from the run.
  */
 export async function runProbe(a: ProbeArgs): Promise<number> {
   const sub = a.positionals[1];
   if (sub === 'synthetic') {
-    const seed = num(a.seed, 'seed', 0, int(0), 'an integer ≥ 0');
-    const epochs = num(a.epochs, 'epochs', 60, int(1), 'a positive integer');
+    const given = TEXT_ONLY.find((k) => a[k] !== undefined && a[k] !== false);
+    if (given !== undefined) throw new UsageError(`probe synthetic: ${flagName(given)} is an option of the text benchmark (tfjs-lens probe --dataset …), not of 'probe synthetic'`);
+    const seed = intOption('probe synthetic', a.seed, 'seed', { dflt: 0, min: 0 });
+    const epochs = intOption('probe synthetic', a.epochs, 'epochs', { dflt: 60, min: 1 });
+    const { runProbeSynthetic } = await import('./probe_synthetic.js'); // after the options are checked: fast usage errors
     await runProbeSynthetic({ json: a.json, outputDir: a.outputDir ?? PROBE_TEXT_DEFAULTS.outputDir, seeds: [seed, seed + 1, seed + 2], epochs });
     return 0;
   }
-  if (sub !== undefined) throw new ConfigError(`probe: unknown subcommand '${sub}' — expected 'synthetic' or none (text benchmark)`);
-  await runProbeText(resolveProbeTextOptions(a));
+  if (sub !== undefined) throw new UsageError(`probe: unknown subcommand '${sub}'${didYouMean(sub, ['synthetic'])} (expected 'synthetic', or none for the text benchmark)`);
+  const o = resolveProbeTextOptions(a);
+  const { runProbeText } = await import('./probe_text.js');
+  await runProbeText(o);
   return 0;
 }

@@ -34,7 +34,7 @@ export async function runProbeSynthetic(o: ProbeSyntheticOptions): Promise<void>
   const hist = writeScoreHistograms(
     join(dir, 'error_histograms.html'),
     r.errors.map((e) => ({ title: `β ${e.beta}, latent ${e.latent}`, normal: e.normal, anomaly: e.anomaly, xLabel: 'reconstruction MSE', logX: true })),
-    { title: 'Synthetic benchmark: test reconstruction errors (first seed)', description: 'Normal vs anomalous test rows, per grid cell; x is log10 of the per-sample MSE.' },
+    { title: 'Synthetic benchmark: test reconstruction errors (first seed)', description: 'Normal vs anomalous test rows, per grid cell; x is log10 of the per-sample MSE.', plotlyDir: o.outputDir },
   );
   const summary = {
     command: 'probe synthetic',

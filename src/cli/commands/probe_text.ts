@@ -121,16 +121,16 @@ function writePlots(dir: string, ds: ProbeTextDataset, r: TextProbeResult, o: Pr
   const xy = umapEmbed(r.testLatent, { seed: o.seed });
   const hover = ds.testTexts.map((t, i) => `${t.slice(0, 80).replace(/\s+/g, ' ')}… | recon MSE ${(vae.testScores[i] as number).toFixed(3)}`);
   const sub = `${ds.name}: ${PROBE_DATASET_INFO[ds.name].normal} (normal) vs ${PROBE_DATASET_INFO[ds.name].anomaly} (anomaly); ${o.model} ${hookName}, mean-pooled.`;
-  const latent = writeLatentMap(join(dir, 'latent_umap.html'), xy, ds.testLabels, { title: `UMAP of the β-VAE latent μ (test texts) — ${ds.name}`, description: sub, hover });
-  const history = writeVaeHistory(join(dir, 'training_history.html'), r.training.history, { title: `β-VAE training — ${ds.name}`, description: `${sub} Best epoch ${r.training.bestEpoch}.` });
+  const latent = writeLatentMap(join(dir, 'latent_umap.html'), xy, ds.testLabels, { title: `UMAP of the β-VAE latent μ (test texts) — ${ds.name}`, description: sub, hover, plotlyDir: o.outputDir });
+  const history = writeVaeHistory(join(dir, 'training_history.html'), r.training.history, { title: `β-VAE training — ${ds.name}`, description: `${sub} Best epoch ${r.training.bestEpoch}.`, plotlyDir: o.outputDir });
   const split = (d: TextProbeResult['detectors'][number]): { normal: number[]; anomaly: number[] } => ({
     normal: d.testScores.filter((_, k) => ds.testLabels[d.testIdx[k] as number] === 0),
     anomaly: d.testScores.filter((_, k) => ds.testLabels[d.testIdx[k] as number] === 1),
   });
   const panels = ['vae_recon', 'mahalanobis', 'knn', 'pca'].map((n) => ({ title: `${n} (AUROC ${det(n).auroc.toFixed(3)})`, ...split(det(n)), threshold: det(n).threshold, xLabel: n === 'vae_recon' ? 'reconstruction MSE' : 'score', logX: true }));
-  const histograms = writeScoreHistograms(join(dir, 'error_histograms.html'), panels, { title: `Scores of normal vs anomalous test texts — ${ds.name}`, description: `${sub} Dashed line: threshold (95th percentile of held-out normal training scores).` });
-  const curves = r.detectors.filter((d) => !d.name.includes('@')).map((d) => ({ name: `${d.name} (AUROC ${d.auroc.toFixed(3)}${d.n < ds.testTexts.length ? `, n=${d.n}` : ''})`, scores: d.testScores, labels: d.testIdx.map((i) => ds.testLabels[i] as 0 | 1) }));
-  const rocPr = writeRocPr(join(dir, 'roc_pr.html'), curves, { title: `ROC and PR curves — ${ds.name}`, description: sub });
+  const histograms = writeScoreHistograms(join(dir, 'error_histograms.html'), panels, { title: `Scores of normal vs anomalous test texts — ${ds.name}`, description: `${sub} Dashed line: threshold (95th percentile of held-out normal training scores).`, plotlyDir: o.outputDir });
+  const curves = r.detectors.filter((d) => !d.name.includes('@')).map((d) => ({ name: `${d.name}${d.n < ds.testTexts.length ? ` (n=${d.n})` : ''}`, scores: d.testScores, labels: d.testIdx.map((i) => ds.testLabels[i] as 0 | 1) }));
+  const rocPr = writeRocPr(join(dir, 'roc_pr.html'), curves, { title: `ROC and PR curves — ${ds.name}`, description: sub, plotlyDir: o.outputDir });
   return { latent, history, histograms, rocPr };
 }
 
@@ -180,14 +180,18 @@ async function runDataset(c: RunContext, name: ProbeTextOptions['datasets'][numb
 
 /**
  * Run the text benchmark on the chosen datasets and write the table.
- * @param o Resolved options.
+ * @param given Resolved options; a `maxLength` above the model's n_ctx is clamped with a warning, and
+ *   the logged and saved value is the one used.
  * @returns Nothing; prints the table (or one JSON object with --json).
  */
-export async function runProbeText(o: ProbeTextOptions): Promise<void> {
-  await initBackend(undefined, { quiet: o.json });
+export async function runProbeText(given: ProbeTextOptions): Promise<void> {
+  await initBackend(undefined, { quiet: given.json });
   const t0 = performance.now();
-  const model = await HookedEncoder.fromPretrained(o.model, { quiet: o.json });
+  const model = await HookedEncoder.fromPretrained(given.model, { quiet: given.json });
   try {
+    const nCtx = model.cfg.nCtx;
+    if (given.maxLength > nCtx) log(`warning: --max-length ${given.maxLength} exceeds the n_ctx ${nCtx} of ${given.model}; using ${nCtx}`);
+    const o: ProbeTextOptions = { ...given, maxLength: Math.min(given.maxLength, nCtx) };
     const hookName = probeHookName(o.hook, o.layer, model.cfg.nLayers);
     const c: RunContext = { model, hookName, revision: await modelRevision(o.model), o };
     log(`model ${o.model} (${c.revision}), hook ${hookName}, max length ${o.maxLength}, ≤ ${o.maxTrain} train / ${o.maxTest} test texts per dataset, pseudo-perplexity on ${o.pplSamples} test texts (max length ${PPL_MAX_LENGTH})`);

@@ -5,8 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, UsageError } from '../../errors.js';
 import { HookedTransformer } from '../../model/hooked_transformer.js';
 import { ActivationStore, modelActivationSource, type ActivationSource } from '../../sae/activation_store.js';
 import { saeConfig, type SaeArchitecture } from '../../sae/config.js';
@@ -18,9 +17,10 @@ import { loadSae, saeDir, saveSae } from '../../sae/io.js';
 import type { SparseAutoencoder } from '../../sae/sae.js';
 import { trainSae, type SaeStepMetrics } from '../../sae/train.js';
 import { logFeatureSparsity } from '../../sae/train_state.js';
-import { writeHistogram, writeLinePlot } from '../../viz/charts.js';
+import { writeHistogram } from '../../viz/charts.js';
+import { writeSaeTrainingCurves } from '../../viz/sae_plots.js';
 import { datasetRows, defaultDataset } from './sae_dataset.js';
-import { numberOption } from './args.js';
+import { choiceOption, didYouMean, floatOption, intOption, parseCliArgs, type CliArgs } from '../cli_args.js';
 import { packageRoot } from './paths.js';
 
 /** Usage text of `tfjs-lens sae`. @category CLI */
@@ -44,9 +44,38 @@ const OPTIONS = {
   'dashboard-features': { type: 'string' }, 'dead-window': { type: 'string' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Values = CliArgs<typeof OPTIONS, true>['values'];
 
-const num = (v: string | undefined, name: string, dflt: number): number => numberOption('sae', v, name, dflt);
+/** Bounds of every numeric option; all are checked before the model loads. */
+const BOUNDS: Readonly<Record<string, { readonly int: boolean; readonly min?: number; readonly exclusiveMin?: number }>> = {
+  'd-sae': { int: true, min: 1 }, l1: { int: false, min: 0 }, k: { int: true, min: 1 }, steps: { int: true, min: 1 },
+  'batch-size': { int: true, min: 1 }, lr: { int: false, exclusiveMin: 0 }, 'lr-warmup': { int: true, min: 0 },
+  'l1-warmup': { int: true, min: 0 }, 'context-size': { int: true, min: 2 }, seed: { int: true, min: 0 }, 'eval-rows': { int: true, min: 1 },
+  batches: { int: true, min: 1 }, 'dashboard-features': { int: true, min: 0 }, 'dead-window': { int: true, min: 1 },
+};
+
+/** Options that only one subcommand takes (passing them to the other is a UsageError, not ignored). */
+const ONLY: Readonly<Record<'train' | 'eval', readonly (keyof typeof OPTIONS)[]>> = {
+  train: ['arch', 'd-sae', 'l1', 'k', 'steps', 'out', 'batch-size', 'lr', 'lr-warmup', 'l1-warmup', 'normalize', 'cache-dir', 'eval-rows', 'dead-window'],
+  eval: ['sae', 'batches'],
+};
+
+const ARCHS: readonly SaeArchitecture[] = ['standard', 'topk', 'jumprelu'];
+
+function num(v: string | undefined, name: string, dflt: number, max?: number): number {
+  const b = { dflt, ...BOUNDS[name], ...(max === undefined ? {} : { max }) };
+  return b.int ? intOption('sae', v, name, b) : floatOption('sae', v, name, b);
+}
+
+/** Check every option of the subcommand before anything loads. */
+function checkOptions(sub: 'train' | 'eval', v: Values): void {
+  const other = sub === 'train' ? 'eval' : 'train';
+  const wrong = ONLY[other].find((k) => v[k] !== undefined && v[k] !== false);
+  if (wrong !== undefined) throw new UsageError(`sae ${sub}: --${wrong} is an option of 'sae ${other}', not of 'sae ${sub}'`);
+  for (const k of Object.keys(BOUNDS)) num(v[k as keyof Values] as string | undefined, k, 0);
+  const arch = choiceOption('sae', v.arch, 'arch', ARCHS, 'standard');
+  if (v.k !== undefined && arch !== 'topk') throw new UsageError(`sae train: --k is the number of active latents of --arch topk, got --arch ${arch}; pass --arch topk or drop --k`);
+}
 
 function defaultModel(root: string): string {
   const trained = join(root, 'models', 'induction-2l');
@@ -65,7 +94,7 @@ async function loadModelAndRows(v: Values, seed: number): Promise<Loaded> {
   const root = packageRoot();
   const path = v.model ?? defaultModel(root);
   const model = await HookedTransformer.fromPretrained(path, { quiet: v.json });
-  const contextSize = num(v['context-size'], 'context-size', Math.min(128, model.cfg.nCtx));
+  const contextSize = num(v['context-size'], 'context-size', Math.min(128, model.cfg.nCtx), model.cfg.nCtx);
   const dataset = v.dataset ?? defaultDataset(model, root);
   const rows = await datasetRows(dataset, model, { contextSize, seed });
   return { model, modelName: basename(resolve(path)), rows, dataset, contextSize };
@@ -94,7 +123,7 @@ async function evaluateOn(sae: SparseAutoencoder, l: Loaded, hook: string, rows:
   const metrics = await evaluateSae(sae, store, { nBatches: Math.max(1, Math.floor(tokens / batch)) });
   const ce = ceLossRecovered(l.model, { sae, hookName: hook }, rows);
   const histogram = writeHistogram(join(outBase, 'feature_density.html'), [{ name: 'log10 density', values: Array.from(logFeatureSparsity(metrics.featureDensity)) }], {
-    title: `Feature density: ${l.modelName} ${hook}`, xLabel: 'log10(feature density + 1e-10)', nbins: 40,
+    title: `Feature density: ${l.modelName} ${hook}`, xLabel: 'log10(feature density + 1e-10)', yLabel: 'latents (count)', nbins: 40,
   });
   const alive = Array.from(metrics.featureDensity.keys()).filter((i) => (metrics.featureDensity[i] as number) > 0);
   const shown = alive.sort((a, b) => (metrics.featureDensity[b] as number) - (metrics.featureDensity[a] as number)).slice(0, nFeatures);
@@ -109,14 +138,7 @@ async function evaluateOn(sae: SparseAutoencoder, l: Loaded, hook: string, rows:
 }
 
 function writeCurves(path: string, history: readonly SaeStepMetrics[], title: string): string {
-  const x = history.map((m) => m.step);
-  return writeLinePlot(path, [
-    { name: 'mse loss', x, y: history.map((m) => m.mseLoss) },
-    { name: 'total loss', x, y: history.map((m) => m.loss) },
-    { name: 'L0', x, y: history.map((m) => m.l0) },
-    { name: 'explained variance', x, y: history.map((m) => m.explainedVariance) },
-    { name: 'dead latents', x, y: history.map((m) => m.deadFeatures) },
-  ], { title, xLabel: 'step', logY: true });
+  return writeSaeTrainingCurves(path, history, { title });
 }
 
 async function trainCommand(v: Values): Promise<number> {
@@ -124,7 +146,7 @@ async function trainCommand(v: Values): Promise<number> {
   const l = await loadModelAndRows(v, seed);
   try {
     const hook = v.hook ?? `blocks.${Math.max(0, l.model.cfg.nLayers - 1)}.hook_resid_pre`;
-    const arch = (v.arch ?? 'standard') as SaeArchitecture;
+    const arch = choiceOption('sae', v.arch, 'arch', ARCHS, 'standard');
     const [trainRows, evalRows] = splitRows(l.rows, num(v['eval-rows'], 'eval-rows', 64));
     const batchSize = num(v['batch-size'], 'batch-size', 4096);
     const steps = num(v.steps, 'steps', 1000);
@@ -204,19 +226,21 @@ function report(json: boolean, out: Record<string, unknown>, headline: string): 
  * Run `tfjs-lens sae …`.
  * @param argv Arguments after `sae`.
  * @returns The exit code.
- * @throws {@link "tfjs-lens"!ConfigError} on bad options.
+ * @throws {@link "tfjs-lens"!UsageError} on bad options (before any model loads).
  * @example await runSaeCommand(['train', '--steps', '100', '--json']);
  * @category CLI
  */
 export async function runSaeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  const { values, positionals } = parseCliArgs('sae', argv, OPTIONS, { allowPositionals: true });
   const sub = positionals[0];
   if (values.help || sub === undefined) {
     process.stdout.write(`${SAE_USAGE}\n`);
     return sub === undefined && !values.help ? 2 : 0;
   }
-  if (sub === 'train') return trainCommand(values);
-  if (sub === 'eval') return evalCommand(values);
-  process.stderr.write(`tfjs-lens sae: unknown subcommand '${sub}'\n${SAE_USAGE}\n`);
-  return 2;
+  if (sub !== 'train' && sub !== 'eval') {
+    throw new UsageError(`sae: unknown subcommand '${sub}'${didYouMean(sub, ['train', 'eval'])} (expected train or eval; tfjs-lens sae --help)`);
+  }
+  if (positionals.length > 1) throw new UsageError(`sae ${sub}: unexpected argument '${positionals[1] ?? ''}'; options are --name value (tfjs-lens sae --help)`);
+  checkOptions(sub, values);
+  return sub === 'train' ? trainCommand(values) : evalCommand(values);
 }

@@ -46,8 +46,9 @@ export async function loadEncoder(
   opts: EncoderFromPretrainedOptions = {},
 ): Promise<{ cfg: EncoderConfig; params: EncoderParams; tokenizer: Tokenizer | undefined }> {
   checkOptionKeys(opts, ENCODER_PRETRAINED_KEYS, 'HookedEncoder.fromPretrained');
+  const target = resolveAlias(nameOrPath, opts); // names are checked locally, before the backend starts
   await initBackend(opts.backend, { quiet: opts.quiet });
-  const resolved = await resolveModelDir(resolveAlias(nameOrPath), opts);
+  const resolved = await resolveModelDir(target, opts);
   const hf = await readJsonFile<HfBertConfig & HfDistilBertConfig>(join(resolved.dir, 'config.json'), 'model config');
   const cfg = encoderConfigFromHf(hf);
   // Tokenizer first: nothing to free if it fails.

@@ -76,8 +76,10 @@ describe('circuit graph page', () => {
     const nodes = fig.data.at(-1) as { x: number[]; y: number[] };
     expect(nodes.x).toEqual([0, 1, 3, 5]); // input, L0 attn, L1 attn, logits (attention-only: no MLP columns used)
     const dir = mkdtempSync(join(tmpdir(), 'tfjs-lens-circuit-'));
-    const html = readFileSync(writeCircuitGraph(join(dir, 'g.html'), { nHeads: 2, nodes: entry.nodes, edges: entry.edges }, { title: 'ACDC' }), 'utf8');
+    const html = readFileSync(writeCircuitGraph(join(dir, 'g.html'), { nHeads: 2, nodes: entry.nodes, edges: entry.edges, run: { ...entry, totalEdges: graph.edges.length } }, { title: 'ACDC' }), 'utf8');
     expect(html).toContain('a0.1->a1.0\\u003ck>: 1.500');
+    expect(html).toContain('<th>faithfulness</th>');
+    expect(html).toMatch(/<th>method<\/th><td>acdc: ACDC/);
     expect(() => circuitGraphFigure({ nHeads: 2, nodes: [], edges: entry.edges })).toThrow(/names a node not in the graph/);
   });
 });

@@ -3,7 +3,7 @@
  * written from plain arrays, validate their input, and render in headless Chromium with no errors
  * and no network requests (skipped where /usr/bin/chromium is absent).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -32,17 +32,30 @@ function writeAll(): string[] {
   return [
     writeLatentMap(join(dir, 'latent.html'), xy, labels, { title: 'UMAP of the VAE latent', hover: labels.map((y, i) => `text ${i} (${y})`) }),
     writeVaeHistory(join(dir, 'history.html'), history, { title: 'history' }),
-    writeScoreHistograms(join(dir, 'hist.html'), [{ title: 'vae', normal: scores.slice(0, 40), anomaly: scores.slice(40), threshold: 0.9, logX: true }]),
-    writeRocPr(join(dir, 'roc.html'), [{ name: 'vae', scores, labels }, { name: 'subset', scores: scores.slice(30, 50), labels: labels.slice(30, 50) }]),
+    writeScoreHistograms(join(dir, 'hist.html'), [{ title: 'vae', normal: scores.slice(0, 40), anomaly: scores.slice(40), threshold: 0.9, logX: true }], { title: 'Scores' }),
+    writeRocPr(join(dir, 'roc.html'), [{ name: 'vae', scores, labels }, { name: 'subset', scores: scores.slice(30, 50), labels: labels.slice(30, 50) }], { title: 'ROC and PR' }),
   ];
 }
 
 describe('probe plots', () => {
   it('validate their input', () => {
-    expect(() => writeLatentMap(join(dir, 'x.html'), [[0, 1]], [0, 1])).toThrow(ShapeError);
-    expect(() => writeVaeHistory(join(dir, 'x.html'), [])).toThrow(ShapeError);
-    expect(() => writeScoreHistograms(join(dir, 'x.html'), [{ title: 't', normal: [], anomaly: [1] }])).toThrow(ShapeError);
-    expect(() => writeRocPr(join(dir, 'x.html'), [])).toThrow(ShapeError);
+    const t = { title: 't' };
+    expect(() => writeLatentMap(join(dir, 'x.html'), [[0, 1]], [0, 1], t)).toThrow(ShapeError);
+    expect(() => writeVaeHistory(join(dir, 'x.html'), [], t)).toThrow(ShapeError);
+    expect(() => writeScoreHistograms(join(dir, 'x.html'), [{ title: 't', normal: [], anomaly: [1] }], t)).toThrow(ShapeError);
+    expect(() => writeRocPr(join(dir, 'x.html'), [], t)).toThrow(ShapeError);
+  });
+
+  it('title every figure and axis, and show average precision (not AUROC) in the PR legend', () => {
+    const pages = writeAll();
+    const roc = readFileSync(pages[3] as string, 'utf8');
+    expect(roc).toMatch(/"name":"vae \(AUROC 0\.\d{3}\)"/);
+    expect(roc).toMatch(/"name":"vae \(AP 0\.\d{3}\)"/);
+    for (const p of pages) {
+      const html = readFileSync(p, 'utf8');
+      expect(html).not.toMatch(/"title":\{"text":""\}/);
+      expect(html).toContain('<script src="plotly.min.js"></script>');
+    }
   });
 
   it.skipIf(!existsSync(CHROMIUM))('render in headless Chromium with no errors', async () => {

@@ -136,9 +136,10 @@ describe('runTextProbe', () => {
 
   it('CLI options: defaults and typed errors', () => {
     const o = resolveProbeTextOptions({ json: false, positionals: ['probe'] });
-    expect(o).toMatchObject({ model: 'distilbert-mini', datasets: ['sms_spam', 'imdb', 'ag_news', 'fake_news'], layer: 0, hook: 'q', maxLength: 128, maxTrain: 1000, maxTest: 500 });
+    expect(o).toMatchObject({ model: 'distilbert-mini', datasets: ['sms_spam', 'imdb', 'ag_news', 'liar'], layer: 0, hook: 'q', maxLength: 128, maxTrain: 1000, maxTest: 500 });
     expect(resolveProbeTextOptions({ json: false, positionals: ['probe'], dataset: 'imdb', epochs: '5' })).toMatchObject({ datasets: ['imdb'], epochs: 5 });
     expect(() => resolveProbeTextOptions({ json: false, positionals: ['probe'], dataset: 'mnist' })).toThrow(ConfigError);
-    expect(() => resolveProbeTextOptions({ json: false, positionals: ['probe'], epochs: 'x' })).toThrow(/--epochs must be a positive integer/);
+    expect(() => resolveProbeTextOptions({ json: false, positionals: ['probe'], epochs: 'x' })).toThrow(/--epochs must be an integer ≥ 1, got 'x'/);
+    expect(resolveProbeTextOptions({ json: false, positionals: ['probe'], dataset: 'fake_news' })).toMatchObject({ datasets: ['liar'] });
   });
 });

@@ -1,0 +1,150 @@
+/**
+ * Every example runs as a user runs it (`tsx examples/<file>`), with and without `--json`, offline
+ * (HF_HUB_OFFLINE=1), on small sizes given by flags, writing into a temporary folder. With `--json`,
+ * stdout must be exactly one JSON object whose key fields are sane; without it, the report is on stdout.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+const OUT = mkdtempSync(join(tmpdir(), 'tfjs-lens-examples-'));
+const run = promisify(execFile);
+
+interface Ran {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run one example; rejects (failing the test with its stderr) on a non-zero exit. */
+async function example(file: string, args: readonly string[]): Promise<Ran> {
+  const env = { ...process.env, HF_HUB_OFFLINE: '1', TFJS_LENS_DEBUG: '' };
+  return run(TSX, [join('examples', file), ...args], { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024, timeout: 170_000 });
+}
+
+/** Parse stdout as exactly one JSON object. */
+function oneJson(stdout: string): Record<string, unknown> {
+  const text = stdout.trim();
+  expect(text.split('\n')).toHaveLength(1);
+  const parsed: unknown = JSON.parse(text);
+  expect(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)).toBe(true);
+  return parsed as Record<string, unknown>;
+}
+
+const inUnit = (x: unknown): boolean => typeof x === 'number' && x >= 0 && x <= 1;
+const saesBefore = readdirSync(join(ROOT, 'saes')).sort();
+
+afterAll(() => rmSync(OUT, { recursive: true, force: true }));
+
+describe('examples', () => {
+  it('01_run_with_cache: llama-mini on a sentence; the JSON has shapes, a next-token distribution and the residual identity', async () => {
+    const plain = await example('01_run_with_cache.ts', []);
+    expect(plain.stdout).toMatch(/next token:/);
+    const j = oneJson((await example('01_run_with_cache.ts', ['--json'])).stdout) as {
+      model: string; strTokens: string[]; shapes: { pattern: number[]; residPost: number[] }; next: { prob: number }[]; identityError: number;
+    };
+    expect(j.model).toBe('llama-mini');
+    const pos = j.strTokens.length;
+    expect(j.shapes.pattern).toEqual([1, 4, pos, pos]);
+    expect(j.shapes.residPost).toEqual([1, pos, 128]);
+    expect(j.next.length).toBe(5);
+    for (let i = 1; i < j.next.length; i++) expect(j.next[i]!.prob).toBeLessThanOrEqual(j.next[i - 1]!.prob);
+    expect(j.next.every((n) => n.prob > 0 && n.prob <= 1)).toBe(true);
+    expect(j.identityError).toBeLessThan(1e-4);
+  });
+
+  it('02_activation_patching: induction-2l; clean beats corrupted, patching resid_pre at the corrupted position restores the metric', async () => {
+    const args = ['--batch', '2', '--seg-len', '4'];
+    const plain = await example('02_activation_patching.ts', [...args, '--out', join(OUT, '02a')]);
+    expect(plain.stdout).toMatch(/activation patching: \d+ patched runs/);
+    const j = oneJson((await example('02_activation_patching.ts', [...args, '--out', join(OUT, '02b'), '--json'])).stdout) as {
+      cleanMetric: number; corruptedMetric: number; corruptPositions: number[];
+      presets: Record<string, { shape: number[]; normalized: number[][]; pearson: number }>; files: string[];
+    };
+    expect(j.cleanMetric).toBeGreaterThan(0);
+    expect(j.corruptedMetric).toBeLessThan(0);
+    const resid = j.presets['resid_pre']!;
+    expect(resid.shape).toEqual([2, 8]);
+    // Layer 0, the corrupted position: the clean residual stream restores the clean answer.
+    expect(resid.normalized[0]![j.corruptPositions[0]!]).toBeGreaterThan(0.9);
+    for (const p of Object.values(j.presets)) expect(Number.isFinite(p.pearson)).toBe(true);
+    expect(j.files.length).toBeGreaterThan(0);
+    expect(j.files.every((f) => f.startsWith(join(OUT, '02b')) && existsSync(f))).toBe(true);
+  });
+
+  it('03_train_sae: consistent dead-latent window, SAE metrics in range, writes only under --out', async () => {
+    const args = ['--steps', '40', '--batch-size', '512', '--eval-rows', '16', '--context-size', '32'];
+    const plain = await example('03_train_sae.ts', [...args, '--out', join(OUT, '03a')]);
+    expect(plain.stdout).toMatch(/CE loss recovered/);
+    const j = oneJson((await example('03_train_sae.ts', [...args, '--out', join(OUT, '03b'), '--json'])).stdout) as {
+      metrics: Record<string, number | null>; saeDir: string; files: string[];
+    };
+    const m = j.metrics;
+    expect(m['deadWindowTokens']).toBe(m['evalTokens']);
+    expect(inUnit(m['deadFractionTraining'])).toBe(true);
+    expect(inUnit(m['deadFractionHeldOut'])).toBe(true);
+    expect(m['explainedVariance']).toBeLessThanOrEqual(1);
+    expect(m['l0']).toBeGreaterThan(0);
+    expect(m['ceZeroAblation']).toBeGreaterThan(m['ceClean'] as number); // zeroing the hook hurts on this data, so the score is defined
+    expect(inUnit(m['ceLossScore'])).toBe(true);
+    expect(j.saeDir.startsWith(join(OUT, '03b'))).toBe(true);
+    expect(existsSync(join(j.saeDir, 'cfg.json'))).toBe(true);
+    expect(readdirSync(join(ROOT, 'saes')).sort()).toEqual(saesBefore);
+  });
+
+  it('04_circuit: finds the previous-token and induction heads, and reports each method with its faithfulness', async () => {
+    const args = ['--batch', '4', '--seg-len', '6'];
+    const plain = await example('04_circuit.ts', [...args, '--out', join(OUT, '04a')]);
+    expect(plain.stdout).toMatch(/faithfulness/);
+    const j = oneJson((await example('04_circuit.ts', [...args, '--out', join(OUT, '04b'), '--json'])).stdout) as {
+      heads: { previousToken: string; induction: string }; results: { method: string; faithfulness: number; html: string }[];
+    };
+    expect(j.heads.previousToken).toMatch(/^a0\./);
+    expect(j.heads.induction).toMatch(/^a1\./);
+    expect(j.results.map((r) => r.method)).toEqual(['prune', 'eap', 'acdc']);
+    for (const r of j.results) {
+      expect(Number.isFinite(r.faithfulness)).toBe(true);
+      expect(existsSync(r.html)).toBe(true);
+    }
+  });
+
+  it('05_cache_analysis: llama-mini by default; on induction-2l the induction loss (its token range) is far below uniform', async () => {
+    const plain = await example('05_cache_analysis.ts', ['--out', join(OUT, '05a')]);
+    expect(plain.stdout).toMatch(/logit difference/);
+    const d = oneJson((await example('05_cache_analysis.ts', ['--out', join(OUT, '05b'), '--json'])).stdout) as {
+      model: string; logitDiff: number; dla: { sum: number }; headDetector: Record<string, number[][]>;
+    };
+    expect(d.model).toBe('llama-mini');
+    expect(Math.abs(d.dla.sum - d.logitDiff)).toBeLessThan(1e-2); // DLA decomposes the logit difference
+    for (const s of Object.values(d.headDetector)) expect(s.flat().every(inUnit)).toBe(true);
+    const j = oneJson((await example('05_cache_analysis.ts', ['--model', 'induction-2l', '--out', join(OUT, '05c'), '--json'])).stdout) as {
+      induction: { loss: number; uniformLoss: number; tokenRange: number[]; scores: number[][] };
+    };
+    expect(j.induction.tokenRange).toEqual([1000, 3000]); // read from the checkpoint, not the whole vocabulary
+    expect(j.induction.uniformLoss).toBeCloseTo(Math.log(2000), 6);
+    expect(j.induction.loss).toBeLessThan(j.induction.uniformLoss / 4);
+    expect(Math.max(...(j.induction.scores[1] ?? []))).toBeGreaterThan(0.5); // layer-1 induction heads
+  });
+
+  it('06_probe: distilbert-mini features; AUROCs in [0, 1]', async () => {
+    const args = ['--max-train', '60', '--max-test', '40', '--epochs', '5'];
+    const plain = await example('06_probe.ts', [...args, '--out', join(OUT, '06a')]);
+    expect(plain.stdout).toMatch(/Mahalanobis: AUROC/);
+    const j = oneJson((await example('06_probe.ts', [...args, '--out', join(OUT, '06b'), '--json'])).stdout) as {
+      vae: { auroc: number; aupr: number }; mahalanobis: { auroc: number }; synthetic: { auroc: number }; files: string[];
+    };
+    expect([j.vae.auroc, j.vae.aupr, j.mahalanobis.auroc, j.synthetic.auroc].every(inUnit)).toBe(true);
+    expect(j.files.every((f) => f.startsWith(join(OUT, '06b')) && existsSync(f))).toBe(true);
+  });
+
+  it('a misspelt flag is one line on stderr with the nearest flag, exit 2', async () => {
+    const err = await example('01_run_with_cache.ts', ['--jsn']).then(() => undefined, (e: unknown) => e as { code: number; stderr: string });
+    expect(err?.code).toBe(2);
+    expect(err?.stderr.trim().split('\n').filter((l) => !l.startsWith('tfjs-lens: backend'))).toHaveLength(1);
+    expect(err?.stderr).toMatch(/--json/);
+  });
+});
