@@ -27,7 +27,16 @@ export const WHITE_TO_BLUE: readonly (readonly [number, string])[] = [
  * outside it (never clipped), and the colour bar then says so.
  * @category Viz
  */
-export type ColorRange = 'signed' | 'unit' | { readonly signed: number } | readonly [number, number];
+export type ColorRange = 'signed' | 'unit' | SignedRange | readonly [number, number];
+
+/**
+ * A diverging colour range of fixed half-width about `zmid` (see {@link ColorRange}).
+ * @category Viz
+ */
+export interface SignedRange {
+  /** Half-width h > 0: colours span [zmid − h, zmid + h], widened only to fit data outside it. */
+  readonly signed: number;
+}
 
 /**
  * Options of {@link writeHeatmap}.
@@ -78,7 +87,7 @@ export function heatmapColors(z: readonly (readonly number[])[], range: ColorRan
     return { zmin: zmid - m, zmax: zmid + m, zmid, colorscale: 'RdBu', reversescale: true, colorbar: { title: { text: zLabel } } };
   }
   if (!Array.isArray(range) && typeof range === 'object') {
-    const h = (range as { readonly signed: number }).signed;
+    const h = (range as SignedRange).signed;
     if (!(Number.isFinite(h) && h > 0)) throw new ConfigError(`heatmapColors: range { signed: ${h} } needs a half-width > 0, e.g. { signed: 1 }`);
     const m = Math.max(h, spread);
     const widened = m > h ? ` (widened from ±${h} to fit the data)` : '';

@@ -11,7 +11,7 @@ export type { PageOptions, PlotlyFigure, PlotlyJson, PlotlyMode } from './html.j
 export { writeBarChart, writeHistogram, writeLinePanels, writeLinePlot, writeScatterPlot } from './charts.js';
 export type { ChartOptions, HistogramOptions, LinePanel, NamedValues, Series } from './charts.js';
 export { WHITE_TO_BLUE, writeHeatmap, writePatchingHeatmap } from './heatmap.js';
-export type { ColorRange, HeatmapOptions, PatchingHeatmapOptions } from './heatmap.js';
+export type { ColorRange, HeatmapOptions, PatchingHeatmapOptions, SignedRange } from './heatmap.js';
 export { writeAttentionPatterns } from './attention.js';
 export type { AttentionPlotOptions } from './attention.js';
 export { writeDlaBarChart, writeLogitLensPlot } from './lens_plots.js';
