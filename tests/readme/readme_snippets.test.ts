@@ -68,7 +68,16 @@ beforeAll(async () => {
   expect(existsSync(built)).toBe(true);
 }, 300_000);
 
-afterAll(() => rmSync(SCRATCH, { recursive: true, force: true }));
+// The README's commands write under results/ as written; what they add there is removed afterwards,
+// so a test run leaves results/ as it found it (entries that existed before are kept).
+const RESULTS = join(ROOT, 'results');
+const resultsBefore = new Set(existsSync(RESULTS) ? readdirSync(RESULTS) : []);
+
+afterAll(() => {
+  rmSync(SCRATCH, { recursive: true, force: true });
+  if (!existsSync(RESULTS)) return;
+  for (const e of readdirSync(RESULTS)) if (!resultsBefore.has(e)) rmSync(join(RESULTS, e), { recursive: true, force: true });
+});
 
 describe('README code blocks', () => {
   it('has the blocks this test expects (a ts example, the set-up and CLI commands)', () => {

@@ -27,12 +27,13 @@ import { packageRoot } from './paths.js';
 const SAE_USAGE = `usage: tfjs-lens sae <train|eval> [options]
 
   train  --model <path|hub id> --hook <name> --dataset <random:N|repeated:N[:lo-hi]|rows.json|text file/folder>
-         --arch standard|topk|jumprelu --d-sae N --l1 C (L0 for jumprelu) --k K --steps N --out <dir>
+         --arch standard|topk|jumprelu --d-sae N --l1 C (L0 for jumprelu) --k K --steps N
+         [--out <dir> (the SAE; default saes/<model>/<hook>)]
          [--batch-size 4096] [--lr 3e-4] [--lr-warmup N] [--l1-warmup N] [--context-size N]
          [--normalize] [--cache-dir <dir>] [--dead-window <tokens>] [--seed 0] [--eval-rows 64]
   eval   --sae <dir> --model <path|hub id> --dataset <spec> [--batches 10] [--dashboard-features 24]
 
-common: --json (one JSON object on stdout)`;
+common: --json (one JSON object on stdout)   --output-dir <dir> (metrics and pages; default results/sae/<model>/<hook>)`;
 
 const OPTIONS = {
   json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
@@ -41,7 +42,7 @@ const OPTIONS = {
   'batch-size': { type: 'string' }, lr: { type: 'string' }, 'lr-warmup': { type: 'string' }, 'l1-warmup': { type: 'string' },
   'context-size': { type: 'string' }, normalize: { type: 'boolean', default: false }, 'cache-dir': { type: 'string' },
   seed: { type: 'string' }, 'eval-rows': { type: 'string' }, sae: { type: 'string' }, batches: { type: 'string' },
-  'dashboard-features': { type: 'string' }, 'dead-window': { type: 'string' },
+  'dashboard-features': { type: 'string' }, 'dead-window': { type: 'string' }, 'output-dir': { type: 'string' },
 } as const;
 
 type Values = CliArgs<typeof OPTIONS, true>['values'];
@@ -160,7 +161,7 @@ async function trainCommand(v: Values): Promise<number> {
       },
     });
     const outDir = v.out ?? saeDir(l.modelName, hook);
-    const resultsDir = join(packageRoot(), 'results', 'sae', l.modelName, hook);
+    const resultsDir = v['output-dir'] ?? join(packageRoot(), 'results', 'sae', l.modelName, hook);
     const store = new ActivationStore(source, { batchSize, seed });
     const r = await trainSae({
       store, cfg, metricsPath: join(resultsDir, 'metrics.jsonl'), quiet: v.json, label: `sae ${hook}`,
@@ -200,7 +201,7 @@ async function evalCommand(v: Values): Promise<number> {
     const hook = v.hook ?? sae.cfg.metadata.hook_name;
     if (typeof hook !== 'string') throw new ConfigError('sae eval: the SAE has no metadata.hook_name; pass --hook');
     const rows = l.rows.slice(0, Math.max(1, num(v.batches, 'batches', 10)) * 4);
-    const ev = await evaluateOn(sae, l, hook, rows, join(packageRoot(), 'results', 'sae', l.modelName, hook), num(v['dashboard-features'], 'dashboard-features', 24));
+    const ev = await evaluateOn(sae, l, hook, rows, v['output-dir'] ?? join(packageRoot(), 'results', 'sae', l.modelName, hook), num(v['dashboard-features'], 'dashboard-features', 24));
     const out = { command: 'sae eval', sae: dir, model: l.modelName, hook, architecture: sae.cfg.architecture, d_sae: sae.cfg.dSae, ...ev.metrics, density_histogram: ev.densityHistogram, files: ev.files };
     report(v.json, out, `evaluated ${dir}`);
     return 0;

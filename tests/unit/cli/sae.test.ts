@@ -2,7 +2,7 @@
  * The `tfjs-lens sae` command: dataset specs (synthetic rows, token ranges, text windows with a
  * tokenizer, CSV/TSV columns) and a small end-to-end `sae train` + `sae eval` with `--json`.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -60,12 +60,15 @@ describe('tfjs-lens sae train / eval --json', () => {
       return true;
     });
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const common = ['--model', 'tests/fixtures/gpt2-tiny', '--hook', 'blocks.0.hook_resid_post', '--dataset', 'repeated:48', '--context-size', '32', '--json'];
+    const pages = join(tmp, 'sae-pages'); // --output-dir: nothing is written under the package's results/
+    const common = ['--model', 'tests/fixtures/gpt2-tiny', '--hook', 'blocks.0.hook_resid_post', '--dataset', 'repeated:48', '--context-size', '32', '--json', '--output-dir', pages];
     expect(await runSaeCommand(['train', ...common, '--arch', 'standard', '--d-sae', '96', '--l1', '0.5', '--steps', '6', '--batch-size', '128', '--eval-rows', '8', '--out', out])).toBe(0);
     const train = JSON.parse(lines.join(''));
     expect(train).toMatchObject({ command: 'sae train', hook: 'blocks.0.hook_resid_post', d_in: 64, d_sae: 96, steps: 6, out });
     expect(train.eval.explainedVariance).toBeTypeOf('number');
     expect(train.eval.ceLossScore).toBeTypeOf('number');
+    expect(train.files.metrics).toBe(join(pages, 'metrics.jsonl'));
+    expect(existsSync(join(pages, 'training_curves.html'))).toBe(true);
     lines.length = 0;
     expect(await runSaeCommand(['eval', ...common, '--sae', out, '--batches', '2'])).toBe(0);
     const ev = JSON.parse(lines.join(''));
