@@ -5,11 +5,16 @@
  * Default: the shipped `llama-mini` on AG News text. A model trained on a token range (`--model
  * induction-2l`, range in its safetensors metadata) gets repeated random rows from that range, the data
  * it was trained on (text would be out of distribution: its loss on text is worse than with the hook zeroed).
- * "Dead" has one definition throughout (SAELens `dead_feature_window`): a latent that did not fire on any
- * of the last W tokens; W = the number of held-out evaluation tokens, both during training (the last W
- * training tokens) and in the evaluation (the W held-out tokens).
- * CE loss recovered (SAELens `ce_loss_score`) = (CE_zero − CE_sae) / (CE_zero − CE_clean); it is only
- * defined when zero-ablating the hook raises the loss (CE_zero > CE_clean), and is reported as null otherwise.
+ * Metrics are SAELens's (`evals.py`; see src/sae/evals.ts for the commits read): special-token positions (BOS)
+ * are left out; explained variance is SAELens's (1 − E‖x − x̂‖² / (E‖x‖² − ‖E x‖²)), printed next to
+ * SAELens's per-token legacy formula and to what SAELens v6.18.0's code computed.
+ * "Dead" has one definition throughout (SAELens `dead_feature_window`, in tokens): a latent that did not fire
+ * on any of the last W tokens; W = the number of scored held-out tokens, both in the training log (the last
+ * W training tokens) and in the evaluation (the W held-out tokens).
+ * The next-token loss is printed in nats for the clean run, with the SAE spliced in, and with the hook
+ * zero-ablated; CE loss recovered (SAELens `ce_loss_score`) = (CE_zero − CE_sae) / (CE_zero − CE_clean) is
+ * only defined when zero-ablating the hook raises the loss (CE_zero > CE_clean), and is null otherwise. A score
+ * near 1 can still hide a large loss increase when zero-ablation is very costly: read the nats.
  * Writes only under --out (default results/sae/<model>/<hook>/): the SAE in `sae/`, plots, feature page.
  * Run: npx tsx examples/03_train_sae.ts [--model llama-mini] [--steps 300] [--arch topk] [--dataset <spec>] [--json]
  */
@@ -23,7 +28,8 @@ import { resolveAlias } from '../src/model/aliases.js';
 import {
   ActivationStore,
   ceLossRecovered,
-  evaluateSae,
+  evaluateSaeOnTokens,
+  excludedTokenIds,
   loadSae,
   logFeatureSparsity,
   modelActivationSource,
@@ -52,8 +58,6 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
 } as const;
 
-const EVAL_BATCH = 256;
-
 async function main(): Promise<number> {
   const { values: v } = parseCliArgs(NAME, process.argv.slice(2), OPTIONS);
   const arch = choiceOption(NAME, v.arch, 'arch', ['standard', 'topk', 'jumprelu'] as const, 'topk');
@@ -80,8 +84,8 @@ async function main(): Promise<number> {
     const rows = await datasetRows(dataset, model, { contextSize, seed: 0, maxDocs: 3000 });
     if (rows.length < 2 * nEvalRows) throw new RangeError(`${NAME}: ${dataset} gave ${rows.length} windows of ${contextSize} tokens; need at least ${2 * nEvalRows} (--eval-rows ${nEvalRows})`);
     const [trainRows, evalRows] = [rows.slice(0, -nEvalRows), rows.slice(-nEvalRows)];
-    const evalBatches = Math.floor((evalRows.length * contextSize) / EVAL_BATCH);
-    const deadWindow = evalBatches * EVAL_BATCH; // W: one definition of "dead" for training and evaluation
+    const special = excludedTokenIds(model); // BOS (and any other special token): left out of every metric, as SAELens
+    const deadWindow = evalRows.flat().filter((t) => !special.includes(t)).length; // W: one definition of "dead" for training and evaluation
     log(`${modelName}: hook ${hook}, dataset ${dataset}: ${trainRows.length} training and ${evalRows.length} held-out windows of ${contextSize} tokens`);
 
     // 2. Stream activations into a shuffled buffer and train (hand-written gradients, Adam, warm-ups).
@@ -114,23 +118,27 @@ async function main(): Promise<number> {
     const loaded = await loadSae(saeOut);
     disposables.push(loaded);
 
-    // 4. Evaluate on the held-out windows: reconstruction, sparsity, dead latents (same W), CE loss recovered.
-    const evalStore = new ActivationStore(await modelActivationSource(model, hook, evalRows, { epochs: 1 }), { batchSize: EVAL_BATCH, bufferBatches: 2 });
-    const metrics = await evaluateSae(loaded, evalStore, { nBatches: evalBatches });
+    // 4. Evaluate on the held-out windows (special tokens left out): reconstruction, sparsity, dead latents (same W), CE loss in nats.
+    const metrics = evaluateSaeOnTokens(model, loaded, evalRows, { deadWindowTokens: deadWindow });
     const ce = ceLossRecovered(model, { sae: loaded }, evalRows);
     const ceDefined = ce.ceLossWithAblation > ce.ceLossWithoutSae;
+    const trainDead = history.at(-1)?.deadFeatures ?? 0;
     const report = {
-      explainedVariance: metrics.explainedVariance, l0: metrics.l0, mse: metrics.mse, cossim: metrics.cossim,
-      deadWindowTokens: deadWindow, deadFractionTraining: trainDeadFraction, deadFractionHeldOut: metrics.deadFraction, denseFraction: metrics.denseFraction,
+      explainedVariance: metrics.explainedVariance, explainedVarianceLegacy: metrics.explainedVarianceLegacy, explainedVarianceV618: metrics.explainedVarianceV618,
+      l0: metrics.l0, mse: metrics.mse, cossim: metrics.cossim,
+      deadWindowTokens: deadWindow, deadLatentsTraining: trainDead, deadFractionTraining: trainDeadFraction, deadFractionHeldOut: metrics.deadFraction, denseFraction: metrics.denseFraction,
       ceClean: ce.ceLossWithoutSae, ceWithSae: ce.ceLossWithSae, ceZeroAblation: ce.ceLossWithAblation,
       ceLossScore: ceDefined ? ce.ceLossScore : null,
       ceLossScoreNote: ceDefined ? '(CE_zero − CE_sae) / (CE_zero − CE_clean): 1 = as good as the clean model, 0 = as bad as zero-ablation' : 'undefined: zero-ablating the hook does not raise the loss on this data',
-      klDivWithSae: ce.klDivWithSae, klDivScore: ce.klDivScore, evalTokens: metrics.nTokens,
+      klDivWithSae: ce.klDivWithSae, klDivWithAblation: ce.klDivWithAblation, klDivScore: ce.klDivScore,
+      evalTokens: metrics.nTokens, ceTokens: ce.nTokens, excludedTokenIds: ce.excludedTokenIds,
     };
-    log(`held-out (${metrics.nTokens} tokens): explained variance ${report.explainedVariance.toFixed(3)}, L0 ${report.l0.toFixed(2)}, ` +
-      `dead (no firing in ${deadWindow} tokens) ${(100 * report.deadFractionHeldOut).toFixed(1)}% held-out vs ${(100 * trainDeadFraction).toFixed(1)}% at the end of training`);
-    log(`CE loss: clean ${ce.ceLossWithoutSae.toFixed(4)}, with SAE ${ce.ceLossWithSae.toFixed(4)}, zero-ablated ${ce.ceLossWithAblation.toFixed(4)}; ` +
-      `CE loss recovered ${report.ceLossScore === null ? 'n/a' : report.ceLossScore.toFixed(4)} (${report.ceLossScoreNote})`);
+    log(`held-out (${metrics.nTokens} tokens, special tokens ${JSON.stringify(ce.excludedTokenIds)} left out): explained variance ${report.explainedVariance.toFixed(3)} ` +
+      `(SAELens legacy per-token ${report.explainedVarianceLegacy.toFixed(3)}, SAELens v6.18.0 code ${report.explainedVarianceV618.toFixed(3)}), L0 ${report.l0.toFixed(2)}`);
+    log(`dead (no firing in the last ${deadWindow} tokens): ${Math.round(metrics.deadFraction * cfg.dSae)}/${cfg.dSae} held-out, ` +
+      `${trainDead}/${cfg.dSae} in the last training log line`);
+    log(`next-token loss: clean ${ce.ceLossWithoutSae.toFixed(4)} nats, with SAE ${ce.ceLossWithSae.toFixed(4)} nats, zero-ablated ${ce.ceLossWithAblation.toFixed(4)} nats; ` +
+      `CE loss recovered ${report.ceLossScore === null ? 'n/a' : report.ceLossScore.toFixed(4)} (${report.ceLossScoreNote}); KL score ${ce.klDivScore.toFixed(4)}`);
     const density = Array.from(logFeatureSparsity(metrics.featureDensity));
     files.push(writeHistogram(join(outDir, 'feature_density.html'), [{ name: 'latents', values: density }], {
       title: `SAE feature density on ${v.model} ${hook}: ${metrics.nTokens} held-out tokens (dead latents at −10)`, xLabel: 'log10 firing frequency (log10(density + 1e-10))', yLabel: 'latents', nbins: 40,

@@ -1,9 +1,12 @@
 /**
  * Example 4: circuit discovery on the induction task. Loads `models/induction-2l` (or, when it is
  * absent, the hand-built planted-circuit model), finds the previous-token and induction heads with the
- * head detector, then runs node pruning, Edge Attribution Patching and ACDC with resample ablation,
- * prints each circuit with its faithfulness, and writes results/circuits/<task>_<model>.json plus one
- * Plotly graph per method. `--json` prints the summary as one JSON object.
+ * head detector, then runs node pruning, EAP-IG (Edge Attribution Patching with integrated gradients)
+ * and ACDC with resample ablation. Each returns a connected circuit (every kept edge on an input →
+ * logits path) and a faithfulness-vs-size curve, and reports the smallest circuit on its curve whose
+ * faithfulness reaches 0.8. Prints each circuit with its faithfulness, and writes
+ * results/circuits/<task>_<model>.json plus one Plotly page per method (graph + curve). `--json`
+ * prints the summary as one JSON object.
  * Run: npx tsx examples/04_circuit.ts [--batch 16] [--seg-len 20] [--out results/circuits] [--json]
  */
 import { existsSync } from 'node:fs';
@@ -12,6 +15,7 @@ import { HookedTransformer, initBackend } from '../src/index.js';
 import {
   acdc,
   buildCircuitGraph,
+  isConnectedCircuit,
   checkpointTokenRange,
   circuitEntry,
   edgeAttributionPatching,
@@ -69,12 +73,13 @@ async function main(): Promise<number> {
       : undefined;
     log(`head detector: ${heads === undefined ? '(not applicable)' : JSON.stringify(heads)}`);
 
-    // 2. Three methods, resample ablation from the corrupted prompts.
-    const params = { prune: 'threshold 0.5', eap: `top ${shipped ? 12 : 4} edges`, acdc: 'threshold 0.05' } as Record<string, string>;
+    // 2. Three methods, resample ablation from the corrupted prompts. No sizes are given: each
+    //    reports the smallest circuit on its faithfulness curve reaching 0.8 (the default target).
+    const params = { prune: 'greedy removal order', eap: 'EAP-IG, 5 input-interpolation points, greedy selection', acdc: 'default τ sweep (KL)' } as Record<string, string>;
     const results: CircuitResult[] = [
-      iterativePruning(model, { ...task, threshold: 0.5, quiet: asJson }),
-      edgeAttributionPatching(model, { ...task, topN: shipped ? 12 : 4 }),
-      acdc(model, { ...task, threshold: 0.05, quiet: asJson }),
+      iterativePruning(model, { ...task, quiet: asJson }),
+      edgeAttributionPatching(model, { ...task, igSteps: 5 }),
+      acdc(model, { ...task, quiet: asJson }),
     ];
 
     // 3. Save every circuit in one file, and draw each.
@@ -87,15 +92,19 @@ async function main(): Promise<number> {
       const html = writeCircuitGraph(join(v.out, `${task.name}_${modelName}_${r.method}.html`), { nHeads: graph.nHeads, nodes: entry.nodes, edges: entry.edges, run: { ...entry, totalEdges: graph.edges.length } }, {
         title: `${r.method} circuit for ${task.name} on ${modelName}: faithfulness ${faithfulness}`,
         description: `Method ${r.method} (${params[r.method] ?? ''}), resample ablation from ${task.prompts.length} corrupted prompts, segment length ${segLen}. ` +
-          `Faithfulness ${faithfulness} (${r.faithfulness.metric}; full model ${r.metric.full.toPrecision(4)}, circuit alone ${r.metric.circuit.toPrecision(4)}). Kept ${r.nodes.length} nodes and ${r.edges.length} edges.`,
+          `Faithfulness ${faithfulness} (${r.faithfulness.metric}; full model ${r.faithfulness.full.toPrecision(4)}, circuit alone ${r.faithfulness.circuit.toPrecision(4)}). ` +
+          `Kept ${r.nodes.length} nodes and ${r.edges.length} edges (${r.selection.text}). The second figure is faithfulness against edges kept.`,
       });
       const key = heads === undefined ? undefined : `${heads.previousToken}->${heads.induction}<k>`;
       const ranked = Object.entries(r.edgeScores).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).map(([id]) => id);
       const out = {
         method: r.method, parameters: params[r.method], nodes: r.nodes, edges: r.edges.length, faithfulness,
+        connected: isConnectedCircuit(graph, r.edges), selection: r.selection.text,
+        curve: r.curve.map((p) => ({ edges: p.edges, faithfulness: +p.ratio.toFixed(4) })),
         metric: r.metric, key_edge_rank: key === undefined || ranked.length === 0 ? null : ranked.indexOf(key) + 1, html,
       };
-      log(`${r.method}: ${r.nodes.join(' ')} | ${r.edges.length} edges | faithfulness ${out.faithfulness}`);
+      log(`${r.method}: ${r.nodes.join(' ')} | ${r.edges.length} edges | faithfulness ${out.faithfulness} | ${r.selection.text}`);
+      log(`  curve (edges: faithfulness): ${out.curve.map((p) => `${p.edges}: ${p.faithfulness}`).join(', ')}`);
       return out;
     });
     log(`wrote ${file}`);

@@ -56,6 +56,38 @@ export interface CardFacts {
   readonly byKind: readonly KindAccuracy[];
   readonly sizeBytes: number;
   readonly samples: readonly { prompt: string; top5: string[] }[];
+  /** Distinct benchmark texts the corpus builder excluded. */
+  readonly excludedTexts?: number;
+  /** The exclusion check against the probe benchmark's actual dev/test splits (scripts/distilbert_mini_exclusion.ts). */
+  readonly exclusion?: ExclusionCheck;
+}
+
+/** Benchmark texts found in the training text, per dataset, over the checked seeds. */
+export interface ExclusionCheck {
+  /** Seeds whose splits were checked. */
+  readonly seeds: readonly number[];
+  /** Per dataset: distinct dev/test texts checked, and how many of them occur in the training text. */
+  readonly datasets: readonly { name: string; devTest: number; devTestFound: number; train: number; trainFound: number }[];
+  /** Documents of the training text (train + held-out) searched. */
+  readonly documents: number;
+}
+
+function exclusionSection(f: CardFacts): string {
+  const e = f.exclusion;
+  if (e === undefined) return '';
+  const found = e.datasets.reduce((a, d) => a + d.devTestFound, 0);
+  const total = e.datasets.reduce((a, d) => a + d.devTest, 0);
+  return `
+**Benchmark exclusion, checked.** \`scripts/distilbert_mini_exclusion.ts\` rebuilds the probe benchmark's
+train/dev/test splits (\`loadProbeSplits\`, seeds ${e.seeds.join(', ')}, the default sizes) and searches the
+${e.documents.toLocaleString('en')} documents of this model's training text (training and held-out parts, which the PPMI
+embedding init also read) for each text (case/whitespace-normalised exact match):
+**${found} of ${total.toLocaleString('en')} benchmark dev/test texts occur in the training text.**
+
+| dataset | distinct dev + test texts (all seeds) | in the training text | probe-train texts | in the training text |
+|---|---|---|---|---|
+${e.datasets.map((d) => `| ${d.name} | ${d.devTest.toLocaleString('en')} | ${d.devTestFound} | ${d.train.toLocaleString('en')} | ${d.trainFound} |`).join('\n')}
+`;
 }
 
 /** How the word embeddings started, as a clause of the Init sentence. */
@@ -108,16 +140,20 @@ ${((c.dVocab * c.dModel) / 1e6).toFixed(2)} M are the word embeddings. Stored as
 
 ## Data
 
-Train splits of the corpora shipped in \`data/\` (see \`data/README.md\` for sources and licences):
+The benchmark-free corpus (\`scripts/lib/benchmark_free_corpus.ts\`, the one llama-mini was trained on):
+the corpora shipped in \`data/\` (see \`data/README.md\` for sources and licences) minus every text that
+any probe benchmark run can read for training, dev or test (all SMS ham and spam, the IMDB train
+positives and the whole IMDB test subset, the AG News World rows and the benchmark's anomaly half
+of the AG News test file${f.excludedTexts === undefined ? '' : `: ${f.excludedTexts.toLocaleString('en')} distinct texts`}), and minus all of LIAR; a candidate is dropped
+when its case/whitespace-normalised text equals an excluded one, and repeated texts are kept once:
 
-${Object.entries(f.sources).map(([k, n]) => `- ${k}: ${n.toLocaleString('en')} documents`).join('\n')}
+${Object.entries(f.sources).map(([k, n]) => `- ${k} ${n.toLocaleString('en')}`).join('\n')}
 
 IMDB \`<br />\` tags were replaced by spaces; nothing else was cleaned. The documents were tokenised
 (${f.tokens.toLocaleString('en')} tokens), a seeded 5% of the **documents** was held out, and each part was packed into
 rows of ${f.seqLen} tokens (\`[CLS]\` + 62 tokens of the \`[SEP]\`-joined stream + \`[SEP]\`): ${f.trainRows.toLocaleString('en')} training rows,
-${f.evalRows.toLocaleString('en')} held-out rows. LIAR is licensed for research use only, and these weights are derived
-from it: treat the model as research-only too.
-
+${f.evalRows.toLocaleString('en')} held-out rows. The PPMI-SVD embedding init read the training documents only.
+${exclusionSection(f)}
 ## Training
 
 Masked-LM only (no distillation): 15% of non-special tokens chosen, 80% → \`[MASK]\`, 10% → random
@@ -155,8 +191,8 @@ ${f.samples.map((s) => `- \`${s.prompt}\` → ${s.top5.map((t) => `\`${t}\``).jo
 
 ## Limitations
 
-Tiny and briefly trained (about one epoch of a million tokens of SMS, news, movie reviews and
-political statements, ${(f.seconds / 60).toFixed(0)} minutes of CPU): compare its accuracy at \`[MASK]\` inputs with the
+Tiny and briefly trained (${((f.steps * f.batch) / f.trainRows).toFixed(1)} epochs of ${Math.round(f.tokens / 1000).toLocaleString('en')} thousand tokens of news and movie reviews,
+${(f.seconds / 60).toFixed(0)} minutes of CPU): compare its accuracy at \`[MASK]\` inputs with the
 baseline in the table above before relying on it: early in masked-LM training the gain over the
 unigram baseline comes from the unchanged positions (copying the input), and predictions at
 \`[MASK]\` stay on frequent tokens until the long unigram plateau is left. More steps (\`--steps\`)

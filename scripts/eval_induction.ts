@@ -2,7 +2,11 @@
  * Check the induction-2l model (issue "Embedded demo models"): on 200 sequences of repeated random
  * tokens, the per-token loss on the second repeat vs the first, the best layer-1 induction score
  * (attention from a token to the one after its previous occurrence) and the best layer-0
- * previous-token score. Run: npx tsx scripts/eval_induction.ts [--model induction-2l] [--json]
+ * previous-token score; then, by position (issue 17, part 6), the second-repeat loss (L = --seg) for
+ * every segment start 1 … n_ctx − 2L after BOS and a random prefix, the same after a 60-token random
+ * prefix, and the layer-0 previous-token score at every position 1 … n_ctx − 1. Acceptance: max loss
+ * ≤ 0.5 nats, min previous-token score (best head) ≥ 0.7.
+ * Run: npx tsx scripts/eval_induction.ts [--model induction-2l] [--json] [--draws 4] [--stride 1]
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,8 +15,37 @@ import { resolveAlias } from '../src/model/aliases.js';
 import { HookedTransformer } from '../src/model/hooked_transformer.js';
 import { repeatedTokenBatch } from '../src/train/synthetic_data.js';
 import { seededRng } from '../src/utils/rng.js';
+import { lastStart } from './lib/induction_data.js';
+import { prevTokenByPosition, secondRepeatLoss } from './lib/induction_eval.js';
 
-const { values } = parseArgs({ options: { model: { type: 'string', default: 'induction-2l' }, json: { type: 'boolean', default: false }, n: { type: 'string', default: '200' }, seg: { type: 'string', default: '20' }, low: { type: 'string' }, high: { type: 'string' } } });
+const { values } = parseArgs({ options: { model: { type: 'string', default: 'induction-2l' }, json: { type: 'boolean', default: false }, n: { type: 'string', default: '200' }, seg: { type: 'string', default: '20' }, low: { type: 'string' }, high: { type: 'string' },
+  draws: { type: 'string', default: '4' }, stride: { type: 'string', default: '1' }, 'prefix-draws': { type: 'string', default: '32' }, 'prev-rows': { type: 'string', default: '32' } } });
+
+/** Loss by segment start, the 60-token-prefix loss and previous-token score by position (see the header). */
+function byPosition(model: HookedTransformer, L: number, low: number, high: number) {
+  const nCtx = model.cfg.nCtx;
+  const o = { nCtx, low, high, bos: model.cfg.bosTokenId ?? 50256 };
+  const rand = seededRng(4242);
+  const last = lastStart(nCtx, L);
+  const stride = Number(values.stride);
+  const starts = [...Array.from({ length: Math.ceil(last / stride) }, (_, i) => 1 + i * stride).filter((s) => s < last), last];
+  const lossByStart = starts.map((start) => [start, +secondRepeatLoss(model, rand, { start, segLen: L }, o, Number(values.draws)).toFixed(4)] as [number, number]);
+  const prefix60 = secondRepeatLoss(model, rand, { start: 61, segLen: L }, o, Number(values['prefix-draws']));
+  const prevRows = Array.from({ length: Number(values['prev-rows']) }, () => [o.bos, ...Array.from({ length: nCtx - 1 }, () => low + Math.floor(rand() * (high - low)))]);
+  const prev = prevTokenByPosition(model, prevRows);
+  const meanOf = (xs: number[]) => xs.slice(1).reduce((a, v) => a + v, 0) / (xs.length - 1);
+  const head = prev.reduce((bi, xs, i) => (meanOf(xs) > meanOf(prev[bi] ?? []) ? i : bi), 0);
+  const prevHead = (prev[head] ?? []).slice(1);
+  const maxLoss = Math.max(...lossByStart.map(([, v]) => v));
+  const minPrev = Math.min(...prevHead);
+  return {
+    seg_len: L, draws_per_start: Number(values.draws), loss_by_start: lossByStart, max_loss_over_starts: maxLoss,
+    worst_start: lossByStart.find(([, v]) => v === maxLoss)?.[0], prefix60_loss: +prefix60.toFixed(4),
+    prev_token_head: `L0H${head}`, prev_token_by_position: prevHead.map((x) => +x.toFixed(4)), min_prev_token_score: +minPrev.toFixed(4),
+    worst_prev_position: prevHead.indexOf(minPrev) + 1,
+    pass: maxLoss <= 0.5 && prefix60 <= 0.5 && minPrev >= 0.7,
+  };
+}
 
 /** Mean of pattern[b, h, q, q - offset] over the given query positions, per head. */
 function stripeScore(pattern: tf.Tensor4D, queries: number[], offset: number): number[] {
@@ -54,6 +87,7 @@ async function main(): Promise<void> {
   const mean = (f: (r: number[]) => number[]): number => { const xs = lpt.flatMap(f); return xs.reduce((a, v) => a + v, 0) / xs.length; };
   const firstLoss = mean((r) => r.slice(1, L)); // predicting tokens 2..L of the first repeat
   const secondLoss = mean((r) => r.slice(L + 1, 2 * L)); // predicting tokens 2..L of the second repeat
+  const anywhere = byPosition(model, L, low, high);
   model.dispose();
   const best = (xs: number[]) => xs.reduce((bi, v, i) => (v > (xs[bi] ?? -1) ? i : bi), 0);
   const summary = {
@@ -62,6 +96,7 @@ async function main(): Promise<void> {
     induction_scores_layer1: induction.map((x) => +x.toFixed(4)), best_induction_head: `L1H${best(induction)}`,
     prev_token_scores_layer0: prevTok.map((x) => +x.toFixed(4)), best_prev_token_head: `L0H${best(prevTok)}`,
     pass: firstLoss - secondLoss >= 3 && Math.max(...induction) >= 0.7 && Math.max(...prevTok) >= 0.7,
+    anywhere,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else console.log(summary);

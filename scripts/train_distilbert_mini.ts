@@ -1,7 +1,8 @@
 /**
  * Train and save `models/distilbert-mini`: a small DistilBERT-architecture masked LM (the
  * distilbert-base-uncased WordPiece vocabulary, projector tied to the word embeddings) trained from
- * scratch on the train splits of the shipped corpora (SMS Spam, AG News, IMDB, LIAR), packed into
+ * scratch on the benchmark-free corpus (scripts/lib/benchmark_free_corpus.ts: the shipped corpora minus
+ * every text any probe benchmark split can read, train, dev or test, and minus all of LIAR), packed into
  * 64-token rows. A seeded 5% of the documents is held out; at the end the held-out MLM loss and
  * masked-token accuracy are compared with context-free unigram baselines. The output bias starts at
  * the log unigram prior of the training targets (unless --no-prior-bias), so training starts at the
@@ -9,12 +10,11 @@
  * vectors of the training documents (scripts/lib/word_vectors.ts). Reproducible: fixed seeds for the split, init, data order and masking.
  * Run: npx tsx scripts/train_distilbert_mini.ts [--steps 1000] [--layers 2] [--batch 16] [--lr 3e-3] [--init-std 0.02] [--init-embeddings ppmi|random] [--embed-rms 0.05] [--no-prior-bias] [--out models/distilbert-mini] [--json]
  */
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/backend.js';
-import { loadAgNews, loadImdb, loadLiar, loadSmsSpam } from '../src/data/corpora.js';
-import { seededSplit } from '../src/data/split.js';
+import { benchmarkFreeCorpus } from './lib/benchmark_free_corpus.js';
 import type { EncoderConfig } from '../src/model/encoder/encoder_config.js';
 import { disposeEncoderParams, type EncoderParams } from '../src/model/encoder/encoder_params.js';
 import { HookedEncoder } from '../src/model/encoder/hooked_encoder.js';
@@ -68,17 +68,17 @@ export const DISTILBERT_MINI_CONFIG: EncoderConfig = {
 
 const log = (s: string): void => { process.stderr.write(`distilbert-mini: ${s}\n`); };
 
-/** Train-split documents of every corpus, tokenised, with their source counts. */
-async function corpusDocs(tok: Tokenizer): Promise<{ docs: number[][]; sources: Record<string, number>; tokens: number }> {
-  const parts: Record<string, string[]> = {
-    'SMS Spam (seeded 80% train split)': (await loadSmsSpam({ split: 'train' })).map((x) => x.text),
-    'AG News (train, first 581 rows)': (await loadAgNews('train')).map((x) => x.text),
-    'IMDB (train subset)': (await loadImdb('train')).map((x) => x.text),
-    'LIAR (train)': (await loadLiar('train')).map((x) => x.text),
-  };
-  const sources = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, v.length]));
-  const docs = Object.values(parts).flat().map((t) => tok.encode(t.replace(/<br \/>/g, ' ')));
-  return { docs, sources, tokens: docs.reduce((a, d) => a + d.length, 0) };
+/**
+ * Documents of the benchmark-free corpus, tokenised, with their per-source counts (read, dropped as
+ * benchmark text, dropped as duplicate, kept) and the seeded held-out split.
+ */
+async function corpusDocs(tok: Tokenizer): Promise<{ train: number[][]; heldOut: number[][]; sources: Record<string, number>; tokens: number; excluded: number; sourceCounts: unknown }> {
+  const c = await benchmarkFreeCorpus({ heldOut: HELD_OUT, seed: SEED });
+  const sources = Object.fromEntries(c.sources.map((s) => [`${s.source}: ${s.rows} rows, ${s.benchmark} dropped as benchmark text, ${s.duplicate} as duplicates; kept`, s.kept]));
+  const train = c.train.map((t) => tok.encode(t));
+  const heldOut = c.heldout.map((t) => tok.encode(t));
+  const tokens = [...train, ...heldOut].reduce((a, d) => a + d.length, 0);
+  return { train, heldOut, sources, tokens, excluded: c.excludedTexts, sourceCounts: c.sources };
 }
 
 /** A seeded permutation of 0…n-1 (Fisher–Yates). */
@@ -199,11 +199,11 @@ async function main(): Promise<void> {
   const cfg = DISTILBERT_MINI_CONFIG;
   const tok = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'), { modelType: 'distilbert' });
   const tData = performance.now();
-  const { docs, sources, tokens } = await corpusDocs(tok);
-  const split = seededSplit(docs, { testFraction: HELD_OUT, seed: SEED });
+  const { train: trainDocs, heldOut: heldOutDocs, sources, tokens, excluded, sourceCounts } = await corpusDocs(tok);
+  const split = { train: trainDocs, test: heldOutDocs };
   const trainRows = packTokenSequences(split.train, SEQ, tok);
   const evalRows = packTokenSequences(split.test, SEQ, tok);
-  log(`${docs.length} documents, ${tokens} tokens → ${trainRows.length} train / ${evalRows.length} held-out rows of ${SEQ} (${((performance.now() - tData) / 1000).toFixed(1)} s)`);
+  log(`${trainDocs.length + heldOutDocs.length} documents (${excluded} benchmark texts excluded), ${tokens} tokens → ${trainRows.length} train / ${evalRows.length} held-out rows of ${SEQ} (${((performance.now() - tData) / 1000).toFixed(1)} s)`);
   const evalBatches = maskedEvalBatches(evalRows, tok, SEED + 2);
   const probe = evalBatches.slice(0, 4);
 
@@ -261,6 +261,8 @@ async function main(): Promise<void> {
     mostFrequentToken: tok.decodeToken(base.mostFrequentId), byKind, sizeBytes, samples,
   };
   writeModelCard(`${values.out}/MODEL_CARD.md`, facts);
+  // The run's figures, so the card can be rewritten (e.g. with the exclusion check) without retraining.
+  writeFileSync(`${values.out}/run_facts.json`, `${JSON.stringify({ ...facts, excludedTexts: excluded, sourceCounts }, null, 1)}\n`);
   const summary = {
     command: 'train_distilbert_mini', backend: backend.name, steps: STEPS, init_embeddings: embeddings, layers: cfg.nLayers, batch: BATCH, lr: LR, prior_bias: priorBias,
     seconds: +seconds.toFixed(1),

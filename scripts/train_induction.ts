@@ -2,10 +2,13 @@
  * Train and save `models/induction-2l`: a 2-layer attention-only GPT-2-architecture model (GPT-2
  * tokenizer, tied embeddings) trained on repeated random token segments until it has an induction
  * circuit. Reproducible: fixed seeds for init and data.
+ * `--data anywhere` (issue 17, part 6): full n_ctx rows with the repeated segment placed anywhere
+ * (scripts/lib/induction_data.ts), optionally with an auxiliary previous-token loss on a layer-0 head.
  * Run: npx tsx scripts/train_induction.ts [--steps 2000] [--calibrate-steps 300] [--out models/induction-2l] [--json]
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend/backend.js';
 import { validateConfig, type ModelConfig } from '../src/model/config.js';
 import { disposeParams } from '../src/model/params.js';
@@ -17,6 +20,8 @@ import { shippedTokenizerDir } from '../src/tokenizers/load.js';
 import { makeTrainableDecoder, nextTokenLossAt } from './lib/lm_training.js';
 import { createAdam } from '../src/ops/optimizer.js';
 import { repeatedTokenBatch } from '../src/train/synthetic_data.js';
+import { placedRepeatBatch, secondRepeatPositions } from './lib/induction_data.js';
+import { prevTokenAttnLoss } from './lib/induction_loss.js';
 import { trainLoop } from '../src/train/trainer.js';
 import { seededRng } from '../src/utils/rng.js';
 
@@ -34,6 +39,13 @@ const { values } = parseArgs({
     'seg-max': { type: 'string', default: '30' },
     init: { type: 'string' },
     warmup: { type: 'string', default: '50' },
+    data: { type: 'string', default: 'classic' },
+    'seg-min': { type: 'string', default: '8' },
+    others: { type: 'string', default: '8' },
+    'prev-aux': { type: 'string', default: '0' },
+    'prev-head': { type: 'string', default: '2' },
+    label: { type: 'string', default: 'induction-2l' },
+    'freeze-embed': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -42,7 +54,7 @@ const CAL_STEPS = Number(values['calibrate-steps']);
 const SEED = Number(values.seed);
 // Segment length varies per batch (8…30): with a fixed length the model learns a positional shortcut
 // (attend to the position L-1 back) in layer 0 instead of an induction circuit.
-const SEG_MIN = 8;
+const SEG_MIN = Number(values['seg-min']);
 const SEG_MAX = Number(values['seg-max']);
 const BATCH = Number(values.batch);
 const BOS = 50256;
@@ -64,6 +76,16 @@ const LOSS_POSITIONS = Number(values['loss-positions']);
 // 'all' = every position (in the first repeat the best prediction is uniform over the range, so the
 // model also learns to be unsure where nothing repeats, instead of confidently copying).
 const SCORE = values.score === 'all' ? 'all' : 'second';
+// 'classic': rows BOS r₁…r_L r₁…r_L (1 + 2L tokens). 'anywhere': n_ctx-token rows, BOS, a random
+// prefix, the repeated segment (L per row in [seg-min, seg-max], start uniform over the window),
+// random tokens to the end; the loss scores the second repeat plus `--others` random other positions
+// per row (target: a fresh random token, so the model stays uniform where nothing repeats).
+const DATA = values.data === 'anywhere' ? 'anywhere' : 'classic';
+const OTHERS = Number(values.others);
+// Weight of the auxiliary loss −log attn(p → p−1) of layer-0 head `--prev-head` at every position
+// (scripts/lib/induction_loss.ts); 0 = off.
+const PREV_AUX = Number(values['prev-aux']);
+const PREV_HEAD = Number(values['prev-head']);
 
 export const INDUCTION_CONFIG: ModelConfig = validateConfig({
   modelType: 'gpt2', nLayers: 2, dModel: 64, nHeads: 4, dHead: 16, dMlp: 256, dVocab: 50257, nCtx: 128,
@@ -89,18 +111,41 @@ async function main(): Promise<void> {
     : gpt2ParamsFromHf(await loadCheckpointTensors(values.init), cfg);
   const model = makeTrainableDecoder(init, { tied: true });
   const rand = seededRng(SEED + 1);
+  // --freeze-embed: keep the token embedding (= the tied unembedding, 3.2 M of the 3.26 M parameters)
+  // fixed; positions, LayerNorms and attention train. For fine-tuning what is positional.
+  const trainable = values['freeze-embed'] ? model.variables.filter((x) => x.shape[0] !== cfg.dVocab) : model.variables;
   const optimizer = createAdam(LR);
   const candidates = [BOS, ...Array.from({ length: TOKEN_HIGH - TOKEN_LOW }, (_, i) => TOKEN_LOW + i)];
+  type Batch = { rows: number[][]; scored: [number, number][] };
   // Scored positions (p predicts token p+1): the second repeat p = L+1 … 2L-1, or all p = 0 … 2L-1;
   // every one of them in phase 1, a seeded sample in phase 2.
+  const classicBatch = (restricted: boolean): Batch => {
+    const seg = SEG_MIN + Math.floor(rand() * (SEG_MAX - SEG_MIN + 1));
+    const rows = repeatedTokenBatch(rand, { batch: BATCH, segLen: seg, low: TOKEN_LOW, high: TOKEN_HIGH, bos: BOS });
+    const candidatesPos = SCORE === 'all' ? Array.from({ length: 2 * seg }, (_, i) => i) : Array.from({ length: seg - 1 }, (_, i) => seg + 1 + i);
+    const scored = rows.flatMap((_, b) => (restricted ? candidatesPos : sample(rand, candidatesPos, SCORE === 'all' ? 2 * LOSS_POSITIONS : LOSS_POSITIONS)).map((p) => [b, p] as [number, number]));
+    return { rows, scored };
+  };
+  // The second repeat of each row (all of it in phase 1, LOSS_POSITIONS of it in phase 2) plus OTHERS
+  // random positions 0 … n_ctx−2 outside it.
+  const anywhereBatch = (restricted: boolean): Batch => {
+    const { rows, places } = placedRepeatBatch(rand, { batch: BATCH, nCtx: cfg.nCtx, segMin: SEG_MIN, segMax: SEG_MAX, low: TOKEN_LOW, high: TOKEN_HIGH, bos: BOS });
+    const scored = places.flatMap((at, b) => {
+      const second = secondRepeatPositions(at);
+      const skip = new Set(second);
+      const rest = Array.from({ length: cfg.nCtx - 1 }, (_, p) => p).filter((p) => !skip.has(p));
+      const picked = [...(restricted ? second : sample(rand, second, LOSS_POSITIONS)), ...sample(rand, rest, OTHERS)];
+      return picked.map((p) => [b, p] as [number, number]);
+    });
+    return { rows, scored };
+  };
   const phase = (label: string, steps: number, restricted: boolean) => trainLoop({
-    variables: model.variables,
+    variables: trainable,
     loss: () => {
-      const seg = SEG_MIN + Math.floor(rand() * (SEG_MAX - SEG_MIN + 1));
-      const rows = repeatedTokenBatch(rand, { batch: BATCH, segLen: seg, low: TOKEN_LOW, high: TOKEN_HIGH, bos: BOS });
-      const candidatesPos = SCORE === 'all' ? Array.from({ length: 2 * seg }, (_, i) => i) : Array.from({ length: seg - 1 }, (_, i) => seg + 1 + i);
-      const scored = rows.flatMap((_, b) => (restricted ? candidatesPos : sample(rand, candidatesPos, SCORE === 'all' ? 2 * LOSS_POSITIONS : LOSS_POSITIONS)).map((p) => [b, p] as [number, number]));
-      return nextTokenLossAt(cfg, model.params(), rows, scored, restricted ? { candidates } : {});
+      const { rows, scored } = DATA === 'anywhere' ? anywhereBatch(restricted) : classicBatch(restricted);
+      const lm = nextTokenLossAt(cfg, model.params(), rows, scored, restricted ? { candidates } : {});
+      if (PREV_AUX === 0) return lm;
+      return tf.tidy(() => tf.add(lm, tf.mul(prevTokenAttnLoss(cfg, model.params(), rows, PREV_HEAD), PREV_AUX)) as tf.Scalar);
     },
     optimizer,
     schedule: restricted
@@ -114,8 +159,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   // Phase 1: the softmax over the 2,001 ids the data uses (exact for this data, ~10x cheaper), every
   // second-repeat position. Phase 2: the full 50,257-way softmax, so the other ids get low probability.
-  const history = phase('induction-2l', STEPS, true);
-  const calibration = CAL_STEPS > 0 ? phase('induction-2l-calibrate', CAL_STEPS, false) : [];
+  const history = phase(values.label as string, STEPS, true);
+  const calibration = CAL_STEPS > 0 ? phase(`${values.label as string}-calibrate`, CAL_STEPS, false) : [];
   optimizer.dispose();
   const seconds = (performance.now() - t0) / 1000;
   const params = model.snapshot();
@@ -123,7 +168,8 @@ async function main(): Promise<void> {
     dtype: 'F32', tied: true, tokenizerDir: shippedTokenizerDir('gpt2'),
     metadata: {
       trained_by: 'scripts/train_induction.ts', steps: String(STEPS), calibrate_steps: String(CAL_STEPS), seed: String(SEED), lr: String(LR),
-      init_std: String(INIT_STD), batch: String(BATCH), loss_positions: String(LOSS_POSITIONS), score: SCORE, seg_max: String(SEG_MAX), token_range: `${TOKEN_LOW}-${TOKEN_HIGH}`,
+      init_std: String(INIT_STD), batch: String(BATCH), loss_positions: String(LOSS_POSITIONS), score: SCORE, seg_max: String(SEG_MAX),
+      data: DATA, seg_min: String(SEG_MIN), others: String(OTHERS), prev_aux: String(PREV_AUX), prev_head: String(PREV_HEAD), freeze_embed: String(values['freeze-embed']), token_range: `${TOKEN_LOW}-${TOKEN_HIGH}`,
       init: values.init === undefined ? 'random' : `resumed from ${basename(values.init)}`,
     },
   });

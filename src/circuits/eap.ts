@@ -10,21 +10,28 @@ import type { ActivationCache } from '../hooks/activation_cache.js';
 import { gradientsAtHooks } from '../patching/gradients.js';
 import { rank2 } from '../utils/tensor_rank.js';
 import type { AblationSource } from './ablation.js';
-import { buildCircuitGraph, circuitFlags, connectedEdges, nodeById, receiverSite, senderSite, type CircuitGraph, type HookSite } from './graph.js';
+import { buildCircuitGraph, circuitFlags, nodeById, receiverSite, senderSite, type CircuitGraph, type HookSite } from './graph.js';
 import { createSenderAblation, edgeCircuitMetric } from './edge_patch.js';
 import type { CircuitMetric } from './metrics.js';
-import { faithfulnessOf, searchTask, type CircuitResult, type CircuitSearchOptions, type Faithfulness } from './result.js';
+import { edgeSizeCurve } from './curve.js';
+import { faithfulnessOf, searchTask, sizeSelection, targetOf, type CircuitResult, type CircuitSearchOptions, type Faithfulness } from './result.js';
+import { greedyConnectedEdges, topNConnectedEdges } from './selection.js';
 import { resolveMetric, selectPositions, type CircuitModel } from './run.js';
 import { validateTask, type CircuitTask } from './task.js';
 
 /** Options of {@link edgeAttributionPatching}. @category Circuits */
 export interface EapOptions extends CircuitSearchOptions {
-  /** Keep edges with |score| ≥ threshold. */
-  readonly threshold?: number;
-  /** Or keep the `topN` edges by |score| (applied before the threshold when both are given). */
+  /** Report the circuit of this many selection picks (overrides `threshold` and the faithfulness target). */
   readonly topN?: number;
-  /** Drop selected edges that are on no input → logits path (default true). */
-  readonly pruneDangling?: boolean;
+  /** Or as many picks as there are edges with |score| ≥ threshold (overrides the faithfulness target). */
+  readonly threshold?: number;
+  /**
+   * How a circuit is built from the scores (default 'greedy'): 'greedy' is EAP-IG's
+   * `Graph.apply_greedy` (from the logits up, the best edge whose receiver is already in the
+   * circuit), 'topn' its `apply_topn` (the best n edges anywhere); both then add the links that put
+   * every kept edge on an input → logits path (`connectEdges`) instead of dropping dangling edges.
+   */
+  readonly selection?: 'greedy' | 'topn';
   /** Integrated-gradients points (EAP-IG); default 1 = plain EAP. */
   readonly igSteps?: number;
   /**
@@ -283,38 +290,56 @@ export function edgeNodes(graph: CircuitGraph, edgeIds: readonly string[]): stri
 }
 
 /**
- * Edge Attribution Patching: score every edge from one backward pass, keep the top edges.
+ * Edge Attribution Patching: score every edge from one backward pass, then build a connected circuit
+ * from the scores (EAP-IG's greedy selection from the logits up, with the missing input links added:
+ * {@link greedyConnectedEdges}) and evaluate faithfulness at sizes on a log-ish grid. The reported
+ * size is `topN` (greedy picks), or the picks whose |score| ≥ `threshold`, or by default the smallest
+ * size on the curve whose faithfulness reaches `targetFaithfulness` (0.8).
  * @param model The model.
- * @param opts Task fields, `threshold` (|score|) and/or `topN`, `metric` (default 'logit_diff'),
- *   `ablationType` (default resample with corrupted prompts, else mean), `pruneDangling`, `igSteps`,
- *   `igTarget`.
- * @returns The circuit: selected edges, every edge's score (`edgeScores`), faithfulness.
- * @throws {@link "tfjs-lens"!ConfigError} without threshold and topN, for a malformed task, or a KL metric
- *   (its gradient vanishes on the clean run).
- * @example const res = edgeAttributionPatching(model, { ...inductionTask(), topN: 10 });
+ * @param opts Task fields, `topN` or `threshold` (optional), `selection` ('greedy' default, or
+ *   'topn'), `targetFaithfulness`, `metric` (default 'logit_diff'), `ablationType` (default resample
+ *   with corrupted prompts, else mean), `igSteps`, `igTarget`.
+ * @returns The circuit: selected edges (every one on an input → logits path), every edge's score
+ *   (`edgeScores`), faithfulness, the faithfulness-vs-size curve and how the size was chosen.
+ * @throws {@link "tfjs-lens"!ConfigError} for a malformed task, a KL metric (its gradient vanishes on the clean
+ *   run), a topN outside [1, edges] or an unknown selection.
+ * @example const res = edgeAttributionPatching(model, { ...inductionTask(), igSteps: 5 });
  * @category Circuits
  */
 export function edgeAttributionPatching(model: CircuitModel, opts: EapOptions): CircuitResult {
-  if (opts.threshold === undefined && opts.topN === undefined) throw new ConfigError('edgeAttributionPatching: give threshold or topN');
   if (opts.metric === 'kl') throw new ConfigError('edgeAttributionPatching: the KL metric has zero gradient on the clean run; use logit_diff or logprob');
+  const selection = opts.selection ?? 'greedy';
+  if (selection !== 'greedy' && selection !== 'topn') throw new ConfigError(`edgeAttributionPatching: selection must be 'greedy' or 'topn', got '${String(selection)}'`);
+  const target = targetOf(opts, 'edgeAttributionPatching');
   const { task, ablation } = searchTask(opts);
   validateTask(task, model.cfg, 'edgeAttributionPatching');
   const graph = buildCircuitGraph(model.cfg);
+  if (opts.topN !== undefined && !(Number.isInteger(opts.topN) && opts.topN >= 1 && opts.topN <= graph.edges.length)) {
+    throw new ConfigError(`edgeAttributionPatching: topN must be an integer in [1, ${graph.edges.length}], got ${opts.topN}`);
+  }
   const { metric, owned } = resolveMetric(model, task, opts.metric ?? 'logit_diff');
   const faith = resolveMetric(model, task, opts.faithfulnessMetric ?? 'logit_diff');
   const source = createSenderAblation(model, graph, task, ablation, { ...(opts.reference === undefined ? {} : { reference: opts.reference }) });
   try {
     const igSteps = opts.igSteps ?? 1;
     const scores = eapScores(model, graph, task, metric, source, igSteps, opts.igTarget ?? 'input');
-    let ranked = graph.edges.map((e) => e.id).sort((a, b) => Math.abs(scores.get(b) ?? 0) - Math.abs(scores.get(a) ?? 0));
-    if (opts.topN !== undefined) ranked = ranked.slice(0, opts.topN);
-    if (opts.threshold !== undefined) ranked = ranked.filter((id) => Math.abs(scores.get(id) ?? 0) >= (opts.threshold as number));
-    const chosen = new Set(opts.pruneDangling === false ? ranked : connectedEdges(graph, ranked));
-    const edges = graph.edges.filter((e) => chosen.has(e.id)).map((e) => e.id);
-    const faithfulness = edgeFaithfulness(model, graph, task, edges, source, faith.metric);
+    const pick = (n: number): string[] => (selection === 'greedy' ? greedyConnectedEdges(graph, scores, n) : topNConnectedEdges(graph, scores, n));
+    const removedFor = (kept: readonly string[]): Set<string> => {
+      const k = new Set(kept);
+      return new Set(graph.edges.filter((e) => !k.has(e.id)).map((e) => e.id));
+    };
+    const run = (m: CircuitMetric, kept: readonly string[]): number => edgeCircuitMetric(model, graph, task.prompts, m, removedFor(kept), source);
+    const fullFaith = run(faith.metric, graph.edges.map((e) => e.id));
+    const curve = edgeSizeCurve(graph, pick, (kept) => run(faith.metric, kept), fullFaith, target);
+    const aboveThreshold = graph.edges.filter((e) => Math.abs(scores.get(e.id) ?? 0) >= (opts.threshold ?? Infinity)).length;
+    const n = opts.topN ?? (opts.threshold !== undefined ? Math.max(1, aboveThreshold) : (curve.smallest ?? graph.edges.length));
+    const rule = opts.topN !== undefined ? 'topN' : opts.threshold !== undefined ? 'threshold' : 'target';
+    const edges = pick(n);
+    const faithfulness = faithfulnessOf(faith.metric.name, fullFaith, run(faith.metric, edges), run(faith.metric, []));
     const sameMetric = faith.metric.name === metric.name;
-    const circuit = sameMetric ? faithfulness.circuit : edgeCircuitMetric(model, graph, task.prompts, metric, new Set(graph.edges.filter((e) => !chosen.has(e.id)).map((e) => e.id)), source);
-    const full = sameMetric ? faithfulness.full : edgeCircuitMetric(model, graph, task.prompts, metric, new Set(), source);
+    const circuit = sameMetric ? faithfulness.circuit : run(metric, edges);
+    const full = sameMetric ? faithfulness.full : run(metric, graph.edges.map((e) => e.id));
+    const gradientPasses = opts.igTarget === 'senders' && igSteps > 1 ? 1 + graph.nodes.filter((x) => x.kind !== 'logits').length * (igSteps - 1) : igSteps;
     return {
       method: 'eap',
       level: 'edge',
@@ -326,7 +351,9 @@ export function edgeAttributionPatching(model: CircuitModel, opts: EapOptions): 
       nodeScores: {},
       edgeScores: Object.fromEntries(graph.edges.map((e) => [e.id, scores.get(e.id) ?? 0])),
       trajectory: [],
-      forwardPasses: 1 + (opts.igTarget === 'senders' && igSteps > 1 ? 1 + graph.nodes.filter((n) => n.kind !== 'logits').length * (igSteps - 1) : igSteps),
+      forwardPasses: 1 + gradientPasses + curve.passes + 3 + (sameMetric ? 0 : 2),
+      curve: curve.curve,
+      selection: sizeSelection(rule, target, faithfulness.ratio, `${selection} selection, ${n} pick${n === 1 ? '' : 's'} → ${edges.length} connected edges`),
     };
   } finally {
     source.dispose();

@@ -15,13 +15,17 @@ export { circuitMetricValue, logitsAtPositions, resolveMetric, selectPositions }
 export type { CircuitModel, MetricSpec } from './run.js';
 export { createSenderAblation, edgeCircuitMetric } from './edge_patch.js';
 export type { EdgePatch, SenderAblationOptions } from './edge_patch.js';
-export { faithfulnessOf, searchTask } from './result.js';
-export type { CircuitMethod, CircuitResult, CircuitSearchOptions, Faithfulness, SearchStep } from './result.js';
+export { DEFAULT_TARGET_FAITHFULNESS, faithfulnessOf, searchTask, sizeSelection, smallestFaithful, targetOf } from './result.js';
+export type { CircuitMethod, CircuitResult, CircuitSearchOptions, CurvePoint, Faithfulness, SearchStep, SizeSelection } from './result.js';
+export { connectEdges, curveSizes, greedyConnectedEdges, isConnectedCircuit, topNConnectedEdges } from './selection.js';
+export type { Closure, EdgeScores } from './selection.js';
+export { edgeSizeCurve } from './curve.js';
+export type { EdgeCurve } from './curve.js';
 export { iterativePruning } from './prune.js';
 export type { IterativePruningOptions } from './prune.js';
 export { eapScores, edgeAttributionPatching, edgeFaithfulness } from './eap.js';
 export type { EapOptions } from './eap.js';
-export { acdc } from './acdc.js';
+export { ACDC_THRESHOLD_FRACTIONS, acdc } from './acdc.js';
 export type { AcdcOptions } from './acdc.js';
 export {
   CIRCUIT_SCHEMA_VERSION,

@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 import { parseHeader, readHeaderLength } from '../io/safetensors_header.js';
 import type { AblationType } from './ablation.js';
 import type { Channel, CircuitGraph, NodeKind } from './graph.js';
-import type { CircuitMethod, CircuitResult, Faithfulness, SearchStep } from './result.js';
+import type { CircuitMethod, CircuitResult, CurvePoint, Faithfulness, SearchStep, SizeSelection } from './result.js';
 
 /** Version of the circuit file format; bumped on incompatible changes. @category Circuits */
 export const CIRCUIT_SCHEMA_VERSION = 1;
@@ -71,6 +71,10 @@ export interface CircuitEntryJson {
   readonly forwardPasses: number;
   /** How it was run (task sizes, seed, thresholds …). */
   readonly settings: Readonly<Record<string, string | number | boolean>>;
+  /** Faithfulness vs edges kept (absent in files written before the curve existed). */
+  readonly curve?: readonly CurvePoint[];
+  /** How the reported size was chosen (absent in older files). */
+  readonly selection?: SizeSelection;
 }
 
 /** A circuit file. @category Circuits */
@@ -135,6 +139,8 @@ export function circuitEntry(graph: CircuitGraph, result: CircuitResult, setting
     trajectory: result.trajectory,
     forwardPasses: result.forwardPasses,
     settings,
+    curve: result.curve,
+    selection: result.selection,
   };
 }
 

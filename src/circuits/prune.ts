@@ -7,16 +7,31 @@
 import { ConfigError } from '../errors.js';
 import { SweepProgress } from '../patching/progress.js';
 import { AblationSource, ablationHooks, targetHookName, targetId, type AblationTarget } from './ablation.js';
-import { buildCircuitGraph } from './graph.js';
+import { buildCircuitGraph, type CircuitGraph } from './graph.js';
 import { metricDamage, type CircuitMetric } from './metrics.js';
-import { faithfulnessOf, searchTask, type CircuitResult, type CircuitSearchOptions, type Faithfulness, type SearchStep } from './result.js';
+import {
+  faithfulnessOf,
+  searchTask,
+  sizeSelection,
+  smallestFaithful,
+  targetOf,
+  type CircuitResult,
+  type CircuitSearchOptions,
+  type CurvePoint,
+  type Faithfulness,
+  type SearchStep,
+} from './result.js';
 import { circuitMetricValue, resolveMetric, type CircuitModel } from './run.js';
 import { validateTask, type CircuitTask } from './task.js';
 
 /** Options of {@link iterativePruning}. @category Circuits */
 export interface IterativePruningOptions extends CircuitSearchOptions {
-  /** Remove a component while its ablation damages the metric by less than this. */
-  readonly threshold: number;
+  /**
+   * Stop when the least damaging removal damages the metric by this much or more. Default: no
+   * threshold; the removal order runs to the end and the reported circuit is the smallest along it
+   * whose faithfulness reaches `targetFaithfulness`.
+   */
+  readonly threshold?: number;
   /** 'greedy' (default): each round removes the least damaging component (O(n²) passes);
    *  'reverse': one pass from the last layer back, removing each if below threshold (O(n)). */
   readonly strategy?: 'greedy' | 'reverse';
@@ -119,7 +134,7 @@ function pruneLoop(state: PruneState, opts: IterativePruningOptions, evalWith: (
       const dmg = metricDamage(metric, state.cur, v);
       state.scores[targetId(c)] = dmg;
       progress.tick(1);
-      if (dmg < opts.threshold) record(c, v, dmg);
+      if (dmg < (opts.threshold ?? Infinity)) record(c, v, dmg);
     }
     return;
   }
@@ -132,28 +147,44 @@ function pruneLoop(state: PruneState, opts: IterativePruningOptions, evalWith: (
       if (best === undefined || dmg < best.dmg) best = { c, v, dmg };
       progress.tick(1);
     }
-    if (best === undefined || !(best.dmg < opts.threshold)) return;
+    if (best === undefined || !(best.dmg < (opts.threshold ?? Infinity))) return;
     record(best.c, best.v, best.dmg);
   }
 }
 
+/** The node circuit after the first `k` removals: kept components, node ids, edges among them. */
+function nodeCircuit(graph: CircuitGraph, all: readonly AblationTarget[], removed: readonly AblationTarget[], k: number): { kept: AblationTarget[]; nodes: string[]; edges: string[] } {
+  const gone = new Set(removed.slice(0, k).map(targetId));
+  const keptIds = new Set(graph.nodes.filter((n) => !gone.has(n.id)).map((n) => n.id));
+  return {
+    kept: all.filter((c) => !gone.has(targetId(c))),
+    nodes: [...keptIds],
+    edges: graph.edges.filter((e) => keptIds.has(e.from) && keptIds.has(e.to)).map((e) => e.id),
+  };
+}
+
 /**
  * Iterative (greedy) node pruning: starting from the full model, repeatedly ablate the head or MLP
- * whose ablation changes the metric least, while that damage is below `threshold`.
+ * whose ablation changes the metric least. Each removal gives a smaller circuit, so the removal
+ * order is a faithfulness-vs-size curve; the reported circuit is where the least damaging removal
+ * first costs `threshold` or more, or (default) the smallest along the order whose faithfulness
+ * reaches `targetFaithfulness`. Node circuits are connected: the input feeds, and the logits read,
+ * every kept node.
  * @param model The model.
- * @param opts Task fields (prompts, answer positions/tokens, corrupted prompts), `threshold`,
- *   `metric` (default 'logit_diff'), `ablationType` (default resample with corrupted prompts, else
- *   mean), `strategy`, `includeMlps`, progress options.
+ * @param opts Task fields (prompts, answer positions/tokens, corrupted prompts), `threshold`
+ *   (optional), `targetFaithfulness`, `metric` (default 'logit_diff'), `ablationType` (default
+ *   resample with corrupted prompts, else mean), `strategy`, `includeMlps`, progress options.
  * @returns The circuit: kept components as nodes, the edges among them, single-ablation damage per
- *   component (`nodeScores`), the metric trajectory, faithfulness.
+ *   component (`nodeScores`), the metric trajectory, faithfulness, the curve along the removal order.
  * @throws {@link "tfjs-lens"!ConfigError}/{@link "tfjs-lens"!ShapeError} for a malformed task or a bad threshold.
  * @example
- * const res = iterativePruning(model, { ...inductionTask(), threshold: 0.5 });
- * res.nodes  // ['input', 'a0.2', 'a1.1', 'logits']
+ * const res = iterativePruning(model, { ...inductionTask() });
+ * res.nodes  // ['input', 'a0.2', 'a1.1', …, 'logits']
  * @category Circuits
  */
 export function iterativePruning(model: CircuitModel, opts: IterativePruningOptions): CircuitResult {
-  if (!Number.isFinite(opts.threshold)) throw new ConfigError(`iterativePruning: threshold must be a finite number, got ${opts.threshold}`);
+  if (opts.threshold !== undefined && !Number.isFinite(opts.threshold)) throw new ConfigError(`iterativePruning: threshold must be a finite number, got ${opts.threshold}`);
+  const target = targetOf(opts, 'iterativePruning');
   const { task, ablation } = searchTask(opts);
   validateTask(task, model.cfg, 'iterativePruning');
   const { metric, owned } = resolveMetric(model, task, opts.metric ?? 'logit_diff');
@@ -163,28 +194,39 @@ export function iterativePruning(model: CircuitModel, opts: IterativePruningOpti
   const total = opts.strategy === 'reverse' ? all.length : (all.length * (all.length + 1)) / 2;
   const progress = new SweepProgress('iterative pruning', total, opts);
   try {
-    const run = (ablated: readonly AblationTarget[]): number =>
-      circuitMetricValue(model, task.prompts, metric, ablationHooks(source, ablated, model.cfg), {});
-    const full = run([]);
+    const runWith = (m: CircuitMetric, ablated: readonly AblationTarget[]): number =>
+      circuitMetricValue(model, task.prompts, m, ablationHooks(source, ablated, model.cfg), {});
+    const full = runWith(metric, []);
     const state: PruneState = { removed: [], kept: [...all], cur: full, passes: 1, steps: [], scores: {} };
-    pruneLoop(state, opts, (c) => (state.passes++, run([...state.removed, c])), metric, progress);
+    pruneLoop(state, opts, (c) => (state.passes++, runWith(metric, [...state.removed, c])), metric, progress);
     // Node pruning ablates hook_z per query head, so it works with grouped-query attention too; the
     // graph only names the nodes and the edges among kept ones, the same with or without GQA.
     const graph = buildCircuitGraph({ ...model.cfg, nKeyValueHeads: undefined });
-    const removedIds = new Set(state.removed.map(targetId));
-    const keptIds = new Set(graph.nodes.filter((n) => !removedIds.has(n.id)).map((n) => n.id));
+    const sameMetric = faith.metric.name === metric.name;
+    const fullFaith = sameMetric ? full : (state.passes++, runWith(faith.metric, []));
+    const curve: CurvePoint[] = [];
+    for (let k = 0; k <= state.removed.length; k++) {
+      const c = nodeCircuit(graph, all, state.removed, k);
+      const value = sameMetric ? (k === 0 ? full : (state.steps[k - 1] as SearchStep).metric) : (state.passes++, runWith(faith.metric, state.removed.slice(0, k)));
+      curve.push({ edges: c.edges.length, nodes: c.nodes.length, parameter: k, circuit: value, ratio: value / fullFaith });
+    }
+    const chosen = opts.threshold !== undefined ? state.removed.length : (smallestFaithful(curve, target)?.parameter ?? 0);
+    const c = nodeCircuit(graph, all, state.removed, chosen);
+    const faithfulness = nodeFaithfulness(model, task, c.kept, source, faith.metric, all);
     return {
       method: 'prune',
       level: 'node',
       ablation,
-      metric: { name: metric.name, higherIsBetter: metric.higherIsBetter, threshold: opts.threshold, full, circuit: state.cur },
-      faithfulness: nodeFaithfulness(model, task, state.kept, source, faith.metric, all),
-      nodes: [...keptIds],
-      edges: graph.edges.filter((e) => keptIds.has(e.from) && keptIds.has(e.to)).map((e) => e.id),
+      metric: { name: metric.name, higherIsBetter: metric.higherIsBetter, threshold: opts.threshold, full, circuit: chosen === 0 ? full : (state.steps[chosen - 1] as SearchStep).metric },
+      faithfulness,
+      nodes: c.nodes,
+      edges: c.edges,
       nodeScores: state.scores,
       edgeScores: {},
       trajectory: state.steps,
-      forwardPasses: state.passes,
+      forwardPasses: state.passes + 3,
+      curve: [...curve].reverse(),
+      selection: sizeSelection(opts.threshold !== undefined ? 'threshold' : 'target', target, faithfulness.ratio, `${chosen} of ${all.length} components removed, ${c.nodes.length} nodes, ${c.edges.length} edges`),
     };
   } finally {
     progress.end();

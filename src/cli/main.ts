@@ -20,8 +20,8 @@ commands:
            --dataset sms_spam|imdb|ag_news|liar|all (default all)  --model <alias|hub id|path>
            (default distilbert-mini)  --layer N (0)  --hook q|k|v|z|resid_post|…|<full name> (q)
            --output-dir results/probe  --cache-dir .cache/probe-features  --force-reprocess
-           --epochs 200  --beta-max 0.3  --latent-dim 64  --seed 0  --max-length 128 (≤ the model's n_ctx)
-           --max-samples 1000 (normal training texts)  --max-test 500  --ppl-samples 40
+           --epochs 60  --beta-max 0.3  --latent-dim 64  --seed 0  --seeds 3  --max-length 128 (≤ n_ctx)
+           --max-samples 1000 (normal training texts)  --max-dev 300  --max-test 500  --ppl-samples 40
   probe synthetic   the β × latent grid on synthetic blobs (3 seeds)   --epochs 60  --seed 0  --output-dir
   sae      train | eval a sparse autoencoder on a hook (tfjs-lens sae --help)
 
@@ -44,6 +44,7 @@ const PROBE_OPTIONS = {
   'cache-dir': { type: 'string' }, 'force-reprocess': { type: 'boolean', default: false }, epochs: { type: 'string' },
   'beta-max': { type: 'string' }, 'latent-dim': { type: 'string' }, seed: { type: 'string' }, 'max-length': { type: 'string' },
   'max-samples': { type: 'string' }, 'max-test': { type: 'string' }, 'ppl-samples': { type: 'string' },
+  seeds: { type: 'string' }, 'max-dev': { type: 'string' },
 } as const satisfies CliOptions;
 
 const COMMANDS = ['demo', 'hooks', 'probe', 'sae', 'circuit'] as const;
@@ -91,7 +92,7 @@ async function main(argv: readonly string[]): Promise<number> {
         json: v.json, model: v.model, positionals: ['probe', ...positionals], dataset: v.dataset, layer: v.layer, hook: v.hook,
         outputDir: v['output-dir'], cacheDir: v['cache-dir'], forceReprocess: v['force-reprocess'], epochs: v.epochs,
         betaMax: v['beta-max'], latentDim: v['latent-dim'], seed: v.seed, maxLength: v['max-length'], maxSamples: v['max-samples'],
-        maxTest: v['max-test'], pplSamples: v['ppl-samples'],
+        maxTest: v['max-test'], pplSamples: v['ppl-samples'], seeds: v.seeds, maxDev: v['max-dev'],
       });
     }
   }

@@ -99,8 +99,17 @@ function sample<T>(items: readonly T[], k: number, seed: number): T[] {
 
 const texts = <L extends string>(rows: readonly LabelledText<L>[], keep: (l: L) => boolean): string[] => rows.filter((r) => keep(r.label)).map((r) => r.text);
 
-/** The three pools of a dataset: normal train, normal test, anomalous test. */
-async function pools(name: ProbeDatasetName, o: ProbeDatasetOptions): Promise<[string[], string[], string[]]> {
+/**
+ * The three pools of a dataset: normal train, normal test, anomalous test (source splits, before
+ * any deduplication; {@link loadProbeSplits} merges and re-splits them).
+ * @param name Dataset.
+ * @param o Paths (other options ignored).
+ * @returns [normal train pool, normal test pool, anomalous pool].
+ * @throws {@link "tfjs-lens"!ConfigError} for an unknown name; loader errors for missing or bad files.
+ * @example const [trainPool, normPool, anomPool] = await probeDatasetPools('imdb', {});
+ * @category Probe
+ */
+export async function probeDatasetPools(name: ProbeDatasetName, o: ProbeDatasetOptions): Promise<[string[], string[], string[]]> {
   const p = o.paths ?? {};
   switch (name) {
     case 'sms_spam': {
@@ -148,7 +157,7 @@ export async function loadProbeDataset(name: ProbeDatasetName, o: ProbeDatasetOp
     throw new ConfigError(`loadProbeDataset: maxTrain must be an integer ≥ 4 and maxTest ≥ 2, got ${maxTrain} and ${maxTest}`);
   }
   const seed = o.seed ?? 0;
-  const [trainPool, normPool, anomPool] = await pools(name, o);
+  const [trainPool, normPool, anomPool] = await probeDatasetPools(name, o);
   if (trainPool.length === 0) throw new DatasetError(`loadProbeDataset: ${name} has no normal training texts`);
   if (normPool.length === 0 || anomPool.length === 0) {
     throw new DatasetError(`loadProbeDataset: ${name} test set needs both classes — got ${normPool.length} normal and ${anomPool.length} anomalous texts`);

@@ -1,30 +1,54 @@
 /**
- * SAE evaluation (SAELens `evals.py`): reconstruction quality (MSE, explained variance with total
- * variance E‖x‖² − ‖E x‖², cosine, L2 ratio, relative reconstruction bias), sparsity (L0, L1), feature
- * density with dead/dense fractions and a log10-density histogram; and downstream CE loss / KL with
- * the SAE spliced into the forward pass, against the clean and the zero-ablated run
- * (`ce_loss_score` = (CE_abl − CE_sae) / (CE_abl − CE_clean)).
+ * SAE evaluation (SAELens `evals.py` `get_sparsity_and_variance_metrics`): reconstruction quality (MSE,
+ * explained variance, cosine, L2 ratio, relative reconstruction bias), sparsity (L0, L1) and feature
+ * density with dead/dense fractions, over activations ({@link evaluateSae}) or over token rows with
+ * special-token positions left out as SAELens's `run_evals` does ({@link evaluateSaeOnTokens}).
+ * Explained variance follows SAELens's `ExplainedVarianceCalculator` (decoderesearch/SAELens 191d44eb,
+ * 2026): 1 − E‖x − x̂‖² / (E‖x‖² − ‖E x‖²), every evaluated token weighted equally. SAELens v6.18.0
+ * (jbloomAus/SAELens 91ca16cc) computed the denominator as E‖x‖² − (E‖x‖² / d_in)² instead (squared
+ * activations before the per-dimension mean, then `torch.cat` collapsed the dimensions; fixed upstream by
+ * PR #665): that value is reported separately as `explainedVarianceV618`. "Dead" is the training
+ * definition (`FeatureTracker`): no firing in the last `deadWindowTokens` evaluated tokens.
+ * Downstream CE / KL scores are in `recons_loss.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
-import type { HookedTransformer, LogitsAndLoss } from '../model/hooked_transformer.js';
+import { stopLayerAfterHook } from '../hooks/hook_point.js';
+import type { HookedTransformer } from '../model/hooked_transformer.js';
 import type { BatchProvider } from './activation_store.js';
 import type { SparseAutoencoder } from './sae.js';
-import { saeReplacementHook, spliceHookName, type SaeSplice } from './splice.js';
+import { excludedTokenIds, keepMask, type ExcludeSpecialTokens } from './special_tokens.js';
+import { spliceHookName } from './splice.js';
+import { FeatureTracker } from './train_state.js';
 
 /** Reconstruction and sparsity metrics. @category SAE */
 export interface SaeEvalMetrics {
-  /** Tokens evaluated. */
+  /** Tokens evaluated (special-token positions excluded when evaluating token rows). */
   readonly nTokens: number;
   /** Mean squared error per element. */
   readonly mse: number;
-  /** Mean over tokens of Σ_d (x − x̂)² (the training MSE term). */
+  /** Mean over tokens of Σ_d (x − x̂)² (the training MSE term; SAELens ≥ 2026 `mse`). */
   readonly ssePerToken: number;
-  /** 1 − E Σ(x − x̂)² / (E‖x‖² − ‖E x‖²). */
+  /**
+   * SAELens `explained_variance` (`ExplainedVarianceCalculator`, decoderesearch/SAELens 191d44eb):
+   * 1 − E‖x − x̂‖² / (E‖x‖² − ‖E x‖²) over all evaluated tokens (1 when both are below 1e-10, 0 when only
+   * the variance is). This is also the textbook fraction of variance explained (R², variance about the mean).
+   */
   readonly explainedVariance: number;
+  /**
+   * SAELens `explained_variance_legacy`: the mean over tokens of 1 − ‖x − x̂‖² / ‖x − x̄_batch‖², x̄_batch the
+   * mean of the token's evaluation batch (the formula behind SAELens's published `variance_explained` values).
+   */
+  readonly explainedVarianceLegacy: number;
+  /**
+   * What SAELens v6.18.0's `evals.py` printed as `explained_variance`: 1 − E‖x − x̂‖² / (E‖x‖² − (E‖x‖² / d_in)²),
+   * close to variance about zero, so higher than {@link SaeEvalMetrics.explainedVariance} for activations with a
+   * mean. Only for comparing with numbers from that version (equal to it when every batch has as many tokens).
+   */
+  readonly explainedVarianceV618: number;
   /** Mean cosine(x, x̂). */
   readonly cossim: number;
-  /** Mean ‖x̂‖ / ‖x‖. */
+  /** Mean ‖x̂‖ / ‖x‖ (‖x‖ < 1e-4 counts as 1, as SAELens). */
   readonly l2Ratio: number;
   /** E‖x̂‖² / E[x·x̂] (arXiv 2404.16014 Eq. 10; > 1 means over-reconstruction). */
   readonly relativeReconstructionBias: number;
@@ -32,11 +56,13 @@ export interface SaeEvalMetrics {
   readonly l0: number;
   /** Mean Σ_i f_i per token. */
   readonly l1: number;
-  /** Fraction of latents that never fired on the evaluated tokens. */
+  /** Window of the dead definition: a latent is dead when it fired on none of the last this many evaluated tokens. */
+  readonly deadWindowTokens: number;
+  /** Fraction of latents dead over the last `deadWindowTokens` tokens (training's definition, `FeatureTracker`). */
   readonly deadFraction: number;
   /** Fraction of latents firing on more than `denseThreshold` of tokens. */
   readonly denseFraction: number;
-  /** Firing frequency per latent [d_sae]. */
+  /** Firing frequency per latent over all evaluated tokens [d_sae] (SAELens `feature_density`). */
   readonly featureDensity: Float32Array;
   /** Histogram of log10(density + 1e-10): bin edges (n + 1) and counts (n). */
   readonly densityHistogram: {
@@ -55,26 +81,74 @@ export interface EvaluateSaeOptions {
   readonly denseThreshold?: number;
   /** Histogram bins over log10 density in [−10, 0] (default 20). */
   readonly bins?: number;
+  /**
+   * Dead = no firing in the last this many evaluated tokens (default: all of them, i.e. never fired). Pass
+   * training's `deadFeatureWindowTokens` to count dead latents as the training log does. Counted in whole
+   * batches, as in training; must not exceed the tokens evaluated.
+   */
+  readonly deadWindowTokens?: number;
 }
 
-/** Per-batch sums: [Σr², Σ‖x‖², Σ‖x̂‖², Σx·x̂, Σcos, Σratio, Σl0, Σl1] + Σx [d_in] + fired [d_sae]. */
+/** Options of {@link evaluateSaeOnTokens}. @category SAE */
+export interface EvaluateSaeOnTokensOptions extends Omit<EvaluateSaeOptions, 'nBatches'> {
+  /** Hook to read (default: the SAE's `metadata.hook_name`). */
+  readonly hookName?: string;
+  /** Rows per forward pass, one evaluation batch (default 8; SAELens `batch_size_prompts`). */
+  readonly batchPrompts?: number;
+  /** Leave special-token positions out (default true: every special token of the model, as SAELens). */
+  readonly excludeSpecialTokens?: ExcludeSpecialTokens;
+}
+
+/** Scalars per batch: Σ‖r‖², Σ‖x‖², Σ‖x̂‖², Σx·x̂, Σcos, Σratio, Σl0, Σl1, Σ legacy EV. */
+const HEAD = 9;
+
+/** Per-batch sums: HEAD scalars + Σx [d_in] + tokens each latent fired on [d_sae]. */
 function batchSums(sae: SparseAutoencoder, x: tf.Tensor2D): Float32Array {
   return tf.tidy(() => {
     const acts = sae.encode(x); // [batch, d_sae]
     const recon = sae.forward(x); // [batch, d_in]
     const nx = tf.sqrt(tf.sum(tf.square(x), 1)); // [batch]
-    const nr = tf.sqrt(tf.sum(tf.square(recon), 1));
-    const dot = tf.sum(tf.mul(x, recon), 1);
+    const nr = tf.sqrt(tf.sum(tf.square(recon), 1)); // [batch]
+    const dot = tf.sum(tf.mul(x, recon), 1); // [batch]
+    const r2 = tf.sum(tf.square(tf.sub(x, recon)), 1); // [batch]
+    const centred = tf.sum(tf.square(tf.sub(x, tf.mean(x, 0, true))), 1); // [batch]: ‖x − x̄_batch‖²
     const head = tf.stack([
-      tf.sum(tf.square(tf.sub(x, recon))), tf.sum(tf.square(nx)), tf.sum(tf.square(nr)), tf.sum(dot),
-      tf.sum(tf.div(dot, tf.maximum(tf.mul(nx, nr), 1e-12))), tf.sum(tf.div(nr, tf.maximum(nx, 1e-4))),
-      tf.sum(tf.step(acts)), tf.sum(acts),
+      tf.sum(r2), tf.sum(tf.square(nx)), tf.sum(tf.square(nr)), tf.sum(dot),
+      tf.sum(tf.div(dot, tf.maximum(tf.mul(nx, nr), 1e-12))), tf.sum(tf.div(nr, tf.where(tf.less(nx, 1e-4), tf.onesLike(nx), nx))),
+      tf.sum(tf.step(acts)), tf.sum(acts), tf.sum(tf.sub(1, tf.div(r2, tf.maximum(centred, 1e-30)))),
     ]);
     const ones = tf.ones<tf.Rank.R2>([1, x.shape[0]]); // [1, batch]
     const sumX = tf.reshape(tf.matMul(ones, x), [-1]); // [d_in]
     const fired = tf.reshape(tf.matMul(ones, tf.step(acts)), [-1]); // [d_sae]
     return tf.concat([head, sumX, fired]).dataSync() as Float32Array;
   });
+}
+
+/** Running Float64 sums over evaluated tokens, and the firing tracker behind "dead". */
+class EvalSums {
+  readonly head = new Float64Array(HEAD);
+  readonly sumX: Float64Array;
+  readonly fired: Float64Array;
+  readonly tracker: FeatureTracker;
+  n = 0;
+
+  constructor(readonly sae: SparseAutoencoder) {
+    this.sumX = new Float64Array(sae.cfg.dIn);
+    this.fired = new Float64Array(sae.cfg.dSae);
+    this.tracker = new FeatureTracker(sae.cfg.dSae);
+  }
+
+  /** Add one batch x [rows, d_in] (not disposed). */
+  add(x: tf.Tensor2D): void {
+    const s = batchSums(this.sae, x);
+    const { dIn } = this.sae.cfg;
+    for (let i = 0; i < HEAD; i++) this.head[i] = (this.head[i] as number) + (s[i] as number);
+    for (let j = 0; j < dIn; j++) this.sumX[j] = (this.sumX[j] as number) + (s[HEAD + j] as number);
+    const fired = s.subarray(HEAD + dIn);
+    for (let i = 0; i < fired.length; i++) this.fired[i] = (this.fired[i] as number) + (fired[i] as number);
+    this.tracker.update(fired, x.shape[0]);
+    this.n += x.shape[0];
+  }
 }
 
 /**
@@ -102,124 +176,113 @@ export function densityHistogram(density: ArrayLike<number>, bins = 20): {
   return { edges, counts };
 }
 
-/**
- * Reconstruction and sparsity metrics over batches of activations.
- * @param sae The SAE (raw inputs: any normalisation is folded in or per-token).
- * @param provider Batches [batch, d_in] (an {@link ActivationStore} with scale 1).
- * @param opts Batches, dense threshold, histogram bins.
- * @returns Metrics.
- * @throws {@link "tfjs-lens"!ConfigError} if the provider's d_in differs from the SAE's.
- * @example const m = await evaluateSae(sae, store, { nBatches: 20 });
- * @category SAE
- */
-export async function evaluateSae(sae: SparseAutoencoder, provider: BatchProvider, opts: EvaluateSaeOptions = {}): Promise<SaeEvalMetrics> {
-  const { dIn, dSae } = sae.cfg;
-  if (provider.dIn !== dIn) throw new ConfigError(`evaluateSae: provider d_in ${provider.dIn} differs from the SAE's ${dIn}`);
-  const acc = new Float64Array(8 + dIn + dSae);
-  let n = 0;
-  for (let b = 0; b < (opts.nBatches ?? 10); b++) {
-    const arr = await provider.nextBatch();
-    const x = tf.tensor2d(arr, [provider.batchSize, dIn]);
-    const s = batchSums(sae, x);
-    x.dispose();
-    for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + (s[i] as number);
-    n += provider.batchSize;
+/** Metrics from the running sums. */
+function finish(s: EvalSums, fn: string, opts: EvaluateSaeOptions): SaeEvalMetrics {
+  const { dIn, dSae } = s.sae.cfg;
+  const n = s.n;
+  if (n === 0) throw new ConfigError(`${fn}: no tokens were evaluated (every position masked?); pass excludeSpecialTokens: false or more rows`);
+  const [sse, sx2, sr2, sdot, scos, sratio, sl0, sl1, sLegacy] = Array.from(s.head) as [number, number, number, number, number, number, number, number, number];
+  let meanNormSq = 0; // ‖E x‖²
+  for (let j = 0; j < dIn; j++) meanNormSq += ((s.sumX[j] as number) / n) ** 2;
+  const [meanSq, resid] = [sx2 / n, sse / n]; // E‖x‖², E‖x − x̂‖²
+  const total = meanSq - meanNormSq;
+  const window = opts.deadWindowTokens ?? n;
+  if (!Number.isInteger(window) || window < 1 || window > n) {
+    throw new ConfigError(`${fn}: deadWindowTokens must be an integer in [1, ${n}] (the tokens evaluated), got ${window}; evaluate more tokens or shorten the window`);
   }
-  const [sse, sx2, sr2, sdot, scos, sratio, sl0, sl1] = Array.from(acc.subarray(0, 8)) as number[];
-  let meanSq = 0;
-  for (let j = 0; j < dIn; j++) meanSq += ((acc[8 + j] as number) / n) ** 2;
-  const totalVar = (sx2 as number) / n - meanSq;
-  const density = Float32Array.from(acc.subarray(8 + dIn), (c) => c / n);
+  const density = Float32Array.from(s.fired, (c) => c / n);
   const dense = opts.denseThreshold ?? 0.1;
   return {
     nTokens: n,
-    mse: (sse as number) / (n * dIn),
-    ssePerToken: (sse as number) / n,
-    explainedVariance: 1 - (sse as number) / n / Math.max(totalVar, 1e-30),
-    cossim: (scos as number) / n,
-    l2Ratio: (sratio as number) / n,
-    relativeReconstructionBias: (sr2 as number) / (sdot as number),
-    l0: (sl0 as number) / n,
-    l1: (sl1 as number) / n,
-    deadFraction: density.filter((d) => d === 0).length / dSae,
+    mse: sse / (n * dIn),
+    ssePerToken: resid,
+    explainedVariance: total < 1e-10 ? (resid < 1e-10 ? 1 : 0) : 1 - resid / total,
+    explainedVarianceLegacy: sLegacy / n,
+    explainedVarianceV618: 1 - resid / (meanSq - (meanSq / dIn) ** 2),
+    cossim: scos / n,
+    l2Ratio: sratio / n,
+    relativeReconstructionBias: sr2 / sdot,
+    l0: sl0 / n,
+    l1: sl1 / n,
+    deadWindowTokens: window,
+    deadFraction: s.tracker.deadMask(window).n / dSae,
     denseFraction: density.filter((d) => d > dense).length / dSae,
     featureDensity: density,
     densityHistogram: densityHistogram(density, opts.bins ?? 20),
   };
 }
 
-/** Downstream metrics with the SAE spliced in. @category SAE */
-export interface CeLossMetrics {
-  /** Mean next-token loss of the clean model. */
-  readonly ceLossWithoutSae: number;
-  /** With the SAE's reconstruction at the hook. */
-  readonly ceLossWithSae: number;
-  /** With the hook zero-ablated. */
-  readonly ceLossWithAblation: number;
-  /** (CE_abl − CE_sae) / (CE_abl − CE_clean): 1 = perfect, 0 = as bad as ablation. */
-  readonly ceLossScore: number;
-  /** Mean KL(clean ‖ with SAE) per position. */
-  readonly klDivWithSae: number;
-  /** Mean KL(clean ‖ ablated) per position. */
-  readonly klDivWithAblation: number;
-  /** (KL_abl − KL_sae) / KL_abl. */
-  readonly klDivScore: number;
-  /** Tokens scored. */
-  readonly nTokens: number;
+/**
+ * Reconstruction and sparsity metrics over batches of activations (no token ids, so nothing is masked:
+ * use {@link evaluateSaeOnTokens} to leave special-token positions out as SAELens does).
+ * @param sae The SAE (raw inputs: any normalisation is folded in or per-token).
+ * @param provider Batches [batch, d_in] (an {@link ActivationStore} with scale 1).
+ * @param opts Batches, dense threshold, histogram bins, dead window.
+ * @returns Metrics.
+ * @throws {@link "tfjs-lens"!ConfigError} if the provider's d_in differs from the SAE's, or the dead window exceeds the tokens.
+ * @example const m = await evaluateSae(sae, store, { nBatches: 20 });
+ * @category SAE
+ */
+export async function evaluateSae(sae: SparseAutoencoder, provider: BatchProvider, opts: EvaluateSaeOptions = {}): Promise<SaeEvalMetrics> {
+  const { dIn } = sae.cfg;
+  if (provider.dIn !== dIn) throw new ConfigError(`evaluateSae: provider d_in ${provider.dIn} differs from the SAE's ${dIn}`);
+  const sums = new EvalSums(sae);
+  for (let b = 0; b < (opts.nBatches ?? 10); b++) {
+    const arr = await provider.nextBatch();
+    const x = tf.tensor2d(arr, [provider.batchSize, dIn]); // [batch, d_in]
+    sums.add(x);
+    x.dispose();
+  }
+  return finish(sums, 'evaluateSae', opts);
 }
 
-function klSum(clean: tf.Tensor3D, other: tf.Tensor3D): number {
-  return tf.tidy(() => {
-    const lp = tf.logSoftmax(clean, -1);
-    return tf.sum(tf.mul(tf.exp(lp), tf.sub(lp, tf.logSoftmax(other, -1)))).dataSync()[0] as number;
-  });
+/** Activations at the hook for one batch of rows, flattened, kept positions only: [n_kept, d_in], or undefined. */
+function keptActivations(model: HookedTransformer, hook: string, batch: number[][], excluded: readonly number[]): tf.Tensor2D | undefined {
+  const keep = keepMask(batch, excluded);
+  const idx = Array.from(keep.keys()).filter((i) => keep[i] === 1);
+  if (idx.length === 0) return undefined;
+  const stop = stopLayerAfterHook(hook, model.cfg.nLayers);
+  const [out, cache] = model.runWithCache(batch, { namesFilter: [hook], ...(stop !== undefined ? { stopAtLayer: stop } : {}) });
+  out.dispose();
+  try {
+    return tf.tidy(() => {
+      const a = cache.get(hook); // [batch, pos, ...]
+      const flat = tf.reshape(a, [a.shape[0] * (a.shape[1] as number), -1]) as tf.Tensor2D; // [batch·pos, d_in]
+      return idx.length === flat.shape[0] ? flat : tf.gather(flat, tf.tensor1d(idx, 'int32')); // [n_kept, d_in]
+    });
+  } finally {
+    cache.dispose();
+  }
 }
 
 /**
- * CE loss recovered (SAELens `get_recons_loss`): clean, SAE-spliced and zero-ablated runs.
+ * Reconstruction and sparsity metrics on token rows (SAELens `get_sparsity_and_variance_metrics`): runs the
+ * model to the SAE's hook and leaves out positions whose input token is special (SAELens's default).
  * @param model A HookedTransformer.
- * @param splice The SAE (and hook; the error term is never used here).
- * @param rows Token rows [n_rows, pos].
- * @param opts batchPrompts per forward pass (default 4).
- * @returns CE and KL metrics.
- * @throws {@link "tfjs-lens"!ConfigError} on empty rows; {@link "tfjs-lens"!HookNameError} for an unknown hook.
- * @example const { ceLossScore } = ceLossRecovered(model, { sae }, rows);
+ * @param sae The SAE (raw inputs).
+ * @param rows Token rows [n_rows, pos] (equal lengths).
+ * @param opts Hook, rows per batch, special-token masking, dense threshold, bins, dead window.
+ * @returns Metrics over the kept positions.
+ * @throws {@link "tfjs-lens"!ConfigError} on empty rows, a d_in mismatch, every position masked, or a dead window
+ *   longer than the tokens evaluated; {@link "tfjs-lens"!HookNameError} for an unknown hook.
+ * @example const m = evaluateSaeOnTokens(model, sae, rows);   // BOS positions left out
  * @category SAE
  */
-export function ceLossRecovered(
-  model: HookedTransformer,
-  splice: SaeSplice,
-  rows: readonly (readonly number[])[],
-  opts: { batchPrompts?: number } = {},
-): CeLossMetrics {
-  if (rows.length === 0) throw new ConfigError('ceLossRecovered: rows is empty');
-  const hook = spliceHookName(splice);
-  const sums = { clean: 0, sae: 0, abl: 0, klSae: 0, klAbl: 0, tokens: 0, positions: 0 };
-  const per = opts.batchPrompts ?? 4;
-  const replace = saeReplacementHook({ ...splice, useErrorTerm: false });
+export function evaluateSaeOnTokens(model: HookedTransformer, sae: SparseAutoencoder, rows: readonly (readonly number[])[], opts: EvaluateSaeOnTokensOptions = {}): SaeEvalMetrics {
+  if (rows.length === 0) throw new ConfigError('evaluateSaeOnTokens: rows is empty');
+  const hook = spliceHookName({ sae, ...(opts.hookName !== undefined ? { hookName: opts.hookName } : {}) });
+  const excluded = excludedTokenIds(model, opts.excludeSpecialTokens ?? true);
+  const per = opts.batchPrompts ?? 8;
+  const sums = new EvalSums(sae);
   for (let i = 0; i < rows.length; i += per) {
-    const batch = rows.slice(i, i + per).map((r) => [...r]);
-    const run = (fn?: (a: tf.Tensor) => tf.Tensor): LogitsAndLoss =>
-      model.runWithHooks(batch, { returnType: 'both', lossPerToken: true, fwdHooks: fn ? [[hook, fn]] : [] });
-    const clean = run();
-    const withSae = run(replace as (a: tf.Tensor) => tf.Tensor);
-    const abl = run((a) => tf.zerosLike(a));
-    const sum = (t: tf.Tensor): number => tf.tidy(() => tf.sum(t).dataSync()[0] as number);
-    sums.clean += sum(clean.loss);
-    sums.sae += sum(withSae.loss);
-    sums.abl += sum(abl.loss);
-    sums.klSae += klSum(clean.logits, withSae.logits);
-    sums.klAbl += klSum(clean.logits, abl.logits);
-    sums.tokens += clean.loss.size;
-    sums.positions += clean.logits.shape[0] * clean.logits.shape[1];
-    tf.dispose([clean.logits, clean.loss, withSae.logits, withSae.loss, abl.logits, abl.loss]);
+    const x = keptActivations(model, hook, rows.slice(i, i + per).map((r) => [...r]), excluded);
+    if (x === undefined) continue;
+    try {
+      if (x.shape[1] !== sae.cfg.dIn) throw new ConfigError(`evaluateSaeOnTokens: ${hook} has width ${x.shape[1]}, the SAE's d_in is ${sae.cfg.dIn}`);
+      sums.add(x);
+    } finally {
+      x.dispose();
+    }
   }
-  const ce = { clean: sums.clean / sums.tokens, sae: sums.sae / sums.tokens, abl: sums.abl / sums.tokens };
-  const kl = { sae: sums.klSae / sums.positions, abl: sums.klAbl / sums.positions };
-  return {
-    ceLossWithoutSae: ce.clean, ceLossWithSae: ce.sae, ceLossWithAblation: ce.abl,
-    ceLossScore: (ce.abl - ce.sae) / (ce.abl - ce.clean),
-    klDivWithSae: kl.sae, klDivWithAblation: kl.abl, klDivScore: (kl.abl - kl.sae) / kl.abl,
-    nTokens: sums.tokens,
-  };
+  return finish(sums, 'evaluateSaeOnTokens', opts);
 }

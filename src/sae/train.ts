@@ -2,7 +2,7 @@
  * SAE training loop (SAELens v6 `SAETrainer.fit`): optional norm-scaling estimate
  * (`expected_average_only_in`), b_dec initialisation, then per step: batch → hand-written loss and
  * gradients (`grads.ts`) → global-norm clipping → Adam with a scheduled LR; the sparsity coefficient
- * warms up linearly; dead latents (no firing for N tokens) feed TopK's AuxK. Progress on stderr,
+ * warms up linearly; dead latents (no firing in the last N tokens, `FeatureTracker`) feed TopK's AuxK. Progress on stderr,
  * metrics as JSON lines, checkpoints in SAELens's layout; the scale is folded into the weights at the end.
  * Async (the store may read from disk); no tidy spans an await.
  */
@@ -41,7 +41,11 @@ export interface SaeStepMetrics {
   readonly l0: number;
   /** 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² on the batch (SAELens `metrics/explained_variance`). */
   readonly explainedVariance: number;
-  /** Latents that have not fired for `deadFeatureWindowTokens`. */
+  /**
+   * Latents that fired on none of the last `deadFeatureWindowTokens` training tokens, this step's batch
+   * included (as SAELens logs `sparsity/dead_features` after the step); {@link evaluateSae} with the same
+   * `deadWindowTokens` counts by the same rule.
+   */
   readonly deadFeatures: number;
   /** Learning rate used. */
   readonly lr: number;
@@ -93,7 +97,7 @@ export interface TrainSaeResult {
   readonly scalingFactor: number | undefined;
   /** Firing frequency per latent over the last sampling window. */
   readonly featureDensity: Float32Array;
-  /** Fraction of latents dead at the end. */
+  /** Fraction of latents dead at the end (no firing in the last `deadFeatureWindowTokens` tokens). */
   readonly deadFraction: number;
   /** Tokens trained on. */
   readonly tokens: number;
@@ -156,12 +160,13 @@ function trainStep(loop: Loop, xArr: Float32Array, step: number, tokens: number,
   const s = stats.dataSync();
   stats.dispose();
   tracker.update(s.subarray(STATS_HEAD, STATS_HEAD + dSae), batch);
+  const deadAfter = tracker.deadMask(t.deadFeatureWindowTokens).n; // logged after the step, as SAELens's trainer
   const [mse, sparsity, aux, l0, sse, tv] = Array.from(s.subarray(0, STATS_HEAD)) as number[];
   const loss = (mse as number) + (sparsity as number) + (aux as number);
   if (!Number.isFinite(loss)) throw new ConfigError(`trainSae: loss became ${loss} at step ${step} (lower the learning rate)`);
   return {
     step, tokens, loss, mseLoss: mse as number, sparsityLoss: sparsity as number, auxLoss: aux as number, l0: l0 as number,
-    explainedVariance: 1 - (sse as number) / Math.max(tv as number, 1e-30), deadFeatures: dead.n, lr,
+    explainedVariance: 1 - (sse as number) / Math.max(tv as number, 1e-30), deadFeatures: deadAfter, lr,
     sparsityCoefficient: coeff, gradNorm, elapsedS: (performance.now() - t0) / 1000,
   };
 }

@@ -1,13 +1,18 @@
 /**
- * Bookkeeping of SAE training (SAELens `SAETrainer`): per-latent firing statistics (tokens since a
- * latent last fired → the dead mask; firing counts over a sampling window → feature density), the
- * linear coefficient warm-up (`CoefficientScheduler`) and global-norm gradient clipping + Adam step.
+ * Bookkeeping of SAE training (SAELens `SAETrainer`, read at jbloomAus/SAELens 91ca16cc = v6.18.0):
+ * per-latent firing statistics (tokens since a latent last fired → the dead mask; firing counts over a
+ * sampling window → feature density), the linear coefficient warm-up (`CoefficientScheduler`) and
+ * global-norm gradient clipping + Adam step. The same tracker counts dead latents in evaluation
+ * (`evals.ts`), so training logs and evaluations share one definition of "dead".
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ScheduledAdam } from '../ops/optimizer.js';
 
 /**
- * Firing statistics per latent.
+ * Firing statistics per latent. "Dead" has one definition, used by the training log, AuxK and
+ * evaluation: a latent that fired on none of the last W tokens seen, counted in whole batches (a latent
+ * that fired anywhere in a batch has fired at its end). SAELens counts training steps instead
+ * (`n_forward_passes_since_fired > dead_feature_window`): its window w steps of B tokens is W = (w + 1)·B.
  * @example const t = new FeatureTracker(256); t.update(firedCounts, 4096); t.deadMask(1e6);
  * @category SAE
  */
@@ -40,7 +45,8 @@ export class FeatureTracker {
   }
 
   /**
-   * Latents that have not fired for more than `windowTokens` tokens (SAELens: `> dead_feature_window`).
+   * Latents that fired on none of the last `windowTokens` tokens (tokens since firing ≥ the window).
+   * @param windowTokens The window W in tokens.
    * @returns A 0/1 mask [d_sae] and the dead count.
    */
   deadMask(windowTokens: number): {
@@ -52,7 +58,7 @@ export class FeatureTracker {
     const mask = new Float32Array(this.dSae);
     let n = 0;
     for (let i = 0; i < this.dSae; i++) {
-      if ((this.tokensSinceFired[i] as number) > windowTokens) {
+      if ((this.tokensSinceFired[i] as number) >= windowTokens) {
         mask[i] = 1;
         n++;
       }

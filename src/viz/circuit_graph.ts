@@ -6,7 +6,7 @@
  * warning when the circuit recovers little of the model's behaviour. Takes plain data (a circuit
  * file entry fits), never tensors.
  */
-import type { CircuitResult, Faithfulness } from '../circuits/result.js';
+import type { CircuitResult, CurvePoint, Faithfulness, SizeSelection } from '../circuits/result.js';
 import { ShapeError } from '../errors.js';
 import { writePlotlyPage, type PageOptions, type PlotlyFigure, type PlotlyJson } from './html.js';
 
@@ -31,6 +31,10 @@ export interface CircuitRunView {
   readonly forwardPasses: number;
   /** Edges in the full graph. */
   readonly totalEdges: number;
+  /** Faithfulness vs edges kept (drawn as a second figure when present). */
+  readonly curve?: readonly CurvePoint[];
+  /** How the reported size was chosen (stated on the page when present). */
+  readonly selection?: SizeSelection;
 }
 
 /** A node to draw. @category Viz */
@@ -150,6 +154,56 @@ export function circuitGraphFigure(view: Omit<CircuitGraphView, 'run'>, opts: { 
   };
 }
 
+/**
+ * A Plotly figure of faithfulness against circuit size: one marker per circuit evaluated, a
+ * horizontal line at 1 (the full model), a dashed line at the faithfulness target, and the reported
+ * circuit marked.
+ * @param curve Points (edges kept, faithfulness ratio).
+ * @param chosen The reported circuit: edges kept and faithfulness.
+ * @param opts Title, faithfulness target, the parameter's name for hover text.
+ * @returns The figure (x: edges kept, log scale; y: circuit / full metric).
+ * @throws {@link "tfjs-lens"!ShapeError} for an empty curve.
+ * @example const fig = faithfulnessCurveFigure(res.curve, { edges: res.edges.length, ratio: res.faithfulness.ratio });
+ * @category Viz
+ */
+export function faithfulnessCurveFigure(
+  curve: readonly CurvePoint[],
+  chosen: { readonly edges: number; readonly ratio: number },
+  opts: { title?: string; target?: number; parameter?: string } = {},
+): PlotlyFigure {
+  if (curve.length === 0) throw new ShapeError('faithfulnessCurveFigure: the curve has no points');
+  const pts = [...curve].sort((a, b) => a.edges - b.edges);
+  const xs = [...pts.map((p) => p.edges), chosen.edges];
+  const [x0, x1] = [Math.max(1, Math.min(...xs)), Math.max(...xs)];
+  const hline = (y: number, name: string, dash: string, color: string): PlotlyJson => ({
+    type: 'scatter', mode: 'lines', x: [x0, x1], y: [y, y], name, line: { dash, color, width: 1.5 }, hoverinfo: 'name',
+  });
+  const data: PlotlyJson[] = [
+    {
+      type: 'scatter', mode: 'lines+markers', x: pts.map((p) => p.edges), y: pts.map((p) => p.ratio), name: 'circuits evaluated',
+      text: pts.map((p) => `${p.edges} edges, ${p.nodes} nodes, ${opts.parameter ?? 'parameter'} ${fmt(p.parameter)}: faithfulness ${fmt(p.ratio)}`),
+      hoverinfo: 'text', line: { color: '#1f77b4' },
+    },
+    hline(1, 'full model (1)', 'solid', '#555555'),
+    ...(opts.target === undefined ? [] : [hline(opts.target, `target (${opts.target})`, 'dash', '#ff7f0e')]),
+    {
+      type: 'scatter', mode: 'markers', x: [chosen.edges], y: [chosen.ratio], name: `reported: ${chosen.edges} edges, ${fmt(chosen.ratio)}`,
+      marker: { size: 16, symbol: 'star', color: '#d62728' }, hoverinfo: 'name',
+    },
+  ];
+  return {
+    data,
+    layout: {
+      title: { text: opts.title ?? 'Faithfulness vs circuit size' },
+      xaxis: { title: { text: 'edges kept' }, type: 'log', automargin: true },
+      yaxis: { title: { text: 'faithfulness (circuit / full metric)' }, zeroline: true, automargin: true },
+      hovermode: 'closest',
+      legend: { orientation: 'h' },
+    },
+    height: 420,
+  };
+}
+
 const METHOD_TEXT: Readonly<Record<string, string>> = {
   prune: 'iterative node pruning: each component is ablated in turn and removed when the damage to the search metric stays within the threshold',
   eap: 'edge attribution patching (EAP): a gradient × activation-difference estimate of each edge\'s effect; the top-scoring edges are kept',
@@ -178,6 +232,8 @@ export function circuitFacts(view: CircuitGraphView): { facts: [string, string][
     ['kept', `${view.nodes.length} nodes, ${view.edges.length} of ${r.totalEdges} edges (${fmt(r.forwardPasses)} forward passes)`],
     ['search metric', `full model ${fmt(r.metric.full)}, circuit ${fmt(r.metric.circuit)}`],
     ['faithfulness', `${fmt(f.ratio)} = circuit / full ${f.metric} (${fmt(f.circuit)} / ${fmt(f.full)}); empty circuit ${fmt(f.empty)}; recovered (circuit − empty) / (full − empty) = ${fmt(recovered)}`],
+    ...(r.selection === undefined ? [] : [['size', r.selection.text] as [string, string]]),
+    ...(r.curve === undefined || r.curve.length === 0 ? [] : [['curve', r.curve.map((p) => `${p.edges} edges: ${fmt(p.ratio)}`).join('; ')] as [string, string]]),
   ];
   const low = !Number.isFinite(f.ratio) || f.ratio < LOW_FAITHFULNESS;
   const warning = low
@@ -188,7 +244,8 @@ export function circuitFacts(view: CircuitGraphView): { facts: [string, string][
 
 /**
  * Write an HTML page with a circuit graph, the method and its parameters, what it kept, and the
- * circuit's faithfulness (in the figure title too), with a warning when it is low.
+ * circuit's faithfulness (in the figure title too), with a warning when it is low; when the run has a
+ * curve, a second figure draws faithfulness against edges kept ({@link faithfulnessCurveFigure}).
  * @param outPath Destination `.html` (folders are created).
  * @param view Heads per layer, nodes, edges, and the run (a circuit file entry plus `totalEdges`).
  * @param opts Page title, description, plotly mode.
@@ -202,5 +259,18 @@ export function writeCircuitGraph(outPath: string, view: CircuitGraphView, opts:
   const f = view.run.faithfulness;
   const stated = /faithfulness/i.test(opts.title) ? opts.title : `${opts.title} — faithfulness ${fmt(f.ratio)}`;
   const title = `${stated}${warning === undefined ? '' : ' (LOW)'}`;
-  return writePlotlyPage(outPath, circuitGraphFigure(view, { title }), { ...opts, facts: [...facts, ...(opts.facts ?? [])], ...(warning === undefined ? {} : { warning }) });
+  const curve = view.run.curve;
+  const parameter = view.run.method === 'acdc' ? 'τ' : view.run.method === 'prune' ? 'components removed' : 'greedy picks';
+  const figures =
+    curve === undefined || curve.length === 0
+      ? [circuitGraphFigure(view, { title })]
+      : [
+        circuitGraphFigure(view, { title }),
+        faithfulnessCurveFigure(curve, { edges: view.edges.length, ratio: f.ratio }, {
+          title: `Faithfulness vs circuit size (${view.run.method})`,
+          parameter,
+          ...(view.run.selection === undefined ? {} : { target: view.run.selection.targetFaithfulness }),
+        }),
+      ];
+  return writePlotlyPage(outPath, figures, { ...opts, facts: [...facts, ...(opts.facts ?? [])], ...(warning === undefined ? {} : { warning }) });
 }

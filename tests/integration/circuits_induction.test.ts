@@ -61,8 +61,8 @@ describe.skipIf(!present)('circuit discovery on induction-2l', () => {
   });
 
   it('node pruning keeps both heads with faithfulness ≥ 0.8', () => {
-    // Threshold 2.5 (logit-diff units): heads whose ablation costs less go; L0H1 (≈2.0) does.
-    const res = iterativePruning(model, { ...task, threshold: 2.5, quiet: true });
+    // No threshold: the smallest circuit along the greedy removal order with faithfulness ≥ 0.8 (the default target).
+    const res = iterativePruning(model, { ...task, quiet: true });
     console.log(`prune: kept ${res.nodes.join(' ')}; faithfulness ${JSON.stringify(res.faithfulness)}; scores ${JSON.stringify(res.nodeScores)}`);
     expect(res.nodes).toContain(prev);
     expect(res.nodes).toContain(ind);
@@ -82,12 +82,11 @@ describe.skipIf(!present)('circuit discovery on induction-2l', () => {
     // The model has four redundant induction heads, each with its own logits and V edges (8 edges
     // that rank above any K edge); the K edge of the detected pair must follow in the top 16 (of
     // 81), and every K edge from the previous-token head must beat every K edge from other L0 heads.
-    // (Whether it is in `res.edges` also depends on its sender's own input edges making the top 16:
-    // edges on no input → logits path are dropped.)
+    // (The circuit is connected: an edge whose sender's own input edges scored low gets its best input link added.)
     expect(rankOf(res, keyEdge)).toBeGreaterThan(0);
     expect(rankOf(res, keyEdge)).toBeLessThanOrEqual(16);
     expect(Math.max(...kRanks)).toBeLessThan(Math.min(...otherK));
-  });
+  }, 600_000);
 
   it('ACDC keeps prev-token head → every induction head (K) and ranks the detected pair among its top edges', () => {
     const res = acdc(model, { ...task, threshold: 0.05, quiet: true });

@@ -17,7 +17,7 @@ const ENV = { ...process.env, HF_HUB_OFFLINE: '1', TFJS_LENS_DEBUG: '' };
 
 /** Commands not run here, with the reason. */
 const SKIP: Readonly<Record<string, string>> = {
-  'npm ci && npm start': 'reinstalls node_modules under the running suite and runs the probe benchmark (about 3 min; its parts have their own tests)',
+  'npm ci && npm start': 'reinstalls node_modules under the running suite and runs the probe benchmark (about 6 min; its parts have their own tests)',
   'npm test': 'runs the whole suite, this file included',
 };
 

@@ -14,7 +14,7 @@ import { checkpointTokenRange, circuitEntry, circuitFilePath, writeCircuitFile }
 import type { MetricName } from '../../circuits/metrics.js';
 import { plantedCircuitModel } from '../../circuits/planted.js';
 import { iterativePruning } from '../../circuits/prune.js';
-import type { CircuitMethod, CircuitResult, CircuitSearchOptions } from '../../circuits/result.js';
+import { DEFAULT_TARGET_FAITHFULNESS, type CircuitMethod, type CircuitResult, type CircuitSearchOptions } from '../../circuits/result.js';
 import { inductionTask, type CircuitTask } from '../../circuits/task.js';
 import { ConfigError, UsageError } from '../../errors.js';
 import { resolveAlias } from '../../model/aliases.js';
@@ -29,9 +29,13 @@ const CIRCUIT_USAGE = `usage: tfjs-lens circuit <prune|eap|acdc> [options]
   --task induction|planted       default: planted for the planted model, else induction
   --ablation resample|mean|zero  default: resample
   --metric logit_diff|logprob|kl default: kl for acdc, logit_diff otherwise
-  --threshold <τ>                prune: max damage per removal (default 1 logit);
-                                 acdc: τ (default 0.05 for kl); eap: min |score|
-  --top-n <N>                    eap: keep the N best edges (default 12 without --threshold)
+  --target-faithfulness <f>      default 0.8: without --threshold/--top-n each method reports the
+                                 smallest circuit on its faithfulness-vs-size curve reaching f
+  --threshold <τ>                prune: stop when the least damaging removal costs τ or more;
+                                 acdc: τ (default: sweep τ = 10%, 3%, 1%, 0.3%, 0.1% of the empty
+                                 circuit's damage); eap: picks = edges with |score| ≥ τ
+  --top-n <N>                    eap: N greedy picks (circuits are connected: links are added)
+  --selection greedy|topn        eap: EAP-IG's greedy from the logits up (default) or top-n by |score|
   --ig-steps <m>                 eap: average gradients over m interpolated points (EAP-IG; default 1)
   --ig-target input|senders      eap: interpolate the input embedding (default) or each sender's output in turn
   --strategy greedy|reverse      prune (default greedy)
@@ -48,6 +52,7 @@ const OPTIONS = {
   threshold: { type: 'string' }, 'top-n': { type: 'string' }, 'ig-steps': { type: 'string' }, 'ig-target': { type: 'string' }, strategy: { type: 'string' }, batch: { type: 'string' },
   'seg-len': { type: 'string' }, low: { type: 'string' }, high: { type: 'string' }, seed: { type: 'string' },
   out: { type: 'string' }, html: { type: 'string' }, 'no-write': { type: 'boolean', default: false },
+  'target-faithfulness': { type: 'string' }, selection: { type: 'string' },
 } as const;
 
 type Values = CliArgs<typeof OPTIONS, true>['values'];
@@ -56,10 +61,13 @@ type Values = CliArgs<typeof OPTIONS, true>['values'];
 const BOUNDS: Readonly<Record<string, { readonly int: boolean; readonly min?: number }>> = {
   batch: { int: true, min: 1 }, 'seg-len': { int: true, min: 1 }, low: { int: true, min: 0 }, high: { int: true, min: 1 },
   seed: { int: true, min: 0 }, threshold: { int: false, min: 0 }, 'top-n': { int: true, min: 1 }, 'ig-steps': { int: true, min: 1 },
+  'target-faithfulness': { int: false, min: 0 },
 };
 
 /** Options that only some methods take (passing them to another is a UsageError, not ignored). */
-const METHOD_ONLY: Readonly<Record<string, readonly CircuitMethod[]>> = { strategy: ['prune'], 'top-n': ['eap'], 'ig-steps': ['eap'], 'ig-target': ['eap'] };
+const METHOD_ONLY: Readonly<Record<string, readonly CircuitMethod[]>> = {
+  strategy: ['prune'], 'top-n': ['eap'], 'ig-steps': ['eap'], 'ig-target': ['eap'], selection: ['eap'],
+};
 
 /** Options of the induction task, which the planted model does not take. */
 const INDUCTION_ONLY = ['batch', 'seg-len', 'low', 'high', 'seed'] as const;
@@ -85,6 +93,7 @@ function checkOptions(method: CircuitMethod, v: Values): void {
   oneOf(v.metric, 'metric', ['logit_diff', 'logprob', 'kl'] as const, 'kl');
   oneOf(v.strategy, 'strategy', ['greedy', 'reverse'] as const, 'greedy');
   oneOf(v['ig-target'], 'ig-target', ['input', 'senders'] as const, 'input');
+  oneOf(v.selection, 'selection', ['greedy', 'topn'] as const, 'greedy');
   if (v.model === 'planted') {
     const ind = INDUCTION_ONLY.find((k) => v[k] !== undefined);
     if (ind !== undefined) throw new UsageError(`circuit: --${ind} sets up the induction task; the planted model has its own fixed prompts (drop --${ind} or pass --model induction-2l)`);
@@ -122,22 +131,21 @@ async function setup(v: Values): Promise<Setup> {
 function runMethod(method: CircuitMethod, s: Setup, v: Values): { result: CircuitResult; settings: Record<string, string | number | boolean> } {
   const ablationType = oneOf<AblationType>(v.ablation, 'ablation', ABLATION_TYPES, 'resample');
   const metric = oneOf<MetricName>(v.metric, 'metric', ['logit_diff', 'logprob', 'kl'], method === 'acdc' ? 'kl' : 'logit_diff');
-  const base: CircuitSearchOptions = { ...s.task, metric, ablationType, quiet: v.json };
-  const settings: Record<string, string | number | boolean> = { ...s.settings, metric, ablation: ablationType };
-  if (method === 'prune') {
-    const threshold = num(v.threshold, 'threshold', metric === 'kl' ? 0.05 : 1);
-    const strategy = oneOf(v.strategy, 'strategy', ['greedy', 'reverse'] as const, 'greedy');
-    return { result: iterativePruning(s.model, { ...base, threshold, strategy }), settings: { ...settings, threshold, strategy } };
-  }
-  if (method === 'acdc') {
-    const threshold = num(v.threshold, 'threshold', metric === 'kl' ? 0.05 : 0.5);
-    return { result: acdc(s.model, { ...base, threshold }), settings: { ...settings, threshold } };
-  }
+  const targetFaithfulness = num(v['target-faithfulness'], 'target-faithfulness', DEFAULT_TARGET_FAITHFULNESS);
+  const base: CircuitSearchOptions = { ...s.task, metric, ablationType, targetFaithfulness, quiet: v.json };
+  const settings: Record<string, string | number | boolean> = { ...s.settings, metric, ablation: ablationType, targetFaithfulness };
   const threshold = v.threshold === undefined ? undefined : num(v.threshold, 'threshold', 0);
-  const topN = v['top-n'] === undefined ? (threshold === undefined ? 12 : undefined) : num(v['top-n'], 'top-n', 12);
+  const withThreshold: { threshold?: number } & Record<string, number> = threshold === undefined ? {} : { threshold };
+  if (method === 'prune') {
+    const strategy = oneOf(v.strategy, 'strategy', ['greedy', 'reverse'] as const, 'greedy');
+    return { result: iterativePruning(s.model, { ...base, ...withThreshold, strategy }), settings: { ...settings, ...withThreshold, strategy } };
+  }
+  if (method === 'acdc') return { result: acdc(s.model, { ...base, ...withThreshold }), settings: { ...settings, ...withThreshold } };
+  const topN = v['top-n'] === undefined ? undefined : num(v['top-n'], 'top-n', 1);
   const igSteps = num(v['ig-steps'], 'ig-steps', 1);
   const igTarget = oneOf(v['ig-target'], 'ig-target', ['input', 'senders'] as const, 'input');
-  const extra = { ...(threshold === undefined ? {} : { threshold }), ...(topN === undefined ? {} : { topN }), igSteps, igTarget };
+  const selection = oneOf(v.selection, 'selection', ['greedy', 'topn'] as const, 'greedy');
+  const extra: { threshold?: number; topN?: number } & Record<string, string | number> = { ...withThreshold, ...(topN === undefined ? {} : { topN }), igSteps, igTarget, selection };
   return { result: edgeAttributionPatching(s.model, { ...base, ...extra }), settings: { ...settings, ...extra } };
 }
 
@@ -183,7 +191,8 @@ export async function runCircuitCommand(argv: string[]): Promise<number> {
     const out = {
       command: `circuit ${method}`, model: s.modelName, task: s.task.name, ...settings, seconds: +seconds.toFixed(2),
       forward_passes: result.forwardPasses, nodes: result.nodes, edges: result.edges.length, total_edges: graph.edges.length,
-      metric: result.metric, faithfulness: result.faithfulness, top_edges: topEdges(result, 10), node_scores: result.nodeScores, file, html,
+      metric: result.metric, faithfulness: result.faithfulness, selection: result.selection.text,
+      curve: result.curve.map((p) => ({ edges: p.edges, faithfulness: +p.ratio.toFixed(4) })), top_edges: topEdges(result, 10), node_scores: result.nodeScores, file, html,
     };
     if (v.json) process.stdout.write(`${JSON.stringify(out)}\n`);
     else console.log(out);

@@ -1,8 +1,9 @@
 /**
- * `tfjs-lens probe --dataset …`: the text OOD benchmark. Per dataset: load and subsample texts,
- * extract pooled hook activations (cached in `--cache-dir`), score a subsample by masked-LM
- * pseudo-perplexity, train the β-VAE on normal texts, score the test texts with the VAE and the
- * baselines, write plots, the trained probe and the scores; then one table for all datasets.
+ * `tfjs-lens probe --dataset …`: the text OOD benchmark. Per seed and dataset: deduplicate and split
+ * the texts into train / dev / test (probe_splits.ts), extract pooled hook activations (cached in
+ * `--cache-dir`), score a subsample by masked-LM pseudo-perplexity, train the β-VAE on normal texts,
+ * score dev and test with the VAE and the baselines, make the dev choices, and (first seed only)
+ * write plots, the trained probe and the scores; then one table of mean ± std [95% CI] over seeds.
  */
 import { join } from 'node:path';
 import { initBackend } from '../../backend/backend.js';
@@ -12,9 +13,10 @@ import { cachedFeatures, hashTexts, modelRevision, type FeatureCacheKey } from '
 import { extractPooledFeatures, probeHookName } from '../../probe/features.js';
 import type { FeatureMatrix } from '../../probe/matrix.js';
 import { pseudoPerplexities } from '../../probe/pseudo_perplexity.js';
-import { ANCHOR_AUROC, textResultsTable, type TextTableRow } from '../probe_bench/report.js';
+import { ANCHOR_AUROC, protocolReport, type SeedRun } from '../probe_bench/report.js';
+import { loadProbeSplits, type DedupCounts, type ProbeSplits } from '../../probe/probe_splits.js';
 import { runTextProbe, type TextProbeInputs, type TextProbeResult } from '../probe_bench/text_bench.js';
-import { loadProbeDataset, PROBE_DATASET_INFO, type ProbeDatasetName, type ProbeTextDataset } from '../../probe/text_datasets.js';
+import { PROBE_DATASET_INFO, type ProbeDatasetName } from '../../probe/text_datasets.js';
 import { saveBetaVae } from '../../probe/vae_io.js';
 import { seededRng } from '../../utils/rng.js';
 import { writeFileAtomic } from '../../viz/html.js';
@@ -34,16 +36,27 @@ export interface ProbeTextOptions {
   readonly betaMax: number;
   readonly latentDim: number;
   readonly seed: number;
+  /** Seeds run: seed, seed + 1, … (each varies split, subsample and init). */
+  readonly seeds: number;
   readonly maxLength: number;
   readonly maxTrain: number;
+  readonly maxDev: number;
   readonly maxTest: number;
   readonly pplSamples: number;
 }
 
 /** Token limit of the pseudo-perplexity (distilbert-mini was trained on 64-token rows). */
 const PPL_MAX_LENGTH = 64;
-/** Columns of the summary table, in order. */
-const DETECTORS = ['vae_recon', 'vae_neg_elbo', 'vae_latent_mahalanobis', 'mahalanobis', 'knn', 'pca', 'pseudo_perplexity', 'ensemble_rank_avg', 'length', 'vae_recon_sqrtn', 'mahalanobis_sqrtn'];
+/** Rows of the summary table, in order. */
+const DETECTORS = ['vae_recon', 'vae_neg_elbo', 'vae_recon_sqrtn', 'vae_dev_pick', 'vae_latent_mahalanobis', 'mahalanobis', 'mahalanobis_sqrtn', 'knn', 'pca', 'ensemble_rank_avg', 'pseudo_perplexity', 'length', 'tfidf_char_knn', 'tfidf_word_knn', 'tfidf_word_svd', 'best_on_dev'];
+
+/** What one seed's run of one dataset reads: its name, normal training texts and labelled test texts. */
+interface DsView {
+  readonly name: ProbeDatasetName;
+  readonly trainTexts: string[];
+  readonly testTexts: string[];
+  readonly testLabels: (0 | 1)[];
+}
 
 const log = (s: string): void => {
   process.stderr.write(`probe: ${s}\n`);
@@ -93,12 +106,12 @@ function subsample(pool: readonly number[], k: number, seed: number): number[] {
 }
 
 /** Pseudo-perplexity of a balanced test subsample and of some normal training texts (cached). */
-async function pplScores(c: RunContext, ds: ProbeTextDataset, timings: Record<string, number>): Promise<TextProbeInputs['pseudoPerplexity']> {
+async function pplScores(c: RunContext, ds: DsView, seed: number, timings: Record<string, number>): Promise<TextProbeInputs['pseudoPerplexity']> {
   const half = Math.floor(c.o.pplSamples / 2);
   if (half === 0) return undefined;
   const byClass = (y: 0 | 1): number[] => ds.testLabels.map((l, i) => (l === y ? i : -1)).filter((i) => i >= 0);
-  const testIdx = [...subsample(byClass(0), half, c.o.seed + 11), ...subsample(byClass(1), half, c.o.seed + 12)].sort((a, b) => a - b);
-  const trainIdx = subsample(ds.trainTexts.map((_, i) => i), half, c.o.seed + 13);
+  const testIdx = [...subsample(byClass(0), half, seed + 11), ...subsample(byClass(1), half, seed + 12)].sort((a, b) => a - b);
+  const trainIdx = subsample(ds.trainTexts.map((_, i) => i), half, seed + 13);
   const t = performance.now();
   const score = async (part: string, texts: string[]): Promise<number[]> => {
     const key: FeatureCacheKey = { model: c.o.model, revision: c.revision, hookName: 'mlm_pseudo_perplexity', dataset: part, maxLength: PPL_MAX_LENGTH, textsHash: hashTexts(texts) };
@@ -115,7 +128,7 @@ async function pplScores(c: RunContext, ds: ProbeTextDataset, timings: Record<st
 }
 
 /** The four plot pages of one dataset. */
-function writePlots(dir: string, ds: ProbeTextDataset, r: TextProbeResult, o: ProbeTextOptions, hookName: string): Record<string, string> {
+function writePlots(dir: string, ds: DsView, r: TextProbeResult, o: ProbeTextOptions, hookName: string): Record<string, string> {
   const det = (n: string): TextProbeResult['detectors'][number] => r.detectors.find((d) => d.name === n) as TextProbeResult['detectors'][number];
   const vae = det('vae_recon');
   const xy = umapEmbed(r.testLatent, { seed: o.seed });
@@ -134,45 +147,54 @@ function writePlots(dir: string, ds: ProbeTextDataset, r: TextProbeResult, o: Pr
   return { latent, history, histograms, rocPr };
 }
 
-/** Everything for one dataset; returns its table row and JSON summary. */
-async function runDataset(c: RunContext, name: ProbeTextOptions['datasets'][number]): Promise<{ row: TextTableRow; summary: Record<string, unknown> }> {
+/** One dataset and seed: split, features, detectors; plots, VAE and scores for the first seed only. */
+async function runDataset(c: RunContext, name: ProbeDatasetName, seed: number, first: boolean): Promise<{ run: SeedRun; dedup: DedupCounts; summary: Record<string, unknown> }> {
   const { o } = c;
   const t0 = performance.now();
   const timings: Record<string, number> = {};
-  const ds = await loadProbeDataset(name, { maxTrain: o.maxTrain, maxTest: o.maxTest, seed: o.seed });
-  const nNorm = ds.testLabels.filter((y) => y === 0).length;
-  log(`${name}: ${ds.trainTexts.length} normal training texts, test ${nNorm} normal + ${ds.testTexts.length - nNorm} anomalous (of ${JSON.stringify(ds.available)})`);
-  const trainX = await features(c, `${name}/train`, ds.trainTexts, timings);
-  const testX = await features(c, `${name}/test`, ds.testTexts, timings);
-  const ppl = await pplScores(c, ds, timings);
-  const lengths = { train: tokenCounts(c, ds.trainTexts), test: tokenCounts(c, ds.testTexts) };
+  const sp: ProbeSplits = await loadProbeSplits(name, { maxTrain: o.maxTrain, maxDev: o.maxDev, maxTest: o.maxTest, seed });
+  const ds: DsView = { name, trainTexts: sp.train.texts, testTexts: sp.test.texts, testLabels: sp.test.labels };
+  const count = (l: readonly (0 | 1)[]): string => `${l.filter((y) => y === 0).length}/${l.filter((y) => y === 1).length}`;
+  log(`${name} seed ${seed}: train ${sp.train.texts.length}, dev ${count(sp.dev.labels)}, test ${count(sp.test.labels)} (normal/anomalous) of ${sp.dedup.normal}/${sp.dedup.anomaly} distinct`);
+  const trainX = await features(c, `${name}/train-s${seed}`, sp.train.texts, timings);
+  const devX = await features(c, `${name}/dev-s${seed}`, sp.dev.texts, timings);
+  const testX = await features(c, `${name}/test-s${seed}`, sp.test.texts, timings);
+  const ppl = await pplScores(c, ds, seed, timings);
+  const lengths = { train: tokenCounts(c, sp.train.texts), dev: tokenCounts(c, sp.dev.texts), test: tokenCounts(c, sp.test.texts) };
   let t = performance.now();
-  const r = runTextProbe({ trainX, testX, testLabels: ds.testLabels, pseudoPerplexity: ppl, lengths }, {
-    vae: { dLatent: o.latentDim, seed: o.seed },
-    train: { epochs: o.epochs, betaMax: o.betaMax, seed: o.seed },
+  const r = runTextProbe({
+    trainX, devX, testX, devLabels: sp.dev.labels, testLabels: sp.test.labels, ids: { dev: sp.dev.ids, test: sp.test.ids },
+    texts: { train: sp.train.texts, dev: sp.dev.texts, test: sp.test.texts }, pseudoPerplexity: ppl, lengths,
+  }, {
+    vae: { dLatent: o.latentDim, seed },
+    train: { epochs: o.epochs, betaMax: o.betaMax, seed },
     quiet: o.json,
-    label: `probe: ${name} β-VAE`,
+    label: `probe: ${name} seed ${seed} β-VAE`,
   });
   try {
     timings['vae_and_baselines_s'] = +((performance.now() - t) / 1000).toFixed(2);
     const dir = join(o.outputDir, name);
-    t = performance.now();
-    const plots = writePlots(dir, ds, r, o, c.hookName);
-    timings['plots_s'] = +((performance.now() - t) / 1000).toFixed(2);
-    const saved = await saveBetaVae(r.vae, join(dir, 'vae'), { scaler: r.scaler, metadata: { model: o.model, revision: c.revision, hookName: c.hookName, dataset: name, maxLength: o.maxLength, bestEpoch: r.training.bestEpoch } });
-    writeFileAtomic(join(dir, 'scores.json'), `${JSON.stringify({ labels: ds.testLabels, detectors: r.detectors.map((d) => ({ name: d.name, testIdx: d.testIdx, scores: d.testScores })) })}\n`);
+    let extra: Record<string, unknown> = {};
+    if (first) {
+      t = performance.now();
+      const plots = writePlots(dir, ds, r, o, c.hookName);
+      timings['plots_s'] = +((performance.now() - t) / 1000).toFixed(2);
+      const saved = await saveBetaVae(r.vae, join(dir, 'vae'), { scaler: r.scaler, metadata: { model: o.model, revision: c.revision, hookName: c.hookName, dataset: name, seed, maxLength: o.maxLength, bestEpoch: r.training.bestEpoch } });
+      writeFileAtomic(join(dir, 'scores.json'), `${JSON.stringify({ seed, labels: sp.test.labels, detectors: r.detectors.map((d) => ({ name: d.name, testIdx: d.testIdx, scores: d.testScores })) })}\n`);
+      extra = { plots, vae: saved };
+    }
     timings['total_s'] = +((performance.now() - t0) / 1000).toFixed(2);
     const metrics = Object.fromEntries(r.detectors.map(({ testScores: _s, testIdx: _i, ...m }) => [m.name, m]));
-    const pick = (k: 'auroc' | 'aupr' | 'f1'): Record<string, number> => Object.fromEntries(r.detectors.map((d) => [d.name, d[k]]));
-    const row: TextTableRow = { dataset: name, nTest: [nNorm, ds.testTexts.length - nNorm], auroc: pick('auroc'), aupr: pick('aupr'), f1: pick('f1'), ...(ppl === undefined ? {} : { pplN: ppl.scores.length }) };
-    log(`${name}: VAE AUROC ${row.auroc['vae_recon']?.toFixed(3)} (anchor ${ANCHOR_AUROC[name]}), Mahalanobis ${row.auroc['mahalanobis']?.toFixed(3)}; √n pooling: VAE ${row.auroc['vae_recon_sqrtn']?.toFixed(3)}, Mahalanobis ${row.auroc['mahalanobis_sqrtn']?.toFixed(3)}; length alone ${row.auroc['length']?.toFixed(3)}; ${timings['total_s']} s`);
+    const run: SeedRun = { dataset: name, seed, detectors: r.detectors.map((d) => ({ name: d.name, scores: d.testScores, labels: d.testIdx.map((i) => sp.test.labels[i] as 0 | 1), devAuroc: d.devAuroc, chosen: d.chosen })) };
+    const auc = (n: string): string => (metrics[n]?.auroc ?? NaN).toFixed(3);
+    log(`${name} seed ${seed}: test AUROC VAE ${auc('vae_recon')} (dev pick ${r.choices.vae_dev_pick.name}: ${auc('vae_dev_pick')}), char TF-IDF kNN ${auc('tfidf_char_knn')}, best on dev ${r.choices.best_on_dev.name}: ${auc('best_on_dev')} (anchor ${ANCHOR_AUROC[name]}); ${timings['total_s']} s`);
     const summary = {
-      dataset: name, info: PROBE_DATASET_INFO[name], sizes: { train: ds.trainTexts.length, testNormal: nNorm, testAnomaly: ds.testTexts.length - nNorm, available: ds.available },
-      features: trainX.cols, anchorAuroc: ANCHOR_AUROC[name], metrics, baselines: r.baselineInfo,
-      training: { bestEpoch: r.training.bestEpoch, epochsRun: r.training.history.length, stoppedEarly: r.training.stoppedEarly, seconds: +r.training.seconds.toFixed(2), trainRows: r.training.trainIdx.length, valRows: r.training.valIdx.length, history: r.training.history },
-      plots, vae: saved, timings,
+      dataset: name, seed, info: PROBE_DATASET_INFO[name], sizes: { train: sp.train.texts.length, dev: count(sp.dev.labels), test: count(sp.test.labels) },
+      features: trainX.cols, anchorAuroc: ANCHOR_AUROC[name], metrics, choices: r.choices, baselines: r.baselineInfo,
+      training: { bestEpoch: r.training.bestEpoch, epochsRun: r.training.history.length, stoppedEarly: r.training.stoppedEarly, seconds: +r.training.seconds.toFixed(2), trainRows: r.training.trainIdx.length, valRows: r.training.valIdx.length },
+      ...extra, timings,
     };
-    return { row, summary };
+    return { run, dedup: sp.dedup, summary };
   } finally {
     r.vae.dispose();
   }
@@ -194,22 +216,26 @@ export async function runProbeText(given: ProbeTextOptions): Promise<void> {
     const o: ProbeTextOptions = { ...given, maxLength: Math.min(given.maxLength, nCtx) };
     const hookName = probeHookName(o.hook, o.layer, model.cfg.nLayers);
     const c: RunContext = { model, hookName, revision: await modelRevision(o.model), o };
-    log(`model ${o.model} (${c.revision}), hook ${hookName}, max length ${o.maxLength}, ≤ ${o.maxTrain} train / ${o.maxTest} test texts per dataset, pseudo-perplexity on ${o.pplSamples} test texts (max length ${PPL_MAX_LENGTH})`);
-    const rows: TextTableRow[] = [];
+    log(`model ${o.model} (${c.revision}), hook ${hookName}, max length ${o.maxLength}, seeds ${o.seed}…${o.seed + o.seeds - 1}, ≤ ${o.maxTrain} train / ${o.maxDev} dev / ${o.maxTest} test texts per dataset, pseudo-perplexity on ${o.pplSamples} test texts (max length ${PPL_MAX_LENGTH})`);
+    const runs: SeedRun[] = [];
+    const dedup: Record<string, DedupCounts> = {};
     const datasets: Record<string, unknown>[] = [];
-    for (const name of o.datasets) {
-      const { row, summary } = await runDataset(c, name);
-      rows.push(row);
-      datasets.push(summary);
+    const seeds = Array.from({ length: o.seeds }, (_, i) => o.seed + i);
+    for (const seed of seeds) {
+      for (const name of o.datasets) {
+        const r = await runDataset(c, name, seed, seed === o.seed);
+        runs.push(r.run);
+        dedup[name] = r.dedup;
+        datasets.push(r.summary);
+      }
     }
-    const table = textResultsTable(rows, DETECTORS);
     const seconds = +((performance.now() - t0) / 1000).toFixed(1);
-    const out = { command: 'probe', model: o.model, revision: c.revision, hookName, options: o, seconds, table: rows, datasets };
-    writeFileAtomic(join(o.outputDir, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
-    const head = `# β-VAE probe, text OOD (ROC-AUC)\n\nModel ${o.model} (${c.revision}), hook \`${hookName}\` mean-pooled over the attention mask, max length ${o.maxLength}, seed ${o.seed}. Anchor = ivangonquir/vae-transformer-ood (distilbert-base-uncased, different data sizes; its fake-news set is not LIAR). \`length\`: text length alone (log token count, two-sided z²). \`*_sqrtn\`: the same detectors on √n-pooled features, (mean − token mean)·√n, which removes the mean pool's shrinkage with length. ${seconds} s.\n\n`;
-    writeFileAtomic(join(o.outputDir, 'results.md'), `${head}${table}\n`);
+    const report = protocolReport({ runs, dedup, detectors: DETECTORS, model: o.model, revision: c.revision, hookName, options: o, seconds });
+    const out = { command: 'probe', model: o.model, revision: c.revision, hookName, options: o, seconds, dedup, table: report.cells, datasets };
+    writeFileAtomic(join(o.outputDir, 'results.json'), `${JSON.stringify(out, null, 1)}\n`);
+    writeFileAtomic(join(o.outputDir, 'results.md'), report.markdown);
     if (o.json) process.stdout.write(`${JSON.stringify(out)}\n`);
-    else console.log(`${table}\n\nwrote ${join(o.outputDir, 'results.json')}, results.md and per-dataset plots (${seconds} s)`);
+    else console.log(`${report.table}\n\nwrote ${join(o.outputDir, 'results.json')}, results.md and per-dataset plots (${seconds} s)`);
   } finally {
     model.dispose();
   }

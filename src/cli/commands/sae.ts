@@ -11,7 +11,9 @@ import { ActivationStore, modelActivationSource, type ActivationSource } from '.
 import { saeConfig, type SaeArchitecture } from '../../sae/config.js';
 import { writeFeatureDashboard } from '../../sae/dashboard_html.js';
 import { cacheActivations, diskActivationSource } from '../../sae/disk_cache.js';
-import { ceLossRecovered, evaluateSae } from '../../sae/evals.js';
+import { evaluateSaeOnTokens } from '../../sae/evals.js';
+import { ceLossRecovered } from '../../sae/recons_loss.js';
+import { excludedTokenIds, keepMask } from '../../sae/special_tokens.js';
 import { topActivatingContexts } from '../../sae/features.js';
 import { loadSae, saeDir, saveSae } from '../../sae/io.js';
 import type { SparseAutoencoder } from '../../sae/sae.js';
@@ -30,7 +32,9 @@ const SAE_USAGE = `usage: tfjs-lens sae <train|eval> [options]
          --arch standard|topk|jumprelu --d-sae N --l1 C (L0 for jumprelu) --k K --steps N
          [--out <dir> (the SAE; default saes/<model>/<hook>)]
          [--batch-size 4096] [--lr 3e-4] [--lr-warmup N] [--l1-warmup N] [--context-size N]
-         [--normalize] [--cache-dir <dir>] [--dead-window <tokens>] [--seed 0] [--eval-rows 64]
+         [--normalize] [--cache-dir <dir>] [--seed 0] [--eval-rows 64]
+         [--dead-window <tokens> (dead = no firing in the last W tokens, in the training log and the
+          evaluation alike; default: the held-out tokens scored)]
   eval   --sae <dir> --model <path|hub id> --dataset <spec> [--batches 10] [--dashboard-features 24]
 
 common: --json (one JSON object on stdout)   --output-dir <dir> (metrics and pages; default results/sae/<model>/<hook>)`;
@@ -116,12 +120,12 @@ async function trainingSource(v: Values, l: Loaded, hook: string, rows: number[]
   return diskActivationSource(cacheDir, { seed: num(v.seed, 'seed', 0) });
 }
 
-/** Metrics of an SAE on held-out rows: reconstruction/sparsity, CE loss recovered, plots. */
-async function evaluateOn(sae: SparseAutoencoder, l: Loaded, hook: string, rows: number[][], outBase: string, nFeatures: number) {
-  const tokens = rows.length * l.contextSize;
-  const batch = Math.min(1024, tokens);
-  const store = new ActivationStore(await modelActivationSource(l.model, hook, rows, { epochs: 1 }), { batchSize: batch, bufferBatches: 2, seed: 1 });
-  const metrics = await evaluateSae(sae, store, { nBatches: Math.max(1, Math.floor(tokens / batch)) });
+/**
+ * Metrics of an SAE on held-out rows, special-token positions left out (SAELens `run_evals`):
+ * reconstruction/sparsity, dead latents over the last `deadWindow` tokens, CE loss recovered, plots.
+ */
+async function evaluateOn(sae: SparseAutoencoder, l: Loaded, hook: string, rows: number[][], outBase: string, nFeatures: number, deadWindow?: number) {
+  const metrics = evaluateSaeOnTokens(l.model, sae, rows, { hookName: hook, ...(deadWindow !== undefined ? { deadWindowTokens: deadWindow } : {}) });
   const ce = ceLossRecovered(l.model, { sae, hookName: hook }, rows);
   const histogram = writeHistogram(join(outBase, 'feature_density.html'), [{ name: 'log10 density', values: Array.from(logFeatureSparsity(metrics.featureDensity)) }], {
     title: `Feature density: ${l.modelName} ${hook}`, xLabel: 'log10(feature density + 1e-10)', yLabel: 'latents (count)', nbins: 40,
@@ -135,7 +139,18 @@ async function evaluateOn(sae: SparseAutoencoder, l: Loaded, hook: string, rows:
     ...(tok !== undefined ? { decode: (id: number) => tok.decodeToken(id) } : {}),
   });
   const { featureDensity: _d, densityHistogram, ...scalars } = metrics;
-  return { metrics: { ...scalars, ...ce }, densityHistogram, files: { histogram, dashboard } };
+  return { metrics: { ...scalars, ...ce, nTokens: metrics.nTokens, ceTokens: ce.nTokens }, densityHistogram, files: { histogram, dashboard } };
+}
+
+/**
+ * The one window of "dead" for the training log and the held-out evaluation: --dead-window, by default the
+ * held-out tokens that are scored (special tokens excluded), so both count "no firing in the last W tokens".
+ */
+function deadWindowFor(v: Values, l: Loaded, evalRows: number[][]): number {
+  const scored = keepMask(evalRows, excludedTokenIds(l.model)).reduce((a, k) => a + k, 0);
+  const w = num(v['dead-window'], 'dead-window', scored);
+  if (w > scored) throw new UsageError(`sae train: --dead-window ${w} exceeds the ${scored} held-out tokens that evaluation counts dead latents over; lower it or raise --eval-rows`);
+  return w;
 }
 
 function writeCurves(path: string, history: readonly SaeStepMetrics[], title: string): string {
@@ -149,6 +164,7 @@ async function trainCommand(v: Values): Promise<number> {
     const hook = v.hook ?? `blocks.${Math.max(0, l.model.cfg.nLayers - 1)}.hook_resid_pre`;
     const arch = choiceOption('sae', v.arch, 'arch', ARCHS, 'standard');
     const [trainRows, evalRows] = splitRows(l.rows, num(v['eval-rows'], 'eval-rows', 64));
+    const deadWindow = deadWindowFor(v, l, evalRows);
     const batchSize = num(v['batch-size'], 'batch-size', 4096);
     const steps = num(v.steps, 'steps', 1000);
     const source = await trainingSource(v, l, hook, trainRows, steps * batchSize);
@@ -169,13 +185,13 @@ async function trainCommand(v: Values): Promise<number> {
         steps, batchSize, seed, lr: num(v.lr, 'lr', 3e-4), lrWarmupSteps: num(v['lr-warmup'], 'lr-warmup', 0),
         sparsityCoefficient: num(v.l1, 'l1', 1), sparsityWarmupSteps: num(v['l1-warmup'], 'l1-warmup', 0),
         normalizeActivations: v.normalize ? 'expected_average_only_in' : 'none',
-        ...(v['dead-window'] !== undefined ? { deadFeatureWindowTokens: num(v['dead-window'], 'dead-window', 0) } : {}),
+        deadFeatureWindowTokens: deadWindow,
       },
     });
     try {
       await saveSae(r.sae, outDir, { logSparsity: logFeatureSparsity(r.featureDensity), runnerCfg: { ...r.training, hook_name: hook, model_name: l.modelName, dataset_path: l.dataset } });
       const curves = writeCurves(join(resultsDir, 'training_curves.html'), r.history, `SAE training: ${l.modelName} ${hook}`);
-      const ev = await evaluateOn(r.sae, l, hook, evalRows, resultsDir, num(v['dashboard-features'], 'dashboard-features', 24));
+      const ev = await evaluateOn(r.sae, l, hook, evalRows, resultsDir, num(v['dashboard-features'], 'dashboard-features', 24), deadWindow);
       const last = r.history.at(-1);
       const out = {
         command: 'sae train', model: l.modelName, hook, architecture: arch, d_in: cfg.dIn, d_sae: dSae, steps, tokens: r.tokens,
@@ -218,8 +234,15 @@ function report(json: boolean, out: Record<string, unknown>, headline: string): 
   }
   console.log(headline);
   const ev = (out['eval'] ?? out) as Record<string, unknown>;
-  const keys = ['explainedVariance', 'mse', 'l0', 'deadFraction', 'denseFraction', 'ceLossWithoutSae', 'ceLossWithSae', 'ceLossWithAblation', 'ceLossScore', 'klDivScore'];
-  console.table(Object.fromEntries(keys.filter((k) => k in ev).map((k) => [k, ev[k]])));
+  const labels: Record<string, string> = {
+    explainedVariance: 'explained variance (SAELens)', explainedVarianceLegacy: 'explained variance (SAELens legacy, per token)',
+    explainedVarianceV618: 'explained variance (SAELens v6.18.0 code)', mse: 'mse', l0: 'L0', deadWindowTokens: 'dead window (tokens)',
+    deadFraction: 'dead fraction', denseFraction: 'dense fraction', ceLossWithoutSae: 'CE clean (nats)', ceLossWithSae: 'CE with SAE (nats)',
+    ceLossWithAblation: 'CE zero-ablated (nats)', ceLossScore: 'CE loss score', klDivWithSae: 'KL with SAE (nats)', klDivScore: 'KL score',
+  };
+  console.table(Object.fromEntries(Object.keys(labels).filter((k) => k in ev).map((k) => [labels[k], ev[k]])));
+  const train = out['final_train'] as { deadFeatures?: number } | null | undefined;
+  if (train?.deadFeatures !== undefined) console.log(`dead latents at the end of training (same window): ${train.deadFeatures}`);
   console.log('files:', out['files']);
 }
 

@@ -148,7 +148,9 @@ describe('metrics and run helpers', () => {
     expect(() => inductionTask({ segLen: 1 })).toThrow(ConfigError);
     expect(() => iterativePruning(model, { ...task, threshold: NaN })).toThrow(/threshold must be a finite number/);
     expect(() => acdc(model, { ...task, threshold: Infinity })).toThrow(ConfigError);
-    expect(() => edgeAttributionPatching(model, { ...task })).toThrow(/give threshold or topN/);
+    expect(() => edgeAttributionPatching(model, { ...task, topN: 0 })).toThrow(/topN must be an integer in \[1, \d+\]/);
+    expect(() => edgeAttributionPatching(model, { ...task, selection: 'best' as 'greedy' })).toThrow(/selection must be 'greedy' or 'topn'/);
+    expect(() => iterativePruning(model, { ...task, targetFaithfulness: -1 })).toThrow(/targetFaithfulness must be a positive number/);
     expect(() => edgeAttributionPatching(model, { ...task, topN: 3, metric: 'kl' })).toThrow(/zero gradient/);
     expect(() => acdc(model, { ...task, threshold: 0.1, metric: 'l2' as 'kl' })).toThrow(/unknown metric 'l2'/);
   });

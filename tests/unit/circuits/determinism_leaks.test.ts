@@ -12,6 +12,7 @@ import { buildCircuitGraph } from '../../../src/circuits/graph.js';
 import { logitDiffCircuitMetric } from '../../../src/circuits/metrics.js';
 import { plantedCircuitModel, type PlantedCircuit } from '../../../src/circuits/planted.js';
 import { iterativePruning } from '../../../src/circuits/prune.js';
+import { connectEdges } from '../../../src/circuits/selection.js';
 import { inductionTask } from '../../../src/circuits/task.js';
 import { expectNoLeak } from '../../helpers/memory.js';
 
@@ -49,7 +50,8 @@ describe('no tensor leaks', () => {
     const { model, task } = planted;
     expectNoLeak(() => edgeAttributionPatching(model, { ...task, threshold: 0.5 }));
     const ig = expectNoLeak(() => edgeAttributionPatching(model, { ...task, threshold: 0.5, igSteps: 3 })); // EAP-IG
-    expect(ig.edges).toEqual(planted.path.edges);
+    // Connected circuits ('channel' closure): the path plus the input links of its heads' other inputs (q, k).
+    expect(ig.edges).toEqual(connectEdges(buildCircuitGraph(model.cfg), planted.path.edges, ig.edgeScores));
     expect(() => edgeAttributionPatching(model, { ...task, topN: 3, igSteps: 0 })).toThrow(/igSteps must be a positive integer/);
     expectNoLeak(() => iterativePruning(model, { ...task, threshold: 0.5, quiet: true }));
   });

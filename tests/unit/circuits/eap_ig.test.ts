@@ -11,6 +11,7 @@ import { createSenderAblation, edgeCircuitMetric } from '../../../src/circuits/e
 import { buildCircuitGraph } from '../../../src/circuits/graph.js';
 import { logitDiffCircuitMetric } from '../../../src/circuits/metrics.js';
 import { plantedCircuitModel, type PlantedCircuit } from '../../../src/circuits/planted.js';
+import { connectEdges } from '../../../src/circuits/selection.js';
 import { expectNoLeak } from '../../helpers/memory.js';
 
 let planted: PlantedCircuit;
@@ -54,7 +55,8 @@ describe('EAP-IG on sender activations', () => {
   it('recovers the planted path, leaks nothing, refuses a bad igTarget', () => {
     const { model, task } = planted;
     const res = expectNoLeak(() => edgeAttributionPatching(model, { ...task, threshold: 0.5, igSteps: 4, igTarget: 'senders' }));
-    expect(res.edges).toEqual(planted.path.edges);
+    // Connected circuits ('channel' closure): the path plus the input links of its heads' other inputs (q, k).
+    expect(res.edges).toEqual(connectEdges(buildCircuitGraph(model.cfg), planted.path.edges, res.edgeScores));
     expect(() => edgeAttributionPatching(model, { ...task, topN: 3, igSteps: 2, igTarget: 'bogus' as 'input' })).toThrow(/igTarget must be 'input' or 'senders'/);
   });
 });

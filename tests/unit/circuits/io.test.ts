@@ -8,7 +8,7 @@ import { CIRCUIT_SCHEMA_VERSION, checkpointTokenRange, circuitEntry, circuitFile
 import type { CircuitResult } from '../../../src/circuits/result.js';
 import { ConfigError } from '../../../src/errors.js';
 import { writeSafetensorsFile } from '../../../src/io/safetensors.js';
-import { circuitGraphFigure, writeCircuitGraph } from '../../../src/viz/circuit_graph.js';
+import { circuitGraphFigure, faithfulnessCurveFigure, writeCircuitGraph } from '../../../src/viz/circuit_graph.js';
 
 const graph = buildCircuitGraph({ nLayers: 2, nHeads: 2, attnOnly: true });
 const result = (method: CircuitResult['method']): CircuitResult => ({
@@ -23,6 +23,11 @@ const result = (method: CircuitResult['method']): CircuitResult => ({
   edgeScores: { 'a1.0->logits': 3, 'a0.1->a1.0<k>': 1.5, 'input->a0.1<v>': 0.7, 'a0.0->logits': 0.01 },
   trajectory: [{ step: 0, target: 'a0.0->logits', action: 'remove', metric: 0.01, damage: 0.01 }],
   forwardPasses: 30,
+  curve: [
+    { edges: 2, nodes: 3, parameter: 0.1, circuit: 2, ratio: 0.2 },
+    { edges: 3, nodes: 4, parameter: 0.05, circuit: 9, ratio: 0.9 },
+  ],
+  selection: { rule: 'target', targetFaithfulness: 0.8, reached: true, text: 'the smallest circuit on the faithfulness curve reaching 0.8' },
 });
 
 describe('circuit files', () => {
@@ -37,6 +42,8 @@ describe('circuit files', () => {
     expect(Object.keys(f.circuits)).toEqual(['eap', 'acdc']);
     expect(f.graph).toEqual({ nLayers: 2, nHeads: 2, hasMlp: false, nodes: 6, edges: graph.edges.length });
     const acdc = f.circuits.acdc;
+    expect(acdc?.curve?.length).toBe(2);
+    expect(acdc?.selection?.rule).toBe('target');
     expect(acdc?.edges[1]).toEqual({ id: 'a0.1->a1.0<k>', from: 'a0.1', to: 'a1.0', channel: 'k', score: 1.5 });
     expect(acdc?.nodes[1]).toEqual({ id: 'a0.1', kind: 'head', layer: 0, head: 1 });
     expect(Object.keys(acdc?.scores.edges ?? {})).toEqual(['input->a0.1<v>', 'a0.1->a1.0<k>', 'a0.0->logits', 'a1.0->logits']); // graph order
@@ -81,5 +88,15 @@ describe('circuit graph page', () => {
     expect(html).toContain('<th>faithfulness</th>');
     expect(html).toMatch(/<th>method<\/th><td>acdc: ACDC/);
     expect(() => circuitGraphFigure({ nHeads: 2, nodes: [], edges: entry.edges })).toThrow(/names a node not in the graph/);
+    // The curve: a second figure with its axis titles, the line at 1, the target and the reported size.
+    expect(html).toContain('edges kept');
+    expect(html).toContain('faithfulness (circuit / full metric)');
+    expect(html).toContain('full model (1)');
+    expect(html).toContain('target (0.8)');
+    expect(html).toContain('reported: 3 edges, 0.9');
+    expect(html).toContain('<th>size</th>');
+    const curveFig = faithfulnessCurveFigure(entry.curve ?? [], { edges: 3, ratio: 0.9 }, { target: 0.8 });
+    expect(curveFig.data.length).toBe(4);
+    expect(() => faithfulnessCurveFigure([], { edges: 1, ratio: 1 })).toThrow(/the curve has no points/);
   });
 });

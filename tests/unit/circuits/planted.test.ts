@@ -7,8 +7,10 @@ import { initBackend } from '../../../src/backend/backend.js';
 import { acdc } from '../../../src/circuits/acdc.js';
 import { edgeAttributionPatching } from '../../../src/circuits/eap.js';
 import { plantedCircuitModel, type PlantedCircuit } from '../../../src/circuits/planted.js';
+import { buildCircuitGraph } from '../../../src/circuits/graph.js';
 import { iterativePruning } from '../../../src/circuits/prune.js';
 import { logitsAtPositions } from '../../../src/circuits/run.js';
+import { connectEdges } from '../../../src/circuits/selection.js';
 
 let planted: PlantedCircuit;
 
@@ -43,7 +45,9 @@ describe('planted circuit', () => {
 
   it('EAP ranks the path edges first and its threshold circuit is exactly the path', () => {
     const res = edgeAttributionPatching(planted.model, { ...planted.task, threshold: 0.5 });
-    expect(res.edges).toEqual(planted.path.edges);
+    // Connected circuits ('channel' closure): the path plus the input links of its heads' other inputs (q, k).
+    expect(res.edges).toEqual(connectEdges(buildCircuitGraph(planted.model.cfg), planted.path.edges, res.edgeScores));
+    expect(res.edges.filter((e) => !planted.path.edges.includes(e)).every((e) => e.startsWith('input->'))).toBe(true);
     const ranked = Object.entries(res.edgeScores).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1])).map(([id]) => id);
     expect(new Set(ranked.slice(0, 4))).toEqual(new Set(planted.path.edges));
     expect(res.faithfulness.ratio).toBeCloseTo(1, 5);
@@ -51,7 +55,9 @@ describe('planted circuit', () => {
 
   it('ACDC (KL, resample) keeps exactly the path edges', () => {
     const res = acdc(planted.model, { ...planted.task, threshold: 0.05, quiet: true });
-    expect(res.edges).toEqual(planted.path.edges);
+    // Connected circuits ('channel' closure): the path plus the input links of its heads' other inputs (q, k).
+    expect(res.edges).toEqual(connectEdges(buildCircuitGraph(planted.model.cfg), planted.path.edges, res.edgeScores));
+    expect(res.edges.filter((e) => !planted.path.edges.includes(e)).every((e) => e.startsWith('input->'))).toBe(true);
     expect(res.nodes).toEqual(planted.path.nodes);
     expect(res.metric.circuit).toBeLessThan(1e-4);
     expect(res.faithfulness.ratio).toBeCloseTo(1, 5);

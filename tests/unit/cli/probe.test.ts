@@ -27,7 +27,7 @@ function tinyModelWithVocab(): string {
 describe('probe command (text benchmark)', () => {
   it('writes the table, plots, probe and scores; reuses the feature cache; --force-reprocess recomputes', async () => {
     const model = tinyModelWithVocab();
-    const args = { json: true, positionals: ['probe'], model, dataset: 'sms_spam', outputDir: join(root, 'out'), cacheDir: join(root, 'cache'), maxSamples: '40', maxTest: '20', epochs: '4', pplSamples: '4', latentDim: '4' };
+    const args = { json: true, positionals: ['probe'], model, dataset: 'sms_spam', outputDir: join(root, 'out'), cacheDir: join(root, 'cache'), maxSamples: '40', maxDev: '20', maxTest: '20', epochs: '4', pplSamples: '4', latentDim: '4', seeds: '1' };
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
@@ -37,16 +37,20 @@ describe('probe command (text benchmark)', () => {
       expect(Object.keys(first.datasets[0]?.metrics ?? {})).toContain('vae_recon');
       const files = readdirSync(join(root, 'out', 'sms_spam')).sort();
       expect(files).toEqual(['error_histograms.html', 'latent_umap.html', 'roc_pr.html', 'scores.json', 'training_history.html', 'vae']);
-      expect(readFileSync(join(root, 'out', 'results.md'), 'utf8')).toMatch(/\| sms_spam \| 10\/10 \| 0\.747 \|/);
+      const md = readFileSync(join(root, 'out', 'results.md'), 'utf8');
+      expect(md).toMatch(/\| anchor \(distilbert-base, its data\) \| 0\.747 \|/);
+      expect(md).toMatch(/\| tfidf_char_knn \| \d\.\d{3} ± \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]/);
+      expect(md).toMatch(/## Deduplication/);
+      expect(md).toMatch(/hidden_states\[1\]/);
       const cached = readdirSync(join(root, 'cache'));
-      expect(cached.length).toBe(4); // train, test, ppl-test, ppl-train
+      expect(cached.length).toBe(5); // train, dev, test, ppl-test, ppl-train
       const logged = (): string => err.mock.calls.map((c) => String(c[0])).join('');
       err.mockClear();
       await runProbeText(resolveProbeTextOptions(args));
-      expect(logged()).toMatch(/sms_spam\/train: 40 × 64 features from cache/);
+      expect(logged()).toMatch(/sms_spam\/train-s0: 40 × 64 features from cache/);
       err.mockClear();
       await runProbeText(resolveProbeTextOptions({ ...args, forceReprocess: true }));
-      expect(logged()).toMatch(/sms_spam\/train: 40 × 64 features extracted and cached/);
+      expect(logged()).toMatch(/sms_spam\/train-s0: 40 × 64 features extracted and cached/);
       expect(readdirSync(join(root, 'cache')).sort()).toEqual([...cached].sort());
     } finally {
       out.mockRestore();

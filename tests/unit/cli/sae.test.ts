@@ -67,6 +67,12 @@ describe('tfjs-lens sae train / eval --json', () => {
     expect(train).toMatchObject({ command: 'sae train', hook: 'blocks.0.hook_resid_post', d_in: 64, d_sae: 96, steps: 6, out });
     expect(train.eval.explainedVariance).toBeTypeOf('number');
     expect(train.eval.ceLossScore).toBeTypeOf('number');
+    // One window of "dead" for the training log and the held-out evaluation: the scored held-out tokens (BOS left out).
+    expect(train.eval.excludedTokenIds).toEqual([999]);
+    expect(train.eval.deadWindowTokens).toBe(train.eval.nTokens);
+    expect(train.eval.nTokens).toBeLessThanOrEqual(8 * 31);
+    expect(train.eval.ceTokens).toBeLessThanOrEqual(8 * 30); // predictions from non-BOS positions
+    expect(train.final_train.deadFeatures).toBeTypeOf('number');
     expect(train.files.metrics).toBe(join(pages, 'metrics.jsonl'));
     expect(existsSync(join(pages, 'training_curves.html'))).toBe(true);
     lines.length = 0;

@@ -87,13 +87,16 @@ describe('length correction', () => {
     const anomaly = pooledTexts(30, 8, len, 1.5, 7);
     const testX = { rows: 60, cols: 8, data: Float32Array.from([...normal.x.data, ...anomaly.x.data]) };
     const testLabels = [...new Array<0>(30).fill(0), ...new Array<1>(30).fill(1)];
+    const [devN, devA] = [pooledTexts(10, 8, len, 0, 8), pooledTexts(10, 8, len, 1.5, 9)];
+    const devX = { rows: 20, cols: 8, data: Float32Array.from([...devN.x.data, ...devA.x.data]) };
+    const devLabels = [...new Array<0>(10).fill(0), ...new Array<1>(10).fill(1)];
     const before = tf.memory().numTensors;
-    const r = runTextProbe({ trainX: train.x, testX, testLabels, lengths: { train: train.n, test: [...normal.n, ...anomaly.n] } }, {
+    const r = runTextProbe({ trainX: train.x, devX, devLabels, testX, testLabels, lengths: { train: train.n, dev: [...devN.n, ...devA.n], test: [...normal.n, ...anomaly.n] } }, {
       vae: { dLatent: 4, hidden: [16] }, train: { epochs: 60, seed: 0 }, quiet: true,
     });
     expect(tf.memory().numTensors - before).toBe(r.vae.numTensors);
     const get = (n: string) => r.detectors.find((d) => d.name === n);
-    expect(r.detectors.map((d) => d.name).slice(-3)).toEqual(['length', 'vae_recon_sqrtn', 'mahalanobis_sqrtn']);
+    expect(r.detectors.map((d) => d.name).slice(-5)).toEqual(['length', 'vae_recon_sqrtn', 'mahalanobis_sqrtn', 'vae_dev_pick', 'best_on_dev']);
     expect(get('mahalanobis_sqrtn')?.auroc).toBeGreaterThan(0.9);
     expect(get('vae_recon_sqrtn')?.auroc).toBeGreaterThan(0.8);
     expect(get('length')?.n).toBe(60);

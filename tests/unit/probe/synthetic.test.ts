@@ -41,5 +41,7 @@ describe('synthetic benchmark', () => {
     expect(r.best.aupr).toBeGreaterThanOrEqual(0.9);
     expect(r.sizes).toMatchObject({ train: 1600, test: 400, testAnomalies: 12 });
     expect(r.errors[0]?.anomaly.length).toBe(12);
+    expect(r.best.valAuroc).toBeGreaterThan(0.9); // the cell is chosen by validation AUROC
+    expect(r.isolationForest.auroc).toBeGreaterThan(0.9);
   });
 });

@@ -100,18 +100,24 @@ describe('feature cache', () => {
   });
 });
 
+const get0 = (r: { detectors: { name: string; chosen?: string }[] }, n: string): { chosen?: string } | undefined => r.detectors.find((d) => d.name === n);
+
 describe('runTextProbe', () => {
   it('trains on normal rows, scores every detector, beats chance on shifted data, leaks nothing', () => {
     const trainX = gaussRows(240, 12, 0, 1);
     const testX = { rows: 80, cols: 12, data: Float32Array.from([...gaussRows(40, 12, 0, 2).data, ...gaussRows(40, 12, 1.5, 3).data]) };
     const testLabels = [...new Array<0>(40).fill(0), ...new Array<1>(40).fill(1)];
+    const devX = { rows: 40, cols: 12, data: Float32Array.from([...gaussRows(20, 12, 0, 4).data, ...gaussRows(20, 12, 1.5, 5).data]) };
+    const devLabels = [...new Array<0>(20).fill(0), ...new Array<1>(20).fill(1)];
     const before = tf.memory().numTensors;
-    const r = runTextProbe({ trainX, testX, testLabels, pseudoPerplexity: { testIdx: [0, 1, 40, 41], scores: [1, 2, 3, 4], trainScores: [1, 1.5, 2] } }, {
+    const r = runTextProbe({ trainX, devX, devLabels, testX, testLabels, pseudoPerplexity: { testIdx: [0, 1, 40, 41], scores: [1, 2, 3, 4], trainScores: [1, 1.5, 2] } }, {
       vae: { dLatent: 4, hidden: [32, 16] }, train: { epochs: 200, seed: 0 }, quiet: true,
     });
     expect(tf.memory().numTensors - before).toBe(r.vae.numTensors);
     const names = r.detectors.map((d) => d.name);
-    expect(names).toEqual(['vae_recon', 'vae_neg_elbo', 'vae_latent_mahalanobis', 'mahalanobis', 'knn', 'pca', 'pseudo_perplexity', 'vae_recon@ppl_subset', 'ensemble_rank_avg']);
+    expect(names).toEqual(['vae_recon', 'vae_neg_elbo', 'vae_latent_mahalanobis', 'mahalanobis', 'knn', 'pca', 'pseudo_perplexity', 'vae_recon@ppl_subset', 'ensemble_rank_avg', 'vae_dev_pick', 'best_on_dev']);
+    expect(['vae_recon', 'vae_neg_elbo']).toContain(r.choices.vae_dev_pick.name);
+    expect(get0(r, 'best_on_dev')?.chosen).toBe(r.choices.best_on_dev.name);
     const get = (n: string) => r.detectors.find((d) => d.name === n);
     expect(get('vae_recon')?.auroc).toBeGreaterThan(0.9);
     expect(get('mahalanobis')?.auroc).toBeGreaterThan(0.9);
@@ -127,16 +133,17 @@ describe('runTextProbe', () => {
   it('bad features: NaN, width mismatch, one-class test labels', () => {
     const ok = gaussRows(20, 4, 0, 5);
     const bad = { rows: 2, cols: 4, data: Float32Array.of(0, 0, 0, 0, 0, NaN, 0, 0) };
-    expect(() => runTextProbe({ trainX: bad, testX: ok, testLabels: [] }, { quiet: true })).toThrow(/NaN at row 1, column 1/);
-    expect(() => runTextProbe({ trainX: ok, testX: gaussRows(4, 3, 0, 1), testLabels: [0, 0, 1, 1] }, { quiet: true })).toThrow();
+    const dev = { devX: gaussRows(4, 4, 0, 2), devLabels: [0, 0, 1, 1] as (0 | 1)[] };
+    expect(() => runTextProbe({ trainX: bad, testX: ok, testLabels: [], ...dev }, { quiet: true })).toThrow(/NaN at row 1, column 1/);
+    expect(() => runTextProbe({ trainX: ok, testX: gaussRows(4, 3, 0, 1), testLabels: [0, 0, 1, 1], ...dev }, { quiet: true })).toThrow();
     const before = tf.memory().numTensors;
-    expect(() => runTextProbe({ trainX: ok, testX: gaussRows(4, 4, 0, 1), testLabels: [0, 0, 0, 0] }, { train: { epochs: 2 }, quiet: true })).toThrow(/need both classes/);
+    expect(() => runTextProbe({ trainX: ok, testX: gaussRows(4, 4, 0, 1), testLabels: [0, 0, 0, 0], ...dev }, { train: { epochs: 2 }, quiet: true })).toThrow(/need both classes/);
     expect(tf.memory().numTensors).toBe(before); // the VAE is freed on failure
   });
 
   it('CLI options: defaults and typed errors', () => {
     const o = resolveProbeTextOptions({ json: false, positionals: ['probe'] });
-    expect(o).toMatchObject({ model: 'distilbert-mini', datasets: ['sms_spam', 'imdb', 'ag_news', 'liar'], layer: 0, hook: 'q', maxLength: 128, maxTrain: 1000, maxTest: 500 });
+    expect(o).toMatchObject({ model: 'distilbert-mini', datasets: ['sms_spam', 'imdb', 'ag_news', 'liar'], layer: 0, hook: 'q', maxLength: 128, maxTrain: 1000, maxDev: 300, maxTest: 500, seeds: 3, epochs: 60 });
     expect(resolveProbeTextOptions({ json: false, positionals: ['probe'], dataset: 'imdb', epochs: '5' })).toMatchObject({ datasets: ['imdb'], epochs: 5 });
     expect(() => resolveProbeTextOptions({ json: false, positionals: ['probe'], dataset: 'mnist' })).toThrow(ConfigError);
     expect(() => resolveProbeTextOptions({ json: false, positionals: ['probe'], epochs: 'x' })).toThrow(/--epochs must be an integer ≥ 1, got 'x'/);
