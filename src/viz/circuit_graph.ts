@@ -8,6 +8,7 @@
  */
 import type { CircuitResult, CurvePoint, Faithfulness, SizeSelection } from '../circuits/result.js';
 import { ShapeError } from '../errors.js';
+import { logAxis } from './charts.js';
 import { writePlotlyPage, type PageOptions, type PlotlyFigure, type PlotlyJson } from './html.js';
 
 /** Faithfulness (circuit / full) below which a circuit page carries a warning. @category Viz */
@@ -195,10 +196,10 @@ export function faithfulnessCurveFigure(
     data,
     layout: {
       title: { text: opts.title ?? 'Faithfulness vs circuit size' },
-      xaxis: { title: { text: 'edges kept' }, type: 'log', automargin: true },
+      xaxis: { ...logAxis([x0, x1]), title: { text: 'edges kept' }, automargin: true },
       yaxis: { title: { text: 'faithfulness (circuit / full metric)' }, zeroline: true, automargin: true },
       hovermode: 'closest',
-      legend: { orientation: 'h' },
+      legend: { orientation: 'h', y: -0.3 }, // below the x-axis title, not over it
     },
     height: 420,
   };
@@ -206,7 +207,7 @@ export function faithfulnessCurveFigure(
 
 const METHOD_TEXT: Readonly<Record<string, string>> = {
   prune: 'iterative node pruning: each component is ablated in turn and removed when the damage to the search metric stays within the threshold',
-  eap: 'edge attribution patching (EAP): a gradient × activation-difference estimate of each edge\'s effect; the top-scoring edges are kept',
+  eap: 'edge attribution patching (EAP): a gradient × activation-difference estimate of each edge\'s effect; edges are added by score from the logits back (greedy) or taken top-N, then connected to the input',
   acdc: 'ACDC: edges are visited from the logits back and removed when ablating one changes the search metric by less than the threshold τ',
 };
 
@@ -228,7 +229,7 @@ export function circuitFacts(view: CircuitGraphView): { facts: [string, string][
   const params = Object.entries(r.settings).map(([k, v]) => `${k} = ${typeof v === 'number' ? fmt(v) : String(v)}`).join(', ');
   const facts: [string, string][] = [
     ['method', `${r.method}: ${METHOD_TEXT[r.method] ?? 'circuit discovery'}`],
-    ['parameters', `${params}${params === '' ? '' : '; '}search metric ${r.metric.name} (${r.metric.higherIsBetter ? 'higher' : 'lower'} is better), threshold ${r.metric.threshold === undefined ? 'none (the top-N edges are kept)' : fmt(r.metric.threshold)}, ${r.ablation} ablation, ${r.level} level`],
+    ['parameters', `${params}${params === '' ? '' : '; '}search metric ${r.metric.name} (${r.metric.higherIsBetter ? 'higher' : 'lower'} is better), threshold ${r.metric.threshold === undefined ? 'none (size from the faithfulness curve or top-N)' : fmt(r.metric.threshold)}, ${r.ablation} ablation, ${r.level} level`],
     ['kept', `${view.nodes.length} nodes, ${view.edges.length} of ${r.totalEdges} edges (${fmt(r.forwardPasses)} forward passes)`],
     ['search metric', `full model ${fmt(r.metric.full)}, circuit ${fmt(r.metric.circuit)}`],
     ['faithfulness', `${fmt(f.ratio)} = circuit / full ${f.metric} (${fmt(f.circuit)} / ${fmt(f.full)}); empty circuit ${fmt(f.empty)}; recovered (circuit − empty) / (full − empty) = ${fmt(recovered)}`],
