@@ -9,6 +9,7 @@
  */
 import { loadAgNews, loadImdb, loadLiar, loadSmsSpam } from '../../src/data/corpora.js';
 import { seededSplit } from '../../src/data/split.js';
+import { normaliseProbeText } from '../../src/probe/probe_splits.js';
 import { loadProbeDataset, PROBE_DATASETS } from '../../src/probe/text_datasets.js';
 
 /** How many rows of one source were read, dropped and kept. */
@@ -40,8 +41,8 @@ export interface BenchmarkFreeCorpus {
 /** `<br />` → space (as the benchmark reads IMDB), runs of spaces → one. */
 export const cleanText = (t: string): string => t.replace(/<br\s*\/?>/gi, ' ').replace(/ {2,}/g, ' ').trim();
 
-/** The key two texts are "the same" under: HTML breaks removed, lower case, whitespace collapsed. */
-export const normaliseText = (t: string): string => cleanText(t).toLowerCase().replace(/\s+/g, ' ');
+/** The key two texts are "the same" under (the probe benchmark's own dedup key): HTML breaks removed, lower case, whitespace collapsed. */
+export const normaliseText = normaliseProbeText;
 
 /** Every text the probe benchmark can read (unlimited caps), and all of LIAR, normalised. */
 async function excludedTexts(): Promise<Set<string>> {

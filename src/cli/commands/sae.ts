@@ -72,6 +72,11 @@ function num(v: string | undefined, name: string, dflt: number, max?: number): n
   return b.int ? intOption('sae', v, name, b) : floatOption('sae', v, name, b);
 }
 
+/** Where metrics and pages go: --output-dir, else results/sae/<model>/<hook> under the package. */
+function pagesDir(v: Values, modelName: string, hook: string): string {
+  return v['output-dir'] ?? join(packageRoot(), 'results', 'sae', modelName, hook);
+}
+
 /** Check every option of the subcommand before anything loads. */
 function checkOptions(sub: 'train' | 'eval', v: Values): void {
   const other = sub === 'train' ? 'eval' : 'train';
@@ -177,7 +182,7 @@ async function trainCommand(v: Values): Promise<number> {
       },
     });
     const outDir = v.out ?? saeDir(l.modelName, hook);
-    const resultsDir = v['output-dir'] ?? join(packageRoot(), 'results', 'sae', l.modelName, hook);
+    const resultsDir = pagesDir(v, l.modelName, hook);
     const store = new ActivationStore(source, { batchSize, seed });
     const r = await trainSae({
       store, cfg, metricsPath: join(resultsDir, 'metrics.jsonl'), quiet: v.json, label: `sae ${hook}`,
@@ -217,7 +222,7 @@ async function evalCommand(v: Values): Promise<number> {
     const hook = v.hook ?? sae.cfg.metadata.hook_name;
     if (typeof hook !== 'string') throw new ConfigError('sae eval: the SAE has no metadata.hook_name; pass --hook');
     const rows = l.rows.slice(0, Math.max(1, num(v.batches, 'batches', 10)) * 4);
-    const ev = await evaluateOn(sae, l, hook, rows, v['output-dir'] ?? join(packageRoot(), 'results', 'sae', l.modelName, hook), num(v['dashboard-features'], 'dashboard-features', 24));
+    const ev = await evaluateOn(sae, l, hook, rows, pagesDir(v, l.modelName, hook), num(v['dashboard-features'], 'dashboard-features', 24));
     const out = { command: 'sae eval', sae: dir, model: l.modelName, hook, architecture: sae.cfg.architecture, d_sae: sae.cfg.dSae, ...ev.metrics, density_histogram: ev.densityHistogram, files: ev.files };
     report(v.json, out, `evaluated ${dir}`);
     return 0;

@@ -1,20 +1,12 @@
 /** Model-level tokenisation helpers with TransformerLens semantics, on a GPT-2-vocabulary model. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../../src/backend/backend.js';
 import { TokenizerError } from '../../../src/errors.js';
-import { validateConfig } from '../../../src/model/config.js';
-import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
-import { randomDecoderParams } from '../../../src/model/random_init.js';
-import { loadTokenizer, shippedTokenizerDir } from '../../../src/tokenizers/load.js';
+import type { HookedTransformer } from '../../../src/model/hooked_transformer.js';
+import { tinyGpt2VocabModel } from '../../helpers/tiny_gpt2_vocab.js';
 
 let m: HookedTransformer;
 beforeAll(async () => {
-  await initBackend(undefined, { quiet: true });
-  const cfg = validateConfig({
-    modelType: 'gpt2', nLayers: 1, dModel: 16, nHeads: 2, dHead: 8, dMlp: 32, dVocab: 50257, nCtx: 32,
-    actFn: 'gelu_new', eps: 1e-5, normalizationType: 'LN', attnOnly: false, bosTokenId: 50256, eosTokenId: 50256,
-  });
-  m = new HookedTransformer(cfg, randomDecoderParams(cfg), await loadTokenizer(shippedTokenizerDir('gpt2')));
+  m = await tinyGpt2VocabModel();
 });
 afterAll(() => m?.dispose());
 
