@@ -50,7 +50,7 @@ const boundaryZones = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'docs/api/**', 'node_modules/**', 'results/**'] },
+  { ignores: ['dist/**', 'docs/api/**', 'node_modules/**', 'results/**', '.scratch*/**', '.cache/**'] }, // generated or git-ignored scratch output
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
