@@ -46,6 +46,9 @@ const { values } = parseArgs({
     'prev-head': { type: 'string', default: '2' },
     label: { type: 'string', default: 'induction-2l' },
     'freeze-embed': { type: 'boolean', default: false },
+    'early-frac': { type: 'string', default: '0' },
+    'late-frac': { type: 'string', default: '0' },
+    'classic-every': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -86,6 +89,12 @@ const OTHERS = Number(values.others);
 // (scripts/lib/induction_loss.ts); 0 = off.
 const PREV_AUX = Number(values['prev-aux']);
 const PREV_HEAD = Number(values['prev-head']);
+// --early-frac f: with --data anywhere, a fraction f of rows start their segment within 8 tokens of
+// BOS; --late-frac f: a fraction f end their second repeat within 8 tokens of n_ctx − 1. --classic-every n: every n-th step of the restricted phase is a classic batch (BOS r r, the
+// second repeat scored), so the short rows the circuit tasks use keep working while the rest moves.
+const EARLY_FRAC = Number(values['early-frac']);
+const LATE_FRAC = Number(values['late-frac']);
+const CLASSIC_EVERY = Number(values['classic-every']);
 
 export const INDUCTION_CONFIG: ModelConfig = validateConfig({
   modelType: 'gpt2', nLayers: 2, dModel: 64, nHeads: 4, dHead: 16, dMlp: 256, dVocab: 50257, nCtx: 128,
@@ -129,7 +138,7 @@ async function main(): Promise<void> {
   // The second repeat of each row (all of it in phase 1, LOSS_POSITIONS of it in phase 2) plus OTHERS
   // random positions 0 … n_ctx−2 outside it.
   const anywhereBatch = (restricted: boolean): Batch => {
-    const { rows, places } = placedRepeatBatch(rand, { batch: BATCH, nCtx: cfg.nCtx, segMin: SEG_MIN, segMax: SEG_MAX, low: TOKEN_LOW, high: TOKEN_HIGH, bos: BOS });
+    const { rows, places } = placedRepeatBatch(rand, { batch: BATCH, nCtx: cfg.nCtx, segMin: SEG_MIN, segMax: SEG_MAX, low: TOKEN_LOW, high: TOKEN_HIGH, bos: BOS, earlyFrac: EARLY_FRAC, lateFrac: LATE_FRAC });
     const scored = places.flatMap((at, b) => {
       const second = secondRepeatPositions(at);
       const skip = new Set(second);
@@ -139,10 +148,13 @@ async function main(): Promise<void> {
     });
     return { rows, scored };
   };
+  let step = 0;
   const phase = (label: string, steps: number, restricted: boolean) => trainLoop({
     variables: trainable,
     loss: () => {
-      const { rows, scored } = DATA === 'anywhere' ? anywhereBatch(restricted) : classicBatch(restricted);
+      step += 1;
+      const classic = DATA === 'classic' || (restricted && CLASSIC_EVERY > 0 && step % CLASSIC_EVERY === 0);
+      const { rows, scored } = classic ? classicBatch(restricted) : anywhereBatch(restricted);
       const lm = nextTokenLossAt(cfg, model.params(), rows, scored, restricted ? { candidates } : {});
       if (PREV_AUX === 0) return lm;
       return tf.tidy(() => tf.add(lm, tf.mul(prevTokenAttnLoss(cfg, model.params(), rows, PREV_HEAD), PREV_AUX)) as tf.Scalar);
@@ -169,7 +181,7 @@ async function main(): Promise<void> {
     metadata: {
       trained_by: 'scripts/train_induction.ts', steps: String(STEPS), calibrate_steps: String(CAL_STEPS), seed: String(SEED), lr: String(LR),
       init_std: String(INIT_STD), batch: String(BATCH), loss_positions: String(LOSS_POSITIONS), score: SCORE, seg_max: String(SEG_MAX),
-      data: DATA, seg_min: String(SEG_MIN), others: String(OTHERS), prev_aux: String(PREV_AUX), prev_head: String(PREV_HEAD), freeze_embed: String(values['freeze-embed']), token_range: `${TOKEN_LOW}-${TOKEN_HIGH}`,
+      data: DATA, seg_min: String(SEG_MIN), others: String(OTHERS), prev_aux: String(PREV_AUX), prev_head: String(PREV_HEAD), early_frac: String(EARLY_FRAC), late_frac: String(LATE_FRAC), classic_every: String(CLASSIC_EVERY), freeze_embed: String(values['freeze-embed']), token_range: `${TOKEN_LOW}-${TOKEN_HIGH}`,
       init: values.init === undefined ? 'random' : `resumed from ${basename(values.init)}`,
     },
   });

@@ -30,6 +30,15 @@ export class ShapeError extends InterpError {}
 /** An unknown hook name, or a hook that is disabled for this model/run. @category Errors */
 export class HookNameError extends InterpError {}
 
+/**
+ * A hook broke the hook contract, or hooks were used in a way that cannot be scoped to one run. A
+ * hook that disposes its input, returns a disposed tensor, or returns a tensor of another shape or
+ * dtype than its activation (the message names the hook, its point, and expected vs got); a run or
+ * hook change while an async `withHooks` body is pending on the model.
+ * @category Errors
+ */
+export class HookError extends InterpError {}
+
 /** A checkpoint cannot be mapped to model parameters (missing/unexpected tensors, bad shapes). @category Errors */
 export class WeightLoadError extends InterpError {}
 

@@ -18,8 +18,8 @@ export { initBackend, backendInfo } from './backend/backend.js';
 export type { BackendInfo, BackendName } from './backend/backend.js';
 export type { NativeMatmulInfo } from './backend/native_matmul.js';
 export {
-  BackendError, ConfigError, DatasetError, DisposedError, HookNameError, HubError, InterpError, MemoryLimitError,
-  NotFoundError, SafetensorsError, ShapeError, TokenizerError, UsageError, WeightLoadError,
+  BackendError, ConfigError, DatasetError, DisposedError, HookError, HookNameError, HubError, InterpError,
+  MemoryLimitError, NotFoundError, SafetensorsError, ShapeError, TokenizerError, UsageError, WeightLoadError,
 } from './errors.js';
 // Hooks: hook points, the per-family hook tables and name types, the cache.
 export { HookPoint } from './hooks/hook_point.js';

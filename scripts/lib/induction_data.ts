@@ -54,16 +54,24 @@ export function secondRepeatPositions(at: PlacedRepeat): number[] {
 }
 
 /**
- * A training batch: per row, L uniform in [segMin, segMax], then the start uniform in [1, nCtx − 2L].
+ * A training batch: per row, L uniform in [segMin, segMax], then the start uniform in [1, nCtx − 2L]
+ * (or, for a fraction `earlyFrac` of rows, uniform in [1, min(earlyMax, nCtx − 2L)]: starts right after
+ * BOS are the hardest, the first repeat has no prefix to settle the attention on; and a fraction
+ * `lateFrac` within 8 of the last start, so the second repeat ends near n_ctx − 1, where positions
+ * are otherwise rarely scored).
  * @returns Rows [batch, nCtx] and where each row's segment is.
  */
 export function placedRepeatBatch(
   rand: Rng,
-  o: PlacedRepeatOptions & { readonly batch: number; readonly segMin: number; readonly segMax: number },
+  o: PlacedRepeatOptions & { readonly batch: number; readonly segMin: number; readonly segMax: number; readonly earlyFrac?: number; readonly earlyMax?: number; readonly lateFrac?: number },
 ): { rows: number[][]; places: PlacedRepeat[] } {
   const places = Array.from({ length: o.batch }, () => {
     const segLen = o.segMin + Math.floor(rand() * (o.segMax - o.segMin + 1));
-    return { segLen, start: 1 + Math.floor(rand() * lastStart(o.nCtx, segLen)) };
+    const last = lastStart(o.nCtx, segLen);
+    const u = (o.earlyFrac ?? 0) > 0 || (o.lateFrac ?? 0) > 0 ? rand() : 1;
+    if (u < (o.earlyFrac ?? 0)) return { segLen, start: 1 + Math.floor(rand() * Math.min(o.earlyMax ?? 8, last)) };
+    if (u < (o.earlyFrac ?? 0) + (o.lateFrac ?? 0)) return { segLen, start: Math.max(1, last - Math.floor(rand() * 8)) };
+    return { segLen, start: 1 + Math.floor(rand() * last) };
   });
   return { rows: places.map((at) => placedRepeatRow(rand, at, o)), places };
 }

@@ -1,12 +1,14 @@
 /**
  * HookedRoot: owns the model's hook points, validates hook names, and scopes hooks to a run
  * (TransformerLens `HookedRootModule`: `add_hook`, `reset_hooks`, `hooks()`). Hooks added by
- * `runWithHooks` / `withHooks` are removed in `finally`, also when the run throws.
+ * `runWithHooks` / `withHooks` are removed in `finally`, also when the run throws. A run uses the
+ * hooks attached when it starts (a snapshot), so hook changes made from inside a hook apply from the
+ * next run; while an async `withHooks` body is pending, calls from outside it are refused (HookError).
  */
-import { HookNameError } from '../errors.js';
+import { HookError, HookNameError } from '../errors.js';
 import { nearestNames } from '../utils/nearest.js';
 import { type HookFlags, type HookSpec, isEnabled, FLAG_NAMES } from './hook_spec.js';
-import { HookPoint, type HookFn } from './hook_point.js';
+import { HookPoint, type HookEntry, type HookFn } from './hook_point.js';
 import type { HookDispatch } from './run_context.js';
 
 /** A hook name, or a predicate over names. @category Hooks */
@@ -21,12 +23,21 @@ export interface AddHookOptions {
   readonly permanent?: boolean;
   /** Insert before the hooks already there. */
   readonly prepend?: boolean;
-  /** Internal: hooks-context depth. */
+  /** Internal: id of the hooks context (withHooks call) that owns the hook; 0 = none. */
   readonly level?: number;
 }
 
 /**
  * Base class of hooked models: a name → {@link HookPoint} registry.
+ *
+ * Hooks are model state, and these rules keep them from misbehaving:
+ * - A run (forward, runWithHooks, runWithCache, generate) uses the hooks attached when it starts.
+ *   `addHook`, `resetHooks` or `withHooks` called from inside a hook change what the next run sees,
+ *   never the running pass (so a hook that adds a hook to its own point does not loop, and
+ *   `resetHooks()` in a hook during `runWithCache` still returns every cached key).
+ * - A hook is not re-entered: a run started from inside a hook fires the other hooks, not that one.
+ * - While an async {@link withHooks} body is pending, runs and hook changes from outside it throw
+ *   HookError (its hooks would apply to them); see {@link withHooks}.
  * @category Hooks
  */
 export class HookedRoot {
@@ -35,7 +46,12 @@ export class HookedRoot {
   private readonly specs = new Map<string, HookSpec>();
   private tableFor: (flags: HookFlags) => HookSpec[] = () => [];
   private readonly tableCache = new Map<string, readonly HookSpec[]>();
-  private contextLevel = 0;
+  /** Id of the next hooks context (hooks it adds carry it as their `level`). */
+  private nextLevel = 1;
+  /** Async withHooks bodies whose promise has not settled. */
+  private pendingAsync = 0;
+  /** withHooks bodies and `reenter` callbacks now on the synchronous call stack. */
+  private scopeDepth = 0;
   /** Flags set on the model; per-call flags override them. */
   protected modelFlags: HookFlags = {};
 
@@ -69,18 +85,38 @@ export class HookedRoot {
 
   /**
    * The hook dispatcher of one forward pass: fires the hooks attached at a name. A name that is not
-   * registered, or not enabled under `flags`, is a bug in a component and throws.
+   * registered, or not enabled under `flags`, is a bug in a component and throws. It fires the hooks
+   * attached now (a snapshot): changes made while the run goes on apply from the next run.
    * @param flags Flags in force for the run.
    * @param fn Calling function, for messages.
-   * @throws {@link "tfjs-lens"!HookNameError} (from the returned function) for such a name.
+   * @throws {@link "tfjs-lens"!HookNameError} (from the returned function) for such a name;
+   *   {@link "tfjs-lens"!HookError} while an async withHooks body is pending and the run is not inside it.
    */
   protected hookDispatch(flags: HookFlags, fn: string): HookDispatch<string> {
+    this.assertNotLocked(fn);
     const enabled = new Set(this.enabledHookNames(flags));
+    // The run's snapshot: hooks added or removed while it runs (from a hook) apply from the next run.
+    const attached = new Map<string, readonly HookEntry[]>();
+    for (const [name, hp] of this.hookDict) if (hp.hasHooks()) attached.set(name, hp.attached());
     return (name, x) => {
       if (!enabled.has(name)) this.checkHookName(name, flags, `${fn} (hook fired by a component)`);
+      const hooks = attached.get(name);
       const hp = this.hookDict.get(name);
-      return hp !== undefined && hp.hasHooks() ? hp.run(x) : x;
+      return hooks === undefined || hp === undefined ? x : hp.runSnapshot(x, hooks);
     };
+  }
+
+  /**
+   * Refuse a run or hook change from outside a pending async {@link withHooks} body.
+   * @throws {@link "tfjs-lens"!HookError} while one is pending and the caller is not inside it.
+   */
+  protected assertNotLocked(fn: string): void {
+    if (this.pendingAsync === 0 || this.scopeDepth > 0) return;
+    throw new HookError(
+      `${fn}: an async withHooks body is pending on this model and its hooks would apply to this call; ` +
+        'await it first, or make the call inside the body (before its first await, or through the reenter ' +
+        'function withHooks passes to the body)',
+    );
   }
 
   /** Enable or disable optional hook points for every later run (TL `set_use_attn_result` etc.). */
@@ -135,14 +171,18 @@ export class HookedRoot {
   }
 
   /**
-   * Attach a hook to a name or to every name matching a filter.
+   * Attach a hook to a name or to every name matching a filter. Called from inside a hook, the new
+   * hook fires from the next run (the running pass keeps its snapshot), so a hook that adds a hook
+   * to its own point does not loop.
    * @param target Hook name or predicate.
    * @param fn Hook function.
    * @param opts Permanent / prepend.
-   * @throws {@link "tfjs-lens"!HookNameError} for unknown or disabled names.
+   * @throws {@link "tfjs-lens"!HookNameError} for unknown or disabled names; {@link "tfjs-lens"!HookError}
+   *   while an async withHooks body is pending and the call is not inside it.
    * @example model.addHook('blocks.0.attn.hook_pattern', (p) => { console.log(p.shape); });
    */
   addHook(target: HookTarget, fn: HookFn, opts: AddHookOptions = {}): void {
+    this.assertNotLocked('addHook');
     for (const hp of this.resolveTarget(target, this.modelFlags, 'addHook')) {
       hp.add(fn, { permanent: opts.permanent, prepend: opts.prepend, level: opts.level });
     }
@@ -154,10 +194,14 @@ export class HookedRoot {
   }
 
   /**
-   * Remove hooks from every point.
+   * Remove hooks from every point (also those of enclosing withHooks/runWithHooks scopes). Called
+   * from inside a hook, it takes effect from the next run: the running pass keeps the hooks it
+   * started with, so a runWithCache in progress still records every key.
    * @param opts.includingPermanent Also remove permanent hooks.
+   * @throws {@link "tfjs-lens"!HookError} while an async withHooks body is pending and the call is not inside it.
    */
   resetHooks(opts: { includingPermanent?: boolean } = {}): void {
+    this.assertNotLocked('resetHooks');
     for (const hp of this.hookDict.values()) hp.remove({ includingPermanent: opts.includingPermanent });
   }
 
@@ -181,33 +225,67 @@ export class HookedRoot {
 
   /**
    * Run `body` with `fwdHooks` attached, removing them afterwards even if it throws (TL `hooks()`).
-   * Works with async bodies: hooks are removed when the promise settles.
+   *
+   * An async body (one that returns a promise) keeps the hooks until the promise settles. Hooks are
+   * model state and JavaScript cannot tell which code an `await` resumes, so while such a body is
+   * pending the model accepts runs (forward, runWithHooks, runWithCache, generate) and hook changes
+   * (addHook, resetHooks, withHooks) only from inside it: from its synchronous part before the first
+   * `await`, or inside `reenter(() => …)`, the function passed to the body. Any other such call (e.g.
+   * a concurrent `forward()` elsewhere, or one after an `await` in the body without `reenter`) throws
+   * HookError instead of silently running with the body's hooks.
    * @param fwdHooks `[nameOrFilter, fn]` pairs.
-   * @param body Code to run.
+   * @param body Code to run; it receives `reenter`, which runs a synchronous callback inside this
+   *   scope (needed only after an `await` in an async body; it throws HookError once the body settled).
    * @param flags Flags used to validate names (default: the model's).
    * @returns What `body` returns.
+   * @throws {@link "tfjs-lens"!HookError} while another async withHooks body is pending and this call
+   *   is not inside it; {@link "tfjs-lens"!HookNameError} for unknown or disabled names.
+   * @example
+   * const loss = await model.withHooks([['blocks.0.hook_resid_post', zeroAblate]], async (reenter) => {
+   *   const tokens = await loadBatch();
+   *   return reenter(() => model.loss(tokens));
+   * });
    */
-  withHooks<T>(fwdHooks: FwdHooks, body: () => T, flags: HookFlags = this.modelFlags): T {
-    this.contextLevel += 1;
-    const level = this.contextLevel;
+  withHooks<T>(fwdHooks: FwdHooks, body: (reenter: <U>(fn: () => U) => U) => T, flags: HookFlags = this.modelFlags): T {
+    this.assertNotLocked('withHooks');
+    const level = this.nextLevel++;
+    let settled = false;
     const cleanup = (): void => {
+      settled = true;
       for (const hp of this.hookDict.values()) hp.remove({ level });
-      this.contextLevel -= 1;
+    };
+    const reenter = <U>(fn: () => U): U => {
+      if (settled) throw new HookError('withHooks: reenter was called after the body settled; its hooks are gone');
+      return this.inScope(fn);
     };
     let result: T;
     try {
       for (const [target, fn] of fwdHooks) {
         for (const hp of this.resolveTarget(target, flags, 'withHooks')) hp.add(fn, { level });
       }
-      result = body();
+      result = this.inScope(() => body(reenter));
     } catch (err) {
       cleanup();
       throw err;
     }
-    if (result instanceof Promise) {
-      return result.finally(cleanup) as T;
+    if (!(result instanceof Promise)) {
+      cleanup();
+      return result;
     }
-    cleanup();
-    return result;
+    this.pendingAsync += 1;
+    return result.finally(() => {
+      this.pendingAsync -= 1;
+      cleanup();
+    }) as T;
+  }
+
+  /** Run `fn` with the scope depth raised (calls it makes are inside a withHooks scope). */
+  private inScope<U>(fn: () => U): U {
+    this.scopeDepth += 1;
+    try {
+      return fn();
+    } finally {
+      this.scopeDepth -= 1;
+    }
   }
 }

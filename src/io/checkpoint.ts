@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, NotFoundError, WeightLoadError } from '../errors.js';
 import { fsError, readSafetensorsFile, type RawTensor } from './safetensors.js';
+import { assertFiniteTensors } from './safetensors_finite.js';
 
 /** Single-file checkpoint name. @category IO */
 export const SAFETENSORS_FILE = 'model.safetensors';
@@ -135,21 +136,33 @@ async function loadSharded(dir: string, indexPath: string): Promise<Map<string, 
 }
 
 /**
- * Load all tensors of a checkpoint directory (`model.safetensors`, else a sharded index).
+ * Load all tensors of a checkpoint directory (`model.safetensors`, else a sharded index). Float
+ * tensors holding NaN or ±Inf are refused (one pass over each array) unless `allowNonFinite` is set.
  * @param dir - checkpoint directory (e.g. from `resolveModelDir`)
+ * @param opts - `allowNonFinite: true` loads NaN/Inf weights as they are (deliberate experiments)
  * @returns tensor name → raw tensor; for sharded checkpoints exactly the names in `weight_map`
  * @throws {@link "tfjs-lens"!NotFoundError} when the directory has no safetensors weights (lists its files)
- * @throws {@link "tfjs-lens"!WeightLoadError} when a shard or a tensor named by the index is missing
+ * @throws {@link "tfjs-lens"!WeightLoadError} when a shard or a tensor named by the index is missing, or a
+ *   float tensor holds NaN/Inf (the message names the tensors)
  * @throws {@link "tfjs-lens"!SafetensorsError} when a weights file is malformed
  * @example
  * const tensors = await loadCheckpointTensors((await resolveModelDir('gpt2')).dir);
  * tensors.get('transformer.h.0.attn.c_attn.weight')?.shape; // [768, 2304]
  * @category IO
  */
-export async function loadCheckpointTensors(dir: string): Promise<Map<string, RawTensor>> {
+export async function loadCheckpointTensors(
+  dir: string,
+  opts: {
+    /** Load NaN/Inf weights instead of throwing (default false). */
+    readonly allowNonFinite?: boolean;
+  } = {},
+): Promise<Map<string, RawTensor>> {
   const single = join(dir, SAFETENSORS_FILE);
-  if (await isFile(single)) return (await readSafetensorsFile(single)).tensors;
   const indexPath = join(dir, SAFETENSORS_INDEX_FILE);
-  if (await isFile(indexPath)) return loadSharded(dir, indexPath);
-  throw await noWeightsError(dir);
+  let tensors: Map<string, RawTensor>;
+  if (await isFile(single)) tensors = (await readSafetensorsFile(single)).tensors;
+  else if (await isFile(indexPath)) tensors = await loadSharded(dir, indexPath);
+  else throw await noWeightsError(dir);
+  if (opts.allowNonFinite !== true) assertFiniteTensors(tensors, 'loadCheckpointTensors', dir);
+  return tensors;
 }

@@ -6,11 +6,11 @@
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError, NotFoundError } from '../errors.js';
+import { ConfigError, HubError, NotFoundError } from '../errors.js';
 import type { OptionKeys } from '../utils/options.js';
-import { checkSnapshot, repoCacheDir } from './hub_cache.js';
-import { downloadModel } from './hub_download.js';
-import { hubTimeoutMs } from './hub_timeout.js';
+import { checkSnapshot, repoCacheDir, type CorruptFile } from './hub_cache.js';
+import { downloadModel, removeCorrupt } from './hub_download.js';
+import { hubRateLimit, hubTimeoutMs } from './hub_timeout.js';
 
 /** Options for {@link resolveModelDir}. Every default is read from the environment at call time. @category IO */
 export interface HubOptions {
@@ -32,6 +32,14 @@ export interface HubOptions {
    * `$HF_HUB_DOWNLOAD_TIMEOUT` (seconds, as in `huggingface_hub`), else 30 s.
    */
   timeoutMs?: number;
+  /**
+   * Minimum download rate in bytes per second, averaged over `rateWindowMs`: a body that delivers
+   * less (e.g. a server dripping a byte every second, which the idle timeout never catches) is
+   * aborted with a `HubError`. 0 disables. Default `$TFJS_LENS_HUB_MIN_RATE`, else 1000.
+   */
+  minBytesPerSecond?: number;
+  /** Window of the minimum-rate check in milliseconds. Default `$TFJS_LENS_HUB_RATE_WINDOW` (seconds), else 60 s. */
+  rateWindowMs?: number;
   /** No progress lines on stderr. Default false. */
   quiet?: boolean;
   /** Called on every received chunk and at the end of each file, whatever `quiet` says. */
@@ -41,6 +49,7 @@ export interface HubOptions {
 /** Valid keys of {@link HubOptions}, for option checks of the loaders. */
 export const HUB_OPTION_KEYS: OptionKeys<HubOptions> = {
   revision: true, cacheDir: true, endpoint: true, token: true, offline: true, fetch: true, timeoutMs: true, quiet: true, onProgress: true,
+  minBytesPerSecond: true, rateWindowMs: true,
 };
 
 /** Where a model directory came from. @category IO */
@@ -121,9 +130,23 @@ export function validateRepoId(id: string): void {
   );
 }
 
+/** Longest file name most file systems accept, in bytes (longer gives ENAMETOOLONG). */
+const MAX_NAME_BYTES = 255;
+
+/** Why a path segment cannot be a file name, or undefined. */
+function segmentProblem(segs: readonly string[]): string | undefined {
+  const long = segs.find((s) => Buffer.byteLength(s) > MAX_NAME_BYTES);
+  if (long !== undefined) return `a path segment of ${Buffer.byteLength(long)} bytes (at most ${MAX_NAME_BYTES})`;
+  return undefined;
+}
+
 /** Revisions may contain '/' (`refs/pr/1`) but must stay inside `refs/` and `snapshots/`. */
 function validateRevision(revision: string): void {
   const segs = revision.split('/');
+  const tooLong = segmentProblem(segs);
+  if (tooLong !== undefined) {
+    throw new ConfigError(`resolveModelDir: invalid revision ${JSON.stringify(revision.slice(0, 60) + '…')} — got ${tooLong}`);
+  }
   if (
     revision === '' ||
     revision.startsWith('/') ||
@@ -144,12 +167,66 @@ function validateRevision(revision: string): void {
 function validateExtraFiles(files: readonly string[]): void {
   for (const f of files) {
     const segs = f.split('/');
-    if (f === '' || f.startsWith('/') || f.includes('\\') || segs.some((s) => s === '' || s === '.' || s === '..')) {
+    const tooLong = segmentProblem(segs);
+    if (tooLong !== undefined) {
+      throw new ConfigError(`resolveModelDir: invalid extraFiles entry ${JSON.stringify(f.slice(0, 60) + '…')} — got ${tooLong}`);
+    }
+    if (
+      f === '' ||
+      f.startsWith('/') ||
+      f.includes('\\') ||
+      [...f].some((c) => c.charCodeAt(0) < 0x20) ||
+      segs.some((s) => s === '' || s === '.' || s === '..')
+    ) {
       throw new ConfigError(
         `resolveModelDir: invalid extraFiles entry ${JSON.stringify(f)} — expected a relative file name inside the repo`,
       );
     }
   }
+}
+
+/** The cache root and endpoint must be usable before any I/O: no NUL byte, a valid URL. */
+function validatePaths(cacheDir: string, endpoint: string): void {
+  if (cacheDir.includes('\0')) {
+    throw new ConfigError(`resolveModelDir: invalid cacheDir ${JSON.stringify(cacheDir)} — contains a NUL byte`);
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ConfigError(`resolveModelDir: invalid endpoint ${JSON.stringify(endpoint)} — expected an http(s) URL (HF_ENDPOINT or endpoint)`);
+  }
+}
+
+/** The cache root (and the repo folder) must be directories, or not exist yet; a file in the way is a ConfigError. */
+async function checkCacheDir(cacheDir: string, repoDir: string): Promise<void> {
+  for (const p of [cacheDir, repoDir]) {
+    try {
+      if (!(await stat(p)).isDirectory()) {
+        throw new ConfigError(`resolveModelDir: the hub cache path ${p} is not a directory [remove it, or set cacheDir / HF_HUB_CACHE elsewhere]`);
+      }
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return; // created on the first download
+      throw new ConfigError(
+        `resolveModelDir: the hub cache path ${p} is unusable — ${code ?? (err as Error).message} ` +
+          '(a parent is a file, or the name is too long) [set cacheDir / HF_HUB_CACHE elsewhere]',
+      );
+    }
+  }
+}
+
+/** HubError for corrupt cached files when offline: names each file and the path to delete. */
+function corruptOffline(repoId: string, revision: string, corrupt: readonly CorruptFile[], why: string): HubError {
+  const list = corrupt.map((c) => `${c.file}: ${c.problem} — delete ${c.real}${c.real === c.path ? '' : ` and ${c.path}`}`);
+  return new HubError(
+    `resolveModelDir: the cached copy of ${repoId}@${revision} is corrupt and ${why} — ${list.join('; ')} ` +
+      '[delete the named files and load once online to download them again]',
+  );
 }
 
 function envOffline(): boolean {
@@ -171,10 +248,15 @@ async function isDirectory(p: string): Promise<boolean> {
  * @param opts - hub options, plus `extraFiles`: more optional repo files to fetch (404 is fine), and
  *   `checkConfig`: called with the downloaded config.json path before any weight is fetched (throw to refuse)
  * @returns the directory and where it came from
- * @throws {@link "tfjs-lens"!ConfigError} for an invalid repo id, revision or extra file name (before any I/O), or an
- *   invalid `timeoutMs` / `HF_HUB_DOWNLOAD_TIMEOUT` (before any request)
+ * Every cached file is verified before use (see `hub_verify.ts`): a corrupt one is downloaded again
+ * when online, and named (with the path to delete) when offline.
+ * @throws {@link "tfjs-lens"!ConfigError} for an invalid repo id, revision or extra file name (NUL or control bytes,
+ *   a path segment over 255 bytes; before any I/O), a cache path that is a file (naming it), an invalid endpoint,
+ *   or an invalid `timeoutMs` / `HF_HUB_DOWNLOAD_TIMEOUT` / `minBytesPerSecond` / `TFJS_LENS_HUB_MIN_RATE` (before any request)
  * @throws {@link "tfjs-lens"!NotFoundError} when offline and the cache lacks the files (lists what and where)
- * @throws {@link "tfjs-lens"!HubError} for HTTP errors (`status` set), network errors, idle timeouts and truncated downloads
+ * @throws {@link "tfjs-lens"!HubError} for HTTP errors (`status` set), network errors, idle timeouts, too-slow
+ *   downloads, truncated, empty, HTML or unparsable bodies, checksum mismatches, malformed redirects, and (offline)
+ *   corrupt cached files (naming the file to delete)
  * @example
  * const { dir, source } = await resolveModelDir('gpt2'); // source: 'hub' first time, then 'cache'
  * const tensors = await loadCheckpointTensors(dir);
@@ -191,7 +273,11 @@ export async function resolveModelDir(
   const extraFiles = opts.extraFiles ?? [];
   validateExtraFiles(extraFiles);
   const repoId = nameOrPath;
-  const repoDir = repoCacheDir(resolve(opts.cacheDir ?? hubCacheDir()), repoId);
+  const cacheDir = opts.cacheDir ?? hubCacheDir();
+  const endpoint = (opts.endpoint ?? envValue(process.env['HF_ENDPOINT']) ?? 'https://huggingface.co').replace(/\/+$/, '');
+  validatePaths(cacheDir, endpoint);
+  const repoDir = repoCacheDir(resolve(cacheDir), repoId);
+  await checkCacheDir(resolve(cacheDir), repoDir);
   const cached = await checkSnapshot(repoDir, revision, extraFiles);
   if (cached.complete && cached.snapshotDir !== undefined) {
     return { dir: cached.snapshotDir, source: 'cache', repoId, revision, commit: cached.commit };
@@ -199,16 +285,21 @@ export async function resolveModelDir(
   const offline = opts.offline ?? envOffline();
   if (offline) {
     const why = opts.offline === true ? 'offline: true was passed' : 'HF_HUB_OFFLINE is set';
+    if (cached.corrupt.length > 0) throw corruptOffline(repoId, revision, cached.corrupt, why);
     throw new NotFoundError(
       `resolveModelDir: ${repoId}@${revision} is not in the local cache and ${why} — missing ${cached.missing.join(', ')}; ` +
         `looked in ${cached.snapshotDir ?? repoDir} [download it once online, or pass a local directory]`,
     );
   }
   const timeoutMs = hubTimeoutMs(opts.timeoutMs);
+  const rate = hubRateLimit(opts.minBytesPerSecond, opts.rateWindowMs);
+  // Online: a corrupt cached file is removed and downloaded again.
+  for (const c of cached.corrupt) await removeCorrupt(repoDir, c.path, c.real);
   const { commit, dir } = await downloadModel(
     {
       timeoutMs,
-      endpoint: (opts.endpoint ?? envValue(process.env['HF_ENDPOINT']) ?? 'https://huggingface.co').replace(/\/+$/, ''),
+      rate,
+      endpoint,
       token: opts.token ?? envValue(process.env['HF_TOKEN']),
       fetch: opts.fetch ?? globalThis.fetch,
       repoId,

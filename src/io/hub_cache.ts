@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { parseShardIndex, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './checkpoint.js';
+import { verifyCachedFile } from './hub_verify.js';
 
 /** Files fetched when present; a 404 for them is not an error. @category IO */
 export const OPTIONAL_FILES: readonly string[] = [
@@ -51,7 +52,7 @@ export function repoCacheDir(cacheDir: string, repoId: string): string {
  * @returns `.{pid}.{12 hex chars}`
  * @throws nothing
  * @example
- * const tmp = target + tempSuffix() + '.tmp';
+ * const tmp = join(dirname(target), `.tfjs-lens${tempSuffix()}.tmp`);
  * @category IO
  */
 export function tempSuffix(): string {
@@ -85,9 +86,21 @@ async function readRef(repoDir: string, revision: string): Promise<string | unde
   }
 }
 
+/** A cached file that failed verification. @category IO */
+export interface CorruptFile {
+  /** Repo-relative name. */
+  readonly file: string;
+  /** The snapshot path. */
+  readonly path: string;
+  /** The damaged file itself (the blob a snapshot link points at): the path to delete. */
+  readonly real: string;
+  /** What is wrong. */
+  readonly problem: string;
+}
+
 /** Result of looking a revision up in the cache. @category IO */
 interface SnapshotCheck {
-  /** True when config + weights (+ requested extras) are all present. */
+  /** True when config + weights (+ requested extras) are all present and verified. */
   readonly complete: boolean;
   /** Commit the revision resolves to, when known. */
   readonly commit?: string;
@@ -95,32 +108,59 @@ interface SnapshotCheck {
   readonly snapshotDir?: string;
   /** What is missing (relative names), empty when complete. */
   readonly missing: readonly string[];
+  /** Present files that failed verification (also counted as missing). */
+  readonly corrupt: readonly CorruptFile[];
 }
 
-/** Missing weight files of a snapshot: single file, else the index and every shard it names. */
-async function missingWeights(snap: string): Promise<string[]> {
-  if (await fileExists(join(snap, SAFETENSORS_FILE))) return [];
-  const indexPath = join(snap, SAFETENSORS_INDEX_FILE);
-  if (!(await fileExists(indexPath))) return [`${SAFETENSORS_FILE} (or ${SAFETENSORS_INDEX_FILE})`];
-  try {
-    const index = parseShardIndex(JSON.parse(await readFile(indexPath, 'utf8')), indexPath);
-    const missing: string[] = [];
-    for (const shard of index.shards) if (!(await fileExists(join(snap, shard)))) missing.push(shard);
-    return missing;
-  } catch {
-    return [`${SAFETENSORS_INDEX_FILE} (unreadable)`];
+/** Present files are verified ({@link verifyCachedFile}); corrupt ones are recorded and count as missing. */
+class SnapshotVerifier {
+  readonly missing: string[] = [];
+  readonly corrupt: CorruptFile[] = [];
+  constructor(
+    private readonly repoDir: string,
+    private readonly snap: string,
+  ) {}
+
+  /** True when `file` is present and verified. */
+  async check(file: string, required: boolean): Promise<boolean> {
+    const path = join(this.snap, file);
+    if (!(await fileExists(path))) return false;
+    const { problem, real } = await verifyCachedFile(this.repoDir, path, file, required);
+    if (problem === undefined) return true;
+    this.corrupt.push({ file, path, real, problem });
+    this.missing.push(file);
+    return false;
   }
 }
 
+/** Weights of a snapshot: single file, else the index and every shard it names. */
+async function checkWeights(v: SnapshotVerifier, snap: string): Promise<void> {
+  if (await fileExists(join(snap, SAFETENSORS_FILE))) {
+    await v.check(SAFETENSORS_FILE, true);
+    return;
+  }
+  const indexPath = join(snap, SAFETENSORS_INDEX_FILE);
+  if (!(await fileExists(indexPath))) return void v.missing.push(`${SAFETENSORS_FILE} (or ${SAFETENSORS_INDEX_FILE})`);
+  if (!(await v.check(SAFETENSORS_INDEX_FILE, true))) return;
+  let shards: readonly string[];
+  try {
+    shards = parseShardIndex(JSON.parse(await readFile(indexPath, 'utf8')), indexPath).shards;
+  } catch {
+    return void v.missing.push(`${SAFETENSORS_INDEX_FILE} (unreadable)`);
+  }
+  for (const shard of shards) if (!(await v.check(shard, true))) v.missing.push(shard);
+}
+
 /**
- * Check whether `revision` of a repo is fully cached.
+ * Check whether `revision` of a repo is fully cached, verifying every file it needs (hash of
+ * hash-named blobs, JSON/safetensors/HTML content checks; cheap when a verification stamp matches).
  * @param repoDir - `{cache}/models--org--name`
  * @param revision - branch/tag name or 40-hex commit
  * @param extraFiles - files the caller asked for: present, or recorded under `.no_exist/`
- * @returns completeness, commit, snapshot dir and the missing names
+ * @returns completeness, commit, snapshot dir, the missing names and the corrupt files
  * @throws nothing (unreadable files count as missing)
  * @example
- * const { complete, snapshotDir } = await checkSnapshot(repoDir, 'main', []);
+ * const { complete, snapshotDir, corrupt } = await checkSnapshot(repoDir, 'main', []);
  * @category IO
  */
 export async function checkSnapshot(
@@ -129,22 +169,24 @@ export async function checkSnapshot(
   extraFiles: readonly string[],
 ): Promise<SnapshotCheck> {
   const commit = isCommitHash(revision) ? revision : await readRef(repoDir, revision);
-  if (commit === undefined) return { complete: false, missing: [`refs/${revision}`] };
+  if (commit === undefined) return { complete: false, missing: [`refs/${revision}`], corrupt: [] };
   const snapshotDir = join(repoDir, 'snapshots', commit);
-  const missing: string[] = [];
-  if (!(await fileExists(join(snapshotDir, 'config.json')))) missing.push('config.json');
-  missing.push(...(await missingWeights(snapshotDir)));
+  const v = new SnapshotVerifier(repoDir, snapshotDir);
+  if (!(await fileExists(join(snapshotDir, 'config.json')))) v.missing.push('config.json');
+  else await v.check('config.json', true);
+  await checkWeights(v, snapshotDir);
   for (const f of extraFiles) {
-    if (await fileExists(join(snapshotDir, f))) continue;
-    if (!(await fileExists(join(repoDir, '.no_exist', commit, f)))) missing.push(f);
+    if (await fileExists(join(snapshotDir, f))) await v.check(f, false);
+    else if (!(await fileExists(join(repoDir, '.no_exist', commit, f)))) v.missing.push(f);
   }
-  return { complete: missing.length === 0, commit, snapshotDir, missing };
+  const missing = [...new Set(v.missing)];
+  return { complete: missing.length === 0, commit, snapshotDir, missing, corrupt: v.corrupt };
 }
 
 /** Write `content` to `path` atomically (temp file + rename). */
 async function writeAtomic(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = path + tempSuffix() + '.tmp';
+  const tmp = join(dirname(path), `.tfjs-lens${tempSuffix()}.tmp`); // short: the target name may be 255 bytes
   try {
     await writeFile(tmp, content, { flag: 'wx' });
     await rename(tmp, path);
@@ -200,7 +242,7 @@ export async function markNoExist(repoDir: string, commit: string, file: string)
 export async function linkIntoSnapshot(repoDir: string, commit: string, file: string, blobPath: string): Promise<string> {
   const target = join(repoDir, 'snapshots', commit, file);
   await mkdir(dirname(target), { recursive: true });
-  const tmp = target + tempSuffix() + '.tmp';
+  const tmp = join(dirname(target), `.tfjs-lens${tempSuffix()}.tmp`); // short: the target name may be 255 bytes
   try {
     try {
       await symlink(relative(dirname(target), blobPath), tmp);

@@ -3,12 +3,14 @@
  * weights (single file, or index + shards), then optional tokenizer/generation files. Mirrors
  * `huggingface_hub.hf_hub_download` (blobs by etag, snapshot symlinks, refs, `.no_exist`).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { HubError } from '../errors.js';
 import { parseShardIndex, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './checkpoint.js';
 import { fileExists, isCommitHash, linkIntoSnapshot, markNoExist, OPTIONAL_FILES, writeRef } from './hub_cache.js';
 import { fetchFollowing, httpError, storeBlob, type HttpContext } from './hub_http.js';
+import { cleanStaleDownloads } from './hub_lock.js';
+import { dropStamp, verifyCachedFile } from './hub_verify.js';
 
 /** Everything a repo download needs. @category IO */
 interface DownloadContext extends HttpContext {
@@ -54,9 +56,40 @@ async function downloadFile(
     if (res.status === 404 && optional) return { found: false, commit };
     throw httpError(res.status, res.statusText, url, ctx);
   }
-  const blob = await storeBlob(ctx, res, meta, join(ctx.repoDir, 'blobs'), file, url, idle);
-  await linkIntoSnapshot(ctx.repoDir, commit, file, blob);
+  const blob = await storeBlob(ctx, res, meta, join(ctx.repoDir, 'blobs'), file, url, idle, !optional);
+  await cacheWrite(`link ${file} into ${join(ctx.repoDir, 'snapshots', commit)}`, () => linkIntoSnapshot(ctx.repoDir, commit, file, blob));
   return { found: true, commit };
+}
+
+/** Run a cache write; fs errors become a HubError naming what was written where. */
+async function cacheWrite<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    const e = new HubError(`resolveModelDir: could not ${what} — ${(err as Error).message} [check that the cache directory is writable]`);
+    e.cause = err;
+    throw e;
+  }
+}
+
+/**
+ * Remove a corrupt cached file so it is downloaded again: the snapshot entry, and the file it
+ * points at when that is a blob of this repo (with its verification stamp).
+ * @param repoDir - repo cache folder
+ * @param path - snapshot path
+ * @param real - resolved path (the blob)
+ * @returns nothing
+ * @throws {@link "tfjs-lens"!HubError} when the files cannot be removed
+ * @example
+ * for (const c of cached.corrupt) await removeCorrupt(repoDir, c.path, c.real);
+ * @category IO
+ */
+export async function removeCorrupt(repoDir: string, path: string, real: string): Promise<void> {
+  await cacheWrite(`remove the corrupt cached file ${real}`, async () => {
+    await dropStamp(repoDir, real);
+    if (real.startsWith(join(repoDir, 'blobs') + sep)) await rm(real, { force: true });
+    await rm(path, { force: true });
+  });
 }
 
 /** Downloads after config.json: skip files the snapshot already has. */
@@ -70,12 +103,19 @@ class SnapshotFiller {
     return join(this.ctx.repoDir, 'snapshots', this.commit);
   }
 
-  /** Make sure `file` is in the snapshot; returns false when optional and absent upstream. */
+  /** Make sure `file` is in the snapshot and verified; returns false when optional and absent upstream. */
   async ensure(file: string, optional: boolean): Promise<boolean> {
-    if (await fileExists(join(this.dir, file))) return true;
+    const path = join(this.dir, file);
+    if (await fileExists(path)) {
+      const { problem, real } = await verifyCachedFile(this.ctx.repoDir, path, file, !optional);
+      if (problem === undefined) return true;
+      await removeCorrupt(this.ctx.repoDir, path, real);
+    }
     const urlRev = isCommitHash(this.commit) ? this.commit : this.ctx.revision;
     const r = await downloadFile(this.ctx, file, urlRev, this.commit, optional);
-    if (!r.found && isCommitHash(this.commit)) await markNoExist(this.ctx.repoDir, this.commit, file);
+    if (!r.found && isCommitHash(this.commit)) {
+      await cacheWrite(`record that ${file} does not exist`, () => markNoExist(this.ctx.repoDir, this.commit, file));
+    }
     return r.found;
   }
 }
@@ -106,7 +146,8 @@ async function ensureWeights(ctx: DownloadContext, filler: SnapshotFiller): Prom
  * @param ctx - download context
  * @param extraFiles - more optional files to fetch (404 is fine)
  * @returns the commit and its snapshot directory
- * @throws {@link "tfjs-lens"!HubError} for HTTP errors, network errors and truncated bodies
+ * @param checkConfig - called with the config.json path before any weight is fetched (throw to refuse)
+ * @throws {@link "tfjs-lens"!HubError} for HTTP errors, network errors, truncated or unverifiable bodies and cache write errors
  * @example
  * const { dir } = await downloadModel({ ...httpCtx, repoDir, revision: 'main' }, []);
  * @category IO
@@ -116,6 +157,8 @@ export async function downloadModel(
   extraFiles: readonly string[],
   checkConfig?: (configPath: string) => Promise<void>,
 ): Promise<{ commit: string; dir: string }> {
+  // Temp files and locks of killed processes (pid no longer alive) are removed first.
+  await cleanStaleDownloads(join(ctx.repoDir, 'blobs'));
   const pinned = isCommitHash(ctx.revision) ? ctx.revision : undefined;
   const cfg = await downloadFile(ctx, 'config.json', ctx.revision, pinned, false);
   const filler = new SnapshotFiller(ctx, cfg.commit);
@@ -123,6 +166,8 @@ export async function downloadModel(
   if (checkConfig !== undefined) await checkConfig(join(filler.dir, 'config.json'));
   await ensureWeights(ctx, filler);
   for (const f of new Set([...OPTIONAL_FILES, ...extraFiles])) await filler.ensure(f, true);
-  if (!isCommitHash(ctx.revision)) await writeRef(ctx.repoDir, ctx.revision, cfg.commit);
+  if (!isCommitHash(ctx.revision)) {
+    await cacheWrite(`write refs/${ctx.revision} in ${ctx.repoDir}`, () => writeRef(ctx.repoDir, ctx.revision, cfg.commit));
+  }
   return { commit: cfg.commit, dir: filler.dir };
 }

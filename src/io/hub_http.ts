@@ -1,15 +1,18 @@
 /**
  * HTTP side of the hub download: GET with manually followed redirects (so the hub's
  * `x-repo-commit` / `x-linked-etag` headers are seen before the CDN hop), typed errors, and
- * streaming a body into `blobs/` through a temp file that is renamed only once complete. Every
- * network wait is bounded by an idle timeout (`hub_timeout.ts`).
+ * streaming a body into `blobs/` through a temp file that is renamed only once complete and
+ * verified (size, content, hash: `hub_verify.ts`), under a per-blob lock (`hub_lock.ts`). Every
+ * network wait is bounded by an idle timeout and a minimum rate (`hub_timeout.ts`).
  */
 import { createHash } from 'node:crypto';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { HubError } from '../errors.js';
 import { tempSuffix } from './hub_cache.js';
-import { IdleTimeout } from './hub_timeout.js';
+import { acquireBlobLock, type BlobLock } from './hub_lock.js';
+import { IdleTimeout, type RateLimit } from './hub_timeout.js';
+import { contentProblem, declaredHash, dropStamp, hashFile, verifyCachedFile, writeStamp, type DeclaredHash } from './hub_verify.js';
 
 /** What the downloader needs to talk to the hub. @category IO */
 export interface HttpContext {
@@ -20,6 +23,8 @@ export interface HttpContext {
   readonly fetch: typeof globalThis.fetch;
   /** Idle timeout in ms: longest wait for response headers or for the next body chunk. */
   readonly timeoutMs: number;
+  /** Minimum average body rate (see `hub_timeout.ts`); none when omitted. */
+  readonly rate?: RateLimit;
   /** Repo id, for progress lines and hints. */
   readonly repoId: string;
   readonly quiet: boolean;
@@ -30,6 +35,8 @@ export interface HttpContext {
 interface HubMeta {
   commit?: string;
   linkedEtag?: string;
+  /** `x-linked-size`: the LFS file's size, declared by the hub before the CDN redirect. */
+  linkedSize?: number;
   etag?: string;
 }
 
@@ -105,7 +112,7 @@ export async function fetchFollowing(
 ): Promise<{ res: Response; meta: HubMeta; idle: IdleTimeout }> {
   const hubOrigin = new URL(ctx.endpoint).origin;
   const meta: HubMeta = {};
-  const idle = new IdleTimeout(ctx.timeoutMs, url);
+  const idle = new IdleTimeout(ctx.timeoutMs, url, ctx.rate);
   let current = new URL(url);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const sameOrigin = current.origin === hubOrigin;
@@ -121,14 +128,32 @@ export async function fetchFollowing(
     const commit = res.headers.get('x-repo-commit');
     if (meta.commit === undefined && commit !== null && /^[0-9a-f]{40}$/.test(commit.trim())) meta.commit = commit.trim();
     meta.linkedEtag ??= cleanEtag(res.headers.get('x-linked-etag'));
+    const linkedSize = Number(res.headers.get('x-linked-size') ?? NaN);
+    if (meta.linkedSize === undefined && Number.isSafeInteger(linkedSize) && linkedSize >= 0) meta.linkedSize = linkedSize;
     if (sameOrigin) meta.etag ??= cleanEtag(res.headers.get('etag'));
     if (!REDIRECTS.has(res.status)) return { res, meta, idle };
     const location = res.headers.get('location');
     await res.body?.cancel().catch(() => undefined);
     if (location === null) throw new HubError(`resolveModelDir: redirect without Location for ${url}`, res.status);
-    current = new URL(location, current);
+    current = redirectTarget(location, current, url, res.status);
   }
   throw new HubError(`resolveModelDir: too many redirects for ${url} — expected at most ${MAX_REDIRECTS}`);
+}
+
+/** The URL a `Location` header points to; HubError when it is malformed or not http(s). */
+function redirectTarget(location: string, current: URL, url: string, status: number): URL {
+  let next: URL;
+  try {
+    next = new URL(location, current);
+  } catch (err) {
+    const e = new HubError(`resolveModelDir: malformed redirect Location ${JSON.stringify(location.slice(0, 200))} for ${url} (HTTP ${status})`, status);
+    e.cause = err;
+    throw e;
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+    throw new HubError(`resolveModelDir: redirect to a non-http(s) Location ${JSON.stringify(location.slice(0, 200))} for ${url} (HTTP ${status})`, status);
+  }
+  return next;
 }
 
 /** Throttled progress reporter: stderr at most every 250 ms (plus a final line), callback always. */
@@ -178,6 +203,7 @@ async function pump(
   total: number | undefined,
   progress: Progress,
   idle: IdleTimeout,
+  lock: BlobLock | undefined,
 ): Promise<{ loaded: number; digest: string }> {
   const hash = createHash('sha256');
   let loaded = 0;
@@ -185,6 +211,7 @@ async function pump(
   if (body === null) return { loaded, digest: hash.digest('hex') };
   const reader = body.getReader();
   try {
+    idle.received(0);
     for (;;) {
       let chunk: { done: boolean; value?: Uint8Array };
       try {
@@ -198,6 +225,8 @@ async function pump(
       await fh.write(chunk.value);
       loaded += chunk.value.byteLength;
       progress.update(loaded, false);
+      lock?.touch();
+      idle.received(loaded);
     }
   } catch (err) {
     await reader.cancel().catch(() => undefined); // e.g. disk full: release the connection
@@ -206,23 +235,94 @@ async function pump(
   return { loaded, digest: hash.digest('hex') };
 }
 
+/** Statuses that are 2xx but carry no (complete) file. */
+const NOT_A_FILE = new Set([204, 205, 206]);
+
+/** Checks on the response headers, before any byte is read. */
+function checkHeaders(res: Response, meta: HubMeta, file: string, url: string, total: number | undefined): void {
+  if (NOT_A_FILE.has(res.status)) {
+    throw new HubError(
+      `resolveModelDir: HTTP ${res.status} ${res.statusText} for ${file} (${url}) — expected the file's content with status 200 ` +
+        '[the server or a proxy is misbehaving; retry]',
+      res.status,
+    );
+  }
+  const type = (res.headers.get('content-type') ?? '').toLowerCase();
+  if (type.startsWith('text/html') && !/\.html?$/i.test(file)) {
+    throw new HubError(
+      `resolveModelDir: got an HTML page (content-type ${type}) instead of ${file} from ${url} ` +
+        '[an error or login page from the server or a proxy; check HF_ENDPOINT and retry]',
+      res.status,
+    );
+  }
+  if (meta.linkedSize !== undefined && total !== undefined && meta.linkedSize !== total) {
+    throw new HubError(
+      `resolveModelDir: size mismatch for ${file} from ${url} — the hub declared ${meta.linkedSize} bytes (X-Linked-Size), ` +
+        `the download sends ${total} (Content-Length) [retry]`,
+    );
+  }
+}
+
+/** Checks on the received temp file; returns the blob name (the verified hash, else the content's sha256). */
+async function checkBody(
+  tmp: string,
+  file: string,
+  url: string,
+  required: boolean,
+  sizes: { loaded: number; total: number | undefined; linked: number | undefined },
+  expected: DeclaredHash | undefined,
+  sha256: string,
+): Promise<string> {
+  const { loaded, total, linked } = sizes;
+  if (total !== undefined && loaded !== total) {
+    throw new HubError(`resolveModelDir: truncated download of ${url} — expected ${total} bytes, got ${loaded} [retry]`);
+  }
+  if (linked !== undefined && loaded !== linked) {
+    throw new HubError(`resolveModelDir: truncated download of ${url} — expected ${linked} bytes (X-Linked-Size), got ${loaded} [retry]`);
+  }
+  const problem = await contentProblem(tmp, file, required);
+  if (problem !== undefined) throw new HubError(`resolveModelDir: downloaded ${file} is ${problem} — from ${url} [retry]`);
+  if (expected === undefined) return sha256;
+  const got = expected.algo === 'sha256' ? sha256 : await hashFile(tmp, 'git-sha1');
+  if (got !== expected.hex) {
+    throw new HubError(
+      `resolveModelDir: checksum mismatch for ${file} from ${url} — expected ${expected.algo} ${expected.hex} (the hub's etag), ` +
+        `got ${got} (${loaded} bytes) [retry]`,
+    );
+  }
+  return expected.hex;
+}
+
+/** Release a lock and a response body, ignoring errors. */
+async function releaseAll(res: Response, lock: BlobLock | undefined): Promise<void> {
+  await lock?.release();
+  if (res.body !== null && !res.body.locked) await res.body.cancel().catch(() => undefined);
+}
+
 /**
- * Store a response body as `blobs/{etag}`: stream to `{etag}.incomplete.{pid}.{random}`, check the
- * byte count (Content-Length) and, for LFS files, the sha256 in `x-linked-etag`, then rename.
- * Reuses an existing complete blob without reading the body. Nothing is left behind on failure.
+ * Store a response body as `blobs/{hash}` and verify it against what the server declared:
+ * the status (204/205/206 and `text/html` are refused), the size (Content-Length and
+ * `X-Linked-Size`), the content (JSON parses, safetensors header tiles the file, not empty, not
+ * HTML) and the hash of the etag (sha256 for LFS files, git blob sha1 for regular files, any case).
+ * The blob is named by its verified hash, or by the sha256 of the received bytes when no etag is a
+ * hash, so different contents never share a path. An existing blob with the declared hash is reused
+ * (without reading the body) only after it verifies; a corrupt one is replaced. The body streams to
+ * `{name}.incomplete.{pid}.{random}`, renamed once verified; while it is written, `{hash}.lock`
+ * keeps other processes from writing the same blob. Nothing is left behind on failure.
  * @param ctx - HTTP context (progress)
  * @param res - a 2xx response
- * @param meta - hub headers (etag)
+ * @param meta - hub headers (etags, sizes)
  * @param blobsDir - `{repoDir}/blobs`
- * @param file - repo-relative file name (progress)
+ * @param file - repo-relative file name (progress, checks, messages)
  * @param url - for messages
  * @param idle - the request's idle clock from {@link fetchFollowing}
+ * @param required - true for config.json and weights (an empty body is always an error then)
  * @returns the blob path
- * @throws {@link "tfjs-lens"!HubError} for truncated bodies, dropped connections, idle timeouts, checksum mismatches
- *   and cache write errors
+ * @throws {@link "tfjs-lens"!HubError} for truncated bodies, dropped connections, timeouts, checksum or size mismatches,
+ *   empty/HTML/unparsable bodies (naming the file) and cache write errors
  * @example
  * const { res, meta, idle } = await fetchFollowing(ctx, url);
- * const blob = await storeBlob(ctx, res, meta, join(repoDir, 'blobs'), 'config.json', url, idle);
+ * const blob = await storeBlob(ctx, res, meta, join(repoDir, 'blobs'), 'config.json', url, idle, true);
  * @category IO
  */
 export async function storeBlob(
@@ -233,43 +333,56 @@ export async function storeBlob(
   file: string,
   url: string,
   idle: IdleTimeout,
+  required = true,
 ): Promise<string> {
+  const repoDir = dirname(blobsDir);
   const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
   const lengthHeader = Number(res.headers.get('content-length') ?? NaN);
   const total = Number.isSafeInteger(lengthHeader) && lengthHeader >= 0 && !encoded ? lengthHeader : undefined;
-  const etag = meta.linkedEtag ?? meta.etag;
-  if (etag !== undefined) {
-    const existing = join(blobsDir, etag);
-    const st = await stat(existing).catch(() => undefined);
-    if (st?.isFile() === true && (total === undefined || st.size === total)) {
-      await res.body?.cancel().catch(() => undefined);
-      return existing;
-    }
-  }
-  await mkdir(blobsDir, { recursive: true });
-  const tmp = join(blobsDir, `${etag ?? 'download'}.incomplete${tempSuffix()}`);
+  const expected = declaredHash([meta.linkedEtag, meta.etag]);
+  let lock: BlobLock | undefined;
+  let tmp: string | undefined;
   let fh: FileHandle | undefined;
   try {
+    checkHeaders(res, meta, file, url, total);
+    await mkdir(blobsDir, { recursive: true });
+    if (expected !== undefined) {
+      const existing = join(blobsDir, expected.hex);
+      // A hung holder is taken over once its lock has not been touched for a few idle timeouts.
+      lock = await acquireBlobLock(existing, Math.max(3 * ctx.timeoutMs, 60_000));
+      const st = await stat(existing).catch(() => undefined);
+      const declared = meta.linkedSize ?? total;
+      // Reused only when it verifies and has the declared size: a response whose size differs is
+      // not this blob (a reused etag), and is downloaded and checked (it will fail the hash check).
+      if (st?.isFile() === true && (declared === undefined || declared === st.size)) {
+        if ((await verifyCachedFile(repoDir, existing, file, required)).problem === undefined) {
+          await releaseAll(res, lock);
+          return existing;
+        }
+        await dropStamp(repoDir, existing);
+        await rm(existing, { force: true }); // corrupt: replaced by this download
+      }
+    }
+    tmp = join(blobsDir, `${expected?.hex ?? 'download'}.incomplete${tempSuffix()}`);
     fh = await open(tmp, 'wx');
-    const progress = new Progress(ctx, file, total);
-    const { loaded, digest } = await pump(res, fh, url, total, progress, idle);
+    const progress = new Progress(ctx, file, total ?? meta.linkedSize);
+    const { loaded, digest } = await pump(res, fh, url, total ?? meta.linkedSize, progress, idle, lock);
     await fh.close();
     fh = undefined;
-    if (total !== undefined && loaded !== total) {
-      throw new HubError(`resolveModelDir: truncated download of ${url} — expected ${total} bytes, got ${loaded} [retry]`);
-    }
-    const sha = meta.linkedEtag;
-    if (sha !== undefined && /^[0-9a-f]{64}$/.test(sha) && sha !== digest) {
-      throw new HubError(`resolveModelDir: checksum mismatch for ${url} — expected sha256 ${sha}, got ${digest} [retry]`);
-    }
+    const sizes = { loaded, total, linked: meta.linkedSize };
+    const name = await checkBody(tmp, file, url, required, sizes, expected, digest);
     progress.update(loaded, true);
-    const blob = join(blobsDir, etag ?? digest);
+    const blob = join(blobsDir, name);
+    await dropStamp(repoDir, blob);
     await rename(tmp, blob);
+    tmp = undefined;
+    await writeStamp(repoDir, blob, `${expected?.algo ?? 'sha256'}:${name}`);
+    await lock?.release();
     return blob;
   } catch (err) {
     await fh?.close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
-    if (res.body !== null && !res.body.locked) await res.body.cancel().catch(() => undefined);
+    if (tmp !== undefined) await rm(tmp, { force: true }).catch(() => undefined);
+    await releaseAll(res, lock);
     if (err instanceof HubError) throw err;
     const e = new HubError(`resolveModelDir: could not write ${url} into the cache at ${blobsDir} — ${causeText(err)}`);
     e.cause = err;

@@ -32,6 +32,8 @@ export interface FromPretrainedOptions extends HubOptions, ProcessingOptions {
   readonly tokenizer?: Tokenizer | null;
   /** Backend to initialise (default: TFJS_LENS_BACKEND, else the best installed). */
   readonly backend?: BackendName;
+  /** Load a checkpoint holding NaN/Inf weights (refused with a WeightLoadError by default); for deliberate experiments. */
+  readonly allowNonFinite?: boolean;
 }
 
 /** What the loader produces. */
@@ -44,7 +46,7 @@ interface LoadedDecoder {
 
 /** Valid keys of {@link FromPretrainedOptions} (checked for plain-JS callers). */
 const FROM_PRETRAINED_KEYS: OptionKeys<FromPretrainedOptions> = {
-  ...HUB_OPTION_KEYS, flags: true, tokenizer: true, backend: true,
+  ...HUB_OPTION_KEYS, flags: true, tokenizer: true, backend: true, allowNonFinite: true,
   foldLn: true, centerWritingWeights: true, centerUnembed: true, foldValueBiases: true,
 };
 
@@ -102,7 +104,7 @@ export async function loadDecoder(
   const rawCfg = await configOf(join(resolved.dir, 'config.json'));
   // Tokenizer first: nothing to free if it fails.
   const tokenizer = await findTokenizer(resolved.dir, rawCfg, opts.tokenizer);
-  const raw = await loadCheckpointTensors(resolved.dir);
+  const raw = await loadCheckpointTensors(resolved.dir, { allowNonFinite: opts.allowNonFinite === true });
   const rawParams = paramsFromHf(raw, rawCfg);
   raw.clear();
   try {

@@ -6,6 +6,7 @@
  * uses {@link linear} (plain matmuls in the backward pass; 10x faster on tfjs-wasm).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertBackendReady } from '../backend/ensure.js';
 import { DisposedError, ShapeError } from '../errors.js';
 import { linear } from '../ops/matmul.js';
 import { seededRng } from '../utils/rng.js';
@@ -100,10 +101,13 @@ export class BetaVae {
   /**
    * @param cfg Architecture (`dIn` required; see {@link resolveVaeConfig} for defaults).
    * @param weights Initial weights by name (e.g. from {@link loadBetaVae}); default: seeded random init.
-   * @throws {@link "tfjs-lens"!ConfigError} for an invalid config; {@link "tfjs-lens"!ShapeError} if a given weight is missing or has the wrong shape.
+   * @throws {@link "tfjs-lens"!ConfigError} for an invalid config; {@link "tfjs-lens"!ShapeError} if a given weight is missing or has the wrong shape;
+   *   {@link "tfjs-lens"!BackendError} when no tfjs backend is initialised yet (a constructor cannot await the start-up:
+   *   call {@link "tfjs-lens"!initBackend} first, or load with {@link loadBetaVae}, which starts it).
    */
   constructor(cfg: Partial<BetaVaeConfig> & { readonly dIn: number }, weights?: VaeWeightArrays) {
     this.cfg = resolveVaeConfig(cfg);
+    assertBackendReady('BetaVae');
     const rand = seededRng(this.cfg.seed);
     let fanIn = 1;
     const arrays = paramShapes(this.cfg).map(([name, shape, kind]) => {

@@ -80,13 +80,18 @@ const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
  * Fill in and check an architecture.
  * @param c `dIn` plus any overrides.
  * @returns The complete config.
- * @throws {@link "tfjs-lens"!ConfigError} for a non-positive size, a dropout outside [0, 1) or an unknown output head.
+ * @throws {@link "tfjs-lens"!ConfigError} for a non-positive size, a dropout outside [0, 1), an unknown output head,
+ *   or a field of the wrong type (e.g. `batchNorm: "no"`), naming the field.
  * @example resolveVaeConfig({ dIn: 768, dLatent: 32 })
  * @category Probe
  */
 export function resolveVaeConfig(c: Partial<BetaVaeConfig> & { readonly dIn: number }): BetaVaeConfig {
-  const cfg: BetaVaeConfig = { ...DEFAULT_VAE_CONFIG, ...c, hidden: [...(c.hidden ?? DEFAULT_VAE_CONFIG.hidden)] };
   const fn = 'resolveVaeConfig';
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) throw new ConfigError(`${fn}: the config must be an object, got ${JSON.stringify(c)}`);
+  if (c.hidden !== undefined && !Array.isArray(c.hidden)) throw new ConfigError(`${fn}: hidden must be an array of positive integers, got ${JSON.stringify(c.hidden)}`);
+  const cfg: BetaVaeConfig = { ...DEFAULT_VAE_CONFIG, ...c, hidden: [...(c.hidden ?? DEFAULT_VAE_CONFIG.hidden)] };
+  if (typeof cfg.batchNorm !== 'boolean') throw new ConfigError(`${fn}: batchNorm must be a boolean, got ${JSON.stringify(cfg.batchNorm)}`);
+  if (typeof cfg.dropout !== 'number') throw new ConfigError(`${fn}: dropout must be a number in [0, 1), got ${JSON.stringify(cfg.dropout)}`);
   if (!posInt(cfg.dIn)) throw new ConfigError(`${fn}: dIn must be a positive integer, got ${cfg.dIn}`);
   if (!posInt(cfg.dLatent)) throw new ConfigError(`${fn}: dLatent must be a positive integer, got ${cfg.dLatent}`);
   if (!cfg.hidden.every(posInt)) throw new ConfigError(`${fn}: hidden widths must be positive integers, got [${cfg.hidden.join(', ')}]`);

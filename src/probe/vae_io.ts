@@ -7,9 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureBackend } from '../backend/ensure.js';
 import { ShapeError, WeightLoadError } from '../errors.js';
 import { readJsonFile } from '../io/checkpoint.js';
 import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
+import { assertFiniteTensors } from '../io/safetensors_finite.js';
 import { BetaVae, type VaeWeightArrays } from './beta_vae.js';
 import type { ColumnScaler } from './matrix.js';
 import type { BetaVaeConfig } from './vae_config.js';
@@ -84,15 +86,25 @@ export async function saveBetaVae(
 }
 
 /**
- * Load a probe saved by {@link saveBetaVae}.
+ * Load a probe saved by {@link saveBetaVae}. NaN/Inf weights or scaler values are refused unless
+ * `opts.allowNonFinite` is set. Starts the tfjs backend ({@link "tfjs-lens"!initBackend} with its defaults)
+ * if none is initialised yet.
  * @param dir The folder.
+ * @param opts `allowNonFinite: true` loads NaN/Inf values as they are (deliberate experiments).
  * @returns The model (caller disposes), its scaler if saved, and the metadata.
  * @throws {@link "tfjs-lens"!NotFoundError} when a file is missing; {@link "tfjs-lens"!WeightLoadError} for a wrong format,
- *   or missing / mis-shaped tensors; {@link "tfjs-lens"!ConfigError} for invalid JSON or an invalid architecture.
+ *   or missing / mis-shaped / non-float / non-finite tensors (named); {@link "tfjs-lens"!ConfigError} for invalid JSON or an
+ *   invalid architecture (a field of the wrong type is named); {@link "tfjs-lens"!BackendError} when no backend can be started.
  * @example const { vae, scaler } = await loadBetaVae('results/probe/sms_spam/vae');
  * @category Probe
  */
-export async function loadBetaVae(dir: string): Promise<{
+export async function loadBetaVae(
+  dir: string,
+  opts: {
+    /** Load NaN/Inf values instead of throwing (default false). */
+    readonly allowNonFinite?: boolean;
+  } = {},
+): Promise<{
   /** The model (caller disposes). */
   vae: BetaVae;
   /** The feature scaler saved with it, if any. */
@@ -101,11 +113,15 @@ export async function loadBetaVae(dir: string): Promise<{
   metadata: Record<string, unknown>;
 }> {
   const cfgPath = join(dir, VAE_FILES.config);
-  const json = await readJsonFile<SavedVaeConfig>(cfgPath, 'β-VAE config');
-  if (json.format !== FORMAT || typeof json.config !== 'object' || json.config === null) {
-    throw new WeightLoadError(`loadBetaVae: ${cfgPath} is not a ${FORMAT} file (format ${JSON.stringify(json.format)})`);
+  const json = await readJsonFile<SavedVaeConfig | null>(cfgPath, 'β-VAE config');
+  if (typeof json !== 'object' || json === null || json.format !== FORMAT || typeof json.config !== 'object' || json.config === null) {
+    throw new WeightLoadError(`loadBetaVae: ${cfgPath} is not a ${FORMAT} file (format ${JSON.stringify(json?.format)})`);
   }
-  const { tensors } = await readSafetensorsFile(join(dir, VAE_FILES.weights));
+  const weightsPath = join(dir, VAE_FILES.weights);
+  const { tensors } = await readSafetensorsFile(weightsPath);
+  const notFloat = [...tensors].filter(([, t]) => !(t.data instanceof Float32Array)).map(([n, t]) => `'${n}' (${t.dtype})`);
+  if (notFloat.length > 0) throw new WeightLoadError(`loadBetaVae: ${weightsPath}: expected float tensors, got ${notFloat.join(', ')}`);
+  if (opts.allowNonFinite !== true) assertFiniteTensors(tensors, 'loadBetaVae', weightsPath);
   const weights: VaeWeightArrays = new Map();
   for (const [name, t] of tensors) {
     if (!name.startsWith('scaler.')) weights.set(name, { shape: t.shape, data: t.data as Float32Array });
@@ -117,6 +133,7 @@ export async function loadBetaVae(dir: string): Promise<{
     if (shift === undefined || scale === undefined) throw new WeightLoadError(`loadBetaVae: ${dir} declares a scaler but lacks scaler.shift / scaler.scale`);
     scaler = { kind: json.scaler, shift: shift.data as Float32Array, scale: scale.data as Float32Array };
   }
+  await ensureBackend('loadBetaVae');
   let vae: BetaVae;
   try {
     vae = new BetaVae(json.config, weights);
@@ -130,5 +147,6 @@ export async function loadBetaVae(dir: string): Promise<{
     vae.dispose();
     throw new WeightLoadError(`loadBetaVae: ${dir} holds tensors this architecture does not use: ${extra.join(', ')}`);
   }
-  return { vae, scaler, metadata: json.metadata ?? {} };
+  const metadata = typeof json.metadata === 'object' && json.metadata !== null && !Array.isArray(json.metadata) ? json.metadata : {};
+  return { vae, scaler, metadata };
 }

@@ -172,7 +172,8 @@ export function saeConfig(
  * Check a config for internal consistency.
  * @param cfg The config.
  * @returns The same config.
- * @throws {@link "tfjs-lens"!ConfigError} naming the bad field.
+ * @throws {@link "tfjs-lens"!ConfigError} naming the bad field (a width that is not a positive integer, a
+ *   flag that is not a boolean, an unknown architecture or normalisation).
  * @example validateSaeConfig(cfg);
  * @category SAE
  */
@@ -186,6 +187,15 @@ export function validateSaeConfig(cfg: SaeConfig): SaeConfig {
   if (cfg.architecture === 'topk') {
     const k = positiveInt(cfg.k, 'k', fn);
     if (k > cfg.dSae) throw new ConfigError(`${fn}: k must be ≤ dSae (${cfg.dSae}), got ${k}`);
+  }
+  if (typeof cfg.applyBDecToInput !== 'boolean') {
+    throw new ConfigError(`${fn}: applyBDecToInput must be a boolean, got ${JSON.stringify(cfg.applyBDecToInput)}`);
+  }
+  if (cfg.rescaleActsByDecoderNorm !== undefined && typeof cfg.rescaleActsByDecoderNorm !== 'boolean') {
+    throw new ConfigError(`${fn}: rescaleActsByDecoderNorm must be a boolean, got ${JSON.stringify(cfg.rescaleActsByDecoderNorm)}`);
+  }
+  if (typeof cfg.dtype !== 'string' || typeof cfg.device !== 'string') {
+    throw new ConfigError(`${fn}: dtype and device must be strings, got ${JSON.stringify(cfg.dtype)} and ${JSON.stringify(cfg.device)}`);
   }
   const norms = ['none', 'expected_average_only_in', 'constant_norm_rescale', 'layer_norm'];
   if (!norms.includes(cfg.normalizeActivations)) {

@@ -7,8 +7,10 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureBackend } from '../backend/ensure.js';
 import { WeightLoadError } from '../errors.js';
 import { fsError, readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
+import { assertFiniteTensors } from '../io/safetensors_finite.js';
 import { packageRoot } from '../utils/package_root.js';
 import { saeConfigFromCfgJson, saeConfigToCfgJson } from './sae_lens_config.js';
 import { SparseAutoencoder, type SaeWeightArrays } from './sae.js';
@@ -135,14 +137,26 @@ const SHAPES = (dIn: number, dSae: number): Record<string, number[]> => ({
  * Load an SAE folder written by SAELens (`save_model` / `save_inference_model`) or by {@link saveSae}.
  * Tensors must match cfg.json's shapes; unexpected or missing tensors are errors (as torch's strict
  * `load_state_dict`). A training checkpoint's `log_threshold` is accepted as exp → threshold.
+ * NaN/Inf weights (a threshold included) are refused unless `opts.allowNonFinite` is set. Starts
+ * the tfjs backend ({@link "tfjs-lens"!initBackend} with its defaults) if none is initialised yet.
  * @param dir The folder holding cfg.json and sae_weights.safetensors.
+ * @param opts `allowNonFinite: true` loads NaN/Inf weights as they are (deliberate experiments).
  * @returns The SAE (dispose it).
- * @throws {@link "tfjs-lens"!NotFoundError} for missing files; {@link "tfjs-lens"!WeightLoadError} listing bad tensors;
- *   {@link "tfjs-lens"!ConfigError} for an unsupported cfg.json.
+ * @throws {@link "tfjs-lens"!NotFoundError} for missing files; {@link "tfjs-lens"!WeightLoadError} listing bad
+ *   tensors (missing, unexpected, mis-shaped, or holding NaN/Inf) or for a cfg.json that is not JSON;
+ *   {@link "tfjs-lens"!ConfigError} for an unsupported cfg.json or a field of the wrong type;
+ *   {@link "tfjs-lens"!SafetensorsError} for a malformed weights file; {@link "tfjs-lens"!BackendError} when no
+ *   backend can be started.
  * @example const sae = await loadSae('saes/gpt2-tiny/blocks.1.hook_resid_pre');
  * @category SAE
  */
-export async function loadSae(dir: string): Promise<SparseAutoencoder> {
+export async function loadSae(
+  dir: string,
+  opts: {
+    /** Load NaN/Inf weights instead of throwing (default false). */
+    readonly allowNonFinite?: boolean;
+  } = {},
+): Promise<SparseAutoencoder> {
   const cfgPath = join(dir, SAE_FILES.cfg);
   let text: string;
   try {
@@ -154,7 +168,8 @@ export async function loadSae(dir: string): Promise<SparseAutoencoder> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new WeightLoadError(`loadSae: ${cfgPath} is not valid JSON — ${(err as Error).message}`);
+    const hint = /\b(NaN|-?Infinity)\b/.test(text) ? ' [it holds NaN or Infinity, which Python writes but JSON does not allow]' : '';
+    throw new WeightLoadError(`loadSae: ${cfgPath} is not valid JSON — ${(err as Error).message}${hint}`);
   }
   const cfg = saeConfigFromCfgJson(json, cfgPath);
   const { tensors } = await readSafetensorsFile(join(dir, SAE_FILES.weights));
@@ -180,6 +195,8 @@ export async function loadSae(dir: string): Promise<SparseAutoencoder> {
     }
     arrays[name] = t.data;
   }
+  if (opts.allowNonFinite !== true) assertFiniteTensors(Object.entries(arrays).map(([n, data]) => [n, { data }] as const), 'loadSae', dir);
+  await ensureBackend('loadSae');
   const threshold = arrays['threshold'] ?? (arrays['log_threshold'] !== undefined ? arrays['log_threshold'].map(Math.exp) : undefined);
   return new SparseAutoencoder(cfg, {
     W_enc: arrays['W_enc'] as Float32Array,

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DisposedError, ShapeError } from '../errors.js';
+import { assertBackendReady } from '../backend/ensure.js';
 import { validateSaeConfig, type SaeConfig } from './config.js';
 
 /** SAE weights as plain arrays (row-major), SAELens tensor names. @category SAE */
@@ -83,9 +84,11 @@ export class SparseAutoencoder {
   /**
    * @param cfg Architecture.
    * @param w Weights (copied into new variables).
-   * @throws {@link "tfjs-lens"!ShapeError} when an array has the wrong length; {@link "tfjs-lens"!ConfigError} on a bad config.
+   * @throws {@link "tfjs-lens"!ShapeError} when an array has the wrong length; {@link "tfjs-lens"!ConfigError} on a bad config;
+   *   {@link "tfjs-lens"!BackendError} when no tfjs backend is initialised yet (call `await initBackend()` first).
    */
   constructor(cfg: SaeConfig, w: SaeWeightArrays) {
+    assertBackendReady('SparseAutoencoder');
     this.cfg = validateSaeConfig(cfg);
     const { dIn, dSae } = cfg;
     const v2 = (a: Float32Array, s: [number, number]): tf.Variable<tf.Rank.R2> => tf.variable(tf.tensor2d(a, s), true);

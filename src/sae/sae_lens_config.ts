@@ -70,9 +70,9 @@ function upgradePre6(raw: Record<string, unknown>): Record<string, unknown> {
   return {
     ...c,
     architecture: arch,
-    apply_b_dec_to_input: c['apply_b_dec_to_input'] ?? true,
-    normalize_activations: norm ?? 'none',
-    reshape_activations: c['reshape_activations'] ?? (String(c['hook_name'] ?? '').includes('hook_z') ? 'hook_z' : 'none'),
+    apply_b_dec_to_input: c['apply_b_dec_to_input'] === undefined ? true : c['apply_b_dec_to_input'],
+    normalize_activations: norm === undefined ? 'none' : norm,
+    reshape_activations: c['reshape_activations'] === undefined ? (String(c['hook_name'] ?? '').includes('hook_z') ? 'hook_z' : 'none') : c['reshape_activations'],
     metadata,
   };
 }
@@ -83,17 +83,81 @@ function versionBelow6(v: unknown): boolean {
   return !Number.isFinite(major) || major < 6;
 }
 
+/** JSON type of a cfg.json field, as SAELens writes it. */
+type FieldType = 'boolean' | 'number' | 'string';
+
+/**
+ * Typed fields of a cfg.json: the architecture ones, then the training fields of checkpoints
+ * (`TrainingSAEConfig.to_dict()`). A field that is present must have this type (null is allowed
+ * only where SAELens writes None); a number must be finite.
+ */
+const FIELD_TYPES: Readonly<Record<string, { readonly type: FieldType; readonly nullable?: boolean }>> = {
+  d_in: { type: 'number' },
+  d_sae: { type: 'number' },
+  k: { type: 'number', nullable: true },
+  dtype: { type: 'string' },
+  device: { type: 'string' },
+  apply_b_dec_to_input: { type: 'boolean' },
+  rescale_acts_by_decoder_norm: { type: 'boolean' },
+  normalize_activations: { type: 'string' },
+  reshape_activations: { type: 'string' },
+  decoder_init_norm: { type: 'number', nullable: true },
+  l1_coefficient: { type: 'number' },
+  lp_norm: { type: 'number' },
+  l1_warm_up_steps: { type: 'number' },
+  use_sparse_activations: { type: 'boolean' },
+  aux_loss_coefficient: { type: 'number' },
+  jumprelu_init_threshold: { type: 'number' },
+  jumprelu_bandwidth: { type: 'number' },
+  jumprelu_sparsity_loss_mode: { type: 'string' },
+  l0_coefficient: { type: 'number' },
+  l0_warm_up_steps: { type: 'number' },
+  pre_act_loss_coefficient: { type: 'number', nullable: true },
+  jumprelu_tanh_scale: { type: 'number' },
+};
+
+function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array ${JSON.stringify(v).slice(0, 40)}`;
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** Check every present field of {@link FIELD_TYPES}; the message names the field and the type expected. */
+function checkFieldTypes(c: Record<string, unknown>, source: string): void {
+  for (const [field, spec] of Object.entries(FIELD_TYPES)) {
+    if (!Object.hasOwn(c, field)) continue;
+    const v = c[field];
+    if (v === null && spec.nullable === true) continue;
+    const ok = spec.type === 'number' ? typeof v === 'number' && Number.isFinite(v) : typeof v === spec.type;
+    if (!ok) {
+      const expected = spec.type === 'number' ? 'a finite number' : `a ${spec.type}`;
+      throw new ConfigError(
+        `saeConfigFromCfgJson: ${source}: field '${field}' must be ${expected}${spec.nullable === true ? ' or null' : ''}, got ${describeJson(v)}` +
+          (spec.type === 'boolean' ? ' [write true or false, not a string or 0/1]' : ''),
+      );
+    }
+  }
+  if (c['metadata'] !== undefined && c['metadata'] !== null && !isRecord(c['metadata'])) {
+    throw new ConfigError(`saeConfigFromCfgJson: ${source}: field 'metadata' must be an object, got ${describeJson(c['metadata'])}`);
+  }
+}
+
 /**
  * Read a parsed SAELens `cfg.json` (v6, or pre-6.0 through the same upgrade SAELens applies).
+ * Fields are typed strictly: booleans must be JSON booleans (not "yes"/"no" or 0/1), numbers
+ * finite numbers, strings strings.
  * @param json The parsed JSON.
  * @param source Name for error messages.
  * @returns The config.
- * @throws {@link "tfjs-lens"!ConfigError} for a non-object, an unsupported architecture or bad fields.
+ * @throws {@link "tfjs-lens"!ConfigError} for a non-object, an unsupported architecture (the message lists the
+ *   supported ones), or a field of the wrong type or value (the message names the cfg.json field).
  * @example const cfg = saeConfigFromCfgJson(JSON.parse(readFileSync('cfg.json', 'utf8')));
  * @category SAE
  */
 export function saeConfigFromCfgJson(json: unknown, source = 'cfg.json'): SaeConfig {
-  if (!isRecord(json)) throw new ConfigError(`saeConfigFromCfgJson: ${source} must hold a JSON object, got ${typeof json}`);
+  if (!isRecord(json)) throw new ConfigError(`saeConfigFromCfgJson: ${source} must hold a JSON object, got ${describeJson(json)}`);
   const version = json['sae_lens_version'] ?? (isRecord(json['metadata']) ? json['metadata']['sae_lens_version'] : undefined);
   const c = versionBelow6(version) ? upgradePre6(json) : json;
   const arch = c['architecture'];
@@ -102,6 +166,7 @@ export function saeConfigFromCfgJson(json: unknown, source = 'cfg.json'): SaeCon
       `saeConfigFromCfgJson: ${source}: architecture ${JSON.stringify(arch)} is not supported — expected 'standard', 'topk' or 'jumprelu'`,
     );
   }
+  checkFieldTypes(c, source);
   const cfg: SaeConfig = {
     architecture: arch as SaeArchitecture,
     dIn: c['d_in'] as number,
@@ -109,8 +174,8 @@ export function saeConfigFromCfgJson(json: unknown, source = 'cfg.json'): SaeCon
     applyBDecToInput: (c['apply_b_dec_to_input'] as boolean | undefined) ?? true,
     normalizeActivations: (c['normalize_activations'] as NormalizeActivations | undefined) ?? 'none',
     reshapeActivations: (c['reshape_activations'] as 'none' | 'hook_z' | undefined) ?? 'none',
-    dtype: typeof c['dtype'] === 'string' ? c['dtype'] : 'float32',
-    device: typeof c['device'] === 'string' ? c['device'] : 'cpu',
+    dtype: (c['dtype'] as string | undefined) ?? 'float32',
+    device: (c['device'] as string | undefined) ?? 'cpu',
     metadata: isRecord(c['metadata']) ? (c['metadata'] as SaeLensMetadata) : {},
     ...(arch === 'topk'
       ? { k: c['k'] as number, rescaleActsByDecoderNorm: (c['rescale_acts_by_decoder_norm'] as boolean | undefined) ?? false }

@@ -14,6 +14,7 @@ import type { Tokenizer, TokenizerKind } from './tokenizer.js';
 import { specialTokenString, type TokenizerConfigJson, type TokenizerJson } from './tokenizer_config.js';
 import { buildWordPieceJson, createWordPieceTokenizer, parseVocabTxt } from './wordpiece.js';
 import { buildRobertaBpeJson, createRobertaTokenizer, isRobertaTokenizerJson } from './roberta_bpe.js';
+import { addedTokenContents, requireJsonObject, requireSpecialTokens, requireUnkToken, requireVocabObject } from './validate_files.js';
 
 /** Options of {@link loadTokenizer}. @category Tokenizers */
 export interface LoadTokenizerOptions {
@@ -76,12 +77,18 @@ class FolderFiles {
   async json<T>(name: string): Promise<T | undefined> {
     if (!this.has(name)) return undefined;
     const text = await this.text(name);
+    let value: unknown;
     try {
-      return JSON.parse(text) as T;
+      value = JSON.parse(text);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       throw new TokenizerError(`loadTokenizer: ${name} in '${this.dir}' is not valid JSON — ${msg}`);
     }
+    return requireJsonObject(value, this.path(name)) as T;
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
   }
 }
 
@@ -144,12 +151,17 @@ function noFilesError(files: FolderFiles, wanted: TokenizerKind | undefined): To
 
 async function fromTokenizerJson(files: FolderFiles, config: TokenizerConfigJson, wanted: TokenizerKind | undefined, roberta: boolean) {
   const json = (await files.json<TokenizerJson>('tokenizer.json')) as TokenizerJson;
-  const kind = kindOfJson(json, join(files.dir, 'tokenizer.json'));
+  const file = files.path('tokenizer.json');
+  const kind = kindOfJson(json, file);
   if (wanted !== undefined && kind !== wanted) {
     throw new TokenizerError(
       `loadTokenizer: tokenizer.json in '${files.dir}' is ${kind} — expected ${wanted} for this model type`,
     );
   }
+  const vocab = requireVocabObject(json.model.vocab, `${file} model.vocab`);
+  if (kind === 'wordpiece') requireUnkToken(vocab, json.model.unk_token ?? '[UNK]', `${file} (model.unk_token)`);
+  const added = addedTokenContents(json.added_tokens, file);
+  requireSpecialTokens(config, (t) => Object.hasOwn(vocab, t) || added.has(t), file);
   if (kind === 'wordpiece') return createWordPieceTokenizer(json, config, 'loadTokenizer');
   return roberta || isRobertaTokenizerJson(json)
     ? createRobertaTokenizer(json, config, 'loadTokenizer')
@@ -157,13 +169,14 @@ async function fromTokenizerJson(files: FolderFiles, config: TokenizerConfigJson
 }
 
 async function fromVocabMerges(files: FolderFiles, config: TokenizerConfigJson, roberta: boolean): Promise<Tokenizer> {
-  const vocab = await files.json<Record<string, number>>('vocab.json');
+  const vocab = requireVocabObject(await files.json<unknown>('vocab.json'), files.path('vocab.json'));
   const merges = parseMergesTxt(await files.text('merges.txt'));
-  if (roberta) return createRobertaTokenizer(buildRobertaBpeJson(vocab ?? {}, merges, config), config, 'loadTokenizer');
+  requireSpecialTokens(config, (t) => Object.hasOwn(vocab, t), files.path('vocab.json'));
+  if (roberta) return createRobertaTokenizer(buildRobertaBpeJson(vocab, merges, config), config, 'loadTokenizer');
   const specials = (['bos_token', 'eos_token', 'pad_token', 'unk_token'] as const)
     .map((f) => specialTokenString(config, f))
     .filter((t): t is string => t !== undefined);
-  const json = buildByteLevelBpeJson(vocab ?? {}, merges, ['<|endoftext|>', ...specials]);
+  const json = buildByteLevelBpeJson(vocab, merges, ['<|endoftext|>', ...specials]);
   return createGpt2Tokenizer(json, config, 'loadTokenizer');
 }
 
@@ -177,6 +190,9 @@ async function fromVocabTxt(files: FolderFiles, config: TokenizerConfigJson): Pr
     mask_token: specialTokenString(config, 'mask_token'),
   };
   const named = Object.fromEntries(Object.entries(specialTokens).filter(([, v]) => v !== undefined));
+  const file = files.path('vocab.txt');
+  requireUnkToken(vocab, specialTokens.unk_token ?? '[UNK]', file);
+  requireSpecialTokens(config, (t) => Object.hasOwn(vocab, t), file);
   const json = buildWordPieceJson(vocab, { lowercase: config.do_lower_case ?? true, specialTokens: named });
   return createWordPieceTokenizer(json, config, 'loadTokenizer');
 }
@@ -192,7 +208,9 @@ async function fromVocabTxt(files: FolderFiles, config: TokenizerConfigJson): Pr
  * @param opts `modelType` to require a GPT-2 or RoBERTa (BPE) or BERT (WordPiece) tokenizer.
  * @returns The tokenizer.
  * @throws {@link "tfjs-lens"!TokenizerError} when the folder is unreadable or has no usable files (the message
- *   lists the files found), a file is malformed, or the tokenizer does not fit `modelType`.
+ *   lists the files found), a file is malformed (a JSON file that is not an object, a vocabulary that is
+ *   not token → integer id, a WordPiece vocabulary without its unknown token, a special token the config
+ *   names that is not in the vocabulary; the message names the file), or the tokenizer does not fit `modelType`.
  * @example
  * const tok = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'));
  * tok.encode('Héllo'); // [7592]

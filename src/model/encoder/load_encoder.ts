@@ -25,9 +25,11 @@ export interface EncoderFromPretrainedOptions extends HubOptions {
   readonly tokenizer?: Tokenizer | null;
   /** Backend to initialise. */
   readonly backend?: BackendName;
+  /** Load a checkpoint holding NaN/Inf weights (refused with a WeightLoadError by default); for deliberate experiments. */
+  readonly allowNonFinite?: boolean;
 }
 
-const ENCODER_PRETRAINED_KEYS: OptionKeys<EncoderFromPretrainedOptions> = { ...HUB_OPTION_KEYS, flags: true, tokenizer: true, backend: true };
+const ENCODER_PRETRAINED_KEYS: OptionKeys<EncoderFromPretrainedOptions> = { ...HUB_OPTION_KEYS, flags: true, tokenizer: true, backend: true, allowNonFinite: true };
 
 /** Tokenizer files by family (any one of the sets suffices). */
 function hasTokenizerFiles(dir: string, cfg: EncoderConfig): boolean {
@@ -57,7 +59,7 @@ export async function loadEncoder(
   else if (opts.tokenizer !== undefined) tokenizer = opts.tokenizer;
   else if (hasTokenizerFiles(resolved.dir, cfg)) tokenizer = await loadTokenizer(resolved.dir, { modelType: cfg.modelType });
   else if (cfg.dVocab === 30522 && cfg.modelType !== 'roberta') tokenizer = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'), { modelType: cfg.modelType });
-  const raw = await loadCheckpointTensors(resolved.dir);
+  const raw = await loadCheckpointTensors(resolved.dir, { allowNonFinite: opts.allowNonFinite === true });
   const params = encoderParamsFromHf(raw, cfg);
   raw.clear();
   return { cfg, params, tokenizer };

@@ -27,7 +27,9 @@ export interface TestHub {
 }
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-const sha1 = (b: Buffer): string => createHash('sha1').update(b).digest('hex');
+/** Git blob sha1 (`git hash-object`): the hub's etag of regular (non-LFS) files. */
+export const gitSha1 = (b: Buffer): string => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+const sha1 = gitSha1;
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

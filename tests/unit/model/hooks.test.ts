@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/backend/backend.js';
-import { HookNameError, MemoryLimitError, ShapeError } from '../../../src/errors.js';
+import { HookError, HookNameError, MemoryLimitError } from '../../../src/errors.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { expectNoLeak } from '../../helpers/memory.js';
 import { loadReference, refRows } from '../../helpers/reference.js';
@@ -124,10 +124,13 @@ describe('hooks', () => {
     expect(model.hasHooks()).toBe(false);
   });
 
-  it('a replacement of the wrong shape raises ShapeError and leaves no hooks', () => {
+  it('a replacement of the wrong shape raises HookError naming the hook point and leaves no hooks', () => {
     expect(() =>
       model.runWithHooks(tokens, { fwdHooks: [['hook_embed', () => tf.zeros([1, 2, 3])]] }),
-    ).toThrow(ShapeError);
+    ).toThrow(HookError);
+    expect(() =>
+      model.runWithHooks(tokens, { fwdHooks: [['hook_embed', () => tf.zeros([1, 2, 3])]] }),
+    ).toThrow(/hook_embed.*shape \[1, 2, 3\]/);
     expect(model.hasHooks()).toBe(false);
   });
 
