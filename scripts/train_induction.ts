@@ -48,6 +48,7 @@ const { values } = parseArgs({
     'freeze-embed': { type: 'boolean', default: false },
     'early-frac': { type: 'string', default: '0' },
     'late-frac': { type: 'string', default: '0' },
+    'collide-frac': { type: 'string', default: '0' },
     'classic-every': { type: 'string', default: '0' },
     json: { type: 'boolean', default: false },
   },
@@ -94,6 +95,8 @@ const PREV_HEAD = Number(values['prev-head']);
 // second repeat scored), so the short rows the circuit tasks use keep working while the rest moves.
 const EARLY_FRAC = Number(values['early-frac']);
 const LATE_FRAC = Number(values['late-frac']);
+// --collide-frac f: a fraction f of rows get a planted token collision (scripts/lib/induction_data.ts).
+const COLLIDE_FRAC = Number(values['collide-frac']);
 const CLASSIC_EVERY = Number(values['classic-every']);
 
 export const INDUCTION_CONFIG: ModelConfig = validateConfig({
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
   // The second repeat of each row (all of it in phase 1, LOSS_POSITIONS of it in phase 2) plus OTHERS
   // random positions 0 … n_ctx−2 outside it.
   const anywhereBatch = (restricted: boolean): Batch => {
-    const { rows, places } = placedRepeatBatch(rand, { batch: BATCH, nCtx: cfg.nCtx, segMin: SEG_MIN, segMax: SEG_MAX, low: TOKEN_LOW, high: TOKEN_HIGH, bos: BOS, earlyFrac: EARLY_FRAC, lateFrac: LATE_FRAC });
+    const { rows, places } = placedRepeatBatch(rand, { batch: BATCH, nCtx: cfg.nCtx, segMin: SEG_MIN, segMax: SEG_MAX, low: TOKEN_LOW, high: TOKEN_HIGH, bos: BOS, earlyFrac: EARLY_FRAC, lateFrac: LATE_FRAC, collideFrac: COLLIDE_FRAC });
     const scored = places.flatMap((at, b) => {
       const second = secondRepeatPositions(at);
       const skip = new Set(second);
@@ -181,7 +184,7 @@ async function main(): Promise<void> {
     metadata: {
       trained_by: 'scripts/train_induction.ts', steps: String(STEPS), calibrate_steps: String(CAL_STEPS), seed: String(SEED), lr: String(LR),
       init_std: String(INIT_STD), batch: String(BATCH), loss_positions: String(LOSS_POSITIONS), score: SCORE, seg_max: String(SEG_MAX),
-      data: DATA, seg_min: String(SEG_MIN), others: String(OTHERS), prev_aux: String(PREV_AUX), prev_head: String(PREV_HEAD), early_frac: String(EARLY_FRAC), late_frac: String(LATE_FRAC), classic_every: String(CLASSIC_EVERY), freeze_embed: String(values['freeze-embed']), token_range: `${TOKEN_LOW}-${TOKEN_HIGH}`,
+      data: DATA, seg_min: String(SEG_MIN), others: String(OTHERS), prev_aux: String(PREV_AUX), prev_head: String(PREV_HEAD), early_frac: String(EARLY_FRAC), late_frac: String(LATE_FRAC), collide_frac: String(COLLIDE_FRAC), classic_every: String(CLASSIC_EVERY), freeze_embed: String(values['freeze-embed']), token_range: `${TOKEN_LOW}-${TOKEN_HIGH}`,
       init: values.init === undefined ? 'random' : `resumed from ${basename(values.init)}`,
     },
   });

@@ -32,7 +32,7 @@ export type { DecoderBlockHook, DecoderHookName, HookTableConfig } from './hooks
 export { encoderHookSpecs } from './hooks/encoder_hooks.js';
 export type { EncoderBlockHook, EncoderHookName } from './hooks/encoder_hooks.js';
 export { FLAG_NAMES } from './hooks/hook_spec.js';
-export type { FlagName, HookFlags, HookSpec, HookStage } from './hooks/hook_spec.js';
+export type { ClassifierHookName, FlagName, HookFlags, HookSpec, HookStage } from './hooks/hook_spec.js';
 export type { NamesFilter } from './hooks/caching.js';
 export { ActivationCache } from './hooks/activation_cache.js';
 // Models.
@@ -70,12 +70,21 @@ export type {
   EncoderNoneOptions,
   EncoderRunWithCacheOptions,
   EncoderRunWithHooksOptions,
+  EncoderOutput,
   EncoderTensorOptions,
+  EncoderTensorOrNoneOptions,
 } from './model/encoder/hooked_encoder.js';
 export type { EncoderFromPretrainedOptions } from './model/encoder/load_encoder.js';
 export type { EncoderConfig } from './model/encoder/encoder_config.js';
 export type { EncoderBlockParams, EncoderParams, MlmHeadParams } from './model/encoder/encoder_params.js';
 export { maskedMeanPool, pseudoLogLikelihood } from './model/encoder/pooling.js';
+// Sequence classification (*ForSequenceClassification heads on either model class).
+export { classificationLoss } from './model/classifier/loss.js';
+export type { ClassifierLogitsAndLoss, ClassLabels } from './model/classifier/loss.js';
+export { lastTokenPositions } from './model/classifier/head.js';
+export type { ClassifierFamily, ClassifierHeadParams, DenseParams, SequenceClassifier } from './model/classifier/head_params.js';
+export { labelConfigFromHf } from './model/classifier/labels.js';
+export type { HfLabelFields, LabelConfig, ProblemType } from './model/classifier/labels.js';
 // Tokenizers and loading.
 export { loadTokenizer, shippedTokenizerDir } from './tokenizers/load.js';
 export type { LoadTokenizerOptions, ShippedTokenizerName } from './tokenizers/load.js';

@@ -63,7 +63,7 @@ export function secondRepeatPositions(at: PlacedRepeat): number[] {
  */
 export function placedRepeatBatch(
   rand: Rng,
-  o: PlacedRepeatOptions & { readonly batch: number; readonly segMin: number; readonly segMax: number; readonly earlyFrac?: number; readonly earlyMax?: number; readonly lateFrac?: number },
+  o: PlacedRepeatOptions & { readonly batch: number; readonly segMin: number; readonly segMax: number; readonly earlyFrac?: number; readonly earlyMax?: number; readonly lateFrac?: number; readonly collideFrac?: number },
 ): { rows: number[][]; places: PlacedRepeat[] } {
   const places = Array.from({ length: o.batch }, () => {
     const segLen = o.segMin + Math.floor(rand() * (o.segMax - o.segMin + 1));
@@ -73,5 +73,26 @@ export function placedRepeatBatch(
     if (u < (o.earlyFrac ?? 0) + (o.lateFrac ?? 0)) return { segLen, start: Math.max(1, last - Math.floor(rand() * 8)) };
     return { segLen, start: 1 + Math.floor(rand() * last) };
   });
-  return { rows: places.map((at) => placedRepeatRow(rand, at, o)), places };
+  const rows = places.map((at) => placedRepeatRow(rand, at, o));
+  // collideFrac: plant an accidental-looking collision in that fraction of rows: a segment token that
+  // occurs twice in the segment (both copies), or once more in the prefix. There the next token is
+  // ambiguous, and the model should split its bet rather than copy the most recent match with
+  // certainty (random rows have such collisions naturally, ~10% of rows at L = 20).
+  if ((o.collideFrac ?? 0) > 0) {
+    rows.forEach((row, b) => {
+      const at = places[b] as PlacedRepeat;
+      if (rand() >= (o.collideFrac ?? 0) || at.segLen < 2) return;
+      const i = Math.floor(rand() * at.segLen);
+      const tok = row[at.start + i] as number;
+      if (at.start > 1 && rand() < 0.5) {
+        row[1 + Math.floor(rand() * (at.start - 1))] = tok;
+        return;
+      }
+      let j = Math.floor(rand() * (at.segLen - 1));
+      if (j >= i) j += 1;
+      row[at.start + j] = tok;
+      row[at.start + at.segLen + j] = tok;
+    });
+  }
+  return { rows, places };
 }

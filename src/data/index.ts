@@ -1,5 +1,5 @@
 /**
- * tfjs-lens/data: the shipped text corpora (SMS Spam, AG News, IMDB, LIAR) and CSV/TSV parsing and seeded splits.
+ * tfjs-lens/data: the shipped text corpora (SMS Spam, AG News, IMDB, LIAR), CSV/TSV parsing, seeded splits, stratified k-fold cross-validation, and tabular rows (schema + CSV) written as text.
  * @packageDocumentation
  * @module tfjs-lens/data
  */
@@ -28,3 +28,18 @@ export { parseCsv, parseTsv } from './delimited.js';
 export type { DelimitedRecord } from './delimited.js';
 export { seededSplit } from './split.js';
 export type { SplitOptions } from './split.js';
+export { aggregateFolds, formatMeanStd, stratifiedKFold } from './kfold.js';
+export type { Fold, KFoldOptions, MeanStd } from './kfold.js';
+export { loadTabularSchema, parseTabularCsv, parseTabularSchema, readTabularCsv } from './tabular.js';
+export type {
+  ShippedTabularSchema,
+  TabularColumn,
+  TabularColumnKind,
+  TabularDataset,
+  TabularLabel,
+  TabularRow,
+  TabularSchema,
+  TabularValue,
+} from './tabular.js';
+export { formatTabularNumber, quantileBins, textualizeRow, textualizeRows } from './textualize.js';
+export type { TabularBins, TabularText, TextualizeOptions } from './textualize.js';

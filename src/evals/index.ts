@@ -1,5 +1,5 @@
 /**
- * tfjs-lens/evals: model evaluations: induction loss and scores, the head detector (previous-token, duplicate-token, induction patterns) and `testPrompt`.
+ * tfjs-lens/evals: model evaluations: induction loss and scores, the head detector (previous-token, duplicate-token, induction patterns), `testPrompt`, classification metrics and reports, decision thresholds and calibration (ECE, temperature scaling).
  * @packageDocumentation
  * @module tfjs-lens/evals
  */
@@ -20,3 +20,20 @@ export {
 export type { DetectHeadOptions, HeadName, SimilarityOptions } from './head_detector.js';
 export { testPrompt } from './test_prompt.js';
 export type { PositionReadout, TestPromptOptions, TestPromptResult, TokenReadout } from './test_prompt.js';
+export {
+  argmaxRows,
+  chooseThreshold,
+  classificationReport,
+  confusionMatrix,
+  formatClassificationReport,
+} from './classification.js';
+export type { ClassificationReport, ClassMetrics, ReportOptions, ThresholdRule } from './classification.js';
+export {
+  calibrationBins,
+  expectedCalibrationError,
+  fitTemperature,
+  meanNll,
+  softmaxRows,
+  temperatureScaling,
+} from './calibration.js';
+export type { CalibrationBin, TemperatureOptions, TemperatureScalingResult } from './calibration.js';

@@ -5,7 +5,7 @@
  * type {@link DecoderHookName} is derived from these rows, so a component can only fire names that
  * are in the table, and the model registers exactly these rows.
  */
-import { expandHookTable, type HookFeature, type HookFlags, type HookRow, type HookSpec, type HookTable, SHAPES } from './hook_spec.js';
+import { CLASSIFIER_HEAD_ROWS, expandHookTable, type HookFeature, type HookFlags, type HookRow, type HookSpec, type HookTable, SHAPES } from './hook_spec.js';
 
 const { BPD, BPHD, BPHE, BPKE, BPKD, BHQK, BPM, SCALE } = SHAPES;
 
@@ -55,6 +55,7 @@ const BLOCK_ROWS = [
 const HEAD_ROWS = [
   { name: 'ln_final.hook_scale', shape: SCALE, description: 'final norm scale' },
   { name: 'ln_final.hook_normalized', shape: BPD, description: 'final norm output' },
+  ...CLASSIFIER_HEAD_ROWS,
 ] as const satisfies readonly HookRow[];
 
 /** The decoder's hook table. */
@@ -84,12 +85,15 @@ export interface HookTableConfig {
   readonly gatedMlp?: boolean;
   /** Parallel attention and MLP: no `hook_resid_mid`. */
   readonly parallelAttnMlp?: boolean;
+  /** A sequence-classification (`score`) head: `classifier.hook_in`, `classifier.hook_logits`. */
+  readonly classifier?: boolean;
 }
 
 /** The hook-table features of a decoder config. */
 function decoderFeatures(cfg: HookTableConfig): Set<HookFeature> {
   const f = new Set<HookFeature>();
   const rotary = cfg.positionalEmbeddingType === 'rotary';
+  if (cfg.classifier === true) f.add('classifier');
   f.add(rotary ? 'rotary' : 'posEmbed');
   if (!cfg.attnOnly) {
     f.add('mlp');

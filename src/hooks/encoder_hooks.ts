@@ -2,9 +2,10 @@
  * Hook table of the encoder (TransformerLens `HookedEncoder`, post-LN `BertBlock`), shared by BERT,
  * DistilBERT and RoBERTa. Names match TL 2.x; DistilBERT has no `embed.hook_token_type_embed`
  * (RoBERTa has it, with one token type); RoBERTa's `embed.hook_pos_embed` is W_pos at its
- * padding-aware position ids. {@link EncoderHookName} is derived from these rows.
+ * padding-aware position ids; `*ForSequenceClassification` checkpoints have the `classifier.*` head rows
+ * instead of the MLM head's. {@link EncoderHookName} is derived from these rows.
  */
-import { expandHookTable, type HookFeature, type HookFlags, type HookRow, type HookSpec, type HookTable, SHAPES } from './hook_spec.js';
+import { CLASSIFIER_HEAD_ROWS, expandHookTable, type HookFeature, type HookFlags, type HookRow, type HookSpec, type HookTable, SHAPES } from './hook_spec.js';
 
 const { BPD, BPHD, BPHE, BHQK, BPM, SCALE } = SHAPES;
 
@@ -46,6 +47,7 @@ const BLOCK_ROWS = [
 const HEAD_ROWS = [
   { name: 'mlm_head.ln.hook_scale', shape: SCALE, requires: 'mlmHead', description: 'MLM-head LayerNorm scale' },
   { name: 'mlm_head.ln.hook_normalized', shape: BPD, requires: 'mlmHead', description: 'MLM-head LayerNorm output' },
+  ...CLASSIFIER_HEAD_ROWS,
 ] as const satisfies readonly HookRow[];
 
 /** The encoder's hook table. */
@@ -76,11 +78,14 @@ export function encoderHookSpecs(
     readonly tokenTypes: boolean;
     /** Whether the model has a masked-LM head. */
     readonly mlmHead: boolean;
+    /** Whether the model has a sequence-classification head (all three families' heads have a dense layer). */
+    readonly classifier?: boolean;
   },
   flags: HookFlags = {},
 ): HookSpec[] {
   const features = new Set<HookFeature>();
   if (cfg.tokenTypes) features.add('tokenTypes');
   if (cfg.mlmHead) features.add('mlmHead');
+  if (cfg.classifier === true) features.add('classifier').add('classifierDense');
   return expandHookTable(ENCODER_HOOK_TABLE, cfg.nLayers, features, flags);
 }

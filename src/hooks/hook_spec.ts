@@ -16,6 +16,8 @@ export const SHAPES = {
   BHQK: ['batch', 'n_heads', 'pos_q', 'pos_k'],
   BPM: ['batch', 'pos', 'd_mlp'],
   SCALE: ['batch', 'pos', 1],
+  BD: ['batch', 'd_model'],
+  BL: ['batch', 'n_labels'],
 } as const;
 
 /** Optional hook points that TransformerLens gates behind config flags. @category Hooks */
@@ -40,9 +42,28 @@ export type FlagName = (typeof FLAG_NAMES)[number];
  * Model features a hook row can depend on (a row whose feature the model lacks is not registered):
  * `mlp` (not attention-only), `residMid` (an MLP after attention, not in parallel with it),
  * `posEmbed` (learned positions), `rotary` (rotary positions), `gatedMlp` (SwiGLU-style MLP),
- * `tokenTypes` and `mlmHead` (encoders).
+ * `tokenTypes` and `mlmHead` (encoders), `classifier` (a sequence-classification head) and
+ * `classifierDense` (one with a dense layer before its output projection: BERT, DistilBERT, RoBERTa).
  */
-export type HookFeature = 'mlp' | 'residMid' | 'posEmbed' | 'rotary' | 'gatedMlp' | 'tokenTypes' | 'mlmHead';
+export type HookFeature = 'mlp' | 'residMid' | 'posEmbed' | 'rotary' | 'gatedMlp' | 'tokenTypes' | 'mlmHead' | 'classifier' | 'classifierDense';
+
+/**
+ * Head rows of a sequence-classification head (`*ForSequenceClassification`), shared by the
+ * encoder and decoder tables: the pooled token, the dense layer and its activation (encoders), the
+ * class logits.
+ */
+export const CLASSIFIER_HEAD_ROWS = [
+  {
+    name: 'classifier.hook_in', shape: SHAPES.BD, requires: 'classifier',
+    description: 'hidden state the head reads: the first token ([CLS], <s>) of the encoder output; the decoder\'s final-norm output at the last non-padding token',
+  },
+  { name: 'classifier.hook_pre', shape: SHAPES.BD, requires: 'classifierDense', description: 'dense(hook_in): BERT pooler.dense, DistilBERT pre_classifier, RoBERTa classifier.dense' },
+  { name: 'classifier.hook_pooled', shape: SHAPES.BD, requires: 'classifierDense', description: 'tanh (BERT pooler output, RoBERTa) or ReLU (DistilBERT) of hook_pre' },
+  { name: 'classifier.hook_logits', shape: SHAPES.BL, requires: 'classifier', description: 'class logits (the model output): classifier / out_proj / score' },
+] as const satisfies readonly (HookRow & { readonly name: ClassifierHookName })[];
+
+/** A classification-head hook name. @category Hooks */
+export type ClassifierHookName = 'classifier.hook_in' | 'classifier.hook_pre' | 'classifier.hook_pooled' | 'classifier.hook_logits';
 
 /** Where a hook sits in the forward pass: before the blocks, in block `layer`, or after the blocks. */
 export type HookStage = 'embed' | 'block' | 'head';
@@ -141,6 +162,8 @@ export interface HookDimsConfig {
   readonly dHead: number;
   readonly dMlp: number;
   readonly dVocab: number;
+  /** Class labels of a sequence-classification head (`n_labels`; 0 without one). */
+  readonly nLabels?: number;
 }
 
 /**
@@ -154,7 +177,7 @@ export interface HookDimsConfig {
 export function hookDims(cfg: HookDimsConfig, batch?: number, pos?: number): Record<string, number> {
   const dims: Record<string, number> = {
     d_model: cfg.dModel, n_heads: cfg.nHeads, n_kv_heads: cfg.nKeyValueHeads ?? cfg.nHeads, d_head: cfg.dHead,
-    d_mlp: cfg.dMlp, d_vocab: cfg.dVocab,
+    d_mlp: cfg.dMlp, d_vocab: cfg.dVocab, n_labels: cfg.nLabels ?? 0,
   };
   if (batch !== undefined) dims['batch'] = batch;
   if (pos !== undefined) Object.assign(dims, { pos, pos_q: pos, pos_k: pos });

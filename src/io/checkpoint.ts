@@ -5,6 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, NotFoundError, WeightLoadError } from '../errors.js';
+import { dequantizeInt8Tensors, isInt8Safetensors } from './int8.js';
 import { fsError, readSafetensorsFile, type RawTensor } from './safetensors.js';
 import { assertFiniteTensors } from './safetensors_finite.js';
 
@@ -136,7 +137,8 @@ async function loadSharded(dir: string, indexPath: string): Promise<Map<string, 
 }
 
 /**
- * Load all tensors of a checkpoint directory (`model.safetensors`, else a sharded index). Float
+ * Load all tensors of a checkpoint directory (`model.safetensors`, else a sharded index). A
+ * `model.safetensors` written by `writeInt8Safetensors` is dequantised to float32. Float
  * tensors holding NaN or ±Inf are refused (one pass over each array) unless `allowNonFinite` is set.
  * @param dir - checkpoint directory (e.g. from `resolveModelDir`)
  * @param opts - `allowNonFinite: true` loads NaN/Inf weights as they are (deliberate experiments)
@@ -160,8 +162,10 @@ export async function loadCheckpointTensors(
   const single = join(dir, SAFETENSORS_FILE);
   const indexPath = join(dir, SAFETENSORS_INDEX_FILE);
   let tensors: Map<string, RawTensor>;
-  if (await isFile(single)) tensors = (await readSafetensorsFile(single)).tensors;
-  else if (await isFile(indexPath)) tensors = await loadSharded(dir, indexPath);
+  if (await isFile(single)) {
+    const contents = await readSafetensorsFile(single);
+    tensors = isInt8Safetensors(contents.metadata) ? dequantizeInt8Tensors(contents, single) : contents.tensors; // int8 file: to float32
+  } else if (await isFile(indexPath)) tensors = await loadSharded(dir, indexPath);
   else throw await noWeightsError(dir);
   if (opts.allowNonFinite !== true) assertFiniteTensors(tensors, 'loadCheckpointTensors', dir);
   return tensors;

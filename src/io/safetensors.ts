@@ -13,7 +13,7 @@ import { type HeaderEntry, parseHeader, readHeaderLength, stError } from './safe
 export type { SafeDtype } from './safetensors_codec.js';
 
 /**
- * A decoded tensor: F32/F16/BF16 as Float32Array, I32/I64 as Int32Array (row-major, `shape`).
+ * A decoded tensor: F32/F16/BF16 as Float32Array, I32/I64/I8 as Int32Array (row-major, `shape`).
  * @category IO
  */
 export interface RawTensor {
@@ -33,10 +33,10 @@ export interface SafetensorsContents {
   readonly metadata: Record<string, string>;
 }
 
-/** One tensor to serialise. F16 values are rounded to nearest even; I32 values must be int32 integers. @category IO */
+/** One tensor to serialise. F16 values are rounded to nearest even; I32 (I8) values must be int32 (int8) integers. @category IO */
 export interface TensorToWrite {
   /** Stored dtype. */
-  dtype: 'F32' | 'F16' | 'I32';
+  dtype: 'F32' | 'F16' | 'I32' | 'I8';
   /** Dimensions; product must equal `data.length`. */
   shape: readonly number[];
   /** Row-major values. */
@@ -154,8 +154,8 @@ function checkToWrite(name: string, t: TensorToWrite): void {
   const fail = (what: string, detail: string): SafetensorsError =>
     new SafetensorsError(`serializeSafetensors: ${what} for tensor '${name}' — ${detail}`);
   if (name === '__metadata__') throw fail('reserved name', "expected any name except '__metadata__'");
-  if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'I32') {
-    throw fail('unsupported dtype', `expected F32, F16 or I32, got ${JSON.stringify(t.dtype)}`);
+  if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'I32' && t.dtype !== 'I8') {
+    throw fail('unsupported dtype', `expected F32, F16, I32 or I8, got ${JSON.stringify(t.dtype)}`);
   }
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw fail('bad shape', `expected an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
@@ -171,7 +171,7 @@ function checkToWrite(name: string, t: TensorToWrite): void {
  * @param tensors - name → tensor (Map or plain object)
  * @param metadata - optional `__metadata__` string map (omitted when empty)
  * @returns the file bytes
- * @throws {@link "tfjs-lens"!SafetensorsError} for bad dtype/shape/length, non-string metadata, or bad I32 values
+ * @throws {@link "tfjs-lens"!SafetensorsError} for bad dtype/shape/length, non-string metadata, or bad I32/I8 values
  * @example
  * const bytes = serializeSafetensors({ w: { dtype: 'F32', shape: [2], data: [1, 2] } }, { format: 'pt' });
  * @category IO

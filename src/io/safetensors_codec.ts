@@ -1,15 +1,15 @@
 /**
- * Element codecs for safetensors payloads: little-endian F32/F16/BF16/I32/I64 bytes to
+ * Element codecs for safetensors payloads: little-endian F32/F16/BF16/I32/I64/I8 bytes to
  * Float32Array/Int32Array and back. Half-precision conversion follows numpy `halffloat.c`
  * (round-to-nearest-even, NaN kept NaN). Internal to `src/io`; no tfjs.
  */
 import { SafetensorsError } from '../errors.js';
 
 /** Tensor dtypes the reader accepts. @category IO */
-export type SafeDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64';
+export type SafeDtype = 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'I8';
 
 /** Bytes per element of each dtype (also the list of accepted dtypes). @category IO */
-export const ITEM_SIZE: Readonly<Record<SafeDtype, number>> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8 };
+export const ITEM_SIZE: Readonly<Record<SafeDtype, number>> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8, I8: 1 };
 
 /** True on little-endian hosts (all mainstream ones); the fast paths rely on it. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -115,7 +115,7 @@ function decodeI64(bytes: Uint8Array, owned: boolean, where: string): Int32Array
  * @param dtype - the stored dtype
  * @param owned - true when `bytes` is a fresh buffer the caller gives away (enables zero-copy)
  * @param where - "tensor 'name' of file" for error messages
- * @returns Float32Array for float dtypes, Int32Array for integer dtypes (length = element count)
+ * @returns Float32Array for float dtypes, Int32Array for integer dtypes (I8 widened; length = element count)
  * @throws {@link "tfjs-lens"!SafetensorsError} when an I64 value does not fit in int32
  * @example
  * decodeTensorBytes(new Uint8Array([0, 0x3c]), 'F16', false, 'x'); // Float32Array [1]
@@ -138,6 +138,8 @@ export function decodeTensorBytes(
       return decodeBF16(bytes, owned);
     case 'I64':
       return decodeI64(bytes, owned, where);
+    case 'I8':
+      return Int32Array.from(new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)); // widened: int8 (e.g. quantised weights)
   }
 }
 
@@ -178,23 +180,24 @@ export function floatBitsToHalfBits(f: number): number {
 }
 
 /**
- * Encode numbers as little-endian F32, F16 or I32 bytes.
+ * Encode numbers as little-endian F32, F16, I32 or I8 bytes.
  * @param data - values, length = number of elements
  * @param dtype - target dtype
  * @param where - "tensor 'name'" for error messages
  * @returns the bytes (may be a view of `data` for F32/I32 typed-array input; copy before mutating `data`)
- * @throws {@link "tfjs-lens"!SafetensorsError} when an I32 value is not an int32 integer
+ * @throws {@link "tfjs-lens"!SafetensorsError} when an I32 (I8) value is not an int32 (int8) integer
  * @example
  * encodeTensorBytes([1, 2], 'F16', "tensor 'x'"); // 4 bytes
  * @category IO
  */
 export function encodeTensorBytes(
   data: Float32Array | Int32Array | ArrayLike<number>,
-  dtype: 'F32' | 'F16' | 'I32',
+  dtype: 'F32' | 'F16' | 'I32' | 'I8',
   where: string,
 ): Uint8Array {
   const n = data.length;
   let out: Uint8Array;
+  if (dtype === 'I8') return toInt8Bytes(data, where); // one byte per element: no byte order
   if (dtype === 'F16') {
     const half = new Uint16Array(n);
     for (let i = 0; i < n; i++) {
@@ -213,6 +216,21 @@ export function encodeTensorBytes(
     swapBytes(out, dtype === 'F16' ? 2 : 4);
   }
   return out;
+}
+
+/** Copy to int8 bytes, checking every value is an integer in −128..127. */
+function toInt8Bytes(data: Float32Array | Int32Array | ArrayLike<number>, where: string): Uint8Array {
+  const out = new Int8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i] as number;
+    if (!Number.isInteger(v) || v < -128 || v > 127) {
+      throw new SafetensorsError(
+        `serializeSafetensors: bad I8 value in ${where} — expected an integer in -128..127, got ${v} at index ${i}`,
+      );
+    }
+    out[i] = v;
+  }
+  return new Uint8Array(out.buffer);
 }
 
 /** Copy to an Int32Array, checking every value is an int32 integer. */

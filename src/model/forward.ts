@@ -15,6 +15,16 @@ import { layerNorm } from './components/layer_norm.js';
 import { rotaryTables } from './components/rotary.js';
 import { isRms, isRotary, kvHeads, type ModelConfig } from './config.js';
 import type { DecoderParams } from './params.js';
+import { classifierHead } from './classifier/head.js';
+import type { SequenceClassifier } from './classifier/head_params.js';
+
+/** A sequence-classification head and the position it reads in each row. */
+export interface DecoderClassifierRun {
+  /** The head (`score`). */
+  readonly clf: SequenceClassifier;
+  /** Position read in each row ({@link lastTokenPositions}). */
+  readonly positions: readonly number[];
+}
 
 /**
  * Additive mask [batch|1, 1, pos, past+pos]: 0 where allowed, -inf where masked (causal ∧ key
@@ -132,7 +142,27 @@ export function runDecoder(
   mask: number[][] | undefined,
   stop: number | undefined,
   kvCache?: KvCache,
-): tf.Tensor3D {
+): tf.Tensor3D;
+/**
+ * Run the decoder and a sequence-classification head on the final-norm output.
+ * @returns Class logits [batch, n_labels].
+ */
+export function runDecoder(
+  run: DecoderRun,
+  tokens: tf.Tensor2D,
+  mask: number[][] | undefined,
+  stop: undefined,
+  kvCache: undefined,
+  classifier: DecoderClassifierRun,
+): tf.Tensor2D;
+export function runDecoder(
+  run: DecoderRun,
+  tokens: tf.Tensor2D,
+  mask: number[][] | undefined,
+  stop: number | undefined,
+  kvCache?: KvCache,
+  classifier?: DecoderClassifierRun,
+): tf.Tensor3D | tf.Tensor2D {
   const { cfg, params } = run;
   const [batch, pos] = tokens.shape;
   const past = kvCache?.length ?? 0;
@@ -160,8 +190,9 @@ export function runDecoder(
       return out;
     }
     const final: tf.Tensor3D = resid;
-    return tf.tidy(() => {
+    return tf.tidy((): tf.Tensor3D | tf.Tensor2D => {
       const normed = layerNorm(final, params.lnFinal, cfg.eps, 'ln_final', ctx, isRms(cfg)); // [batch, pos, d_model]
+      if (classifier !== undefined) return classifierHead(normed, classifier.clf, classifier.positions, ctx); // [batch, n_labels]
       const [batch, , dModel] = normed.shape;
       const logits = affine(tf.reshape(normed, [batch * pos, dModel]), params.W_U, params.b_U); // [batch*pos, d_vocab]
       return tf.reshape<tf.Rank.R3>(logits, [batch, pos, cfg.dVocab]);

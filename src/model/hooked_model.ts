@@ -59,6 +59,8 @@ export interface ModelDims {
   readonly dVocab: number;
   /** Key/value heads with grouped-query attention (default nHeads). */
   readonly nKeyValueHeads?: number;
+  /** Class labels of a sequence-classification head (default 0: none). */
+  readonly nLabels?: number;
 }
 
 /**

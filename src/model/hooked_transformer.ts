@@ -8,7 +8,7 @@ import type { ActivationCache } from '../hooks/activation_cache.js';
 import { decoderHookSpecs } from '../hooks/decoder_hooks.js';
 import type { HookFlags } from '../hooks/hook_spec.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { DisposedError, ShapeError } from '../errors.js';
+import { ConfigError, DisposedError, ShapeError } from '../errors.js';
 import { checkOptionKeys, type OptionKeys } from '../utils/options.js';
 import { validateConfig, type ModelConfig } from './config.js';
 import { KvCache, runDecoder } from './forward.js';
@@ -21,6 +21,11 @@ import { needTokenizer, toSingleToken, toStrTokens, toText, toTokens, tokenPosit
 import { tlStateDict, WeightsView } from './weights_view.js';
 import { loadDecoder, type FromPretrainedOptions } from './load_decoder.js';
 import { DEFAULT_PROCESSING, NO_PROCESSING, type ProcessingOptions } from './weight_processing.js';
+import { lastTokenPositions } from './classifier/head.js';
+import { disposeClassifierParams, type SequenceClassifier } from './classifier/head_params.js';
+import type { LabelConfig } from './classifier/labels.js';
+import { saveDecoderHf } from './classifier/save_hf.js';
+import { checkClassLabels, classifierOutput, type ClassifierLogitsAndLoss, type ClassLabels } from './classifier/loss.js';
 
 function pickProcessing(o: ProcessingOptions): ProcessingOptions {
   const out: { -readonly [K in keyof ProcessingOptions]: ProcessingOptions[K] } = {};
@@ -47,9 +52,15 @@ export interface ForwardOptions extends TokenizeOptions, HookFlags {
    * residual stream entering that block [batch, pos, d_model] instead of logits. Not with 'loss'/'both'.
    */
   readonly stopAtLayer?: number;
+  /**
+   * Labels of a sequence-classification checkpoint for 'loss' / 'both' (HF `labels=`): a class id
+   * per row, or [batch, num_labels] targets.
+   */
+  readonly labels?: ClassLabels;
 }
 
 const FORWARD_KEYS: OptionKeys<ForwardOptions> = {
+  labels: true,
   returnType: true, lossPerToken: true, attentionMask: true, stopAtLayer: true, prependBos: true, paddingSide: true,
   truncate: true, useAttnResult: true, useSplitQkvInput: true, useHookMlpIn: true, useAttnIn: true,
 };
@@ -69,7 +80,7 @@ export interface LogitsAndLoss {
 }
 
 /** Output of forward for a return type not known at compile time. @category Model */
-export type ForwardOutput = tf.Tensor | LogitsAndLoss | undefined;
+export type ForwardOutput = tf.Tensor | LogitsAndLoss | ClassifierLogitsAndLoss | undefined;
 
 /** Options selecting logits (the default) or, with stopAtLayer, the residual stream. @category Model */
 export interface LogitsOptions {
@@ -118,6 +129,7 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   readonly tokenizer: Tokenizer | undefined;
   /** TL-named weights (W_E, W_Q [n_layers, n_heads, d_model, d_head], …), built on first use. */
   readonly weights: WeightsView;
+  private readonly classifier: SequenceClassifier | undefined;
   protected readonly forwardOptionKeys = FORWARD_KEYS;
 
   /**
@@ -125,13 +137,15 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @param params Parameters (ownership passes to the model).
    * @param tokenizer Tokenizer for string inputs.
    * @param flags Optional hook points to enable.
+   * @param classifier Sequence-classification (`score`) head; ownership passes to the model.
    */
-  constructor(cfg: ModelConfig, params: DecoderParams, tokenizer?: Tokenizer, flags: HookFlags = {}) {
+  constructor(cfg: ModelConfig, params: DecoderParams, tokenizer?: Tokenizer, flags: HookFlags = {}, classifier?: SequenceClassifier) {
     super();
     this.cfg = validateConfig(cfg);
     this.paramsOrUndefined = params;
     this.tokenizer = tokenizer;
-    this.registerHooks((f) => decoderHookSpecs(cfg, f));
+    this.classifier = classifier;
+    this.registerHooks((f) => decoderHookSpecs({ ...cfg, classifier: classifier !== undefined }, f));
     this.setFlags(flags);
     this.weights = new WeightsView(() => this.params, cfg);
   }
@@ -148,8 +162,8 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    */
   static async fromPretrained(nameOrPath: string, opts: FromPretrainedOptions = {}): Promise<HookedTransformer> {
     const processing = { ...DEFAULT_PROCESSING, ...pickProcessing(opts) };
-    const { cfg, params, tokenizer } = await loadDecoder(nameOrPath, processing, opts);
-    return new HookedTransformer(cfg, params, tokenizer, opts.flags);
+    const { cfg, params, tokenizer, classifier } = await loadDecoder(nameOrPath, processing, opts);
+    return new HookedTransformer(cfg, params, tokenizer, opts.flags, classifier);
   }
 
   /**
@@ -159,8 +173,8 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    */
   static async fromPretrainedNoProcessing(nameOrPath: string, opts: FromPretrainedOptions = {}): Promise<HookedTransformer> {
     const processing = { ...NO_PROCESSING, ...pickProcessing(opts) };
-    const { cfg, params, tokenizer } = await loadDecoder(nameOrPath, processing, opts);
-    return new HookedTransformer(cfg, params, tokenizer, opts.flags);
+    const { cfg, params, tokenizer, classifier } = await loadDecoder(nameOrPath, processing, opts);
+    return new HookedTransformer(cfg, params, tokenizer, opts.flags, classifier);
   }
 
   /** The parameters (owned by the model). @throws {@link "tfjs-lens"!DisposedError} after dispose. */
@@ -169,12 +183,33 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     return this.paramsOrUndefined;
   }
 
+  /** Labels of a sequence-classification (`*ForSequenceClassification`) checkpoint; undefined for other checkpoints. */
+  get labels(): LabelConfig | undefined {
+    return this.classifier?.labels;
+  }
+
+  /** The sequence-classification head (labels, pad id, weights), or undefined. @throws {@link "tfjs-lens"!DisposedError} after dispose. */
+  get classifierHead(): SequenceClassifier | undefined {
+    void this.params; // throws once disposed
+    return this.classifier;
+  }
+
   protected get dims(): ModelDims {
-    return this.cfg;
+    return { ...this.cfg, nLabels: this.classifier?.labels.numLabels ?? 0 };
   }
 
   protected resolveRun(input: unknown, opts: ForwardOptions, fn: string): ResolvedInput {
-    return resolveInput(input as ModelInput, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, this.tokenizeDefaults(opts), fn);
+    const resolved = resolveInput(input as ModelInput, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, this.tokenizeDefaults(opts), fn);
+    const clf = this.classifier;
+    if (clf === undefined && opts.labels !== undefined) throw new ConfigError(`${fn}: labels need a sequence-classification head (a *ForSequenceClassification checkpoint); the next-token loss takes none`);
+    if (clf !== undefined && (opts.returnType === 'loss' || opts.returnType === 'both')) {
+      // Checked before the run: a bad label costs no forward pass.
+      if (opts.labels === undefined) throw new ConfigError(`${fn}: returnType '${opts.returnType}' of a sequence-classification model needs labels: pass { labels: [...] } with one class id per row`);
+      if (opts.lossPerToken === true) throw new ConfigError(`${fn}: lossPerToken has no meaning for a sequence-classification model (one loss per batch, as HF)`);
+      checkClassLabels(opts.labels, resolved.rows.length, clf.labels, fn);
+    }
+    if (clf !== undefined) lastTokenPositions(resolved.rows, clf.padTokenId, fn); // a batch without pad_token_id fails here
+    return resolved;
   }
 
   /** Tokenisation options with the model's BOS default (TL `default_prepend_bos`) filled in. */
@@ -196,9 +231,15 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     const { rows, mask, lossMask } = resolved;
     const returnType = opts.returnType ?? 'logits';
     const tokens = rowsToTensor(rows);
+    const run = { cfg: this.cfg, params: this.params, hook: this.hookDispatch(flags, fn), flags };
+    const clf = this.classifier;
     let out: tf.Tensor3D;
     try {
-      out = runDecoder({ cfg: this.cfg, params: this.params, hook: this.hookDispatch(flags, fn), flags }, tokens, mask, stop);
+      if (clf !== undefined && stop === undefined) {
+        const logits = runDecoder(run, tokens, mask, undefined, undefined, { clf, positions: lastTokenPositions(rows, clf.padTokenId, fn) }); // [batch, n_labels]
+        return classifierOutput(logits, returnType, opts.labels, clf.labels, fn);
+      }
+      out = runDecoder(run, tokens, mask, stop);
     } finally {
       tokens.dispose();
     }
@@ -221,6 +262,8 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @param opts Return type, mask, stopAtLayer, flags, tokenisation.
    * @returns Logits [batch, pos, d_vocab] (the residual [batch, pos, d_model] with stopAtLayer); the
    *   loss (scalar, or [batch, pos-1] with lossPerToken); `{logits, loss}`; or undefined ('none').
+   *   A sequence-classification checkpoint returns class logits [batch, n_labels] (typed Tensor3D
+   *   here; {@link HookedTransformer.classify} is typed Tensor2D) and, with `labels`, HF's loss.
    * @throws {@link "tfjs-lens"!ConfigError} for an unknown option or stopAtLayer with a loss;
    *   {@link "tfjs-lens"!ShapeError} on bad token ids; {@link "tfjs-lens"!HookNameError} if a hook sits on a disabled point.
    */
@@ -238,6 +281,32 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   logits(input: ModelInput, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer' | 'lossPerToken'> = {}): tf.Tensor3D {
     checkOptionKeys(opts, FORWARD_KEYS, 'logits');
     return this.forward(input, { ...opts, returnType: 'logits' });
+  }
+
+  /**
+   * Class logits of a sequence-classification checkpoint (HF `model(**inputs).logits`): `score` at
+   * each row's last real token (the position before its first pad_token_id; with left padding, or
+   * no padding, the last position).
+   * @returns Logits [batch, n_labels].
+   * @throws {@link "tfjs-lens"!ConfigError} for a model without a classification head.
+   * @example const logits = clf.classify(ids, { attentionMask });
+   */
+  classify(input: ModelInput, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer' | 'lossPerToken' | 'labels'> = {}): tf.Tensor2D {
+    if (this.classifierHead === undefined) throw new ConfigError('classify: this checkpoint has no sequence-classification head (load a *ForSequenceClassification checkpoint)');
+    return this.forwardImpl(input, { ...opts, returnType: 'logits' }, 'classify') as tf.Tensor2D;
+  }
+
+  /**
+   * The loss HF computes with `labels=` (cross-entropy over class ids; MSE for one-label regression;
+   * BCE-with-logits for [batch, num_labels] targets).
+   * @param labels A class id per row (-100 ignores a row), or [batch, num_labels] targets.
+   * @returns Scalar loss.
+   * @throws {@link "tfjs-lens"!ShapeError} for labels of the wrong length; {@link "tfjs-lens"!ConfigError} for a class id outside [0, num_labels).
+   * @example const loss = clf.classifierLoss(ids, [0, 1, 0], { attentionMask });
+   */
+  classifierLoss(input: ModelInput, labels: ClassLabels, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer' | 'lossPerToken' | 'labels'> = {}): tf.Scalar {
+    if (this.classifierHead === undefined) throw new ConfigError('classifierLoss: this checkpoint has no sequence-classification head (load a *ForSequenceClassification checkpoint)');
+    return this.forwardImpl(input, { ...opts, returnType: 'loss', labels }, 'classifierLoss') as tf.Scalar;
   }
 
   /** Mean next-token loss (scalar) or per-token losses [batch, pos-1]. */
@@ -394,6 +463,19 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   /** b_U [d_vocab]. */
   get b_U(): tf.Tensor1D { return this.weights.b_U; }
 
+  /**
+   * Save as a Hugging Face checkpoint folder (config.json + model.safetensors): unprocessed
+   * Llama / Mistral / Qwen2 models, as `*ForSequenceClassification` (with `score` and the labels)
+   * or `*ForCausalLM`.
+   * @param dir Output folder (created).
+   * @returns The folder.
+   * @throws {@link "tfjs-lens"!ConfigError} for other families or processed weights.
+   * @example await clf.saveHf('out/llama-cls'); await HookedTransformer.fromPretrainedNoProcessing('out/llama-cls');
+   */
+  saveHf(dir: string): Promise<string> {
+    return saveDecoderHf(dir, this.cfg, this.params, this.classifier);
+  }
+
   /** Parameters under TL state-dict names (`blocks.0.attn.W_Q` …); new tensors the caller disposes. */
   stateDict(): Map<string, tf.Tensor> {
     return tlStateDict(this.params, this.cfg);
@@ -404,6 +486,7 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     if (this.paramsOrUndefined === undefined) return;
     this.weights.dispose();
     disposeParams(this.paramsOrUndefined);
+    if (this.classifier !== undefined) disposeClassifierParams(this.classifier.params);
     this.paramsOrUndefined = undefined;
   }
 }

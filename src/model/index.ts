@@ -23,5 +23,7 @@ export type { HfBertConfig, HfDistilBertConfig } from './encoder/encoder_config.
 export { encoderParamsFromHf } from './encoder/encoder_weights.js';
 export { disposeEncoderParams, encoderStateDict } from './encoder/encoder_params.js';
 export { randomEncoderParams } from './encoder/random_encoder.js';
+export { takeClassifierParams, classifierTensorsToHf, disposeClassifierParams, foldNormIntoClassifier } from './classifier/head_params.js';
+export { saveEncoderHf, saveDecoderHf } from './classifier/save_hf.js';
 export { seededRng } from '../utils/rng.js';
 export type { Rng } from '../utils/rng.js';

@@ -23,6 +23,8 @@ import { gpt2ParamsFromHf } from './weights/gpt2.js';
 import { llamaParamsFromHf } from './weights/llama.js';
 import { neoxParamsFromHf } from './weights/neox.js';
 import type { RawTensor } from '../io/safetensors.js';
+import { disposeClassifierParams, foldNormIntoClassifier, hasClassifierTensors, takeClassifierParams, type SequenceClassifier } from './classifier/head_params.js';
+import { labelConfigFromHf, type HfLabelFields } from './classifier/labels.js';
 
 /** Options of `HookedTransformer.fromPretrained`. @category Model */
 export interface FromPretrainedOptions extends HubOptions, ProcessingOptions {
@@ -42,6 +44,8 @@ interface LoadedDecoder {
   readonly params: DecoderParams;
   readonly tokenizer: Tokenizer | undefined;
   readonly resolved: ResolvedModel;
+  /** Sequence-classification head (`*ForSequenceClassification`), folded with ln_final when fold_ln ran. */
+  readonly classifier: SequenceClassifier | undefined;
 }
 
 /** Valid keys of {@link FromPretrainedOptions} (checked for plain-JS callers). */
@@ -85,8 +89,10 @@ export async function loadDecoder(
   await initBackend(opts.backend, { quiet: opts.quiet });
   const processes = Object.values(processing).some((v) => v === true);
   // The config decides whether the model fits before any weight is read or downloaded.
+  let hfFields: HfLabelFields = {};
   const configOf = async (path: string): Promise<ModelConfig> => {
-    const hf = await readJsonFile<HfDecoderConfig>(path, 'model config');
+    const hf = await readJsonFile<HfDecoderConfig & HfLabelFields>(path, 'model config');
+    hfFields = hf;
     let cfg: ModelConfig;
     try {
       cfg = decoderConfigFromHf(hf);
@@ -105,13 +111,36 @@ export async function loadDecoder(
   // Tokenizer first: nothing to free if it fails.
   const tokenizer = await findTokenizer(resolved.dir, rawCfg, opts.tokenizer);
   const raw = await loadCheckpointTensors(resolved.dir, { allowNonFinite: opts.allowNonFinite === true });
-  const rawParams = paramsFromHf(raw, rawCfg);
-  raw.clear();
+  const clf = takeClassifier(raw, rawCfg, hfFields, `HookedTransformer: ${nameOrPath}`);
+  let rawParams: DecoderParams;
   try {
+    rawParams = paramsFromHf(raw, rawCfg);
+  } catch (err) {
+    if (clf !== undefined) disposeClassifierParams(clf.params);
+    throw err;
+  } finally {
+    raw.clear();
+  }
+  let classifier = clf;
+  try {
+    // fold_ln folds ln_final into the head as it does into W_U (before processWeights frees ln_final).
+    if (clf !== undefined && processing.foldLn === true && rawParams.lnFinal !== undefined) {
+      classifier = { ...clf, params: foldNormIntoClassifier(clf.params, rawParams.lnFinal.w, rawParams.lnFinal.b) };
+      disposeClassifierParams(clf.params);
+    }
     const { params, cfg } = processWeights(rawParams, rawCfg, processing);
-    return { cfg, params, tokenizer, resolved };
+    return { cfg, params, tokenizer, resolved, classifier };
   } catch (err) {
     disposeParams(rawParams);
+    if (classifier !== undefined) disposeClassifierParams(classifier.params);
     throw err;
   }
+}
+
+/** Take a `score` head (and the label fields of config.json) out of the checkpoint tensors, if there is one. */
+function takeClassifier(raw: Map<string, RawTensor>, cfg: ModelConfig, hf: HfLabelFields, fn: string): SequenceClassifier | undefined {
+  if (!hasClassifierTensors(raw, 'decoder')) return undefined;
+  const labels = labelConfigFromHf(hf, fn);
+  const pad = Array.isArray(hf.pad_token_id) ? hf.pad_token_id[0] : hf.pad_token_id;
+  return { family: 'decoder', labels, padTokenId: pad ?? undefined, params: takeClassifierParams(raw, 'decoder', cfg.dModel, labels) };
 }

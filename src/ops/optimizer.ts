@@ -27,6 +27,11 @@ export interface LrSchedule {
   readonly lr: number;
   /** Steps of linear warm-up from 0 (default 0). */
   readonly warmupSteps?: number;
+  /**
+   * Warm-up as a fraction of totalSteps, in [0, 1): warmupSteps = ceil(ratio · totalSteps), as the
+   * Hugging Face Trainer's `warmup_ratio`. Give this or warmupSteps, not both.
+   */
+  readonly warmupRatio?: number;
   /** Total steps (needed for decay). */
   readonly totalSteps: number;
   /** 'constant' (default), 'cosine' or 'linear' decay after warm-up. */
@@ -35,12 +40,22 @@ export interface LrSchedule {
   readonly minRatio?: number;
 }
 
+function warmupStepsOf(s: LrSchedule): number {
+  if (s.warmupRatio === undefined) return s.warmupSteps ?? 0;
+  if (s.warmupSteps !== undefined) {
+    throw new ConfigError(`lrAt: give warmupSteps (${s.warmupSteps}) or warmupRatio (${s.warmupRatio}), not both`);
+  }
+  if (!(s.warmupRatio >= 0 && s.warmupRatio < 1)) throw new ConfigError(`lrAt: warmupRatio must be in [0, 1), got ${s.warmupRatio}`);
+  return Math.ceil(s.warmupRatio * s.totalSteps);
+}
+
 /**
  * The learning rate at a step (0-based).
  * @param s Schedule.
  * @param step Step index.
  * @returns Learning rate.
- * @throws {@link "tfjs-lens"!ConfigError} on a non-positive rate or step count.
+ * @throws {@link "tfjs-lens"!ConfigError} on a non-positive rate or step count, or a warm-up ratio outside
+ *   [0, 1) or given together with warmupSteps.
  * @example lrAt({ lr: 1e-3, warmupSteps: 100, totalSteps: 1000, decay: 'cosine' }, 50)  // 5e-4
  * @category Training
  */
@@ -48,7 +63,7 @@ export function lrAt(s: LrSchedule, step: number): number {
   if (!(s.lr > 0) || !(s.totalSteps > 0)) {
     throw new ConfigError(`lrAt: lr and totalSteps must be > 0, got ${s.lr} and ${s.totalSteps}`);
   }
-  const warm = s.warmupSteps ?? 0;
+  const warm = warmupStepsOf(s);
   if (step < warm) return (s.lr * (step + 1)) / warm;
   const decay = s.decay ?? 'constant';
   if (decay === 'constant') return s.lr;

@@ -16,6 +16,10 @@ const FIXTURES = {
   'mistral-tiny': 'MISTRAL_FIXTURE_DIR',
   'qwen2-tiny': 'QWEN2_FIXTURE_DIR',
   'pythia-tiny': 'PYTHIA_FIXTURE_DIR',
+  'seqcls-tiny/bert': 'SEQCLS_BERT_FIXTURE_DIR',
+  'seqcls-tiny/distilbert': 'SEQCLS_DISTILBERT_FIXTURE_DIR',
+  'seqcls-tiny/roberta': 'SEQCLS_ROBERTA_FIXTURE_DIR',
+  'seqcls-tiny/llama': 'SEQCLS_LLAMA_FIXTURE_DIR',
 } as const;
 
 /** A fixture's name under tests/fixtures/. */

@@ -5,6 +5,7 @@
  *   resid_mid  = resid_pre + attn(resid_pre)                        (bidirectional, padded keys -inf)
  *   resid_post = ln1(resid_mid) + mlp(ln1(resid_mid));  out = ln2(resid_post)
  *   logits = unembed(ln(gelu(out · W + b)))                         (MLM head)
+ *   logits = classifier(out[:, 0])                                  (sequence-classification head, `classifier/head.ts`)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { EncoderHookName } from '../../hooks/encoder_hooks.js';
@@ -19,6 +20,8 @@ import type { HookDispatch, RunContext } from '../../hooks/run_context.js';
 import type { EncoderConfig } from './encoder_config.js';
 import type { EncoderBlockParams, EncoderParams } from './encoder_params.js';
 import { encoderPositionIds } from './position_ids.js';
+import { classifierHead } from '../classifier/head.js';
+import type { SequenceClassifier } from '../classifier/head_params.js';
 
 type Ctx = RunContext<EncoderHookName>;
 
@@ -80,7 +83,7 @@ interface EncoderRun {
  * @param mask Attention mask rows (1 = real) or undefined (all real).
  * @param types Token-type ids [batch, pos] or undefined (all 0).
  * @param head Apply the MLM head (logits [batch, pos, d_vocab]); otherwise return the final hidden
- *   states [batch, pos, d_model].
+ *   states [batch, pos, d_model]. A sequence-classification head instead gives [batch, n_labels].
  * @param stop Exclusive layer to stop at (already resolved to [0, n_layers]); when given (even
  *   n_layers) the residual stream entering that block is returned and the head does not run.
  * @returns Logits, hidden states or the residual stream, as above.
@@ -92,7 +95,27 @@ export function runEncoder(
   types: tf.Tensor2D | undefined,
   head: boolean,
   stop: number | undefined,
-): tf.Tensor3D {
+): tf.Tensor3D;
+/**
+ * Run the encoder and a sequence-classification head on its first token.
+ * @returns Class logits [batch, n_labels].
+ */
+export function runEncoder(
+  run: EncoderRun,
+  tokens: tf.Tensor2D,
+  mask: number[][] | undefined,
+  types: tf.Tensor2D | undefined,
+  head: SequenceClassifier,
+  stop: undefined,
+): tf.Tensor2D;
+export function runEncoder(
+  run: EncoderRun,
+  tokens: tf.Tensor2D,
+  mask: number[][] | undefined,
+  types: tf.Tensor2D | undefined,
+  head: boolean | SequenceClassifier,
+  stop: number | undefined,
+): tf.Tensor3D | tf.Tensor2D {
   const { cfg, params } = run;
   const additiveMask = mask === undefined ? undefined : keyMask(mask);
   const ctx: Ctx = {
@@ -112,12 +135,16 @@ export function runEncoder(
       prev.dispose();
     }
     const h = params.mlmHead;
-    if (!head || h === undefined || stop !== undefined) {
-      const out = resid;
-      resid = undefined;
-      return out;
-    }
     const final: tf.Tensor3D = resid;
+    if (head === false || stop !== undefined) {
+      resid = undefined;
+      return final;
+    }
+    if (typeof head === 'object') return classifierHead(final, head, new Array<number>(final.shape[0]).fill(0), ctx); // [CLS] / <s>
+    if (h === undefined) {
+      resid = undefined;
+      return final;
+    }
     return tf.tidy(() => {
       const [batch, pos, d] = final.shape;
       const x2 = tf.reshape(final, [batch * pos, d]); // [batch*pos, d_model]

@@ -1,10 +1,11 @@
 /**
  * HookedEncoder: BERT, DistilBERT and RoBERTa with TransformerLens `HookedEncoder` hook points
- * (post-LN blocks), attention masks, token types and the masked-LM head. TransformerLens has no
+ * (post-LN blocks), attention masks, token types, the masked-LM head and the sequence-classification
+ * heads of `*ForSequenceClassification` checkpoints (`classifier/`). TransformerLens has no
  * DistilBERT or RoBERTa; here the three families share one implementation (RoBERTa differs only in
  * its position ids, its tokenizer and its checkpoint names).
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { ActivationCache } from '../../hooks/activation_cache.js';
 import { encoderHookSpecs } from '../../hooks/encoder_hooks.js';
 import type { HookFlags } from '../../hooks/hook_spec.js';
@@ -20,6 +21,10 @@ import { runEncoder } from './encoder_forward.js';
 import { disposeEncoderParams, encoderStateDict, type EncoderParams } from './encoder_params.js';
 import { loadEncoder, type EncoderFromPretrainedOptions } from './load_encoder.js';
 import { encoderMaxLength } from './position_ids.js';
+import { disposeClassifierParams, type SequenceClassifier } from '../classifier/head_params.js';
+import type { LabelConfig } from '../classifier/labels.js';
+import { saveEncoderHf } from '../classifier/save_hf.js';
+import { checkClassLabels, classifierOutput, type ClassifierLogitsAndLoss, type ClassLabels } from '../classifier/loss.js';
 
 function isTextInput(x: unknown): x is string | readonly string[] | readonly (readonly [string, string])[] {
   if (typeof x === 'string') return true;
@@ -33,8 +38,14 @@ export type EncoderInput = string | readonly string[] | readonly (readonly [stri
 
 /** Options of {@link HookedEncoder.forward}. @category Encoder */
 export interface EncoderForwardOptions extends HookFlags {
-  /** 'logits' (MLM logits, default when the model has an MLM head), 'embeddings' (final hidden states) or 'none' (undefined). */
-  readonly returnType?: 'logits' | 'embeddings' | 'none';
+  /**
+   * 'logits' (default when the model has a head: MLM logits [batch, pos, d_vocab], or class logits
+   * [batch, n_labels] with a sequence-classification head), 'embeddings' (final hidden states),
+   * 'loss' / 'both' (classification head and `labels` only) or 'none' (undefined).
+   */
+  readonly returnType?: 'logits' | 'embeddings' | 'loss' | 'both' | 'none';
+  /** Labels for 'loss' / 'both' (HF `labels=`): a class id per row, or [batch, num_labels] targets. */
+  readonly labels?: ClassLabels;
   /** 1 = real token, 0 = padding, [batch, pos]; built automatically for text input. */
   readonly attentionMask?: TokenInput;
   /** Segment ids [batch, pos] (BERT; RoBERTa has one segment type); built automatically for sentence pairs. */
@@ -49,7 +60,7 @@ export interface EncoderForwardOptions extends HookFlags {
 }
 
 const ENCODER_FORWARD_KEYS: OptionKeys<EncoderForwardOptions> = {
-  returnType: true, attentionMask: true, tokenTypeIds: true, stopAtLayer: true, maxLength: true,
+  returnType: true, attentionMask: true, tokenTypeIds: true, stopAtLayer: true, maxLength: true, labels: true,
   useAttnResult: true, useSplitQkvInput: true, useHookMlpIn: true, useAttnIn: true,
 };
 
@@ -68,6 +79,15 @@ export interface EncoderNoneOptions {
 export interface EncoderTensorOptions {
   /** 'logits', 'embeddings' or absent (the model's default). */
   readonly returnType?: 'logits' | 'embeddings';
+}
+
+/** Everything {@link HookedEncoder.forward} can return. @category Encoder */
+export type EncoderOutput = tf.Tensor | ClassifierLogitsAndLoss | undefined;
+
+/** Options selecting a tensor or no output, not known at compile time. @category Encoder */
+export interface EncoderTensorOrNoneOptions {
+  /** 'logits', 'embeddings', 'none' or absent. */
+  readonly returnType?: 'logits' | 'embeddings' | 'none';
 }
 
 /** Token ids, mask and segment ids as plain arrays. @category Encoder */
@@ -98,12 +118,13 @@ interface EncoderResolved extends ResolvedRows {
  * cache.get('blocks.0.attn.hook_q');   // [2, pos, n_heads, d_head] = DistilBERT q_lin output
  * @category Encoder
  */
-export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderResolved, tf.Tensor3D | undefined> {
+export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderResolved, EncoderOutput> {
   /** Architecture. */
   readonly cfg: EncoderConfig;
   /** Tokenizer for text input (undefined: token ids only). */
   readonly tokenizer: Tokenizer | undefined;
   private paramsOrUndefined: EncoderParams | undefined;
+  private readonly classifier: SequenceClassifier | undefined;
   protected readonly forwardOptionKeys = ENCODER_FORWARD_KEYS;
 
   /**
@@ -111,21 +132,24 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
    * @param params Parameters (ownership passes to the model).
    * @param tokenizer Tokenizer for text input (WordPiece for BERT/DistilBERT, byte-level BPE for RoBERTa).
    * @param flags Optional hook points to enable.
+   * @param classifier Sequence-classification head (ownership passes to the model).
    */
-  constructor(cfg: EncoderConfig, params: EncoderParams, tokenizer?: Tokenizer, flags: HookFlags = {}) {
+  constructor(cfg: EncoderConfig, params: EncoderParams, tokenizer?: Tokenizer, flags: HookFlags = {}, classifier?: SequenceClassifier) {
     super();
     this.cfg = cfg;
     this.paramsOrUndefined = params;
     this.tokenizer = tokenizer;
-    const table = { nLayers: cfg.nLayers, tokenTypes: params.W_token_type !== undefined, mlmHead: params.mlmHead !== undefined };
+    this.classifier = classifier;
+    const table = { nLayers: cfg.nLayers, tokenTypes: params.W_token_type !== undefined, mlmHead: params.mlmHead !== undefined, classifier: classifier !== undefined };
     this.registerHooks((f) => encoderHookSpecs(table, f));
     this.setFlags(flags);
   }
 
   /**
    * Load a BERT / DistilBERT / RoBERTa checkpoint (local folder, HF cache or hub): `*ForMaskedLM`
-   * with its MLM head, or the base model (`BertModel`, `DistilBertModel`, `RobertaModel`) without
-   * one. No weight processing.
+   * with its MLM head, `*ForSequenceClassification` with its classification head (labels from
+   * config.json in {@link HookedEncoder.labels}), or the base model (`BertModel`,
+   * `DistilBertModel`, `RobertaModel`) without one. No weight processing.
    * @param nameOrPath Folder or hub id (e.g. 'distilbert-base-uncased', 'FacebookAI/roberta-base').
    * @param opts Hub options, flags, tokenizer.
    * @returns The encoder.
@@ -134,8 +158,8 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
    * @example const enc = await HookedEncoder.fromPretrained('./roberta-checkpoint');
    */
   static async fromPretrained(nameOrPath: string, opts: EncoderFromPretrainedOptions = {}): Promise<HookedEncoder> {
-    const { cfg, params, tokenizer } = await loadEncoder(nameOrPath, opts);
-    return new HookedEncoder(cfg, params, tokenizer, opts.flags);
+    const { cfg, params, tokenizer, classifier } = await loadEncoder(nameOrPath, opts);
+    return new HookedEncoder(cfg, params, tokenizer, opts.flags, classifier);
   }
 
   /**
@@ -162,6 +186,17 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
     return this.params.mlmHead !== undefined;
   }
 
+  /** Labels of a sequence-classification head (num_labels, id2label, label2id, problem_type); undefined without one. */
+  get labels(): LabelConfig | undefined {
+    return this.classifier?.labels;
+  }
+
+  /** The sequence-classification head (labels, layout, weights), or undefined. @throws {@link "tfjs-lens"!DisposedError} after dispose. */
+  get classifierHead(): SequenceClassifier | undefined {
+    void this.params; // throws once disposed
+    return this.classifier;
+  }
+
   /**
    * Tokenise text(s) or pairs: `[CLS] A [SEP] (B [SEP])`, or RoBERTa's `<s> A </s> (</s> B </s>)`
    * with token types all 0; right-padded, truncated to the model's longest row.
@@ -183,23 +218,32 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   }
 
   protected get dims(): ModelDims {
-    return this.cfg;
+    return { ...this.cfg, nLabels: this.classifier?.labels.numLabels ?? 0 };
   }
 
-  private returnTypeOf(opts: EncoderForwardOptions, fn: string): 'logits' | 'embeddings' | 'none' {
-    const returnType = opts.returnType ?? (this.hasMlmHead ? 'logits' : 'embeddings');
-    if (returnType === 'logits' && !this.hasMlmHead) {
+  private returnTypeOf(opts: EncoderForwardOptions, fn: string): NonNullable<EncoderForwardOptions['returnType']> {
+    const hasHead = this.hasMlmHead || this.classifier !== undefined;
+    const returnType = opts.returnType ?? (hasHead ? 'logits' : 'embeddings');
+    if (returnType === 'logits' && !hasHead) {
       throw new ConfigError(`${fn}: this checkpoint has no MLM head; use returnType 'embeddings'`);
+    }
+    if ((returnType === 'loss' || returnType === 'both') && (this.classifier === undefined || opts.labels === undefined)) {
+      throw new ConfigError(
+        this.classifier === undefined
+          ? `${fn}: returnType '${returnType}' needs a sequence-classification head (load a *ForSequenceClassification checkpoint)`
+          : `${fn}: returnType '${returnType}' needs labels: pass { labels: [...] } with one class id per row`,
+      );
     }
     return returnType;
   }
 
   protected headRuns(opts: EncoderForwardOptions, fn: string): boolean {
-    return this.returnTypeOf(opts, fn) === 'logits';
+    const r = this.returnTypeOf(opts, fn);
+    return r === 'logits' || r === 'loss' || r === 'both';
   }
 
   protected computesLogits(opts: EncoderForwardOptions, fn: string): boolean {
-    return this.headRuns(opts, fn);
+    return this.classifier === undefined && this.headRuns(opts, fn); // MLM logits [batch, pos, d_vocab]; class logits are small
   }
 
   /** Resolve any input to ids, mask (undefined = all real) and token types. */
@@ -224,6 +268,9 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
       }
     }
     this.checkLength(ids, fn);
+    // Labels are checked before the run: a bad label costs no forward pass.
+    if (opts.labels !== undefined && this.classifier === undefined) throw new ConfigError(`${fn}: labels need a sequence-classification head (a *ForSequenceClassification checkpoint)`);
+    if (opts.labels !== undefined && this.classifier !== undefined) checkClassLabels(opts.labels, ids.length, this.classifier.labels, fn);
     if (mask !== undefined && mask.every((r) => r.every((v) => v === 1))) mask = undefined;
     return { rows: ids, mask, types };
   }
@@ -244,12 +291,17 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
     }
   }
 
-  protected execute(resolved: EncoderResolved, opts: EncoderForwardOptions, flags: HookFlags, stop: number | undefined, fn: string): tf.Tensor3D | undefined {
+  protected execute(resolved: EncoderResolved, opts: EncoderForwardOptions, flags: HookFlags, stop: number | undefined, fn: string): EncoderOutput {
     const returnType = this.returnTypeOf(opts, fn);
     const tokens = rowsToTensor(resolved.rows);
     const typeT = resolved.types === undefined ? undefined : rowsToTensor(resolved.types);
     try {
       const run = { cfg: this.cfg, params: this.params, hook: this.hookDispatch(flags, fn), flags };
+      const clf = this.classifier;
+      if (clf !== undefined && stop === undefined && returnType !== 'embeddings') {
+        const logits = runEncoder(run, tokens, resolved.mask, typeT, clf, undefined); // [batch, n_labels]
+        return classifierOutput(logits, returnType, opts.labels, clf.labels, fn);
+      }
       const out = runEncoder(run, tokens, resolved.mask, typeT, returnType === 'logits', stop);
       if (returnType === 'none') {
         out.dispose();
@@ -265,16 +317,51 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   /**
    * Run the encoder.
    * @param input Text(s), pairs, or token ids [batch, pos].
-   * @param opts returnType, attentionMask, tokenTypeIds, stopAtLayer, maxLength, flags.
+   * @param opts returnType, attentionMask, tokenTypeIds, stopAtLayer, maxLength, labels, flags.
    * @returns MLM logits [batch, pos, d_vocab], hidden states [batch, pos, d_model] ('embeddings'),
-   *   the residual stream entering block stopAtLayer, or undefined ('none').
-   * @throws {@link "tfjs-lens"!ConfigError} for an unknown option, or logits from a model without an MLM head.
+   *   the residual stream entering block stopAtLayer, or undefined ('none'). With a
+   *   sequence-classification head: class logits [batch, n_labels] (the static type says
+   *   Tensor3D; {@link HookedEncoder.classify} is typed Tensor2D), the loss ('loss') or both ('both').
+   * @throws {@link "tfjs-lens"!ConfigError} for an unknown option, logits from a model without a head, or
+   *   'loss' without labels; {@link "tfjs-lens"!ShapeError} for labels that do not match the batch.
    */
   forward(input: EncoderInput, opts?: EncoderForwardOptions & EncoderTensorOptions): tf.Tensor3D;
   forward(input: EncoderInput, opts: EncoderForwardOptions & EncoderNoneOptions): undefined;
-  forward(input: EncoderInput, opts?: EncoderForwardOptions): tf.Tensor3D | undefined;
-  forward(input: EncoderInput, opts: EncoderForwardOptions = {}): tf.Tensor3D | undefined {
+  forward(input: EncoderInput, opts: EncoderForwardOptions & { readonly returnType: 'loss' }): tf.Scalar;
+  forward(input: EncoderInput, opts: EncoderForwardOptions & { readonly returnType: 'both' }): ClassifierLogitsAndLoss;
+  forward(input: EncoderInput, opts?: EncoderForwardOptions & EncoderTensorOrNoneOptions): tf.Tensor3D | undefined;
+  forward(input: EncoderInput, opts?: EncoderForwardOptions): EncoderOutput;
+  forward(input: EncoderInput, opts: EncoderForwardOptions = {}): EncoderOutput {
     return this.forwardImpl(input, opts, 'HookedEncoder.forward');
+  }
+
+  /**
+   * Class logits of a sequence-classification checkpoint (HF `model(**inputs).logits`).
+   * @param input Text(s), pairs, or token ids [batch, pos].
+   * @param opts attentionMask, tokenTypeIds, maxLength, flags.
+   * @returns Logits [batch, n_labels].
+   * @throws {@link "tfjs-lens"!ConfigError} for a model without a classification head.
+   * @example const logits = clf.classify(ids, { attentionMask });
+   */
+  classify(input: EncoderInput, opts: Omit<EncoderForwardOptions, 'returnType' | 'stopAtLayer' | 'labels'> = {}): tf.Tensor2D {
+    const fn = 'HookedEncoder.classify';
+    if (this.classifierHead === undefined) throw new ConfigError(`${fn}: this checkpoint has no sequence-classification head (load a *ForSequenceClassification checkpoint)`);
+    return this.forwardImpl(input, { ...opts, returnType: 'logits' }, fn) as tf.Tensor2D;
+  }
+
+  /**
+   * The loss HF computes with `labels=`: cross-entropy over class ids, MSE for one-label
+   * regression, BCE-with-logits for [batch, num_labels] multi-label targets.
+   * @param input Text(s), pairs, or token ids [batch, pos].
+   * @param labels A class id per row (-100 ignores a row), or [batch, num_labels] targets.
+   * @param opts attentionMask, tokenTypeIds, maxLength, flags.
+   * @returns Scalar loss.
+   * @throws {@link "tfjs-lens"!ShapeError} for labels of the wrong length; {@link "tfjs-lens"!ConfigError} for a class id
+   *   outside [0, num_labels) or a model without a classification head.
+   * @example const loss = clf.classifierLoss(ids, [0, 1, 0], { attentionMask });
+   */
+  classifierLoss(input: EncoderInput, labels: ClassLabels, opts: Omit<EncoderForwardOptions, 'returnType' | 'stopAtLayer' | 'labels'> = {}): tf.Scalar {
+    return this.forwardImpl(input, { ...opts, returnType: 'loss', labels }, 'HookedEncoder.classifierLoss') as tf.Scalar;
   }
 
   /**
@@ -283,8 +370,9 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
    */
   runWithHooks(input: EncoderInput, opts?: EncoderRunWithHooksOptions & EncoderTensorOptions): tf.Tensor3D;
   runWithHooks(input: EncoderInput, opts: EncoderRunWithHooksOptions & EncoderNoneOptions): undefined;
-  runWithHooks(input: EncoderInput, opts?: EncoderRunWithHooksOptions): tf.Tensor3D | undefined;
-  runWithHooks(input: EncoderInput, opts: EncoderRunWithHooksOptions = {}): tf.Tensor3D | undefined {
+  runWithHooks(input: EncoderInput, opts?: EncoderRunWithHooksOptions & EncoderTensorOrNoneOptions): tf.Tensor3D | undefined;
+  runWithHooks(input: EncoderInput, opts?: EncoderRunWithHooksOptions): EncoderOutput;
+  runWithHooks(input: EncoderInput, opts: EncoderRunWithHooksOptions = {}): EncoderOutput {
     return this.runWithHooksImpl(input, opts, 'HookedEncoder.runWithHooks');
   }
 
@@ -296,9 +384,22 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
    */
   runWithCache(input: EncoderInput, opts?: EncoderRunWithCacheOptions & EncoderTensorOptions): [tf.Tensor3D, ActivationCache];
   runWithCache(input: EncoderInput, opts: EncoderRunWithCacheOptions & EncoderNoneOptions): [undefined, ActivationCache];
-  runWithCache(input: EncoderInput, opts?: EncoderRunWithCacheOptions): [tf.Tensor3D | undefined, ActivationCache];
-  runWithCache(input: EncoderInput, opts: EncoderRunWithCacheOptions = {}): [tf.Tensor3D | undefined, ActivationCache] {
+  runWithCache(input: EncoderInput, opts?: EncoderRunWithCacheOptions & EncoderTensorOrNoneOptions): [tf.Tensor3D | undefined, ActivationCache];
+  runWithCache(input: EncoderInput, opts?: EncoderRunWithCacheOptions): [EncoderOutput, ActivationCache];
+  runWithCache(input: EncoderInput, opts: EncoderRunWithCacheOptions = {}): [EncoderOutput, ActivationCache] {
     return this.runWithCacheImpl(input, opts, 'HookedEncoder.runWithCache');
+  }
+
+  /**
+   * Save as a Hugging Face checkpoint folder (config.json + model.safetensors with HF names):
+   * `*ForSequenceClassification` (head and labels) or the base model; MLM heads are not written.
+   * @param dir Output folder (created).
+   * @returns The folder.
+   * @throws {@link "tfjs-lens"!ConfigError} for a model with an MLM head.
+   * @example await clf.saveHf('out/bert-cls'); await HookedEncoder.fromPretrained('out/bert-cls');
+   */
+  saveHf(dir: string): Promise<string> {
+    return saveEncoderHf(dir, this.cfg, this.params, this.classifier);
   }
 
   /** Parameters under TL HookedEncoder state-dict names; new tensors the caller disposes. */
@@ -310,6 +411,7 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   dispose(): void {
     if (this.paramsOrUndefined === undefined) return;
     disposeEncoderParams(this.paramsOrUndefined);
+    if (this.classifier !== undefined) disposeClassifierParams(this.classifier.params);
     this.paramsOrUndefined = undefined;
   }
 }

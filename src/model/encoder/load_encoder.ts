@@ -16,6 +16,8 @@ import { encoderConfigFromHf, type EncoderConfig, type HfBertConfig, type HfDist
 import { resolveAlias } from '../aliases.js';
 import type { EncoderParams } from './encoder_params.js';
 import { encoderParamsFromHf } from './encoder_weights.js';
+import { disposeClassifierParams, hasClassifierTensors, takeClassifierParams, type SequenceClassifier } from '../classifier/head_params.js';
+import { labelConfigFromHf, type HfLabelFields } from '../classifier/labels.js';
 
 /** Options of `HookedEncoder.fromPretrained`. @category Encoder */
 export interface EncoderFromPretrainedOptions extends HubOptions {
@@ -38,20 +40,21 @@ function hasTokenizerFiles(dir: string, cfg: EncoderConfig): boolean {
 }
 
 /**
- * Load config, params and tokenizer of a BERT / DistilBERT / RoBERTa checkpoint.
+ * Load config, params and tokenizer of a BERT / DistilBERT / RoBERTa checkpoint, and the
+ * sequence-classification head of a `*ForSequenceClassification` one.
  * @param nameOrPath Folder or hub id.
  * @param opts Hub and model options.
- * @returns Config, params and tokenizer.
+ * @returns Config, params, tokenizer and classification head (undefined for other checkpoints).
  */
 export async function loadEncoder(
   nameOrPath: string,
   opts: EncoderFromPretrainedOptions = {},
-): Promise<{ cfg: EncoderConfig; params: EncoderParams; tokenizer: Tokenizer | undefined }> {
+): Promise<{ cfg: EncoderConfig; params: EncoderParams; tokenizer: Tokenizer | undefined; classifier: SequenceClassifier | undefined }> {
   checkOptionKeys(opts, ENCODER_PRETRAINED_KEYS, 'HookedEncoder.fromPretrained');
   const target = resolveAlias(nameOrPath, opts); // names are checked locally, before the backend starts
   await initBackend(opts.backend, { quiet: opts.quiet });
   const resolved = await resolveModelDir(target, opts);
-  const hf = await readJsonFile<HfBertConfig & HfDistilBertConfig>(join(resolved.dir, 'config.json'), 'model config');
+  const hf = await readJsonFile<HfBertConfig & HfDistilBertConfig & HfLabelFields>(join(resolved.dir, 'config.json'), 'model config');
   const cfg = encoderConfigFromHf(hf);
   // Tokenizer first: nothing to free if it fails.
   let tokenizer: Tokenizer | undefined;
@@ -60,7 +63,19 @@ export async function loadEncoder(
   else if (hasTokenizerFiles(resolved.dir, cfg)) tokenizer = await loadTokenizer(resolved.dir, { modelType: cfg.modelType });
   else if (cfg.dVocab === 30522 && cfg.modelType !== 'roberta') tokenizer = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'), { modelType: cfg.modelType });
   const raw = await loadCheckpointTensors(resolved.dir, { allowNonFinite: opts.allowNonFinite === true });
-  const params = encoderParamsFromHf(raw, cfg);
-  raw.clear();
-  return { cfg, params, tokenizer };
+  // `*ForSequenceClassification`: the head's tensors are taken out, the rest is the base model.
+  let classifier: SequenceClassifier | undefined;
+  if (hasClassifierTensors(raw, cfg.modelType)) {
+    const labels = labelConfigFromHf(hf, 'HookedEncoder.fromPretrained');
+    classifier = { family: cfg.modelType, labels, padTokenId: cfg.padTokenId, params: takeClassifierParams(raw, cfg.modelType, cfg.dModel, labels) };
+  }
+  try {
+    const params = encoderParamsFromHf(raw, cfg);
+    return { cfg, params, tokenizer, classifier };
+  } catch (err) {
+    if (classifier !== undefined) disposeClassifierParams(classifier.params);
+    throw err;
+  } finally {
+    raw.clear();
+  }
 }

@@ -175,7 +175,7 @@ describe('F16 encoding (round to nearest even) and decoding', () => {
   });
 });
 
-describe('BF16, I64 and unaligned data', () => {
+describe('BF16, I64, I8 and unaligned data', () => {
   it('decodes BF16 (top 16 bits of float32)', () => {
     const halves = new Uint16Array([0x3f80, 0xc020, 0x7f80, 0x0001, 0x8000]);
     const file = rawSafetensors({ b: { dtype: 'BF16', shape: [5], data_offsets: [0, 10] } }, bytesOf(halves));
@@ -199,6 +199,22 @@ describe('BF16, I64 and unaligned data', () => {
     expect(() => parseSafetensors(file, 'ids.safetensors')).toThrow(SafetensorsError);
     expect(() => parseSafetensors(file, 'ids.safetensors')).toThrow(
       new RegExp(`I64 value out of int32 range in tensor 'ids' of ids.safetensors — .*got ${big} at flat index 1`),
+    );
+  });
+
+  it('round-trips I8 (written as one byte each, read widened to Int32Array)', () => {
+    const bytes = serializeSafetensors({ q: { dtype: 'I8', shape: [2, 3], data: [-127, -1, 0, 1, 127, -128] } });
+    const t = parseSafetensors(bytes).tensors.get('q');
+    expect(t?.dtype).toBe('I8');
+    expect(t?.data).toBeInstanceOf(Int32Array);
+    expect(Array.from(t?.data ?? [])).toEqual([-127, -1, 0, 1, 127, -128]);
+    const raw = rawSafetensors({ q: { dtype: 'I8', shape: [3], data_offsets: [0, 3] } }, new Uint8Array([0xff, 0x80, 0x05]));
+    expect(Array.from(parseSafetensors(raw).tensors.get('q')?.data ?? [])).toEqual([-1, -128, 5]);
+  });
+
+  it.each([[128], [-129], [1.5]])('refuses to write I8 value %s', (v) => {
+    expect(() => serializeSafetensors({ q: { dtype: 'I8', shape: [2], data: [0, v] } })).toThrow(
+      /bad I8 value in tensor 'q' — expected an integer in -128\.\.127, got .* at index 1/,
     );
   });
 

@@ -63,7 +63,7 @@ describe('parseSafetensors rejects malformed files', () => {
   it('unknown dtype lists the allowed ones', () => {
     expectBad(
       rawSafetensors({ w: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, new Uint8Array(8)),
-      /unknown dtype for tensor 'w' .*expected one of F32, F16, BF16, I32, I64, got "F64"/,
+      /unknown dtype for tensor 'w' .*expected one of F32, F16, BF16, I32, I64, I8, got "F64"/,
     );
   });
 
