@@ -84,6 +84,14 @@ export type { ClassifierLogitsAndLoss, ClassLabels } from './model/classifier/lo
 export { lastTokenPositions } from './model/classifier/head.js';
 export type { ClassifierFamily, ClassifierHeadParams, DenseParams, SequenceClassifier } from './model/classifier/head_params.js';
 export { labelConfigFromHf } from './model/classifier/labels.js';
+export { randomClassifierHead } from './model/classifier/head_params.js';
+export { AdapterHost } from './model/lora/adapter_host.js';
+export type { RunWeights } from './model/lora/adapter_host.js';
+export { LoraAdapter } from './model/lora/lora_adapter.js';
+export type { LoraFactors, SavedLinear } from './model/lora/lora_adapter.js';
+export type { ModelWeights } from './model/lora/linear_slots.js';
+export { makePeftLoraConfig, loraScaling } from './model/lora/peft_config.js';
+export type { LoraOptions, PeftLoraConfig } from './model/lora/peft_config.js';
 export type { HfLabelFields, LabelConfig, ProblemType } from './model/classifier/labels.js';
 // Tokenizers and loading.
 export { loadTokenizer, shippedTokenizerDir } from './tokenizers/load.js';

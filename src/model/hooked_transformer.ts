@@ -26,6 +26,9 @@ import { disposeClassifierParams, type SequenceClassifier } from './classifier/h
 import type { LabelConfig } from './classifier/labels.js';
 import { saveDecoderHf } from './classifier/save_hf.js';
 import { checkClassLabels, classifierOutput, type ClassifierLogitsAndLoss, type ClassLabels } from './classifier/loss.js';
+import { AdapterHost } from './lora/adapter_host.js';
+import type { LoraAdapter } from './lora/lora_adapter.js';
+import { decoderAccess } from './lora/model_access.js';
 
 function pickProcessing(o: ProcessingOptions): ProcessingOptions {
   const out: { -readonly [K in keyof ProcessingOptions]: ProcessingOptions[K] } = {};
@@ -129,7 +132,9 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   readonly tokenizer: Tokenizer | undefined;
   /** TL-named weights (W_E, W_Q [n_layers, n_heads, d_model, d_head], …), built on first use. */
   readonly weights: WeightsView;
-  private readonly classifier: SequenceClassifier | undefined;
+  private classifier: SequenceClassifier | undefined;
+  /** LoRA adapter state (PEFT format; unprocessed Llama / Mistral / Qwen2): what {@link HookedTransformer.loadAdapter} and the merge methods act on; used by fine-tuning. */
+  readonly adapters: AdapterHost<DecoderParams>;
   protected readonly forwardOptionKeys = FORWARD_KEYS;
 
   /**
@@ -148,6 +153,11 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     this.registerHooks((f) => decoderHookSpecs({ ...cfg, classifier: classifier !== undefined }, f));
     this.setFlags(flags);
     this.weights = new WeightsView(() => this.params, cfg);
+    this.adapters = new AdapterHost(decoderAccess(this.cfg, () => ({ params: this.params, classifier: this.classifier }), (w) => {
+      this.paramsOrUndefined = w.params;
+      this.classifier = w.classifier;
+      this.weights.dispose(); // stacked views are rebuilt from the new weights
+    }));
   }
 
   /**
@@ -231,8 +241,9 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     const { rows, mask, lossMask } = resolved;
     const returnType = opts.returnType ?? 'logits';
     const tokens = rowsToTensor(rows);
-    const run = { cfg: this.cfg, params: this.params, hook: this.hookDispatch(flags, fn), flags };
-    const clf = this.classifier;
+    const weights = this.adapters.runWeights(); // base weights, or W + s·B·A with an unmerged adapter
+    const run = { cfg: this.cfg, params: weights.weights.params, hook: this.hookDispatch(flags, fn), flags };
+    const clf = weights.weights.classifier;
     let out: tf.Tensor3D;
     try {
       if (clf !== undefined && stop === undefined) {
@@ -241,6 +252,7 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
       }
       out = runDecoder(run, tokens, mask, stop);
     } finally {
+      weights.release();
       tokens.dispose();
     }
     if (returnType === 'logits') return out;
@@ -383,14 +395,16 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     const flags = this.flags;
     this.checkAttachedHooks(flags, fn);
     const tokens = rowsToTensor(tokenRows);
+    const weights = this.adapters.runWeights();
     try {
-      const out = runDecoder({ cfg: this.cfg, params: this.params, hook: this.hookDispatch(flags, fn), flags }, tokens, mask, undefined, cache);
+      const out = runDecoder({ cfg: this.cfg, params: weights.weights.params, hook: this.hookDispatch(flags, fn), flags }, tokens, mask, undefined, cache);
       cache.commit();
       return out;
     } catch (err) {
       cache.rollback();
       throw err;
     } finally {
+      weights.release();
       tokens.dispose();
     }
   }
@@ -476,6 +490,41 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     return saveDecoderHf(dir, this.cfg, this.params, this.classifier);
   }
 
+  /**
+   * Apply a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), unmerged:
+   * each forward computes with W + s·B·A, and `modules_to_save` modules (`score`) replace the base
+   * ones. Needs an unprocessed Llama / Mistral / Qwen2 model (`fromPretrainedNoProcessing`).
+   * @param dir Adapter folder.
+   * @returns The adapter (owned by the model).
+   * @throws {@link "tfjs-lens"!ConfigError} for an unsupported peft_type, family or processed weights, or a module
+   *   the model lacks (naming the nearest module path); {@link "tfjs-lens"!WeightLoadError} for a tensor of the wrong shape.
+   * @example await clf.loadAdapter('out/lora'); const logits = clf.classify(ids, { attentionMask });
+   */
+  loadAdapter(dir: string): Promise<LoraAdapter> {
+    return this.adapters.load(dir);
+  }
+
+  /** Merge the adapter into the base weights (PEFT `merge_and_unload`, originals kept). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
+  mergeAdapter(): void {
+    this.adapters.merge();
+  }
+
+  /** Restore the base weights replaced by {@link HookedTransformer.mergeAdapter} (bit-identical). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
+  unmergeAdapter(): void {
+    this.adapters.unmerge();
+  }
+
+  /**
+   * Write the attached adapter as a PEFT folder that PEFT's `PeftModel.from_pretrained` loads.
+   * @param dir Output folder (created).
+   * @returns The folder.
+   * @throws {@link "tfjs-lens"!ConfigError} without an adapter.
+   * @example await clf.saveAdapter('out/lora');
+   */
+  saveAdapter(dir: string): Promise<string> {
+    return this.adapters.save(dir);
+  }
+
   /** Parameters under TL state-dict names (`blocks.0.attn.W_Q` …); new tensors the caller disposes. */
   stateDict(): Map<string, tf.Tensor> {
     return tlStateDict(this.params, this.cfg);
@@ -487,6 +536,7 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     this.weights.dispose();
     disposeParams(this.paramsOrUndefined);
     if (this.classifier !== undefined) disposeClassifierParams(this.classifier.params);
+    this.adapters.dispose();
     this.paramsOrUndefined = undefined;
   }
 }

@@ -23,7 +23,14 @@ export type { HfBertConfig, HfDistilBertConfig } from './encoder/encoder_config.
 export { encoderParamsFromHf } from './encoder/encoder_weights.js';
 export { disposeEncoderParams, encoderStateDict } from './encoder/encoder_params.js';
 export { randomEncoderParams } from './encoder/random_encoder.js';
-export { takeClassifierParams, classifierTensorsToHf, disposeClassifierParams, foldNormIntoClassifier } from './classifier/head_params.js';
+export { takeClassifierParams, classifierTensorsToHf, disposeClassifierParams, foldNormIntoClassifier, classifierModuleNames } from './classifier/head_params.js';
+export { encoderEditor, decoderEditor } from './lora/linear_slots.js';
+export type { LinearSlot, WeightEditor } from './lora/linear_slots.js';
+export { applyAdapter } from './lora/lora_adapter.js';
+export type { AdapterTensors } from './lora/lora_adapter.js';
+export { readPeftAdapter, writePeftAdapter } from './lora/peft_io.js';
+export { checkPeftLoraConfig, isTargetModule, isModuleToSave } from './lora/peft_config.js';
+export type { WeightAccess } from './lora/adapter_host.js';
 export { saveEncoderHf, saveDecoderHf } from './classifier/save_hf.js';
 export { seededRng } from '../utils/rng.js';
 export type { Rng } from '../utils/rng.js';

@@ -1,5 +1,5 @@
 /**
- * tfjs-lens/train: training helpers: masked-LM data and training of encoders, the generic training loop (gradient accumulation, early stopping), the scheduled Adam and AdamW optimizers, seeded epoch batches, and classification losses (weighted cross-entropy, focal).
+ * tfjs-lens/train: training helpers: masked-LM data and training of encoders, fine-tuning of sequence classifiers (full, head, LoRA), the generic training loop (gradient accumulation, early stopping), the scheduled Adam and AdamW optimizers, seeded epoch batches, and classification losses (weighted cross-entropy, focal).
  * @packageDocumentation
  * @module tfjs-lens/train
  */
@@ -17,3 +17,6 @@ export { balancedClassWeights, crossEntropyLoss, focalLoss, sigmoidFocalLoss } f
 export type { CrossEntropyOptions, FocalLossOptions, LossLabels, SigmoidFocalLossOptions } from './classifier_losses.js';
 export { ScheduledAdam, createAdam, lrAt } from '../ops/optimizer.js';
 export type { LrSchedule } from '../ops/optimizer.js';
+export { finetuneClassifier } from './finetune.js';
+export type { FinetuneData, FinetuneEarlyStopping, FinetuneOptions, FinetuneProgress, FinetuneResult, ValidationMetrics } from './finetune.js';
+export type { FinetuneLoraOptions } from './finetune_params.js';

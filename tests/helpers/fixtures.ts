@@ -20,6 +20,8 @@ const FIXTURES = {
   'seqcls-tiny/distilbert': 'SEQCLS_DISTILBERT_FIXTURE_DIR',
   'seqcls-tiny/roberta': 'SEQCLS_ROBERTA_FIXTURE_DIR',
   'seqcls-tiny/llama': 'SEQCLS_LLAMA_FIXTURE_DIR',
+  'lora-tiny/llama': 'LORA_LLAMA_FIXTURE_DIR',
+  'lora-tiny/roberta': 'LORA_ROBERTA_FIXTURE_DIR',
 } as const;
 
 /** A fixture's name under tests/fixtures/. */

@@ -65,6 +65,23 @@ const NAMES: Readonly<Record<ClassifierFamily, { dense: string | undefined; out:
 };
 
 /**
+ * HF module paths of a family's head linears: the dense layer before the output (undefined for
+ * `score`) and the output projection.
+ * @param family Layout.
+ * @returns Module paths (no `.weight`).
+ * @example classifierModuleNames('roberta')  // { dense: 'classifier.dense', out: 'classifier.out_proj' }
+ * @category Model
+ */
+export function classifierModuleNames(family: ClassifierFamily): {
+  /** Dense layer before the output, or undefined. */
+  readonly dense: string | undefined;
+  /** Output projection. */
+  readonly out: string;
+} {
+  return { dense: NAMES[family].dense, out: NAMES[family].out };
+}
+
+/**
  * Whether a checkpoint holds a sequence-classification head of this family.
  * @param raw Checkpoint tensors by name.
  * @param family Layout.
@@ -163,4 +180,32 @@ export function foldNormIntoClassifier(p: ClassifierHeadParams, w: tf.Tensor1D, 
     const dense = p.dense === undefined ? undefined : { W: tf.clone(p.dense.W), b: tf.clone(p.dense.b) };
     return { dense, W, b: bias === undefined ? undefined : tf.clone(bias) };
   });
+}
+
+/**
+ * A new, randomly initialised head (HF `_init_weights`: weights normal(0, std), biases 0), as
+ * `AutoModelForSequenceClassification.from_pretrained(base, num_labels=n)` adds to a base or MLM checkpoint.
+ * @param family Layout.
+ * @param dModel Residual width.
+ * @param labels Labels (numLabels gives the output width).
+ * @param opts seed (default 0), std (default 0.02, HF initializer_range), padTokenId (decoders).
+ * @returns A head the caller passes to a model constructor (which takes ownership).
+ * @example const enc = new HookedEncoder(cfg, { ...params, mlmHead: undefined }, tok, {}, randomClassifierHead('distilbert', cfg.dModel, labelConfigFromHf({ num_labels: 2 })));
+ * @category Model
+ */
+export function randomClassifierHead(
+  family: ClassifierFamily,
+  dModel: number,
+  labels: LabelConfig,
+  opts: { seed?: number; std?: number; padTokenId?: number } = {},
+): SequenceClassifier {
+  const seed = opts.seed ?? 0;
+  const std = opts.std ?? 0.02;
+  const n = NAMES[family];
+  const params: ClassifierHeadParams = {
+    dense: n.dense === undefined ? undefined : { W: tf.randomNormal([dModel, dModel], 0, std, 'float32', seed + 1), b: tf.zeros([dModel]) },
+    W: tf.randomNormal([dModel, labels.numLabels], 0, std, 'float32', seed),
+    b: n.bias ? tf.zeros([labels.numLabels]) : undefined,
+  };
+  return { family, labels, padTokenId: opts.padTokenId, params };
 }

@@ -25,6 +25,9 @@ import { disposeClassifierParams, type SequenceClassifier } from '../classifier/
 import type { LabelConfig } from '../classifier/labels.js';
 import { saveEncoderHf } from '../classifier/save_hf.js';
 import { checkClassLabels, classifierOutput, type ClassifierLogitsAndLoss, type ClassLabels } from '../classifier/loss.js';
+import { AdapterHost } from '../lora/adapter_host.js';
+import type { LoraAdapter } from '../lora/lora_adapter.js';
+import { encoderAccess } from '../lora/model_access.js';
 
 function isTextInput(x: unknown): x is string | readonly string[] | readonly (readonly [string, string])[] {
   if (typeof x === 'string') return true;
@@ -124,8 +127,10 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   /** Tokenizer for text input (undefined: token ids only). */
   readonly tokenizer: Tokenizer | undefined;
   private paramsOrUndefined: EncoderParams | undefined;
-  private readonly classifier: SequenceClassifier | undefined;
+  private classifier: SequenceClassifier | undefined;
   protected readonly forwardOptionKeys = ENCODER_FORWARD_KEYS;
+  /** LoRA adapter state (PEFT format): what {@link HookedEncoder.loadAdapter} and the merge methods act on; used by fine-tuning. */
+  readonly adapters: AdapterHost<EncoderParams>;
 
   /**
    * @param cfg Architecture.
@@ -140,6 +145,10 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
     this.paramsOrUndefined = params;
     this.tokenizer = tokenizer;
     this.classifier = classifier;
+    this.adapters = new AdapterHost(encoderAccess(cfg, () => ({ params: this.params, classifier: this.classifier }), (w) => {
+      this.paramsOrUndefined = w.params;
+      this.classifier = w.classifier;
+    }));
     const table = { nLayers: cfg.nLayers, tokenTypes: params.W_token_type !== undefined, mlmHead: params.mlmHead !== undefined, classifier: classifier !== undefined };
     this.registerHooks((f) => encoderHookSpecs(table, f));
     this.setFlags(flags);
@@ -295,9 +304,10 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
     const returnType = this.returnTypeOf(opts, fn);
     const tokens = rowsToTensor(resolved.rows);
     const typeT = resolved.types === undefined ? undefined : rowsToTensor(resolved.types);
+    const weights = this.adapters.runWeights(); // base weights, or W + s·B·A with an unmerged adapter
     try {
-      const run = { cfg: this.cfg, params: this.params, hook: this.hookDispatch(flags, fn), flags };
-      const clf = this.classifier;
+      const run = { cfg: this.cfg, params: weights.weights.params, hook: this.hookDispatch(flags, fn), flags };
+      const clf = weights.weights.classifier;
       if (clf !== undefined && stop === undefined && returnType !== 'embeddings') {
         const logits = runEncoder(run, tokens, resolved.mask, typeT, clf, undefined); // [batch, n_labels]
         return classifierOutput(logits, returnType, opts.labels, clf.labels, fn);
@@ -309,6 +319,7 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
       }
       return out;
     } finally {
+      weights.release();
       tokens.dispose();
       typeT?.dispose();
     }
@@ -402,6 +413,40 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
     return saveEncoderHf(dir, this.cfg, this.params, this.classifier);
   }
 
+  /**
+   * Apply a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), unmerged:
+   * each forward computes with W + s·B·A, and `modules_to_save` modules (the head) replace the base ones.
+   * @param dir Adapter folder.
+   * @returns The adapter (owned by the model).
+   * @throws {@link "tfjs-lens"!ConfigError} for an unsupported peft_type or a module the model lacks (naming the
+   *   nearest module path); {@link "tfjs-lens"!WeightLoadError} for a tensor of the wrong shape.
+   * @example await clf.loadAdapter('out/lora'); const logits = clf.classify(ids, { attentionMask });
+   */
+  loadAdapter(dir: string): Promise<LoraAdapter> {
+    return this.adapters.load(dir);
+  }
+
+  /** Merge the adapter into the base weights (PEFT `merge_and_unload`, originals kept). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
+  mergeAdapter(): void {
+    this.adapters.merge();
+  }
+
+  /** Restore the base weights replaced by {@link HookedEncoder.mergeAdapter} (bit-identical). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
+  unmergeAdapter(): void {
+    this.adapters.unmerge();
+  }
+
+  /**
+   * Write the attached adapter as a PEFT folder that PEFT's `PeftModel.from_pretrained` loads.
+   * @param dir Output folder (created).
+   * @returns The folder.
+   * @throws {@link "tfjs-lens"!ConfigError} without an adapter.
+   * @example await clf.saveAdapter('out/lora');
+   */
+  saveAdapter(dir: string): Promise<string> {
+    return this.adapters.save(dir);
+  }
+
   /** Parameters under TL HookedEncoder state-dict names; new tensors the caller disposes. */
   stateDict(): Map<string, tf.Tensor> {
     return encoderStateDict(this.params, this.cfg);
@@ -412,6 +457,7 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
     if (this.paramsOrUndefined === undefined) return;
     disposeEncoderParams(this.paramsOrUndefined);
     if (this.classifier !== undefined) disposeClassifierParams(this.classifier.params);
+    this.adapters.dispose();
     this.paramsOrUndefined = undefined;
   }
 }
