@@ -83,7 +83,7 @@ export { classificationLoss } from './model/classifier/loss.js';
 export type { ClassifierLogitsAndLoss, ClassLabels } from './model/classifier/loss.js';
 export { lastTokenPositions } from './model/classifier/head.js';
 export type { ClassifierFamily, ClassifierHeadParams, DenseParams, SequenceClassifier } from './model/classifier/head_params.js';
-export { labelConfigFromHf } from './model/classifier/labels.js';
+export { declaresClassifier, labelConfigFromHf } from './model/classifier/labels.js';
 export { randomClassifierHead } from './model/classifier/head_params.js';
 export { AdapterHost } from './model/lora/adapter_host.js';
 export type { RunWeights } from './model/lora/adapter_host.js';

@@ -15,6 +15,11 @@ commands:
            --model <alias|path|hub id>  (default: llama-mini, the shipped text-trained Llama-architecture LM)
            --text <string> | --tokens <id,id,...>   --names-filter <regex>   --no-processing
   circuit  prune | eap | acdc: circuit discovery → circuits/<task>/<model>.json (tfjs-lens circuit --help)
+  finetune fine-tune a sequence classifier (full | head | lora; ce | weighted | focal; k-fold) on a text CSV
+           (--data, e.g. sms_spam) or a tabular CSV textualised (--tabular --schema) → results/finetune/<name>
+           (tfjs-lens finetune --help)
+  classify labels and probabilities from a classifier folder, base + --adapter, or a finetune output folder
+           --model <folder> [--adapter <dir>] --text "…" | --data <csv>   (tfjs-lens classify --help)
   hooks    the hook name → shape table of a model   --model <alias|path|hub id> (default llama-mini)
   probe    β-VAE anomaly detection on pooled hook activations, with baselines and plots
            --dataset sms_spam|imdb|ag_news|liar|all (default all)  --model <alias|hub id|path>
@@ -47,7 +52,7 @@ const PROBE_OPTIONS = {
   seeds: { type: 'string' }, 'max-dev': { type: 'string' },
 } as const satisfies CliOptions;
 
-const COMMANDS = ['demo', 'hooks', 'probe', 'sae', 'circuit'] as const;
+const COMMANDS = ['demo', 'hooks', 'probe', 'sae', 'circuit', 'finetune', 'classify'] as const;
 
 function usage(code: number): number {
   process.stdout.write(`${USAGE}\n`);
@@ -72,6 +77,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return (await import('./commands/circuit.js')).runCircuitCommand(rest);
     case 'sae':
       return (await import('./commands/sae.js')).runSaeCommand(rest);
+    case 'finetune':
+      return (await import('./commands/finetune.js')).runFinetuneCommand(rest);
+    case 'classify':
+      return (await import('./commands/classify.js')).runClassifyCommand(rest);
     case 'demo': {
       const { values: v } = parseCliArgs('demo', rest, DEMO_OPTIONS);
       if (v.help) return usage(0);

@@ -240,9 +240,10 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   protected execute(resolved: ResolvedInput, opts: ForwardOptions, flags: HookFlags, stop: number | undefined, fn: string): ForwardOutput {
     const { rows, mask, lossMask } = resolved;
     const returnType = opts.returnType ?? 'logits';
+    const hook = this.hookDispatch(flags, fn); // may refuse the run (HookError): before any tensor is made
     const tokens = rowsToTensor(rows);
     const weights = this.adapters.runWeights(); // base weights, or W + s·B·A with an unmerged adapter
-    const run = { cfg: this.cfg, params: weights.weights.params, hook: this.hookDispatch(flags, fn), flags };
+    const run = { cfg: this.cfg, params: weights.weights.params, hook, flags };
     const clf = weights.weights.classifier;
     let out: tf.Tensor3D;
     try {

@@ -24,7 +24,7 @@ import { llamaParamsFromHf } from './weights/llama.js';
 import { neoxParamsFromHf } from './weights/neox.js';
 import type { RawTensor } from '../io/safetensors.js';
 import { disposeClassifierParams, foldNormIntoClassifier, hasClassifierTensors, takeClassifierParams, type SequenceClassifier } from './classifier/head_params.js';
-import { labelConfigFromHf, type HfLabelFields } from './classifier/labels.js';
+import { declaresClassifier, labelConfigFromHf, type HfLabelFields } from './classifier/labels.js';
 
 /** Options of `HookedTransformer.fromPretrained`. @category Model */
 export interface FromPretrainedOptions extends HubOptions, ProcessingOptions {
@@ -139,7 +139,7 @@ export async function loadDecoder(
 
 /** Take a `score` head (and the label fields of config.json) out of the checkpoint tensors, if there is one. */
 function takeClassifier(raw: Map<string, RawTensor>, cfg: ModelConfig, hf: HfLabelFields, fn: string): SequenceClassifier | undefined {
-  if (!hasClassifierTensors(raw, 'decoder')) return undefined;
+  if (!declaresClassifier(hf) || !hasClassifierTensors(raw, 'decoder')) return undefined;
   const labels = labelConfigFromHf(hf, fn);
   const pad = Array.isArray(hf.pad_token_id) ? hf.pad_token_id[0] : hf.pad_token_id;
   return { family: 'decoder', labels, padTokenId: pad ?? undefined, params: takeClassifierParams(raw, 'decoder', cfg.dModel, labels) };

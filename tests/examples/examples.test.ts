@@ -96,6 +96,20 @@ describe('examples', () => {
     expect(readdirSync(join(ROOT, 'saes')).sort()).toEqual(saesBefore);
   });
 
+  it('07_finetune: LoRA on an SMS subset; one JSON object, figures in range, the saved adapter reloads', async () => {
+    const args = ['--rows', '160'];
+    const plain = await example('07_finetune.ts', [...args, '--out', join(OUT, '07a')]);
+    expect(plain.stdout).toMatch(/trained \d+ of \d+ parameters/);
+    const j = oneJson((await example('07_finetune.ts', [...args, '--out', join(OUT, '07b'), '--json'])).stdout) as {
+      trainable: number; total: number; metrics: Record<string, number | null>; adapter: string; reloaded: { pSpam: number }[]; files: string[];
+    };
+    expect(j.trainable / j.total).toBeLessThan(0.05);
+    for (const k of ['accuracy', 'f1', 'rocAuc', 'eceBefore', 'eceAfter']) expect(inUnit(j.metrics[k]), k).toBe(true);
+    expect(existsSync(join(j.adapter, 'adapter_config.json'))).toBe(true);
+    expect(j.reloaded.every((r) => inUnit(r.pSpam))).toBe(true);
+    expect(j.files.every((f) => f.startsWith(join(OUT, '07b')) && existsSync(f))).toBe(true);
+  });
+
   it('04_circuit: finds the previous-token and induction heads, and reports each method with its faithfulness', async () => {
     const args = ['--batch', '4', '--seg-len', '6'];
     const plain = await example('04_circuit.ts', [...args, '--out', join(OUT, '04a')]);

@@ -23,6 +23,25 @@ export interface HfLabelFields {
   problem_type?: string | null;
   /** Padding id: the decoder heads find the last real token from it. */
   pad_token_id?: number | number[] | null;
+  /** HF model classes the checkpoint was saved from (e.g. `['LlamaForSequenceClassification']`). */
+  architectures?: unknown;
+}
+
+/**
+ * Whether config.json allows a sequence-classification head: `architectures` names a
+ * `*ForSequenceClassification` class, or is absent (then the head's tensors decide). A checkpoint
+ * saved from another class (`GPT2LMHeadModel`, `BertForMaskedLM`, …) never gets a head: tensors
+ * such as `score.weight` in it are unexpected, as HF's loader reports them.
+ * @param hf The config.json fields.
+ * @returns True when a head may be read from the tensors.
+ * @throws Never.
+ * @example declaresClassifier({ architectures: ['GPT2LMHeadModel'] }); // false
+ * @category Model
+ */
+export function declaresClassifier(hf: HfLabelFields): boolean {
+  const a = hf.architectures;
+  if (!Array.isArray(a) || a.length === 0) return true;
+  return a.some((x) => typeof x === 'string' && x.endsWith('ForSequenceClassification'));
 }
 
 /**

@@ -17,7 +17,7 @@ import { resolveAlias } from '../aliases.js';
 import type { EncoderParams } from './encoder_params.js';
 import { encoderParamsFromHf } from './encoder_weights.js';
 import { disposeClassifierParams, hasClassifierTensors, takeClassifierParams, type SequenceClassifier } from '../classifier/head_params.js';
-import { labelConfigFromHf, type HfLabelFields } from '../classifier/labels.js';
+import { declaresClassifier, labelConfigFromHf, type HfLabelFields } from '../classifier/labels.js';
 
 /** Options of `HookedEncoder.fromPretrained`. @category Encoder */
 export interface EncoderFromPretrainedOptions extends HubOptions {
@@ -65,7 +65,7 @@ export async function loadEncoder(
   const raw = await loadCheckpointTensors(resolved.dir, { allowNonFinite: opts.allowNonFinite === true });
   // `*ForSequenceClassification`: the head's tensors are taken out, the rest is the base model.
   let classifier: SequenceClassifier | undefined;
-  if (hasClassifierTensors(raw, cfg.modelType)) {
+  if (declaresClassifier(hf) && hasClassifierTensors(raw, cfg.modelType)) {
     const labels = labelConfigFromHf(hf, 'HookedEncoder.fromPretrained');
     classifier = { family: cfg.modelType, labels, padTokenId: cfg.padTokenId, params: takeClassifierParams(raw, cfg.modelType, cfg.dModel, labels) };
   }
