@@ -106,7 +106,7 @@ async function main(): Promise<number> {
   const model = v.model ?? 'distilbert-mini';
   await initBackend(undefined, { quiet: true });
   const rows: Row[] = [];
-  const top = Math.max(...fractions);
+  const top = fractions.reduce((a, f) => Math.max(a, f), -Infinity);
   for (const seed of seeds) {
     const s = await loadProbeSplits('sms_spam', { seed, maxTrain, ...(q ? { maxDev: 40, maxTest: 60 } : {}) });
     const parts = await supervised(s, Math.round(maxTrain * 0.3));

@@ -10,7 +10,7 @@
  * test rows. Progress on stderr; one markdown table on stdout, or one JSON object with --json; results
  * in results/finetune/tabular.{json,md}.
  * Run: npx tsx bench/finetune_tabular.ts [--datasets pima,breast_cancer] [--models distilbert-mini,llama-mini]
- *   [--losses focal,weighted] [--folds 5] [--seeds 0] [--epochs 3] [--quick] [--json]
+ *   [--losses focal,weighted] [--folds 5] [--seeds 0] [--epochs 3] [--name tabular] [--quick] [--json]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ import { cell, choiceList, markdownTable, meanStd, numberList, progress, writeRe
 const NAME = 'bench/finetune_tabular';
 const OPTIONS = {
   datasets: { type: 'string' }, models: { type: 'string' }, losses: { type: 'string' }, folds: { type: 'string' }, seeds: { type: 'string' },
-  epochs: { type: 'string' }, 'max-len': { type: 'string' }, quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+  epochs: { type: 'string' }, 'max-len': { type: 'string' }, name: { type: 'string', default: 'tabular' }, quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
 } as const;
 
 interface Result { dataset: string; seed: number; fold: number; method: string; f1: number | null; rocAuc: number | null; prAuc: number | null }
@@ -169,7 +169,9 @@ async function main(): Promise<number> {
   });
   const md = [markdownTable(['data', 'method', 'runs (folds × seeds)', 'test F1', 'test ROC-AUC', 'test PR-AUC'], groups.map((g) => [g.dataset, g.method, String(g.n), cell(g.f1), cell(g.rocAuc), cell(g.prAuc)])), ...[...notes].map((n) => `\n${n}`)].join('\n');
   const config = { datasets, models, losses, folds: k, seeds, epochs, maxLen, quick: q };
-  const files = writeResults(q ? 'tabular_quick' : 'tabular', { config, table: groups, notes: [...notes], results }, md);
+  // --name: the results file (results/finetune/<name>.{json,md}), so runs of parts of the grid do not overwrite each other.
+  const name = /^[A-Za-z0-9_-]+$/.test(v.name) ? v.name : 'tabular';
+  const files = writeResults(q ? `${name}_quick` : name, { config, table: groups, notes: [...notes], results }, md);
   if (v.json) process.stdout.write(`${JSON.stringify({ benchmark: 'finetune_tabular', config, table: groups, notes: [...notes], files })}\n`);
   else console.log(md);
   return 0;

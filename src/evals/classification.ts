@@ -43,10 +43,17 @@ export interface ReportOptions {
   readonly classNames?: readonly string[];
 }
 
+/** The largest of `start` and the values (a loop: spreading a dataset-sized array into Math.max overflows the stack). */
+function largest(ys: readonly number[], start: number): number {
+  let m = start;
+  for (const y of ys) m = Math.max(m, y);
+  return m;
+}
+
 function checkLabels(yTrue: readonly number[], yPred: readonly number[], nClasses: number | undefined, fn: string): number {
   if (yTrue.length !== yPred.length) throw new ShapeError(`${fn}: ${yTrue.length} true labels but ${yPred.length} predictions`);
   if (yTrue.length === 0) throw new DatasetError(`${fn}: no samples — pass at least one label`);
-  const n = nClasses ?? Math.max(...yTrue, ...yPred) + 1;
+  const n = nClasses ?? largest(yTrue, largest(yPred, -Infinity)) + 1;
   if (!(Number.isInteger(n) && n >= 1)) throw new ConfigError(`${fn}: nClasses must be an integer ≥ 1, got ${n}`);
   for (const [what, ys] of [['true label', yTrue], ['prediction', yPred]] as const) {
     ys.forEach((y, i) => {

@@ -179,6 +179,9 @@ export async function checkSnapshot(
     if (await fileExists(join(snapshotDir, f))) await v.check(f, false);
     else if (!(await fileExists(join(repoDir, '.no_exist', commit, f)))) v.missing.push(f);
   }
+  // Optional files that are there (tokenizer, vocab, generation config) are verified too: a damaged
+  // one is served to the tokenizer loader otherwise. Absent ones are fine (the repo may lack them).
+  for (const f of OPTIONAL_FILES) if (!extraFiles.includes(f) && (await fileExists(join(snapshotDir, f)))) await v.check(f, false);
   const missing = [...new Set(v.missing)];
   return { complete: missing.length === 0, commit, snapshotDir, missing, corrupt: v.corrupt };
 }

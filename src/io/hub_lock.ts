@@ -6,7 +6,8 @@
  * a handler) cannot clean up itself; its leftovers are removed by the next download of that repo.
  * Partial downloads are not resumed: the file is fetched again from the start.
  */
-import { open, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HubError } from '../errors.js';
 
@@ -49,13 +50,18 @@ export async function cleanStaleDownloads(blobsDir: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     let pid: number | undefined;
+    let ino: number | undefined;
     const m = /\.incomplete\.(\d+)\.[0-9a-f]+$/.exec(name);
     if (m !== null) pid = Number(m[1]);
-    else if (name.endsWith('.lock')) pid = await lockPid(join(blobsDir, name));
-    else continue;
+    else if (name.endsWith('.lock')) {
+      ino = await inodeOf(join(blobsDir, name)); // read before judging: removeStaleLock removes only this file
+      pid = await lockPid(join(blobsDir, name));
+    } else if (!/\.lock\.stale\.[0-9a-f]+$/.test(name)) continue; // else a takeover's leftover: removed after 60 s
     if (pid !== undefined && pidAlive(pid)) continue;
     if (pid === undefined && !(await olderThan(join(blobsDir, name), 60_000))) continue; // being written right now
-    await rm(join(blobsDir, name), { force: true }).catch(() => undefined);
+    const path = join(blobsDir, name);
+    if (name.endsWith('.lock')) await removeStaleLock(path, ino);
+    else await rm(path, { force: true }).catch(() => undefined);
     removed.push(name);
   }
   return removed;
@@ -68,6 +74,28 @@ async function lockPid(path: string): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Remove a lock judged stale, without a race: it is first renamed to a unique name (atomic, so of
+ * two processes taking it over only one wins), and if what was renamed is not the file that was
+ * judged (another process replaced it in between: a different inode), it is put back (`link` fails
+ * if yet another lock appeared; that one stays). `ino` is the inode read when the lock was judged.
+ */
+async function removeStaleLock(path: string, ino: number | undefined): Promise<void> {
+  const aside = `${path}.stale.${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return; // gone already: someone else took it over
+  }
+  const moved = await stat(aside).catch(() => undefined);
+  if (ino !== undefined && moved !== undefined && moved.ino !== ino) await link(aside, path).catch(() => undefined);
+  await rm(aside, { force: true }).catch(() => undefined);
+}
+
+async function inodeOf(path: string): Promise<number | undefined> {
+  return (await stat(path).catch(() => undefined))?.ino;
 }
 
 async function olderThan(path: string, ms: number): Promise<boolean> {
@@ -129,10 +157,11 @@ export async function acquireBlobLock(blobPath: string, staleMs: number): Promis
         throw e;
       }
     }
+    const ino = await inodeOf(path);
     const pid = await lockPid(path);
     const dead = pid === undefined ? await olderThan(path, 5000) : !pidAlive(pid);
     if (dead || (await olderThan(path, staleMs))) {
-      await rm(path, { force: true }).catch(() => undefined);
+      await removeStaleLock(path, ino);
       continue;
     }
     await sleep(50);

@@ -7,7 +7,7 @@
  * 'head' and 'lora' leave an unmerged adapter on the model (`saveAdapter`, `mergeAdapter`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, ShapeError } from '../errors.js';
+import { ConfigError, DatasetError, ShapeError } from '../errors.js';
 import { NO_HOOKS } from '../hooks/run_context.js';
 import { HookedEncoder } from '../model/encoder/hooked_encoder.js';
 import { runEncoder } from '../model/encoder/encoder_forward.js';
@@ -24,7 +24,7 @@ import { buildTrainables, countParameters, type FinetuneLoraOptions, type Traina
 
 /** Training data: texts (tokenised by the model) or token ids, and one class id per row. @category Training */
 export interface FinetuneData {
-  /** Texts (tokenised by the model's tokenizer). Give texts or tokenIds. */
+  /** Texts, tokenised as `tfjs-lens finetune` does, to the model's context (decoders: no BOS, pad ids dropped). Give texts or tokenIds. */
   readonly texts?: readonly string[];
   /** Token ids [rows, pos], right-padded. */
   readonly tokenIds?: readonly (readonly number[])[];
@@ -96,7 +96,10 @@ export interface FinetuneOptions {
   readonly clipNorm?: number;
   /** Micro-batches per optimizer step (default 1). */
   readonly accumulationSteps?: number;
-  /** Fraction of rows held out for validation (default 0.1 with earlyStopping, else 0). */
+  /**
+   * Fraction of rows held out for validation, stratified: round(fraction × n) rows of each class, at
+   * least one of a class with ≥ 2 rows (default 0.1 with earlyStopping, else 0).
+   */
   readonly validationSplit?: number;
   /** Stop when the validation metric stops improving (best weights restored). */
   readonly earlyStopping?: FinetuneEarlyStopping;
@@ -137,21 +140,54 @@ interface Rows {
 
 type Model = HookedEncoder | HookedTransformer;
 
+/** Token ids and attention mask of texts, right-padded to the longest row. */
+export interface TokenRows {
+  /** Ids [rows, pos]. */
+  readonly ids: number[][];
+  /** 1 = real token [rows, pos]. */
+  readonly mask: number[][];
+}
+
+/**
+ * Tokenise texts for a sequence classifier, as `tfjs-lens finetune` / `classify` and
+ * {@link finetuneClassifier} (texts) do. Encoders: `model.encode` (`[CLS] … [SEP]`), truncated to
+ * min(maxLen, n_ctx). Decoders: no BOS, the head's pad id removed from each row (a causal LM pads
+ * with EOS, so an EOS in the text would otherwise end the row early), truncated to
+ * min(maxLen, n_ctx); a row left empty becomes [0]. Rows are right-padded with the pad id.
+ * @param model The classifier.
+ * @param texts Texts.
+ * @param maxLen Most tokens per row (default: the encoder's longest row / the decoder's n_ctx).
+ * @returns Ids and mask (plain arrays; no tensor is left behind).
+ */
+export function tokenizeForClassification(model: Model, texts: readonly string[], maxLen?: number): TokenRows {
+  if (model instanceof HookedEncoder) {
+    const b = maxLen === undefined ? model.encode(texts) : model.encode(texts, Math.min(maxLen, model.cfg.nCtx));
+    return { ids: b.ids, mask: b.attentionMask };
+  }
+  const pad = model.classifierHead?.padTokenId ?? 0;
+  const most = Math.min(maxLen ?? model.cfg.nCtx, model.cfg.nCtx);
+  const rows = texts.map((t) => {
+    const ids = model.toTokens(t, { prependBos: false });
+    try {
+      const r = Array.from(ids.dataSync()).filter((id) => id !== pad).slice(0, most);
+      return r.length === 0 ? [0] : r;
+    } finally {
+      ids.dispose();
+    }
+  });
+  let len = 0;
+  for (const r of rows) len = Math.max(len, r.length);
+  return {
+    ids: rows.map((r) => [...r, ...new Array<number>(len - r.length).fill(pad)]),
+    mask: rows.map((r) => Array.from({ length: len }, (_, i) => (i < r.length ? 1 : 0))),
+  };
+}
+
 function toRows(model: Model, d: FinetuneData, fn: string): Rows {
   let ids: number[][];
   let mask: number[][] | undefined;
   if (d.texts !== undefined) {
-    if (model instanceof HookedEncoder) {
-      const b = model.encode(d.texts);
-      ids = b.ids;
-      mask = b.attentionMask;
-    } else {
-      const pad = model.classifierHead?.padTokenId ?? 0;
-      const rows = d.texts.map((t) => Array.from(model.toTokens(t).dataSync()));
-      const len = Math.max(...rows.map((r) => r.length));
-      ids = rows.map((r) => [...r, ...new Array<number>(len - r.length).fill(pad)]);
-      mask = rows.map((r) => Array.from({ length: len }, (_, i) => (i < r.length ? 1 : 0)));
-    }
+    ({ ids, mask } = tokenizeForClassification(model, d.texts));
   } else if (d.tokenIds !== undefined) {
     ids = d.tokenIds.map((r) => [...r]);
     mask = d.attentionMask?.map((r) => [...r]);
@@ -185,15 +221,28 @@ function pick(r: Rows, idx: readonly number[]): Rows {
   return { ids: idx.map((i) => r.ids[i] as number[]), mask: idx.map((i) => r.mask[i] as number[]), labels: idx.map((i) => r.labels[i] as number) };
 }
 
-/** Seeded stratified hold-out: about `fraction` of each class. */
-function split(r: Rows, fraction: number, seed: number): { train: Rows; val: Rows | undefined } {
+/**
+ * Seeded stratified hold-out: round(`fraction` × n) rows of each class, but at least one for a class
+ * of ≥ 2 rows (a class of one row stays in training).
+ * @throws {@link "tfjs-lens"!DatasetError} when the validation part would be empty (every class has one row).
+ */
+function split(r: Rows, fraction: number, seed: number, fn: string): { train: Rows; val: Rows | undefined } {
   if (fraction <= 0) return { train: r, val: undefined };
   const byClass = new Map<number, number[]>();
-  r.labels.forEach((y, i) => byClass.set(y, [...(byClass.get(y) ?? []), i]));
+  r.labels.forEach((y, i) => {
+    const idx = byClass.get(y);
+    if (idx === undefined) byClass.set(y, [i]);
+    else idx.push(i);
+  });
   const val: number[] = [];
   for (const idx of byClass.values()) {
     const order = epochBatches(idx.length, 0, { batchSize: Math.max(1, idx.length), seed })[0] ?? [];
-    val.push(...order.slice(0, Math.round(idx.length * fraction)).map((k) => idx[k] as number));
+    const n = idx.length >= 2 ? Math.max(1, Math.round(idx.length * fraction)) : 0;
+    for (const k of order.slice(0, n)) val.push(idx[k] as number);
+  }
+  if (val.length === 0) {
+    const counts = [...byClass].sort(([a], [b]) => a - b).map(([y, idx]) => `class ${y}: ${idx.length}`).join(', ');
+    throw new DatasetError(`${fn}: validationSplit ${fraction} leaves the validation part empty (rows per ${counts}); a class needs ≥ 2 rows to give one to validation`);
   }
   const held = new Set(val);
   return { train: pick(r, r.labels.map((_, i) => i).filter((i) => !held.has(i))), val: pick(r, val.sort((a, b) => a - b)) };
@@ -233,12 +282,20 @@ function lossFn(o: FinetuneOptions, trainLabels: readonly number[], nLabels: num
 
 /**
  * Fine-tune a sequence-classification model in place.
+ *
+ * The training forward runs without dropout in the model (hidden and attention dropout are off;
+ * only LoRA's `lora_dropout` on the adapter input applies), whereas the Hugging Face Trainer trains
+ * with the config's hidden / attention dropout (0.1 for BERT-family models). Full fine-tuning, which
+ * relies most on that regularisation, is therefore the mode that differs most from an HF run; keep
+ * this in mind when comparing 'full' with 'lora' or 'head'.
  * @param model A HookedEncoder or (unprocessed Llama-family) HookedTransformer with a classification head.
  * @param data Texts or token ids, labels, attention mask.
  * @param opts Mode, LoRA settings, loss, optimiser, schedule, early stopping, seed, progress.
  * @returns History, steps run, evaluations and the trainable / total parameter counts.
- * @throws {@link "tfjs-lens"!ConfigError} for a model without a head, a merged adapter, an adapter
- *   attached in 'full' mode, bad options or a non-finite loss; {@link "tfjs-lens"!ShapeError} for data of mismatched sizes.
+ * @throws {@link "tfjs-lens"!ConfigError} for a model without a head, an attached adapter (merged or
+ *   not: training would change it or discard it), bad options or a non-finite loss;
+ *   {@link "tfjs-lens"!ShapeError} for data of mismatched sizes; {@link "tfjs-lens"!DatasetError}
+ *   for a validationSplit that leaves no validation row.
  * @example
  * const r = finetuneClassifier(model, { texts, labels }, { mode: 'lora', lora: { r: 8, targetModules: ['q_lin', 'v_lin'] }, epochs: 3 });
  * await model.saveAdapter('out/lora');
@@ -251,12 +308,15 @@ export function finetuneClassifier(model: HookedEncoder | HookedTransformer, dat
   if (clf === undefined) throw new ConfigError(`${fn}: the model has no sequence-classification head (load a *ForSequenceClassification checkpoint or add one with randomClassifierHead)`);
   if (host.merged) throw new ConfigError(`${fn}: an adapter is merged into the weights; call unmergeAdapter() first`);
   const mode = opts.mode ?? 'lora';
-  if (mode === 'full' && host.adapter !== undefined) throw new ConfigError(`${fn}: mode 'full' changes the base weights; remove or merge the attached adapter first`);
+  if (host.adapter !== undefined) {
+    const why = mode === 'full' ? "mode 'full' changes the base weights under it" : `mode '${mode}' trains a new adapter from scratch and would discard it`;
+    throw new ConfigError(`${fn}: an adapter is attached; ${why}. Save it if needed (model.saveAdapter(dir)), then remove it (model.adapters.remove()) first`);
+  }
   const seed = opts.seed ?? 0;
   const batchSize = opts.batchSize ?? 16;
   const nLabels = clf.labels.numLabels;
   const all = toRows(model, data, fn);
-  const { train, val } = split(all, opts.validationSplit ?? (opts.earlyStopping === undefined ? 0 : 0.1), seed);
+  const { train, val } = split(all, opts.validationSplit ?? (opts.earlyStopping === undefined ? 0 : 0.1), seed, fn);
   if (opts.earlyStopping !== undefined && val === undefined) throw new ConfigError(`${fn}: earlyStopping needs a validationSplit > 0`);
   const accum = opts.accumulationSteps ?? 1;
   const batches = Array.from({ length: opts.epochs ?? 3 }, (_, e) => epochBatches(train.ids.length, e, { batchSize, seed })).flat();

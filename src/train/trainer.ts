@@ -119,18 +119,26 @@ function progress(label: string, m: StepMetrics, total: number): void {
 function stepGradients(o: TrainOptions, step: number, n: number): { lossValue: number; grads: tf.NamedTensorMap } {
   let sums: tf.NamedTensorMap = {};
   let lossSum = 0;
-  for (let k = 0; k < n; k++) {
-    const prev = sums;
-    const { value, next } = tf.tidy(() => {
-      const r = tf.variableGrads(() => o.loss(step, k), [...o.variables]);
-      if (k === 0) return { value: r.value, next: r.grads };
-      const added = Object.entries(r.grads).map(([name, g]) => [name, tf.add(prev[name] as tf.Tensor, g)] as const);
-      return { value: r.value, next: Object.fromEntries(added) as tf.NamedTensorMap };
-    });
-    lossSum += value.dataSync()[0] as number;
-    value.dispose();
-    if (k > 0) tf.dispose(Object.values(prev));
-    sums = next;
+  try {
+    for (let k = 0; k < n; k++) {
+      const prev = sums;
+      const { value, next } = tf.tidy(() => {
+        const r = tf.variableGrads(() => o.loss(step, k), [...o.variables]);
+        if (k === 0) return { value: r.value, next: r.grads };
+        const added = Object.entries(r.grads).map(([name, g]) => [name, tf.add(prev[name] as tf.Tensor, g)] as const);
+        return { value: r.value, next: Object.fromEntries(added) as tf.NamedTensorMap };
+      });
+      if (k > 0) tf.dispose(Object.values(prev));
+      sums = next;
+      try {
+        lossSum += value.dataSync()[0] as number;
+      } finally {
+        value.dispose();
+      }
+    }
+  } catch (err) {
+    tf.dispose(Object.values(sums)); // the sums of the micro-batches before the one that threw
+    throw err;
   }
   if (n === 1) return { lossValue: lossSum, grads: sums };
   const mean = tf.tidy(() => Object.fromEntries(Object.entries(sums).map(([name, g]) => [name, tf.div(g, n)])) as tf.NamedTensorMap);

@@ -197,6 +197,23 @@ describe('fault 1: damaged non-weight files are never stored', () => {
     expect(r.source).toBe('hub');
     expect((await readFile(join(r.dir, 'config.json'))).equals(files['config.json'] as Buffer)).toBe(true);
   });
+
+  it('a damaged cached optional file (generation_config.json) in a complete snapshot is re-downloaded online and named offline', async () => {
+    const cache = await fresh();
+    const dir = await expectGood(cache, 'f/optional');
+    const blob = await realpath(join(dir, 'generation_config.json'));
+    await writeFile(blob, '<!DOCTYPE html><html>error</html>');
+    hub.reset();
+    const err = await failWith('f/optional', opts(cache, { offline: true }));
+    expect(err).toBeInstanceOf(HubError);
+    expect(err.message).toContain('generation_config.json');
+    expect(err.message).toContain(`delete ${blob}`);
+    expect(hub.requests).toEqual([]);
+    const r = await resolveModelDir('f/optional', opts(cache));
+    expect(r.source).toBe('hub');
+    expect((await readFile(join(r.dir, 'generation_config.json'))).equals(files['generation_config.json'] as Buffer)).toBe(true);
+    await expectNoLeftovers(cache);
+  });
 });
 
 describe('fault 2: corrupt weights never load silently', () => {
@@ -390,6 +407,24 @@ describe('fault 4: killed downloads leave nothing behind after the next download
     const lock = await acquireBlobLock(join(dir, 'blob'), 60_000);
     expect(await readFile(join(dir, 'blob.lock'), 'utf8')).toBe(String(process.pid));
     await lock.release();
+  });
+
+  it('two takers of one stale lock: only one holds it at a time (the other waits for its release)', async () => {
+    const dir = join(await fresh(), 'blobs');
+    await mkdir(dir);
+    await writeFile(join(dir, 'race.lock'), String(await deadPid()));
+    const order: string[] = [];
+    const take = async (who: string): Promise<void> => {
+      const lock = await acquireBlobLock(join(dir, 'race'), 60_000);
+      order.push(`${who} in`);
+      await new Promise((r) => setTimeout(r, 150));
+      order.push(`${who} out`);
+      await lock.release();
+    };
+    await Promise.all([take('a'), take('b')]);
+    expect(order).toHaveLength(4);
+    expect(order[1]).toBe(order[0]?.replace('in', 'out')); // no overlap: the first one in is out before the other enters
+    expect((await readdir(dir)).filter((x) => x.includes('.lock'))).toEqual([]);
   });
 
   it('a lock held by a live process is waited for (two concurrent downloads of one blob both succeed)', async () => {

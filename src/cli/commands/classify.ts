@@ -63,7 +63,9 @@ async function load(v: Values, init: () => Promise<unknown>): Promise<{ model: C
     throw new UsageError(`${CMD}: --model '${base}' has no classification head (${arch.join(', ') || 'no architectures'}); pass --adapter <dir> or a tfjs-lens finetune output folder`);
   }
   await init();
-  const model = await loadClassifier(base, meta?.class_names ?? ['0', '1'], 0);
+  // Without classifier.json the checkpoint's own head (and id2label) is kept whatever its width; a
+  // random head is only built for a headless base, whose adapter then supplies the trained head.
+  const model = await loadClassifier(base, meta?.class_names, 0);
   if (adapter !== undefined) await model.loadAdapter(adapter);
   return { model, meta };
 }

@@ -144,7 +144,7 @@ export function labelFraction(idx: readonly number[], labels: readonly number[],
       const j = Math.floor(rand() * (i + 1));
       [a[i], a[j]] = [a[j] as number, a[i] as number];
     }
-    out.push(...a.slice(0, Math.max(1, Math.round(a.length * fraction))));
+    for (const i of a.slice(0, Math.max(1, Math.round(a.length * fraction)))) out.push(i); // no spread: classes can be dataset-sized
   }
   return out.sort((x, y) => x - y);
 }

@@ -18,73 +18,62 @@ import { labelConfigFromHf } from '../../model/classifier/labels.js';
 import { HookedEncoder } from '../../model/encoder/hooked_encoder.js';
 import { HookedTransformer } from '../../model/hooked_transformer.js';
 import { averagePrecision, rocAuc, type BinaryLabels } from '../../probe/metrics.js';
-import { finetuneClassifier, type FinetuneOptions } from '../../train/finetune.js';
+import { finetuneClassifier, tokenizeForClassification, type FinetuneOptions, type TokenRows as ClassificationTokens } from '../../train/finetune.js';
 import type { StepMetrics } from '../../train/trainer.js';
 
 /** A model with a classification head. */
 export type ClassifierModel = HookedEncoder | HookedTransformer;
 
 /** Token ids and attention mask, right-padded. */
-export interface TokenRows {
-  /** Ids [rows, pos]. */
-  readonly ids: number[][];
-  /** 1 = real token [rows, pos]. */
-  readonly mask: number[][];
-}
+export type TokenRows = ClassificationTokens;
 
 const ENCODERS: readonly string[] = ['bert', 'distilbert', 'roberta'];
 
 /**
- * Load a classifier with `classNames.length` labels. A checkpoint with a head of that width keeps it;
- * otherwise the MLM / LM head is dropped and a new head (seeded) is added.
+ * Load a classifier. A checkpoint with a sequence-classification head keeps it (its id2label); with
+ * `classNames`, their number must equal the head's num_labels. A checkpoint without one (base / LM)
+ * gets a new seeded head of `classNames` (default ['0', '1']), as `AutoModelForSequenceClassification`
+ * adds one; an encoder's MLM head is freed (a decoder keeps its unembed, which `HookedTransformer` needs).
  * @param nameOrPath Alias (distilbert-mini, llama-mini) or folder.
- * @param classNames Class names (id2label).
+ * @param classNames Class names (id2label) the caller needs; undefined: whatever the checkpoint's head has.
  * @param seed Head initialisation seed.
  * @returns The model (caller disposes).
+ * @throws {@link "tfjs-lens"!UsageError} when the checkpoint's head has another number of labels than `classNames`.
  */
-export async function loadClassifier(nameOrPath: string, classNames: readonly string[], seed: number): Promise<ClassifierModel> {
+export async function loadClassifier(nameOrPath: string, classNames: readonly string[] | undefined, seed: number): Promise<ClassifierModel> {
   const dir = resolveAlias(nameOrPath);
   const modelType = String((JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown }).model_type ?? '');
-  const labels = labelConfigFromHf({ id2label: Object.fromEntries(classNames.map((c, i) => [String(i), c])) });
-  if (ENCODERS.includes(modelType)) {
-    const enc = await HookedEncoder.fromPretrained(dir, { quiet: true });
-    if (enc.labels?.numLabels === classNames.length) return enc;
-    const { mlmHead, ...body } = enc.params;
-    if (mlmHead !== undefined) for (const t of [mlmHead.W, mlmHead.b, mlmHead.ln.w, mlmHead.ln.b, mlmHead.W_U, mlmHead.b_U]) if (t !== body.W_E) t.dispose();
-    const head = randomClassifierHead(modelType as ClassifierFamily, enc.cfg.dModel, labels, { seed });
-    return new HookedEncoder(enc.cfg, { ...body, mlmHead: undefined }, enc.tokenizer, {}, head);
+  const names = classNames ?? ['0', '1'];
+  const labels = labelConfigFromHf({ id2label: Object.fromEntries(names.map((c, i) => [String(i), c])) });
+  const model: ClassifierModel = ENCODERS.includes(modelType) ? await HookedEncoder.fromPretrained(dir, { quiet: true }) : await HookedTransformer.fromPretrainedNoProcessing(dir, { quiet: true });
+  const have = model.labels;
+  if (have !== undefined) {
+    if (classNames === undefined || have.numLabels === classNames.length) return model;
+    model.dispose();
+    const headNames = Object.values(have.id2label).join(', ');
+    throw new UsageError(`${nameOrPath}: the checkpoint's classification head has ${have.numLabels} labels (${headNames}) but ${classNames.length} classes were asked for (${classNames.join(', ')}); use a checkpoint without a head (a base model) or data with ${have.numLabels} classes`);
   }
-  const dec = await HookedTransformer.fromPretrainedNoProcessing(dir, { quiet: true });
-  if (dec.labels?.numLabels === classNames.length) return dec;
+  if (model instanceof HookedEncoder) {
+    const { mlmHead, ...body } = model.params;
+    if (mlmHead !== undefined) for (const t of new Set([mlmHead.W, mlmHead.b, mlmHead.ln.w, mlmHead.ln.b, mlmHead.W_U, mlmHead.b_U])) if (t !== body.W_E) t.dispose();
+    const head = randomClassifierHead(modelType as ClassifierFamily, model.cfg.dModel, labels, { seed });
+    return new HookedEncoder(model.cfg, { ...body, mlmHead: undefined }, model.tokenizer, {}, head);
+  }
   // No pad token in a causal LM: pad with EOS (texts are tokenised without BOS, so the first EOS ends each row).
-  const padTokenId = dec.classifierHead?.padTokenId ?? dec.cfg.eosTokenId ?? 0;
-  return new HookedTransformer(dec.cfg, dec.params, dec.tokenizer, {}, randomClassifierHead('decoder', dec.cfg.dModel, labels, { seed, padTokenId }));
+  const padTokenId = model.cfg.eosTokenId ?? 0;
+  return new HookedTransformer(model.cfg, model.params, model.tokenizer, {}, randomClassifierHead('decoder', model.cfg.dModel, labels, { seed, padTokenId }));
 }
 
 /**
- * Tokenise texts, truncated to `maxLen` and right-padded to the longest row.
+ * Tokenise texts, truncated to `maxLen` and right-padded to the longest row
+ * (`tokenizeForClassification`, shared with finetuneClassifier).
  * @param model The classifier.
  * @param texts Texts.
  * @param maxLen Most tokens per row.
  * @returns Ids and mask.
  */
 export function tokenizeTexts(model: ClassifierModel, texts: readonly string[], maxLen: number): TokenRows {
-  if (model instanceof HookedEncoder) {
-    const b = model.encode(texts, Math.min(maxLen, model.cfg.nCtx));
-    return { ids: b.ids, mask: b.attentionMask };
-  }
-  const pad = model.classifierHead?.padTokenId ?? 0;
-  const rows = texts.map((t) => {
-    const ids = model.toTokens(t, { prependBos: false });
-    const r = Array.from(ids.dataSync()).filter((id) => id !== pad).slice(0, Math.min(maxLen, model.cfg.nCtx));
-    ids.dispose();
-    return r.length === 0 ? [0] : r;
-  });
-  const len = Math.max(...rows.map((r) => r.length));
-  return {
-    ids: rows.map((r) => [...r, ...new Array<number>(len - r.length).fill(pad)]),
-    mask: rows.map((r) => Array.from({ length: len }, (_, i) => (i < r.length ? 1 : 0))),
-  };
+  return tokenizeForClassification(model, texts, maxLen);
 }
 
 /**
@@ -98,7 +87,8 @@ export function predictLogits(model: ClassifierModel, rows: TokenRows, batchSize
   const out: number[][] = [];
   for (let s = 0; s < rows.ids.length; s += batchSize) {
     const mask = rows.mask.slice(s, s + batchSize);
-    const len = Math.max(1, ...mask.map((m) => m.reduce((a, v) => a + v, 0)));
+    let len = 1;
+    for (const m of mask) len = Math.max(len, m.reduce((a, v) => a + v, 0));
     const ids = rows.ids.slice(s, s + batchSize).map((r) => r.slice(0, len));
     const m = mask.map((r) => r.slice(0, len));
     const logits = tf.tidy(() => model.classify(ids, { attentionMask: m }));

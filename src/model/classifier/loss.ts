@@ -20,9 +20,16 @@ export type ClassLabels = readonly number[] | readonly (readonly number[])[] | I
 /** HF's CrossEntropyLoss ignore_index: rows with this label do not count. */
 const IGNORE_INDEX = -100;
 
-function toArrays(labels: ClassLabels): number[] | number[][] {
+function toArrays(labels: ClassLabels, fn: string): number[] | number[][] {
   if (labels instanceof Int32Array || labels instanceof Float32Array) return Array.from(labels);
-  if (!Array.isArray(labels)) return toArrays((labels as TensorLike).arraySync() as number[] | number[][]);
+  if (!Array.isArray(labels)) {
+    const t = labels as TensorLike;
+    const rank = Array.isArray(t.shape) ? t.shape.length : undefined;
+    if (rank !== 1 && rank !== 2) {
+      throw new ShapeError(`${fn}: a labels tensor must have rank 1 ([batch] class ids) or 2 ([batch, num_labels]), got rank ${rank ?? 'unknown'} (shape [${rank === undefined ? '' : t.shape.join(', ')}])`);
+    }
+    return toArrays(t.arraySync() as number[] | number[][], fn);
+  }
   return (labels as readonly (number | readonly number[])[]).map((v) => (Array.isArray(v) ? [...(v as number[])] : (v as number))) as number[] | number[][];
 }
 
@@ -50,7 +57,7 @@ interface CheckedLabels {
  */
 export function checkClassLabels(labels: ClassLabels, batch: number, cfg: LabelConfig, fn: string): CheckedLabels {
   const n = cfg.numLabels;
-  const arr = toArrays(labels);
+  const arr = toArrays(labels, fn);
   const flat = arr.every((v) => typeof v === 'number');
   const kind = kindOf(cfg, flat);
   if (arr.length !== batch) {

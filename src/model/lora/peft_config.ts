@@ -79,15 +79,55 @@ export function makePeftLoraConfig(o: LoraOptions, base: string | null = null, t
   return checkPeftLoraConfig(cfg, 'makePeftLoraConfig');
 }
 
+type FieldType = 'string' | 'number' | 'boolean' | 'null' | 'string[]' | 'object';
+
+/** JSON types each typed key may have (PEFT 0.11 `LoraConfig` field types). */
+const FIELD_TYPES: Readonly<Record<string, readonly FieldType[]>> = {
+  peft_type: ['string'], task_type: ['string', 'null'], r: ['number'], lora_alpha: ['number'], lora_dropout: ['number'],
+  target_modules: ['null', 'string', 'string[]'], modules_to_save: ['null', 'string[]'], use_rslora: ['boolean'], bias: ['string'],
+  fan_in_fan_out: ['boolean'], base_model_name_or_path: ['string', 'null'], use_dora: ['boolean'], rank_pattern: ['object', 'null'], alpha_pattern: ['object', 'null'],
+};
+
+function hasType(v: unknown, t: FieldType): boolean {
+  if (t === 'null') return v === null;
+  if (t === 'string[]') return Array.isArray(v) && v.every((x) => typeof x === 'string');
+  if (t === 'object') return v !== null && typeof v === 'object' && !Array.isArray(v);
+  return typeof v === t;
+}
+
+function describeJson(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array (${JSON.stringify(v).slice(0, 60)})`;
+  return `${typeof v} ${JSON.stringify(v)?.slice(0, 60) ?? String(v)}`;
+}
+
+/** The JSON type of every typed key, and a `target_modules` regex that compiles. */
+function checkFieldTypes(c: Record<string, unknown>, fn: string): void {
+  for (const [k, types] of Object.entries(FIELD_TYPES)) {
+    const v = c[k];
+    if (!types.some((t) => hasType(v, t))) throw new ConfigError(`${fn}: adapter_config.json field ${k} must be ${types.join(' or ')}, got ${describeJson(v)}`);
+  }
+  const t = c['target_modules'];
+  if (typeof t === 'string') {
+    try {
+      new RegExp(`^(?:${t})$`);
+    } catch (err) {
+      throw new ConfigError(`${fn}: adapter_config.json field target_modules is not a valid regular expression (${JSON.stringify(t)}): ${(err as Error).message}`);
+    }
+  }
+}
+
 /**
  * Check a parsed adapter_config.json and fill PEFT's defaults for absent keys.
  * @param raw The parsed JSON.
  * @param fn Caller name for errors.
  * @returns The config.
- * @throws {@link "tfjs-lens"!ConfigError} for a peft_type other than LORA and for features not
- *   supported (bias other than 'none', fan_in_fan_out, DoRA, rank/alpha patterns, layers_to_transform).
+ * @throws {@link "tfjs-lens"!ConfigError} for a field of the wrong JSON type (naming the field and the
+ *   expected type), a target_modules regex that does not compile, a peft_type other than LORA and for
+ *   features not supported (bias other than 'none', fan_in_fan_out, DoRA, rank/alpha patterns, layers_to_transform).
  */
 export function checkPeftLoraConfig(raw: Record<string, unknown>, fn: string): PeftLoraConfig {
+  checkFieldTypes({ ...PEFT_DEFAULTS, ...raw }, fn);
   const c = { ...PEFT_DEFAULTS, ...raw } as PeftLoraConfig;
   if (c.peft_type !== 'LORA') throw new ConfigError(`${fn}: peft_type '${String(c.peft_type)}' is not supported — only LoRA adapters (peft_type "LORA") load`);
   if (!(Number.isInteger(c.r) && c.r > 0)) throw new ConfigError(`${fn}: r must be a positive integer, got ${String(c.r)}`);

@@ -117,6 +117,20 @@ describe('trainLoopDetailed early stopping', () => {
     m.dispose();
   });
 
+  it('a loss that throws at micro-batch 1 leaks neither its graph nor the gradients of micro-batch 0', () => {
+    const m = model(7);
+    const n0 = tf.memory().numTensors;
+    const loss = (step: number, micro: number): tf.Scalar => {
+      if (step === 1 && micro === 1) throw new Error('bad batch');
+      return m.loss(micro === 0 ? [0, 1] : [2, 3]);
+    };
+    const opt = createAdam(0.05);
+    expect(() => trainLoop({ variables: m.vars, loss, optimizer: opt, schedule: { lr: 0.05, totalSteps: 3 }, accumulationSteps: 2, quiet: true })).toThrow('bad batch');
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+    m.dispose();
+  });
+
   it('rejects bad options', () => {
     const m = model(6);
     const base = { variables: m.vars, loss: () => m.loss([0]), optimizer: createAdam(0.01), schedule: { lr: 0.01, totalSteps: 1 }, quiet: true };
