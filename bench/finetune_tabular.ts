@@ -24,7 +24,7 @@ import { initBackend } from '../src/backend/backend.js';
 import { stratifiedKFold, type Fold } from '../src/data/kfold.js';
 import { loadTabularSchema, readTabularCsv, type TabularDataset } from '../src/data/tabular.js';
 import { textualizeRows } from '../src/data/textualize.js';
-import { chooseThreshold } from '../src/evals/classification.js';
+import { chooseThreshold, classificationReport } from '../src/evals/classification.js';
 import { averagePrecision, rocAuc } from '../src/probe/metrics.js';
 import { intOption, parseCliArgs, runCliMain } from '../src/cli/cli_args.js';
 import { SHIPPED_TABULAR } from '../src/cli/commands/finetune_data.js';
@@ -63,11 +63,9 @@ function prepare(X: number[][], train: readonly number[]): (rows: readonly numbe
 function scoreBinary(valScores: number[], valY: number[], testScores: number[], testY: number[]): Pick<Result, 'f1' | 'rocAuc' | 'prAuc'> {
   const th = new Set(valY).size === 2 ? chooseThreshold(valScores, valY).threshold : 0.5;
   const pred = testScores.map((s) => (s > th ? 1 : 0));
-  const tp = pred.filter((p, i) => p === 1 && testY[i] === 1).length;
-  const fp = pred.filter((p, i) => p === 1 && testY[i] === 0).length;
-  const fn = pred.filter((p, i) => p === 0 && testY[i] === 1).length;
   const y = testY as (0 | 1)[];
-  return { f1: tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn), rocAuc: rocAuc(testScores, y), prAuc: averagePrecision(testScores, y) };
+  const f1 = classificationReport(testY, pred, { nClasses: 2 }).perClass[1]?.f1 ?? 0; // F1 of the anomalous class
+  return { f1, rocAuc: rocAuc(testScores, y), prAuc: averagePrecision(testScores, y) };
 }
 
 /** mljs models on one fold: scores of validation and test rows. */

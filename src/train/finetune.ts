@@ -6,6 +6,7 @@
  * built by {@link applyAdapter} from variables, so training and inference run the same code.
  * 'head' and 'lora' leave an unmerged adapter on the model (`saveAdapter`, `mergeAdapter`).
  */
+import { classificationReport } from '../evals/classification.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, DatasetError, ShapeError } from '../errors.js';
 import { NO_HOOKS } from '../hooks/run_context.js';
@@ -261,13 +262,8 @@ function evaluate(model: Model, w: () => ModelWeights<unknown>, rows: Rows, batc
     pred.push(...p);
   }
   const y = rows.labels;
-  const f1s = Array.from({ length: nLabels }, (_, c) => {
-    const tp = pred.filter((p, i) => p === c && y[i] === c).length;
-    const fp = pred.filter((p, i) => p === c && y[i] !== c).length;
-    const fn = pred.filter((p, i) => p !== c && y[i] === c).length;
-    return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
-  });
-  return { loss: lossSum / y.length, accuracy: pred.filter((p, i) => p === y[i]).length / y.length, macroF1: f1s.reduce((a, b) => a + b, 0) / nLabels };
+  const report = classificationReport(y, pred, { nClasses: nLabels });
+  return { loss: lossSum / y.length, accuracy: report.accuracy, macroF1: report.macro.f1 };
 }
 
 function lossFn(o: FinetuneOptions, trainLabels: readonly number[], nLabels: number): (logits: tf.Tensor2D, labels: readonly number[]) => tf.Scalar {
