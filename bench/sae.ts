@@ -48,7 +48,7 @@ function torchLive(): { perStep: Record<string, number>; blas: string; torch: st
 async function main(): Promise<void> {
   const backend = await initBackend(undefined, { quiet: true });
   const rows: Record<string, number | string>[] = [];
-  const x = tf.randomNormal([BATCH, D_IN], 0, 1, 'float32', 0) as tf.Tensor2D;
+  const x = tf.randomNormal([BATCH, D_IN], 0, 1, 'float32', 1) as tf.Tensor2D;
   const dead = tf.tensor1d(Float32Array.from({ length: D_SAE }, (_, i) => (i % 24 === 0 ? 1 : 0)));
   const nDead = Math.ceil(D_SAE / 24);
   for (const variant of VARIANTS) {

@@ -3,6 +3,7 @@
  * tests and training from scratch, for any config (rotary models get no W_pos, RMSNorm no bias,
  * gated MLPs a W_gate, GQA narrower key/value projections). Seeded: the same seed gives the same weights.
  */
+import { tfjsSeed } from '../utils/rng.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { hasNormWeights, isRms, isRotary, kvHeads, type ModelConfig } from './config.js';
 import type { BlockParams, DecoderParams, NormParams } from './params.js';
@@ -19,7 +20,7 @@ export function randomDecoderParams(cfg: ModelConfig, opts: { seed?: number; std
   let seed = opts.seed ?? 0;
   const std = opts.std ?? 0.02;
   const { dModel: d, nHeads: h, dHead: e, dMlp: m, dVocab: v, nCtx } = cfg;
-  const normal = (rows: number, cols: number, sd = std): tf.Tensor2D => tf.randomNormal([rows, cols], 0, sd, 'float32', seed++);
+  const normal = (rows: number, cols: number, sd = std): tf.Tensor2D => tf.randomNormal([rows, cols], 0, sd, 'float32', tfjsSeed(seed++));
   const kv = kvHeads(cfg) * e;
   const ln = (): NormParams | undefined =>
     hasNormWeights(cfg) ? { w: tf.ones([d]), b: isRms(cfg) ? undefined : tf.zeros([d]) } : undefined;

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { assertBackendReady } from '../backend/ensure.js';
 import { DisposedError, ShapeError } from '../errors.js';
 import { linear } from '../ops/matmul.js';
-import { seededRng } from '../utils/rng.js';
+import { seededRng, tfjsSeed } from '../utils/rng.js';
 import { rank2 } from '../utils/tensor_rank.js';
 import { resolveVaeConfig, type BetaVaeConfig } from './vae_config.js';
 
@@ -158,7 +158,7 @@ export class BetaVae {
       h = tf.add(linear(h, this.p(`${name}.weight`)), this.p(`${name}.bias`)); // [batch, hidden_i]
       if (this.cfg.batchNorm) h = this.batchNorm(h, name, o.training === true);
       h = tf.relu(h);
-      if (o.training === true && this.cfg.dropout > 0) h = rank2(tf.dropout(h, this.cfg.dropout, undefined, (o.seed ?? 0) * 7919 + seedOffset + i), 'BetaVae dropout');
+      if (o.training === true && this.cfg.dropout > 0) h = rank2(tf.dropout(h, this.cfg.dropout, undefined, tfjsSeed((o.seed ?? 0) * 7919 + seedOffset + i)), 'BetaVae dropout');
     }
     return h;
   }
@@ -226,7 +226,7 @@ export class BetaVae {
       const { mu, logvar } = this.encode(x, o);
       const z: tf.Tensor2D =
         o.training === true
-          ? tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.randomNormal(mu.shape, 0, 1, 'float32', o.seed ?? 0)))
+          ? tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.randomNormal(mu.shape, 0, 1, 'float32', tfjsSeed(o.seed ?? 0))))
           : tf.clone(mu);
       return { recon: this.decode(z, o), mu, logvar, z };
     });

@@ -4,6 +4,7 @@
  * the `modules_to_save` linears; for 'head', copies of the head's linears; for 'full', every weight.
  * All are tf.Variables; the base tensors are never assigned to.
  */
+import { tfjsSeed } from '../utils/rng.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdapterHost } from '../model/lora/adapter_host.js';
 import type { ModelWeights } from '../model/lora/linear_slots.js';
@@ -109,7 +110,7 @@ export function buildTrainables(host: AdapterHost<unknown>, mode: 'full' | 'head
     targetedSlots('finetuneClassifier', config, slots).forEach((s, i) => {
       const [inDim, outDim] = s.W.shape;
       const bound = 1 / Math.sqrt(inDim);
-      lora.set(s.path, { A: v(tf.randomUniform([config.r, inDim], -bound, bound, 'float32', seed * 7919 + i), `${s.path}.lora_A`), B: v(tf.zeros([outDim, config.r]), `${s.path}.lora_B`) });
+      lora.set(s.path, { A: v(tf.randomUniform([config.r, inDim], -bound, bound, 'float32', tfjsSeed(seed * 7919 + i)), `${s.path}.lora_A`), B: v(tf.zeros([outDim, config.r]), `${s.path}.lora_B`) });
     });
   }
   const saved = new Map<string, SavedLinear>();
@@ -124,7 +125,7 @@ export function buildTrainables(host: AdapterHost<unknown>, mode: 'full' | 'head
     variables, replacedSize,
     weights: (dropoutSeed) => {
       const inputMask = dropoutSeed === undefined || p === 0 ? undefined : new Map([...lora].map(([path, f], i) => [
-        path, tf.div<tf.Tensor1D>(tf.cast(tf.greaterEqual(tf.randomUniform([f.A.shape[1]], 0, 1, 'float32', dropoutSeed * 131 + i), p), 'float32'), 1 - p),
+        path, tf.div<tf.Tensor1D>(tf.cast(tf.greaterEqual(tf.randomUniform([f.A.shape[1]], 0, 1, 'float32', tfjsSeed(dropoutSeed * 131 + i)), p), 'float32'), 1 - p),
       ]));
       return applyAdapter(host.editor(host.baseWeights()), { lora, saved, scaling, ...(inputMask === undefined ? {} : { inputMask }) });
     },

@@ -5,6 +5,7 @@
  * `classifier.out_proj`; `modeling_llama.py` / Mistral / Qwen2 `score`, a bias-free linear map).
  * `nn.Linear` weights are [out, in] in the checkpoint, [in, out] here (y = x·W + b).
  */
+import { tfjsSeed } from '../../utils/rng.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { WeightLoadError } from '../../errors.js';
 import type { RawTensor, TensorToWrite } from '../../io/safetensors.js';
@@ -203,8 +204,8 @@ export function randomClassifierHead(
   const std = opts.std ?? 0.02;
   const n = NAMES[family];
   const params: ClassifierHeadParams = {
-    dense: n.dense === undefined ? undefined : { W: tf.randomNormal([dModel, dModel], 0, std, 'float32', seed + 1), b: tf.zeros([dModel]) },
-    W: tf.randomNormal([dModel, labels.numLabels], 0, std, 'float32', seed),
+    dense: n.dense === undefined ? undefined : { W: tf.randomNormal([dModel, dModel], 0, std, 'float32', tfjsSeed(seed + 1)), b: tf.zeros([dModel]) },
+    W: tf.randomNormal([dModel, labels.numLabels], 0, std, 'float32', tfjsSeed(seed)),
     b: n.bias ? tf.zeros([labels.numLabels]) : undefined,
   };
   return { family, labels, padTokenId: opts.padTokenId, params };

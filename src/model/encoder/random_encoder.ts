@@ -2,6 +2,7 @@
  * Random encoder parameters (BERT init: normal(0, 0.02), LayerNorm w = 1, b = 0), seeded; for
  * tests, benchmarks and training from scratch.
  */
+import { tfjsSeed } from '../../utils/rng.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayerNormParams } from '../params.js';
 import type { EncoderConfig } from './encoder_config.js';
@@ -18,7 +19,7 @@ export function randomEncoderParams(cfg: EncoderConfig, opts: { seed?: number; s
   let seed = opts.seed ?? 0;
   const std = opts.std ?? 0.02;
   const { dModel: d, dMlp: m, dVocab: v } = cfg;
-  const n2 = (a: number, b: number): tf.Tensor2D => tf.randomNormal([a, b], 0, std, 'float32', seed++);
+  const n2 = (a: number, b: number): tf.Tensor2D => tf.randomNormal([a, b], 0, std, 'float32', tfjsSeed(seed++));
   const z = (a: number): tf.Tensor1D => tf.zeros([a]);
   const ln = (): LayerNormParams => ({ w: tf.ones([d]), b: tf.zeros([d]) });
   const blocks: EncoderBlockParams[] = [];
