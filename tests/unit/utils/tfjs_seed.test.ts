@@ -28,7 +28,7 @@ describe('tfjsSeed', () => {
   });
 
   it('a seed-0 random model is the same tensor for tensor in two draws', () => {
-    const cfg = validateConfig({ modelType: 'gpt2', nLayers: 1, dModel: 8, nHeads: 2, dHead: 4, dMlp: 16, dVocab: 20, nCtx: 8, actFn: 'gelu_new', eps: 1e-5, normalizationType: 'LN' });
+    const cfg = validateConfig({ modelType: 'gpt2' as const, nLayers: 1, dModel: 8, nHeads: 2, dHead: 4, dMlp: 16, dVocab: 20, nCtx: 8, actFn: 'gelu_new', eps: 1e-5, normalizationType: 'LN', attnOnly: false, bosTokenId: 0, eosTokenId: 0 });
     const a = randomDecoderParams(cfg, { seed: 0 });
     const b = randomDecoderParams(cfg, { seed: 0 });
     expect(sum(a.W_E)).toBe(sum(b.W_E));
@@ -42,6 +42,6 @@ describe('tfjsSeed', () => {
     const h1 = randomClassifierHead('distilbert', 16, labels, { seed: 0 });
     const h2 = randomClassifierHead('distilbert', 16, labels, { seed: 0 });
     expect(Array.from(h1.params.W.dataSync())).toEqual(Array.from(h2.params.W.dataSync()));
-    tf.dispose([h1.params.W, h2.params.W, h1.params.dense?.W, h2.params.dense?.W, h1.params.dense?.b, h2.params.dense?.b, h1.params.b, h2.params.b].filter((t): t is tf.Tensor => t !== undefined));
+    for (const h of [h1, h2]) tf.dispose([h.params.W, ...(h.params.b === undefined ? [] : [h.params.b]), ...(h.params.dense === undefined ? [] : [h.params.dense.W, h.params.dense.b])]);
   });
 });
