@@ -16,6 +16,10 @@ import { hookDims, isEnabled, specBytes, type HookFlags, type HookSpec } from '.
 import { HookedRoot, type FwdHooks } from '../hooks/hook_registry.js';
 import { checkOptionKeys } from '../utils/options.js';
 import { checkRunFits } from './memory_guard.js';
+import type { SequenceClassifier } from './classifier/head_params.js';
+import type { LabelConfig } from './classifier/labels.js';
+import type { AdapterHost } from './lora/adapter_host.js';
+import type { LoraAdapter } from './lora/lora_adapter.js';
 
 /** Options every model's forward takes. */
 export interface BaseRunOptions extends HookFlags {
@@ -83,6 +87,64 @@ function resolveStopAtLayer(stop: number | undefined, nLayers: number, fn = 'for
  * @category Hooks
  */
 export abstract class HookedModel<O extends BaseRunOptions, R extends ResolvedRows, Out> extends HookedRoot {
+  /** Sequence-classification head (`*ForSequenceClassification`; owned by the model), or undefined. */
+  protected classifier: SequenceClassifier | undefined;
+  /** LoRA adapter state (PEFT format): what the adapter methods below act on; used by fine-tuning. */
+  abstract readonly adapters: AdapterHost<unknown>;
+  /** The model's parameters; throws DisposedError after dispose. */
+  abstract get params(): unknown;
+
+  /** Labels of a sequence-classification head (num_labels, id2label, label2id, problem_type); undefined without one. */
+  get labels(): LabelConfig | undefined {
+    return this.classifier?.labels;
+  }
+
+  /** The sequence-classification head (labels, pad id, weights), or undefined. @throws {@link "tfjs-lens"!DisposedError} after dispose. */
+  get classifierHead(): SequenceClassifier | undefined {
+    void this.params; // throws once disposed
+    return this.classifier;
+  }
+
+  /** Refuse a classifier-only call on a model without a sequence-classification head. */
+  protected requireClassifier(fn: string): void {
+    if (this.classifierHead === undefined) throw new ConfigError(`${fn}: this checkpoint has no sequence-classification head (load a *ForSequenceClassification checkpoint)`);
+  }
+
+  /**
+   * Apply a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), unmerged:
+   * each forward computes with W + s·B·A, and `modules_to_save` modules (the classifier head)
+   * replace the base ones. Decoders: an unprocessed Llama / Mistral / Qwen2 model (`fromPretrainedNoProcessing`).
+   * @param dir Adapter folder.
+   * @returns The adapter (owned by the model).
+   * @throws {@link "tfjs-lens"!ConfigError} for an unsupported peft_type, family or processed weights, or a module
+   *   the model lacks (naming the nearest module path); {@link "tfjs-lens"!WeightLoadError} for a tensor of the wrong shape.
+   * @example await clf.loadAdapter('out/lora'); const logits = clf.classify(ids, { attentionMask });
+   */
+  loadAdapter(dir: string): Promise<LoraAdapter> {
+    return this.adapters.load(dir);
+  }
+
+  /** Merge the adapter into the base weights (PEFT `merge_and_unload`, originals kept). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
+  mergeAdapter(): void {
+    this.adapters.merge();
+  }
+
+  /** Restore the base weights replaced by {@link HookedModel.mergeAdapter} (bit-identical). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
+  unmergeAdapter(): void {
+    this.adapters.unmerge();
+  }
+
+  /**
+   * Write the attached adapter as a PEFT folder that PEFT's `PeftModel.from_pretrained` loads.
+   * @param dir Output folder (created).
+   * @returns The folder.
+   * @throws {@link "tfjs-lens"!ConfigError} without an adapter.
+   * @example await clf.saveAdapter('out/lora');
+   */
+  saveAdapter(dir: string): Promise<string> {
+    return this.adapters.save(dir);
+  }
+
   /** Valid forward option keys (checked at run time for plain-JS callers). */
   protected abstract readonly forwardOptionKeys: Readonly<Record<string, true>>;
   /** Sizes for memory estimates. */

@@ -23,11 +23,9 @@ import { loadDecoder, type FromPretrainedOptions } from './load_decoder.js';
 import { DEFAULT_PROCESSING, NO_PROCESSING, type ProcessingOptions } from './weight_processing.js';
 import { lastTokenPositions } from './classifier/head.js';
 import { disposeClassifierParams, type SequenceClassifier } from './classifier/head_params.js';
-import type { LabelConfig } from './classifier/labels.js';
 import { saveDecoderHf } from './classifier/save_hf.js';
 import { checkClassLabels, classifierOutput, type ClassifierLogitsAndLoss, type ClassLabels } from './classifier/loss.js';
 import { AdapterHost } from './lora/adapter_host.js';
-import type { LoraAdapter } from './lora/lora_adapter.js';
 import { decoderAccess } from './lora/model_access.js';
 
 function pickProcessing(o: ProcessingOptions): ProcessingOptions {
@@ -132,7 +130,6 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   readonly tokenizer: Tokenizer | undefined;
   /** TL-named weights (W_E, W_Q [n_layers, n_heads, d_model, d_head], …), built on first use. */
   readonly weights: WeightsView;
-  private classifier: SequenceClassifier | undefined;
   /** LoRA adapter state (PEFT format; unprocessed Llama / Mistral / Qwen2): what {@link HookedTransformer.loadAdapter} and the merge methods act on; used by fine-tuning. */
   readonly adapters: AdapterHost<DecoderParams>;
   protected readonly forwardOptionKeys = FORWARD_KEYS;
@@ -191,17 +188,6 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   get params(): DecoderParams {
     if (this.paramsOrUndefined === undefined) throw new DisposedError('HookedTransformer: model was disposed');
     return this.paramsOrUndefined;
-  }
-
-  /** Labels of a sequence-classification (`*ForSequenceClassification`) checkpoint; undefined for other checkpoints. */
-  get labels(): LabelConfig | undefined {
-    return this.classifier?.labels;
-  }
-
-  /** The sequence-classification head (labels, pad id, weights), or undefined. @throws {@link "tfjs-lens"!DisposedError} after dispose. */
-  get classifierHead(): SequenceClassifier | undefined {
-    void this.params; // throws once disposed
-    return this.classifier;
   }
 
   protected get dims(): ModelDims {
@@ -305,7 +291,7 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @example const logits = clf.classify(ids, { attentionMask });
    */
   classify(input: ModelInput, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer' | 'lossPerToken' | 'labels'> = {}): tf.Tensor2D {
-    if (this.classifierHead === undefined) throw new ConfigError('classify: this checkpoint has no sequence-classification head (load a *ForSequenceClassification checkpoint)');
+    this.requireClassifier('classify');
     return this.forwardImpl(input, { ...opts, returnType: 'logits' }, 'classify') as tf.Tensor2D;
   }
 
@@ -318,7 +304,7 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @example const loss = clf.classifierLoss(ids, [0, 1, 0], { attentionMask });
    */
   classifierLoss(input: ModelInput, labels: ClassLabels, opts: Omit<ForwardOptions, 'returnType' | 'stopAtLayer' | 'lossPerToken' | 'labels'> = {}): tf.Scalar {
-    if (this.classifierHead === undefined) throw new ConfigError('classifierLoss: this checkpoint has no sequence-classification head (load a *ForSequenceClassification checkpoint)');
+    this.requireClassifier('classifierLoss');
     return this.forwardImpl(input, { ...opts, returnType: 'loss', labels }, 'classifierLoss') as tf.Scalar;
   }
 
@@ -489,41 +475,6 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    */
   saveHf(dir: string): Promise<string> {
     return saveDecoderHf(dir, this.cfg, this.params, this.classifier);
-  }
-
-  /**
-   * Apply a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), unmerged:
-   * each forward computes with W + s·B·A, and `modules_to_save` modules (`score`) replace the base
-   * ones. Needs an unprocessed Llama / Mistral / Qwen2 model (`fromPretrainedNoProcessing`).
-   * @param dir Adapter folder.
-   * @returns The adapter (owned by the model).
-   * @throws {@link "tfjs-lens"!ConfigError} for an unsupported peft_type, family or processed weights, or a module
-   *   the model lacks (naming the nearest module path); {@link "tfjs-lens"!WeightLoadError} for a tensor of the wrong shape.
-   * @example await clf.loadAdapter('out/lora'); const logits = clf.classify(ids, { attentionMask });
-   */
-  loadAdapter(dir: string): Promise<LoraAdapter> {
-    return this.adapters.load(dir);
-  }
-
-  /** Merge the adapter into the base weights (PEFT `merge_and_unload`, originals kept). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
-  mergeAdapter(): void {
-    this.adapters.merge();
-  }
-
-  /** Restore the base weights replaced by {@link HookedTransformer.mergeAdapter} (bit-identical). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
-  unmergeAdapter(): void {
-    this.adapters.unmerge();
-  }
-
-  /**
-   * Write the attached adapter as a PEFT folder that PEFT's `PeftModel.from_pretrained` loads.
-   * @param dir Output folder (created).
-   * @returns The folder.
-   * @throws {@link "tfjs-lens"!ConfigError} without an adapter.
-   * @example await clf.saveAdapter('out/lora');
-   */
-  saveAdapter(dir: string): Promise<string> {
-    return this.adapters.save(dir);
   }
 
   /** Parameters under TL state-dict names (`blocks.0.attn.W_Q` …); new tensors the caller disposes. */

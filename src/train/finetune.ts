@@ -324,6 +324,14 @@ export function finetuneClassifier(model: HookedEncoder | HookedTransformer, dat
   const vWeights = (): ModelWeights<unknown> => trainables.weights(undefined);
   const lr = opts.lr ?? (mode === 'full' ? 2e-5 : 1e-3);
   const optimizer = createAdamW(lr, { weightDecay: opts.weightDecay ?? 0.01 });
+  // Validation figures of the current step, computed once when both the log line and early stopping
+  // want them (they run after the same optimiser step).
+  let lastEval: { step: number; v: ValidationMetrics } | undefined;
+  const validate = (step: number): ValidationMetrics | undefined => {
+    if (val === undefined) return undefined;
+    if (lastEval?.step !== step) lastEval = { step, v: evaluate(model, vWeights, val, batchSize, nLabels) };
+    return lastEval.v;
+  };
   try {
     const r = trainLoopDetailed({
       variables: trainables.variables,
@@ -340,13 +348,13 @@ export function finetuneClassifier(model: HookedEncoder | HookedTransformer, dat
       quiet: opts.quiet === true,
       label: `finetune (${mode})`,
       evaluate: (step): Record<string, number> => {
-        const v = val === undefined ? undefined : evaluate(model, vWeights, val, batchSize, nLabels);
+        const v = validate(step);
         opts.onProgress?.({ step, totalSteps, epoch: Math.floor((step * accum) / perEpoch), ...(v === undefined ? {} : { validation: v }) });
         return v === undefined ? {} : { valLoss: v.loss, valAccuracy: v.accuracy, valMacroF1: v.macroF1 };
       },
       ...(opts.earlyStopping === undefined || val === undefined ? {} : {
         earlyStopping: {
-          metric: () => evaluate(model, vWeights, val, batchSize, nLabels)[opts.earlyStopping?.metric ?? 'loss'],
+          metric: (step: number) => (validate(step) as ValidationMetrics)[opts.earlyStopping?.metric ?? 'loss'],
           every: opts.earlyStopping.every ?? Math.max(1, Math.floor(perEpoch / accum)),
           patience: opts.earlyStopping.patience,
           mode: (opts.earlyStopping.metric ?? 'loss') === 'loss' ? ('min' as const) : ('max' as const),

@@ -22,11 +22,9 @@ import { disposeEncoderParams, encoderStateDict, type EncoderParams } from './en
 import { loadEncoder, type EncoderFromPretrainedOptions } from './load_encoder.js';
 import { encoderMaxLength } from './position_ids.js';
 import { disposeClassifierParams, type SequenceClassifier } from '../classifier/head_params.js';
-import type { LabelConfig } from '../classifier/labels.js';
 import { saveEncoderHf } from '../classifier/save_hf.js';
 import { checkClassLabels, classifierOutput, type ClassifierLogitsAndLoss, type ClassLabels } from '../classifier/loss.js';
 import { AdapterHost } from '../lora/adapter_host.js';
-import type { LoraAdapter } from '../lora/lora_adapter.js';
 import { encoderAccess } from '../lora/model_access.js';
 
 function isTextInput(x: unknown): x is string | readonly string[] | readonly (readonly [string, string])[] {
@@ -127,7 +125,6 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   /** Tokenizer for text input (undefined: token ids only). */
   readonly tokenizer: Tokenizer | undefined;
   private paramsOrUndefined: EncoderParams | undefined;
-  private classifier: SequenceClassifier | undefined;
   protected readonly forwardOptionKeys = ENCODER_FORWARD_KEYS;
   /** LoRA adapter state (PEFT format): what {@link HookedEncoder.loadAdapter} and the merge methods act on; used by fine-tuning. */
   readonly adapters: AdapterHost<EncoderParams>;
@@ -193,17 +190,6 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   /** Whether the model has a masked-LM head. */
   get hasMlmHead(): boolean {
     return this.params.mlmHead !== undefined;
-  }
-
-  /** Labels of a sequence-classification head (num_labels, id2label, label2id, problem_type); undefined without one. */
-  get labels(): LabelConfig | undefined {
-    return this.classifier?.labels;
-  }
-
-  /** The sequence-classification head (labels, layout, weights), or undefined. @throws {@link "tfjs-lens"!DisposedError} after dispose. */
-  get classifierHead(): SequenceClassifier | undefined {
-    void this.params; // throws once disposed
-    return this.classifier;
   }
 
   /**
@@ -356,7 +342,7 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
    */
   classify(input: EncoderInput, opts: Omit<EncoderForwardOptions, 'returnType' | 'stopAtLayer' | 'labels'> = {}): tf.Tensor2D {
     const fn = 'HookedEncoder.classify';
-    if (this.classifierHead === undefined) throw new ConfigError(`${fn}: this checkpoint has no sequence-classification head (load a *ForSequenceClassification checkpoint)`);
+    this.requireClassifier(fn);
     return this.forwardImpl(input, { ...opts, returnType: 'logits' }, fn) as tf.Tensor2D;
   }
 
@@ -411,40 +397,6 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
    */
   saveHf(dir: string): Promise<string> {
     return saveEncoderHf(dir, this.cfg, this.params, this.classifier);
-  }
-
-  /**
-   * Apply a PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors), unmerged:
-   * each forward computes with W + s·B·A, and `modules_to_save` modules (the head) replace the base ones.
-   * @param dir Adapter folder.
-   * @returns The adapter (owned by the model).
-   * @throws {@link "tfjs-lens"!ConfigError} for an unsupported peft_type or a module the model lacks (naming the
-   *   nearest module path); {@link "tfjs-lens"!WeightLoadError} for a tensor of the wrong shape.
-   * @example await clf.loadAdapter('out/lora'); const logits = clf.classify(ids, { attentionMask });
-   */
-  loadAdapter(dir: string): Promise<LoraAdapter> {
-    return this.adapters.load(dir);
-  }
-
-  /** Merge the adapter into the base weights (PEFT `merge_and_unload`, originals kept). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
-  mergeAdapter(): void {
-    this.adapters.merge();
-  }
-
-  /** Restore the base weights replaced by {@link HookedEncoder.mergeAdapter} (bit-identical). @throws {@link "tfjs-lens"!ConfigError} without an adapter. */
-  unmergeAdapter(): void {
-    this.adapters.unmerge();
-  }
-
-  /**
-   * Write the attached adapter as a PEFT folder that PEFT's `PeftModel.from_pretrained` loads.
-   * @param dir Output folder (created).
-   * @returns The folder.
-   * @throws {@link "tfjs-lens"!ConfigError} without an adapter.
-   * @example await clf.saveAdapter('out/lora');
-   */
-  saveAdapter(dir: string): Promise<string> {
-    return this.adapters.save(dir);
   }
 
   /** Parameters under TL HookedEncoder state-dict names; new tensors the caller disposes. */
