@@ -9,11 +9,17 @@
  * else a note. Thresholds and temperatures are chosen on each fold's validation rows, never on its
  * test rows. Progress on stderr; one markdown table on stdout, or one JSON object with --json; results
  * in results/finetune/tabular.{json,md}.
+ * Resumable (the full grid takes ~1.5 h on 2 cores): each finished fine-tuning run is appended to
+ * results/finetune/.progress/<name>.jsonl, keyed by everything that defines it (dataset, seed, fold,
+ * the fold's row indices, model, loss, training spec); a later invocation with the same options reuses
+ * those runs (the output says how many) and computes the rest. Runs are deterministic given their key
+ * (re-computed runs reproduce stored ones to the last digit); `--fresh` ignores stored runs.
  * Run: npx tsx bench/finetune_tabular.ts [--datasets pima,breast_cancer] [--models distilbert-mini,llama-mini]
- *   [--losses focal,weighted] [--folds 5] [--seeds 0] [--epochs 3] [--name tabular] [--quick] [--json]
+ *   [--losses focal,weighted] [--folds 5] [--seeds 0] [--epochs 3] [--name tabular] [--fresh] [--quick] [--json]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Matrix } from 'ml-matrix';
@@ -35,7 +41,7 @@ import { cell, choiceList, markdownTable, meanStd, numberList, progress, writeRe
 const NAME = 'bench/finetune_tabular';
 const OPTIONS = {
   datasets: { type: 'string' }, models: { type: 'string' }, losses: { type: 'string' }, folds: { type: 'string' }, seeds: { type: 'string' },
-  epochs: { type: 'string' }, 'max-len': { type: 'string' }, name: { type: 'string', default: 'tabular' }, quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+  epochs: { type: 'string' }, 'max-len': { type: 'string' }, name: { type: 'string', default: 'tabular' }, fresh: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
 } as const;
 
 interface Result { dataset: string; seed: number; fold: number; method: string; f1: number | null; rocAuc: number | null; prAuc: number | null }
@@ -117,6 +123,41 @@ function sklearn(X: number[][], y: number[], folds: readonly Fold[], seed: numbe
   }
 }
 
+type Scores = Pick<Result, 'f1' | 'rocAuc' | 'prAuc'>;
+
+/** Finished fine-tuning runs of earlier invocations (see the module comment), keyed by what defines each run. */
+class Progress {
+  private readonly done = new Map<string, Scores>();
+  reused = 0;
+  constructor(private readonly file: string, fresh: boolean) {
+    if (fresh || !existsSync(file)) return;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        const { key, scores } = JSON.parse(line) as { key: string; scores: Scores };
+        this.done.set(key, scores);
+      } catch {
+        // a line cut short by a killed run: that run is recomputed
+      }
+    }
+  }
+
+  static key(parts: Record<string, unknown>): string {
+    return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+  }
+
+  get(key: string): Scores | undefined {
+    const s = this.done.get(key);
+    if (s !== undefined) this.reused++;
+    return s;
+  }
+
+  add(key: string, scores: Scores): void {
+    mkdirSync(join(this.file, '..'), { recursive: true });
+    appendFileSync(this.file, `${JSON.stringify({ key, scores })}\n`);
+  }
+}
+
 async function main(): Promise<number> {
   const { values: v } = parseCliArgs(NAME, process.argv.slice(2), OPTIONS);
   const q = v.quick;
@@ -128,11 +169,15 @@ async function main(): Promise<number> {
   const epochs = intOption(NAME, v.epochs, 'epochs', { dflt: q ? 1 : 3, min: 1 });
   const maxLen = intOption(NAME, v['max-len'], 'max-len', { dflt: 96, min: 8 });
   await initBackend(undefined, { quiet: true });
+  // --name: the results file (results/finetune/<name>.{json,md}), so runs of parts of the grid do not overwrite each other.
+  const name = /^[A-Za-z0-9_-]+$/.test(v.name) ? v.name : 'tabular';
+  const outName = q ? `${name}_quick` : name;
+  const stored = new Progress(join(packageRoot(), 'results', 'finetune', '.progress', `${outName}.jsonl`), v.fresh);
   const results: Result[] = [];
   const notes = new Set<string>();
-  for (const name of datasets) {
-    const schema = await loadTabularSchema(name);
-    const full = await readTabularCsv(join(packageRoot(), 'data', 'tabular', SHIPPED_TABULAR[name] as string), schema);
+  for (const dataset of datasets) {
+    const schema = await loadTabularSchema(dataset);
+    const full = await readTabularCsv(join(packageRoot(), 'data', 'tabular', SHIPPED_TABULAR[dataset] as string), schema);
     const data = q ? { ...full, rows: full.rows.filter((_, i) => i % 10 === 0) } : full; // --quick: every tenth row
     const texts = textualizeRows(data, { format: 'sentence' }).map((r) => r.text);
     const y = data.rows.map((r) => (r.anomaly ? 1 : 0));
@@ -143,15 +188,25 @@ async function main(): Promise<number> {
       if (sk.note !== null) notes.add(sk.note);
       for (const [fi, f] of folds.entries()) {
         const part = (idx: readonly number[]): Part => ({ texts: idx.map((i) => texts[i] as string), labels: idx.map((i) => y[i] as number) });
-        for (const [method, m] of Object.entries({ ...classical(X, y, f, seed), ...(sk.results[fi] ?? {}) })) results.push({ dataset: name, seed, fold: fi, method, ...m });
+        for (const [method, m] of Object.entries({ ...classical(X, y, f, seed), ...(sk.results[fi] ?? {}) })) results.push({ dataset, seed, fold: fi, method, ...m });
         for (const model of models) {
           for (const loss of losses) {
             const spec: RunSpec = { mode: 'lora', lora: { r: 8, alpha: 16, dropout: 0.1 }, loss, focalGamma: 2, epochs, batch: 16, lr: 3e-3, maxLen, seed };
+            const method = `${model} LoRA ${loss}`;
+            const key = Progress.key({ dataset, quick: q, k, seed, fold: fi, rows: [f.train, f.val, f.test], model, spec });
+            const done = stored.get(key);
+            if (done !== undefined) {
+              results.push({ dataset, seed, fold: fi, method, ...done });
+              progress(NAME, `${dataset} seed ${seed} fold ${fi}: ${method}: stored run reused (test F1 ${done.f1?.toFixed(3)}, ROC-AUC ${done.rocAuc?.toFixed(3)})`);
+              continue;
+            }
             const clf = await loadClassifier(model, ['negative', 'positive'], seed);
             try {
               const r = trainAndEvaluate(clf, { train: part(f.train), val: part(f.val), test: part(f.test) }, spec, ['negative', 'positive'], { quiet: true });
-              results.push({ dataset: name, seed, fold: fi, method: `${model} LoRA ${loss}`, f1: r.metrics.f1, rocAuc: r.metrics.rocAuc, prAuc: r.metrics.prAuc });
-              progress(NAME, `${name} seed ${seed} fold ${fi}: ${model} LoRA ${loss}: test F1 ${r.metrics.f1?.toFixed(3)}, ROC-AUC ${r.metrics.rocAuc?.toFixed(3)} (${r.seconds.toFixed(1)} s)`);
+              const scores: Scores = { f1: r.metrics.f1, rocAuc: r.metrics.rocAuc, prAuc: r.metrics.prAuc };
+              results.push({ dataset, seed, fold: fi, method, ...scores });
+              stored.add(key, scores);
+              progress(NAME, `${dataset} seed ${seed} fold ${fi}: ${method}: test F1 ${r.metrics.f1?.toFixed(3)}, ROC-AUC ${r.metrics.rocAuc?.toFixed(3)} (${r.seconds.toFixed(1)} s)`);
             } finally {
               clf.dispose();
             }
@@ -160,6 +215,8 @@ async function main(): Promise<number> {
       }
     }
   }
+  const runs = { computed: results.filter((r) => r.method.includes(' LoRA ')).length - stored.reused, reusedFromEarlierInvocations: stored.reused };
+  if (stored.reused > 0) notes.add(`${stored.reused} of ${runs.computed + stored.reused} fine-tuning runs were reused from earlier invocations of this command (results/finetune/.progress/${outName}.jsonl); --fresh recomputes them`);
   const groups = [...new Set(results.map((r) => `${r.dataset}\u0000${r.method}`))].map((g) => {
     const [dataset, method] = g.split('\u0000') as [string, string];
     const rs = results.filter((r) => r.dataset === dataset && r.method === method);
@@ -167,10 +224,8 @@ async function main(): Promise<number> {
   });
   const md = [markdownTable(['data', 'method', 'runs (folds × seeds)', 'test F1', 'test ROC-AUC', 'test PR-AUC'], groups.map((g) => [g.dataset, g.method, String(g.n), cell(g.f1), cell(g.rocAuc), cell(g.prAuc)])), ...[...notes].map((n) => `\n${n}`)].join('\n');
   const config = { datasets, models, losses, folds: k, seeds, epochs, maxLen, quick: q };
-  // --name: the results file (results/finetune/<name>.{json,md}), so runs of parts of the grid do not overwrite each other.
-  const name = /^[A-Za-z0-9_-]+$/.test(v.name) ? v.name : 'tabular';
-  const files = writeResults(q ? `${name}_quick` : name, { config, table: groups, notes: [...notes], results }, md);
-  if (v.json) process.stdout.write(`${JSON.stringify({ benchmark: 'finetune_tabular', config, table: groups, notes: [...notes], files })}\n`);
+  const files = writeResults(outName, { config, runs, table: groups, notes: [...notes], results }, md);
+  if (v.json) process.stdout.write(`${JSON.stringify({ benchmark: 'finetune_tabular', config, runs, table: groups, notes: [...notes], files })}\n`);
   else console.log(md);
   return 0;
 }

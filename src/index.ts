@@ -23,9 +23,10 @@ export {
 } from './errors.js';
 // Hooks: hook points, the per-family hook tables and name types, the cache.
 export { HookPoint } from './hooks/hook_point.js';
-export type { HookContext, HookFn } from './hooks/hook_point.js';
+export type { HookContext, HookDir, HookDirection, HookEntry, HookFn, HookPointAddOptions, HookPointRemoveOptions } from './hooks/hook_point.js';
+export type { BwdMetric } from './hooks/bwd_hooks.js';
 export { HookedRoot } from './hooks/hook_registry.js';
-export type { AddHookOptions, FwdHooks, HookTarget } from './hooks/hook_registry.js';
+export type { AddHookOptions, BwdHooks, FwdHooks, HookTarget, RemoveHooksOptions, ScopedHooks } from './hooks/hook_registry.js';
 export { actName } from './hooks/act_name.js';
 export { decoderHookSpecs } from './hooks/decoder_hooks.js';
 export type { DecoderBlockHook, DecoderHookName, HookTableConfig } from './hooks/decoder_hooks.js';
@@ -35,10 +36,14 @@ export { FLAG_NAMES } from './hooks/hook_spec.js';
 export type { ClassifierHookName, FlagName, HookFlags, HookSpec, HookStage } from './hooks/hook_spec.js';
 export type { NamesFilter } from './hooks/caching.js';
 export { ActivationCache } from './hooks/activation_cache.js';
+export { Slice } from './utils/slice.js';
+export type { SliceInput, SliceMode, SliceRange } from './utils/slice.js';
 // Models.
 export { HookedModel } from './model/hooked_model.js';
-export type { BaseRunOptions, CacheOption, HooksOption, ModelDims, ResolvedRows } from './model/hooked_model.js';
+export type { BackwardOption, BaseRunOptions, CacheOption, HooksOption, ModelDims, ResolvedRows } from './model/hooked_model.js';
 export { HookedTransformer } from './model/hooked_transformer.js';
+export { HookedDecoderBase } from './model/decoder_base.js';
+export type { EmbedOutput, FromConfigOptions, InputToEmbedOptions, LossFnOptions, SetTokenizerOptions } from './model/hooked_transformer.js';
 export type {
   BothOptions,
   ForwardOptions,
@@ -53,12 +58,17 @@ export type {
   RunWithHooksOptions,
 } from './model/hooked_transformer.js';
 export type { FromPretrainedOptions } from './model/load_decoder.js';
-export type { ActFn, ModelConfig, NormalizationType, PositionalEmbeddingType, RopeScaling } from './model/config.js';
+export type { ActFn, ModelConfig, ModelConfigInput, NormalizationType, PositionalEmbeddingType, RopeScaling } from './model/config.js';
 export { KvCache } from './model/forward.js';
 export type { AttnParams, BlockParams, DecoderParams, LayerNormParams, MlpParams, NormParams } from './model/params.js';
 export type { ProcessingOptions } from './model/weight_processing.js';
 export { WeightsView } from './model/weights_view.js';
 export type { WeightName, WeightTensors } from './model/weights_view.js';
+export { FactoredMatrix } from './ops/factored_matrix.js';
+export type { FactoredIndex } from './ops/factored_matrix_index.js';
+export type { ComplexTensors, FactoredSvd } from './ops/factored_matrix_util.js';
+export { attnCircuitFromBlocks, ovCircuit, qkCircuit } from './model/attn_circuits.js';
+export type { AttnCircuitName, AttnHeadWeights } from './model/attn_circuits.js';
 export type { GenerateOptions, GenerateOutput } from './model/generate.js';
 export type { SamplingOptions } from './model/sampling.js';
 export type { ModelInput, TensorLike, TokenInput, TokenizeOptions } from './model/inputs.js';
@@ -98,5 +108,8 @@ export { loadTokenizer, shippedTokenizerDir } from './tokenizers/load.js';
 export type { LoadTokenizerOptions, ShippedTokenizerName } from './tokenizers/load.js';
 export type { SpecialTokenIds, Tokenizer, TokenizerKind } from './tokenizers/tokenizer.js';
 export { encodeForDecoder, encodeForEncoder } from './tokenizers/batch.js';
+export { tokenizeAndConcatenate } from './tokenizers/concatenate.js';
+export { getAttentionMask } from './tokenizers/attention_mask.js';
+export type { TextRow, TokenizeAndConcatenateOptions } from './tokenizers/concatenate.js';
 export type { BatchEncoding, DecoderEncodeOptions, EncoderEncodeOptions } from './tokenizers/batch.js';
 export type { HubOptions } from './io/hub.js';

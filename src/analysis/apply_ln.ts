@@ -21,6 +21,13 @@ export interface ApplyLnOptions {
   /** The position slice already applied to the stack; it is applied to the cached scale. */
   readonly posSlice?: PosSlice;
   /**
+   * A batch slice (TL `batch_slice`): applied to the stack's batch axis (axis 1, when
+   * `hasBatchDim`) and to the cached scale's batch axis (when the cache has one).
+   */
+  readonly batchSlice?: PosSlice;
+  /** Whether the stack has a batch axis (axis 1) to apply `batchSlice` to (TL `has_batch_dim`, default true). */
+  readonly hasBatchDim?: boolean;
+  /**
    * Unembed only: normalise each component with its own statistics and apply ln_final in full
    * (w and b too on an unprocessed 'LN' model), the logit-lens view. Default false.
    */
@@ -28,11 +35,16 @@ export interface ApplyLnOptions {
 }
 
 /** The cached LN scale for a layer input, pos-sliced: [batch, pos, 1] (or [batch, 1]). */
-function cachedScale(cache: ActivationCache, model: AnalysisModel, layer: number, mlpInput: boolean, posSlice: PosSlice | undefined): tf.Tensor {
+function cachedScale(cache: ActivationCache, model: AnalysisModel, layer: number, mlpInput: boolean, opts: ApplyLnOptions): tf.Tensor {
   const key = layer === model.cfg.nLayers ? 'ln_final.hook_scale' : `blocks.${layer}.ln${mlpInput ? 2 : 1}.hook_scale`;
-  let scale = cache.get(key); // [batch, pos, 1], or [batch, pos, n_heads, 1] with split qkv inputs
-  if (scale.rank === 4) scale = tf.squeeze(tf.slice(scale, [0, 0, 0, 0], [-1, -1, 1, -1]), [2]); // heads share the scale
-  return slicePos(scale, posSlice, 1, 'applyLnToStack');
+  let scale = cache.get(key); // [batch?, pos, 1], or [batch?, pos, n_heads, 1] with split qkv inputs
+  if (scale.rank === (cache.hasBatchDim ? 4 : 3)) {
+    const begin = scale.shape.map(() => 0);
+    const size = scale.shape.map((_, i) => (i === scale.rank - 2 ? 1 : -1));
+    scale = tf.squeeze(tf.slice(scale, begin, size), [scale.rank - 2]); // heads share the scale: [batch?, pos, 1]
+  }
+  scale = slicePos(scale, opts.posSlice, -2, 'applyLnToStack');
+  return cache.hasBatchDim ? slicePos(scale, opts.batchSlice, 0, 'applyLnToStack', 'batch item') : scale;
 }
 
 /** Centre over d_model for LayerNorm models; RMSNorm does not centre (TL). */
@@ -62,7 +74,7 @@ function recomputeFinalLn(stack: tf.Tensor, model: AnalysisModel): tf.Tensor {
  * @param cache Cache holding the needed `hook_scale`.
  * @param model The model the cache came from.
  * @param stack Components [n, batch, pos, d_model] (or [n, batch, d_model] after a single-position slice).
- * @param opts Target layer, ln2 vs ln1, position slice, recompute.
+ * @param opts Target layer, ln2 vs ln1, position and batch slices, recompute.
  * @returns New tensor, same shape as `stack`.
  * @throws {@link "tfjs-lens"!ShapeError} if the last axis is not d_model; {@link "tfjs-lens"!ConfigError} for a bad layer
  *   or `mlpInput` at the unembed; {@link "tfjs-lens"!HookNameError} if the scale was not cached.
@@ -82,8 +94,9 @@ export function applyLnToStack(cache: ActivationCache, model: AnalysisModel, sta
     throw new ShapeError(`applyLnToStack: stack must be [n, ..., d_model=${dModel}], got [${stack.shape.join(', ')}]`);
   }
   return tf.tidy(() => {
-    if (opts.recomputeLn === true && layer === nLayers) return recomputeFinalLn(stack, model);
-    const centred = centreIfLn(stack, model); // [n, ..., d_model]
-    return tf.div(centred, cachedScale(cache, model, layer, mlpInput, opts.posSlice)); // [n, ..., d_model]
+    const sliced = opts.hasBatchDim !== false ? slicePos(stack, opts.batchSlice, 1, 'applyLnToStack', 'batch item') : stack; // [n, batch', ..., d_model]
+    if (opts.recomputeLn === true && layer === nLayers) return recomputeFinalLn(sliced, model);
+    const centred = centreIfLn(sliced, model); // [n, ..., d_model]
+    return tf.div(centred, cachedScale(cache, model, layer, mlpInput, opts)); // [n, ..., d_model]
   });
 }

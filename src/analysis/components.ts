@@ -7,7 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
+import { Slice } from '../utils/slice.js';
 import { applyLnToStack } from './apply_ln.js';
+import { neuronResults } from './results.js';
 import { decomposeResid, embedRows } from './residual.js';
 import { moveAxisToFront, resolveLayer, slicePos, weight, type AnalysisModel, type LabelledStack, type PosSlice } from './types.js';
 
@@ -20,16 +22,28 @@ function headResults(cache: ActivationCache, model: AnalysisModel, layer: number
   const { nHeads, dHead, dModel } = model.cfg;
   const resultName = `blocks.${layer}.attn.hook_result`;
   if (cache.has(resultName)) {
-    const r = slicePos(cache.get(resultName), posSlice, 1, 'stackHeadResults'); // [batch, pos, n_heads, d_model]
+    const r = slicePos(cache.get(resultName), posSlice, -3, 'stackHeadResults'); // [batch, pos, n_heads, d_model]
     return moveAxisToFront(r, r.rank - 2); // [n_heads, batch, pos, d_model]
   }
-  const z = slicePos(cache.get(`blocks.${layer}.attn.hook_z`), posSlice, 1, 'stackHeadResults'); // [batch, pos, n_heads, d_head]
+  const z = slicePos(cache.get(`blocks.${layer}.attn.hook_z`), posSlice, -3, 'stackHeadResults'); // [batch, pos, n_heads, d_head]
   const lead = z.shape.slice(0, -2);
   const rows = lead.reduce((a, b) => a * b, 1);
   const zh = tf.transpose(tf.reshape(z, [rows, nHeads, dHead]), [1, 0, 2]); // [n_heads, batch*pos, d_head]
   const wO = tf.reshape(tf.slice(weight(model, 'W_O'), [layer, 0, 0, 0], [1, nHeads, dHead, dModel]), [nHeads, dHead, dModel]); // [n_heads, d_head, d_model]
   const out = tf.matMul(zh, wO); // [n_heads, batch*pos, d_model]
   return tf.reshape(out, [nHeads, ...lead, dModel]); // [n_heads, batch, pos, d_model]
+}
+
+/**
+ * TL's "remainder" row, to be called inside a tidy: `resid_post[layer - 1]` (pos-sliced) minus the
+ * sum of `parts` ([1, batch?, pos?, d_model]). At layer 0 TL indexes `resid_post[-1]`, the last
+ * layer's output: kept as TL.
+ */
+function remainder(cache: ActivationCache, model: AnalysisModel, layer: number, parts: tf.Tensor[], posSlice: PosSlice | undefined, fn: string): tf.Tensor {
+  const src = layer === 0 ? model.cfg.nLayers - 1 : layer - 1;
+  let rest = slicePos(cache.get(`blocks.${src}.hook_resid_post`), posSlice, -2, fn); // [batch?, pos?, d_model]
+  if (parts.length > 0) rest = tf.sub(rest, tf.sum(tf.concat(parts, 0), 0));
+  return tf.expandDims(rest, 0); // [1, batch?, pos?, d_model]
 }
 
 /**
@@ -41,7 +55,10 @@ export interface StackHeadResultsOptions {
   readonly layer?: number;
   /** Also return labels `"L{l}H{h}"` (and `"remainder"`). */
   readonly returnLabels?: boolean;
-  /** Append `"remainder"` = `resid_post[layer - 1]` − Σ heads (embeddings, biases, MLPs). */
+  /**
+   * Append `"remainder"` = `resid_post[layer - 1]` − Σ heads (embeddings, biases, MLPs). At
+   * layer 0 it is the last layer's resid_post, as TL (Python's `[-1]`).
+   */
   readonly inclRemainder?: boolean;
   /** Positions to keep. */
   readonly posSlice?: PosSlice;
@@ -72,18 +89,11 @@ export function stackHeadResults(cache: ActivationCache, model: AnalysisModel, o
   const stack = tf.tidy(() => {
     const parts: tf.Tensor[] = [];
     for (let l = 0; l < layer; l++) parts.push(headResults(cache, model, l, opts.posSlice));
-    if (opts.inclRemainder === true) {
-      // The stream entering `layer`: resid_post[layer - 1]; at layer 0, resid_pre[0] (TL indexes
-      // resid_post[-1] there, i.e. the last layer, which is not the stream entering layer 0).
-      const target = layer === 0 ? 'blocks.0.hook_resid_pre' : `blocks.${layer - 1}.hook_resid_post`;
-      let rest = slicePos(cache.get(target), opts.posSlice, 1, 'stackHeadResults'); // [batch, pos, d_model]
-      if (parts.length > 0) rest = tf.sub(rest, tf.sum(tf.concat(parts, 0), 0));
-      parts.push(tf.expandDims(rest, 0));
-    }
+    if (opts.inclRemainder === true) parts.push(remainder(cache, model, layer, parts, opts.posSlice, 'stackHeadResults'));
     let out: tf.Tensor;
     if (parts.length > 0) out = tf.concat(parts, 0); // [n, batch, pos, d_model]
     else {
-      const shape = slicePos(cache.get('hook_embed'), opts.posSlice, 1, 'stackHeadResults').shape;
+      const shape = slicePos(cache.get('hook_embed'), opts.posSlice, -2, 'stackHeadResults').shape;
       out = tf.zeros([0, ...shape.slice(0, -1), dModel]);
     }
     return opts.applyLn === true && out.shape[0] !== 0 ? applyLnToStack(cache, model, out, { layer, posSlice: opts.posSlice }) : out;
@@ -100,8 +110,18 @@ export interface StackNeuronResultsOptions {
   readonly layer?: number;
   /** Positions to keep. */
   readonly posSlice?: PosSlice;
-  /** Also return labels `"L{l}N{n}"`. */
+  /**
+   * Neurons to keep in every layer (TL `neuron_slice`: index, list, range or `Slice`; default
+   * all). A single index keeps its axis here (TL would drop it and then mis-concatenate).
+   */
+  readonly neuronSlice?: PosSlice;
+  /** Also return labels `"L{l}N{n}"` (and `"remainder"`). */
   readonly returnLabels?: boolean;
+  /**
+   * Append `"remainder"` = `resid_post[layer - 1]` − Σ neurons (TL `incl_remainder`); at layer 0
+   * the last layer's resid_post, as TL.
+   */
+  readonly inclRemainder?: boolean;
   /** Apply the cached LayerNorm scale in front of `layer`. */
   readonly applyLn?: boolean;
   /** Treat the stack as the MLP input of `layer` (ln2 scale). */
@@ -110,35 +130,39 @@ export interface StackNeuronResultsOptions {
 
 /**
  * Every MLP neuron's direct contribution: post[n]·W_out[n] for each layer below `layer`
- * (b_out is not included). Memory: layer·d_mlp·batch·pos·d_model floats — small models or
- * short inputs only, as TL warns.
- * @param cache Cache with `mlp.hook_post` of the layers.
+ * (b_out is not included), TL `stack_neuron_results`. Memory: layer·d_mlp·batch·pos·d_model
+ * floats — small models or short inputs only, as TL warns (use `neuronSlice` to keep fewer).
+ * @param cache Cache with `mlp.hook_post` of the layers (with or without a batch dimension).
  * @param model The model the cache came from.
- * @param opts Layer, position slice, labels, LayerNorm.
- * @returns Stack [layer·d_mlp, batch, pos, d_model], and labels with `returnLabels`.
- * @throws {@link "tfjs-lens"!ConfigError} for an attention-only model or a bad layer; {@link "tfjs-lens"!HookNameError} if post is missing.
+ * @param opts Layer, position and neuron slices, labels, remainder, LayerNorm.
+ * @returns Stack [layer·n_neurons (+1), batch, pos, d_model], and labels with `returnLabels`.
+ * @throws {@link "tfjs-lens"!ConfigError} for an attention-only model or a bad layer; {@link "tfjs-lens"!HookNameError} if post is missing;
+ *   {@link "tfjs-lens"!ShapeError} for a neuron index out of range.
  * @example const neurons = stackNeuronResults(cache, model, { layer: 1, posSlice: -1 });
+ * @example const [some, labels] = stackNeuronResults(cache, model, { neuronSlice: [0, 1, 2], returnLabels: true });
  * @category Analysis
  */
 export function stackNeuronResults(cache: ActivationCache, model: AnalysisModel, opts: StackNeuronResultsOptions & { readonly returnLabels: true }): LabelledStack;
 export function stackNeuronResults(cache: ActivationCache, model: AnalysisModel, opts?: StackNeuronResultsOptions): tf.Tensor;
 export function stackNeuronResults(cache: ActivationCache, model: AnalysisModel, opts: StackNeuronResultsOptions = {}): tf.Tensor | LabelledStack {
-  const { nLayers, dMlp, dModel, attnOnly } = model.cfg;
+  const { nLayers, dMlp, attnOnly } = model.cfg;
   if (attnOnly) throw new ConfigError('stackNeuronResults: an attention-only model has no MLP neurons');
   const layer = resolveLayer(opts.layer, nLayers, 'stackNeuronResults');
+  const neuronSlice = opts.neuronSlice === undefined || opts.neuronSlice === null ? undefined : Slice.unwrap(opts.neuronSlice);
+  const neurons = neuronSlice === undefined ? Array.from({ length: dMlp }, (_, n) => n) : neuronSlice.indices(dMlp);
   const labels: string[] = [];
-  for (let l = 0; l < layer; l++) for (let n = 0; n < dMlp; n++) labels.push(`L${l}N${n}`);
+  for (let l = 0; l < layer; l++) for (const n of neurons) labels.push(`L${l}N${n}`);
+  if (opts.inclRemainder === true) labels.push('remainder');
   const stack = tf.tidy(() => {
     const parts: tf.Tensor[] = [];
     for (let l = 0; l < layer; l++) {
-      const post = slicePos(cache.get(`blocks.${l}.mlp.hook_post`), opts.posSlice, 1, 'stackNeuronResults'); // [batch, pos, d_mlp]
-      const wOut = tf.reshape(tf.slice(weight(model, 'W_out'), [l, 0, 0], [1, dMlp, dModel]), [dMlp, dModel]); // [d_mlp, d_model]
-      const res = tf.mul(tf.expandDims(post, -1), wOut); // [batch, pos, d_mlp, d_model]
-      parts.push(moveAxisToFront(res, res.rank - 2)); // [d_mlp, batch, pos, d_model]
+      const res = neuronResults(cache, model, l, neuronSlice, opts.posSlice, 'stackNeuronResults'); // [batch?, pos?, n, d_model]
+      parts.push(moveAxisToFront(res, res.rank - 2)); // [n, batch?, pos?, d_model]
     }
+    if (opts.inclRemainder === true) parts.push(remainder(cache, model, layer, parts, opts.posSlice, 'stackNeuronResults'));
     let out: tf.Tensor;
     if (parts.length > 0) out = tf.concat(parts, 0);
-    else out = tf.zeros([0, ...slicePos(cache.get('hook_embed'), opts.posSlice, 1, 'stackNeuronResults').shape]);
+    else out = tf.zeros([0, ...slicePos(cache.get('hook_embed'), opts.posSlice, -2, 'stackNeuronResults').shape]);
     if (opts.applyLn !== true || out.shape[0] === 0) return out;
     return applyLnToStack(cache, model, out, { layer, mlpInput: opts.mlpInput === true, posSlice: opts.posSlice });
   });
@@ -234,7 +258,7 @@ export function getFullResidDecomposition(cache: ActivationCache, model: Analysi
       parts.push(mlps);
     }
     for (const [n, label] of embedRows(model)) {
-      parts.push(tf.expandDims(slicePos(cache.get(n), posSlice, 1, 'getFullResidDecomposition'), 0));
+      parts.push(tf.expandDims(slicePos(cache.get(n), posSlice, -2, 'getFullResidDecomposition'), 0));
       labels.push(label);
     }
     const bias = accumulatedBias(model, layer, mlpInput, expand); // [d_model]

@@ -10,6 +10,7 @@ export type { AccumulatedResidOptions, DecomposeResidOptions } from './residual.
 export { accumulatedBias, getFullResidDecomposition, stackHeadResults, stackNeuronResults } from './components.js';
 export type { FullDecompositionOptions, StackHeadResultsOptions, StackNeuronResultsOptions } from './components.js';
 export { logitAttrs, residualStackToLogitDiff, tokensToResidualDirections } from './logit_attrs.js';
+export { computeHeadResults, getNeuronResults } from './results.js';
 export type { LogitAttrsOptions } from './logit_attrs.js';
 export { directLogitAttribution, logitLens } from './lens.js';
 export type { DlaOptions, DlaResult, LogitLensOptions, LogitLensResult } from './lens.js';

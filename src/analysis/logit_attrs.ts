@@ -28,6 +28,11 @@ export function resolveTokenSpec(model: AnalysisModel, spec: TokenSpec, fn: stri
     }
     return id;
   };
+  if (spec instanceof tf.Tensor) {
+    if (spec.dtype !== 'int32') throw new ShapeError(`${fn}: a tensor of token ids must be int32, got ${spec.dtype}`);
+    if (spec.rank > 2) throw new ShapeError(`${fn}: a tensor of token ids must be [], [batch] or [batch, pos], got [${spec.shape.join(', ')}]`);
+    return { ids: Array.from(spec.dataSync()).map(one), shape: spec.shape };
+  }
   if (!Array.isArray(spec)) return { ids: [one(spec as number | string)], shape: [] };
   const arr = spec as readonly unknown[];
   if (arr.length > 0 && Array.isArray(arr[0])) {
@@ -41,20 +46,24 @@ export function resolveTokenSpec(model: AnalysisModel, spec: TokenSpec, fn: stri
 
 /**
  * The residual-stream direction of each token: W_U[:, token] (TL `tokens_to_residual_directions`).
- * On an unprocessed model this ignores ln_final's w and b, as TL does.
+ * A single token — a number, a single-token string, or an array or tensor holding one id — gives
+ * [d_model], as TL squeezes a one-element tensor. On an unprocessed model this ignores ln_final's
+ * w and b, as TL does.
  * @param model The model.
- * @param tokens Token id(s): one, [batch] or [batch, pos].
- * @returns New tensor [...tokens shape, d_model].
- * @throws {@link "tfjs-lens"!ShapeError} for bad ids.
+ * @param tokens Token id(s): one, [batch] or [batch, pos]; numbers, strings or an int32 tensor.
+ * @returns New tensor [d_model] for one token, else [...tokens shape, d_model].
+ * @throws {@link "tfjs-lens"!ShapeError} for bad ids or a float tensor; {@link "tfjs-lens"!TokenizerError} for a multi-token string.
  * @example const dir = tokensToResidualDirections(model, 42);  // [d_model]
+ * @example tokensToResidualDirections(model, tf.tensor2d([[1, 2]], [1, 2], 'int32'));  // [1, 2, d_model]
  * @category Analysis
  */
 export function tokensToResidualDirections(model: AnalysisModel, tokens: TokenSpec): tf.Tensor {
   const { ids, shape } = resolveTokenSpec(model, tokens, 'tokensToResidualDirections');
+  const outShape = ids.length === 1 ? [] : shape; // TL: one element → [d_model]
   const wU = weight(model, 'W_U'); // [d_model, d_vocab]
   return tf.tidy(() => {
     const cols = tf.gather(wU, tf.tensor1d(ids, 'int32'), 1); // [d_model, n]
-    return tf.reshape(tf.transpose(cols), [...shape, model.cfg.dModel]); // [...shape, d_model]
+    return tf.reshape(tf.transpose(cols), [...outShape, model.cfg.dModel]); // [...shape, d_model]
   });
 }
 
@@ -69,6 +78,10 @@ export interface LogitAttrsOptions {
   readonly incorrectTokens?: TokenSpec;
   /** The position slice already applied to the stack (applied to the cached ln_final scale). */
   readonly posSlice?: PosSlice;
+  /** Batch slice for the LayerNorm scaling (TL `batch_slice`): applied to the stack's axis 1 and the cached scale. */
+  readonly batchSlice?: PosSlice;
+  /** Whether the stack has a batch axis (TL `has_batch_dim`, default true). */
+  readonly hasBatchDim?: boolean;
 }
 
 /**
@@ -79,7 +92,7 @@ export interface LogitAttrsOptions {
  * @param cache Cache with `ln_final.hook_scale`.
  * @param model The model the cache came from.
  * @param stack Components [n, batch, pos, d_model] or [n, batch, d_model].
- * @param opts Tokens, incorrect tokens, position slice of the stack.
+ * @param opts Tokens, incorrect tokens, position and batch slices, whether the stack has a batch axis.
  * @returns New tensor [n, batch, pos] or [n, batch].
  * @throws {@link "tfjs-lens"!ShapeError} if tokens and incorrect tokens differ in shape, or do not broadcast.
  * @example
@@ -98,7 +111,7 @@ export function logitAttrs(cache: ActivationCache, model: AnalysisModel, stack: 
   return tf.tidy(() => {
     let dirs = tokensToResidualDirections(model, opts.tokens); // [...tokens, d_model]
     if (opts.incorrectTokens !== undefined) dirs = tf.sub(dirs, tokensToResidualDirections(model, opts.incorrectTokens));
-    const scaled = applyLnToStack(cache, model, stack, { posSlice: opts.posSlice }); // [n, batch, (pos,) d_model]
+    const scaled = applyLnToStack(cache, model, stack, { posSlice: opts.posSlice, batchSlice: opts.batchSlice, hasBatchDim: opts.hasBatchDim }); // [n, batch, (pos,) d_model]
     if (scaled.rank === 4 && dirs.rank === 2 && dirs.shape[0] === scaled.shape[1]) {
       dirs = tf.expandDims(dirs, 1); // per-prompt directions broadcast over positions: [batch, 1, d_model]
     }

@@ -80,7 +80,7 @@ export function accumulatedResid(cache: ActivationCache, model: AnalysisModel, o
   }
   const tensors = names.map((n) => cache.get(n));
   const stack = tf.tidy(() => {
-    const raw = tf.stack(tensors.map((t) => slicePos(t, opts.posSlice, 1, 'accumulatedResid')), 0); // [n, batch, pos, d_model]
+    const raw = tf.stack(tensors.map((t) => slicePos(t, opts.posSlice, -2, 'accumulatedResid')), 0); // [n, batch, pos, d_model]
     if (opts.applyLn !== true) return raw;
     return applyLnToStack(cache, model, raw, {
       layer,
@@ -180,7 +180,7 @@ export function decomposeResid(cache: ActivationCache, model: AnalysisModel, opt
   if (names.length === 0) throw new ConfigError('decomposeResid: nothing to stack (no embeddings cached and no layers selected)');
   const tensors = names.map((n) => cache.get(n));
   const stack = tf.tidy(() => {
-    const raw = tf.stack(tensors.map((t) => slicePos(t, opts.posSlice, 1, 'decomposeResid')), 0); // [n, batch, pos, d_model]
+    const raw = tf.stack(tensors.map((t) => slicePos(t, opts.posSlice, -2, 'decomposeResid')), 0); // [n, batch, pos, d_model]
     return opts.applyLn === true ? applyLnToStack(cache, model, raw, { layer, mlpInput, posSlice: opts.posSlice }) : raw;
   });
   return opts.returnLabels === true ? [stack, labels] : stack;

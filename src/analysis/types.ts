@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors.js';
+import { Slice, type SliceInput } from '../utils/slice.js';
 import type { ModelConfig } from '../model/config.js';
 import type { DecoderParams } from '../model/params.js';
 import type { WeightName, WeightsView } from '../model/weights_view.js';
@@ -25,20 +26,13 @@ export interface AnalysisModel {
 }
 
 /**
- * A slice of the position axis, as TL's `Slice`: a single position (negative counts from the end;
- * the axis is dropped, like indexing), a list of positions (axis kept), or a half-open range
- * `{start, stop}` (axis kept; negative bounds count from the end). `undefined` keeps every position.
+ * A slice of the position axis, as TL's `Slice` ({@link "tfjs-lens"!SliceInput}): a single position
+ * (negative counts from the end; the axis is dropped, like indexing), a list of positions (axis
+ * kept), a Python range `{start, stop, step}` (axis kept; negative bounds count from the end), or a
+ * {@link "tfjs-lens"!Slice}. `undefined`/`null` keeps every position.
  * @category Analysis
  */
-export type PosSlice =
-  | number
-  | readonly number[]
-  | {
-      /** First position (inclusive; default 0; negative counts from the end). */
-      readonly start?: number;
-      /** End position (exclusive; default the length; negative counts from the end). */
-      readonly stop?: number;
-    };
+export type PosSlice = SliceInput | Slice;
 
 /**
  * A stack and its component labels, as TL returns with `return_labels=True`.
@@ -48,58 +42,36 @@ export type LabelledStack = [tf.Tensor, string[]];
 
 /**
  * Token ids for logit attributions: one id (or single-token string) shared by every row, one per
- * batch element ([batch]), or one per batch element and position ([batch, pos]).
+ * batch element ([batch]), or one per batch element and position ([batch, pos]); or an int32
+ * tensor of ids of any of these shapes (TL passes `Int[torch.Tensor, ...]`).
  * @category Analysis
  */
-export type TokenSpec = number | string | readonly (number | string)[] | readonly (readonly (number | string)[])[];
-
-/**
- * Resolve a {@link PosSlice} against an axis of length `n`.
- * @param slice The slice.
- * @param n Axis length.
- * @param fn Calling function (for error messages).
- * @returns The indices, and whether the axis is dropped (single position).
- * @throws {@link "tfjs-lens"!ShapeError} for positions outside [-n, n).
- * @example resolvePositions(-1, 12, 'f')  // { indices: [11], collapse: true }
- * @category Analysis
- */
-function resolvePositions(slice: PosSlice | undefined, n: number, fn: string): { indices: number[]; collapse: boolean } {
-  const norm = (p: number): number => {
-    const q = p < 0 ? p + n : p;
-    if (!Number.isInteger(p) || q < 0 || q >= n) {
-      throw new ShapeError(`${fn}: position ${p} is out of range for ${n} positions`);
-    }
-    return q;
-  };
-  if (slice === undefined) return { indices: Array.from({ length: n }, (_, i) => i), collapse: false };
-  if (typeof slice === 'number') return { indices: [norm(slice)], collapse: true };
-  if (Array.isArray(slice)) return { indices: (slice as readonly number[]).map(norm), collapse: false };
-  const r = slice as { start?: number; stop?: number };
-  const clamp = (p: number): number => Math.max(0, Math.min(n, p < 0 ? p + n : p));
-  const start = clamp(r.start ?? 0);
-  const stop = clamp(r.stop ?? n);
-  const indices: number[] = [];
-  for (let i = start; i < stop; i++) indices.push(i);
-  return { indices, collapse: false };
-}
+export type TokenSpec = number | string | tf.Tensor | readonly (number | string)[] | readonly (readonly (number | string)[])[];
 
 /**
  * Apply a position slice to one axis of a tensor (call inside a tidy).
  * @param x Tensor.
  * @param slice The slice (undefined: returned unchanged).
- * @param axis Position axis (non-negative).
+ * @param axis Position axis (negative counts from the end: -2 for [batch?, pos, d]).
  * @param fn Calling function (for error messages).
+ * @param what What the axis holds, for error messages ('position', 'neuron', 'batch item').
  * @returns The sliced tensor (the same tensor when `slice` is undefined).
  * @throws {@link "tfjs-lens"!ShapeError} for positions out of range.
- * @example tf.tidy(() => slicePos(resid, -1, 1, 'f'))  // [batch, pos, d_model] → [batch, d_model]
+ * @example tf.tidy(() => slicePos(resid, -1, -2, 'f'))  // [batch, pos, d_model] → [batch, d_model]
  * @category Analysis
  */
-export function slicePos(x: tf.Tensor, slice: PosSlice | undefined, axis: number, fn: string): tf.Tensor {
-  if (slice === undefined) return x;
-  const n = x.shape[axis] ?? 0;
-  const { indices, collapse } = resolvePositions(slice, n, fn);
-  const picked = tf.gather(x, tf.tensor1d(indices, 'int32'), axis);
-  return collapse ? tf.squeeze(picked, [axis]) : picked;
+export function slicePos(x: tf.Tensor, slice: PosSlice | undefined, axis: number, fn: string, what = 'position'): tf.Tensor {
+  if (slice === undefined || slice === null) return x;
+  const s = slice instanceof Slice ? slice : new Slice(slice);
+  if (s.mode === 'identity') return x;
+  try {
+    return s.apply(x, axis);
+  } catch (e) {
+    if (!(e instanceof ShapeError)) throw e;
+    const bad = /index (-?\d+) is out of range/.exec(e.message);
+    const n = x.shape[axis < 0 ? axis + x.rank : axis] ?? 0;
+    throw new ShapeError(bad === null ? `${fn}: ${e.message}` : `${fn}: ${what} ${bad[1]} is out of range for ${n} ${what}s`);
+  }
 }
 
 /**

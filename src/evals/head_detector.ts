@@ -132,7 +132,8 @@ function headSet(heads: DetectHeadOptions['heads'], nLayers: number, nHeads: num
 
 function sequences(model: HookedTransformer, seq: string | readonly string[] | readonly number[] | readonly (readonly number[])[]): number[][] {
   if (typeof seq === 'string') {
-    const t = model.toTokens(seq); // [1, pos], BOS prepended as TL's to_tokens
+    // Not truncated: a text longer than n_ctx is an error (TL asserts on the length), checked in detectOne.
+    const t = model.toTokens(seq, { truncate: false }); // [1, pos], BOS prepended as TL's to_tokens
     try {
       return t.arraySync();
     } finally {
@@ -146,7 +147,10 @@ function sequences(model: HookedTransformer, seq: string | readonly string[] | r
 function detectOne(model: HookedTransformer, row: number[], pattern: HeadName | readonly (readonly number[])[], opts: DetectHeadOptions): number[][] {
   const { nLayers, nHeads, nCtx } = model.cfg;
   const n = row.length;
-  if (n < 2 || n > nCtx) throw new ConfigError(`detectHead: the sequence must have 2 to n_ctx (${nCtx}) tokens, got ${n}`);
+  if (n > nCtx) {
+    throw new ConfigError(`detectHead: the sequence has ${n} tokens, longer than n_ctx (${nCtx}); shorten it to at most ${nCtx} tokens`);
+  }
+  if (n < 2) throw new ConfigError(`detectHead: the sequence must have 2 to n_ctx (${nCtx}) tokens, got ${n}`);
   if (typeof pattern === 'string' && !['previous_token_head', 'duplicate_token_head', 'induction_head'].includes(pattern)) {
     throw new ConfigError(`detectHead: unknown head name '${String(pattern)}' (previous_token_head|duplicate_token_head|induction_head)`);
   }

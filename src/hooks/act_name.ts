@@ -31,7 +31,9 @@ export function actName(name: string, layer?: number, layerType?: string): strin
   let short = name;
   let lay = layer;
   let lt = layerType;
-  const m = /^([a-z_]+?)(\d+)([a-z]*)$/.exec(name);
+  // TL `([a-z]+)(\d+)([a-z]?.*)`: the first digits are the layer, everything after them the layer
+  // type, which may itself contain digits ('scale4ln1' → blocks.4.ln1.hook_scale).
+  const m = /^([a-z_]+?)(\d+)([a-z].*)?$/.exec(name);
   if (m !== null && lay === undefined) {
     short = m[1] ?? name;
     lay = Number(m[2]);

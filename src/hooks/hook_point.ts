@@ -1,9 +1,10 @@
 /**
  * HookPoint: a named identity on the forward pass where hook functions can read or replace an
- * activation (TransformerLens `hook_points.HookPoint`). The hook list is replaced, never mutated, on
- * every add/remove, so a run can hold a snapshot of it: hooks added or removed while it runs (from a
- * hook) take effect from the next run. A hook is never re-entered, and what it returns is checked
- * (HookError naming the hook) before the forward pass uses it.
+ * activation (TransformerLens `hook_points.HookPoint`), and, in a backward pass, the gradient with
+ * respect to it (`dir: 'bwd'`, see bwd_hooks.ts). The hook lists are replaced, never mutated, on
+ * every add/remove, so a run can hold a snapshot of them: hooks added or removed while it runs (from
+ * a hook) take effect from the next run. A hook is never re-entered, and what it returns is checked
+ * (HookError naming the hook) before the forward (or backward) pass uses it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { HookError } from '../errors.js';
@@ -26,10 +27,50 @@ export interface HookContext {
  */
 export type HookFn = (activation: tf.Tensor, ctx: HookContext) => tf.Tensor | void | undefined;
 
-/** One attached hook (internal: the snapshot a run holds is a list of these). */
+/**
+ * Direction of a hook (TL `dir`): 'fwd' sees the activation, 'bwd' the gradient of the loss with
+ * respect to it in a backward pass. @category Hooks
+ */
+export type HookDir = 'fwd' | 'bwd';
+
+/** Which hooks a removal acts on (TL `direction`): 'fwd', 'bwd' or 'both'. @category Hooks */
+export type HookDirection = HookDir | 'both';
+
+/**
+ * Options of {@link HookPoint.addHook} (TL `HookPoint.add_hook`).
+ * @category Hooks
+ */
+export interface HookPointAddOptions {
+  /** 'fwd' (default) or 'bwd' (a backward hook: receives the gradient, may return a replacement). */
+  readonly dir?: HookDir;
+  /** Survives removals unless `includingPermanent`. */
+  readonly isPermanent?: boolean;
+  /** Insert before the hooks already there. */
+  readonly prepend?: boolean;
+  /** Id of the hooks context that owns the hook (0 = none). */
+  readonly level?: number;
+}
+
+/**
+ * Options of {@link HookPoint.removeHooks} (TL `HookPoint.remove_hooks`).
+ * @category Hooks
+ */
+export interface HookPointRemoveOptions {
+  /** Which hooks: 'fwd' (default, as TL), 'bwd' or 'both'. */
+  readonly dir?: HookDirection;
+  /** Also remove permanent hooks. */
+  readonly includingPermanent?: boolean;
+  /** Only the non-permanent hooks of this hooks context. */
+  readonly level?: number;
+}
+
+/** One attached hook (the snapshot a run holds is a list of these). @category Hooks */
 export interface HookEntry {
+  /** The hook function. */
   readonly fn: HookFn;
+  /** Whether it survives removals without `includingPermanent`. */
   readonly permanent: boolean;
+  /** Id of the hooks context that owns it (0 = none). */
   readonly level: number;
   /** Whether the hook is executing now (it is then skipped by nested runs). */
   running: boolean;
@@ -60,17 +101,20 @@ export function stopLayerAfterHook(name: string, nLayers: number): number | unde
 /**
  * Check what hook `index` of `point` did: its input must still be live, and what it returned must be
  * nothing or a live tensor of the input's shape and dtype.
- * @param input The activation the hook received.
+ * @param input The activation (or gradient) the hook received.
  * @param r What it returned.
+ * @param dir Direction of the hook (for messages).
  * @returns The replacement, or undefined to keep `input`.
  * @throws {@link "tfjs-lens"!HookError} naming the hook, its point, and expected vs got.
+ * @internal
  */
-function checkHookResult(point: string, index: number, fn: HookFn, input: tf.Tensor, r: unknown): tf.Tensor | undefined {
-  const who = `hook '${fn.name === '' ? 'anonymous' : fn.name}' (#${index + 1}) at ${point}`;
+export function checkHookResult(point: string, index: number, fn: HookFn, input: tf.Tensor, r: unknown, dir: HookDir = 'fwd'): tf.Tensor | undefined {
+  const who = `${dir === 'bwd' ? 'backward ' : ''}hook '${fn.name === '' ? 'anonymous' : fn.name}' (#${index + 1}) at ${point}`;
+  const what = dir === 'bwd' ? 'gradient' : 'activation';
   if (input.isDisposed) {
     throw new HookError(
       `${who}: disposed its input [${input.shape.join(', ')}] ${input.dtype}; a hook must not dispose the ` +
-        'activation it receives (the forward pass still uses it): return a new tensor instead',
+        `${what} it receives (the ${dir === 'bwd' ? 'backward' : 'forward'} pass still uses it): return a new tensor instead`,
     );
   }
   if (r === undefined || r === null) return undefined;
@@ -81,7 +125,7 @@ function checkHookResult(point: string, index: number, fn: HookFn, input: tf.Ten
     throw new HookError(`${who}: returned a disposed tensor; expected a live [${input.shape.join(', ')}] ${input.dtype} tensor`);
   }
   if (!tf.util.arraysEqual(r.shape, input.shape)) {
-    throw new HookError(`${who}: returned shape [${r.shape.join(', ')}], expected [${input.shape.join(', ')}] (the activation's shape)`);
+    throw new HookError(`${who}: returned shape [${r.shape.join(', ')}], expected [${input.shape.join(', ')}] (the ${what}'s shape)`);
   }
   if (r.dtype !== input.dtype) {
     throw new HookError(`${who}: returned dtype ${r.dtype}, expected ${input.dtype} (cast it with tf.cast(t, '${input.dtype}'))`);
@@ -95,6 +139,7 @@ function checkHookResult(point: string, index: number, fn: HookFn, input: tf.Ten
  */
 export class HookPoint {
   private hooks: readonly HookEntry[] = [];
+  private backHooks: readonly HookEntry[] = [];
   /** The context passed to every hook run here: this point's name and layer. */
   readonly ctx: HookContext;
 
@@ -103,29 +148,65 @@ export class HookPoint {
     this.ctx = { name, layer: layerOfHookName(name) };
   }
 
-  /** Attach a hook; `level` is the hooks context that owns it (0 = none). */
-  add(fn: HookFn, opts: { permanent?: boolean; level?: number; prepend?: boolean } = {}): void {
-    const entry: HookEntry = { fn, permanent: opts.permanent === true, level: opts.level ?? 0, running: false };
-    // A new list, so a run holding the old one (a snapshot) is not changed.
-    this.hooks = opts.prepend === true ? [entry, ...this.hooks] : [...this.hooks, entry];
-  }
-
-  /** Remove hooks; permanent ones only when asked, and only those of `level` when given. */
-  remove(opts: { includingPermanent?: boolean; level?: number } = {}): void {
-    this.hooks = this.hooks.filter(
-      (h) =>
-        (h.permanent && opts.includingPermanent !== true) ||
-        (opts.level !== undefined && h.level !== opts.level),
-    );
-  }
-
-  /** Whether any hook is attached. */
-  hasHooks(): boolean {
-    return this.hooks.length > 0;
+  /**
+   * Attach a hook (TL `HookPoint.add_hook`). A backward hook (`dir: 'bwd'`) receives the gradient of
+   * the loss with respect to this point's output and may return a replacement (see
+   * {@link "tfjs-lens"!HookedModel} `runWithHooks` for when a backward pass runs).
+   * @param fn Hook function.
+   * @param opts Direction, permanence, prepend, owning context.
+   * @example model.hookDict.get('hook_embed')?.addHook((g) => tf.mul(g, 0), { dir: 'bwd' });
+   */
+  addHook(fn: HookFn, opts: HookPointAddOptions = {}): void {
+    this.add(fn, { permanent: opts.isPermanent, level: opts.level, prepend: opts.prepend, dir: opts.dir });
   }
 
   /**
-   * The hooks attached now, as an immutable list (later adds and removes make a new one).
+   * Remove hooks (TL `HookPoint.remove_hooks`): non-permanent ones of `dir` (of `level` when given);
+   * every one of `dir` with `includingPermanent`.
+   * @param opts Direction ('fwd' by default, as TL), includingPermanent, level.
+   */
+  removeHooks(opts: HookPointRemoveOptions = {}): void {
+    this.remove({ ...opts, dir: opts.dir ?? 'fwd' });
+  }
+
+  /** Attach a hook; `level` is the hooks context that owns it (0 = none); `dir` defaults to 'fwd'. */
+  add(fn: HookFn, opts: { permanent?: boolean; level?: number; prepend?: boolean; dir?: HookDir } = {}): void {
+    const entry: HookEntry = { fn, permanent: opts.permanent === true, level: opts.level ?? 0, running: false };
+    // A new list, so a run holding the old one (a snapshot) is not changed.
+    const add = (list: readonly HookEntry[]): readonly HookEntry[] => (opts.prepend === true ? [entry, ...list] : [...list, entry]);
+    if (opts.dir === 'bwd') this.backHooks = add(this.backHooks);
+    else this.hooks = add(this.hooks);
+  }
+
+  /**
+   * Remove hooks; permanent ones only when asked, and only those of `level` when given. `dir`
+   * defaults to 'both' here (internal callers); {@link removeHooks} defaults to 'fwd' as TL.
+   */
+  remove(opts: { includingPermanent?: boolean; level?: number; dir?: HookDirection } = {}): void {
+    const keep = (list: readonly HookEntry[]): readonly HookEntry[] =>
+      list.filter((h) => (h.permanent && opts.includingPermanent !== true) || (opts.level !== undefined && h.level !== opts.level));
+    const dir = opts.dir ?? 'both';
+    if (dir !== 'bwd') this.hooks = keep(this.hooks);
+    if (dir !== 'fwd') this.backHooks = keep(this.backHooks);
+  }
+
+  /** Whether any hook (forward or backward) is attached. */
+  hasHooks(): boolean {
+    return this.hooks.length > 0 || this.backHooks.length > 0;
+  }
+
+  /** The forward hooks attached now (TL `fwd_hooks`), in firing order. */
+  get fwdHooks(): readonly HookEntry[] {
+    return this.hooks;
+  }
+
+  /** The backward hooks attached now (TL `bwd_hooks`), in firing order. */
+  get bwdHooks(): readonly HookEntry[] {
+    return this.backHooks;
+  }
+
+  /**
+   * The forward hooks attached now, as an immutable list (later adds and removes make a new one).
    * @internal
    */
   attached(): readonly HookEntry[] {
@@ -145,10 +226,11 @@ export class HookPoint {
   }
 
   /**
-   * Apply `hooks` (a snapshot taken from {@link attached}) in order, skipping any that is running.
+   * Apply `hooks` (a snapshot taken from {@link attached} or {@link bwdHooks}) in order, skipping
+   * any that is running; `dir` 'bwd' when `x` is a gradient (for messages).
    * @internal
    */
-  runSnapshot<T extends tf.Tensor>(x: T, hooks: readonly HookEntry[]): T {
+  runSnapshot<T extends tf.Tensor>(x: T, hooks: readonly HookEntry[], dir: HookDir = 'fwd'): T {
     let out: tf.Tensor = x;
     let replaced = false;
     for (const [i, h] of hooks.entries()) {
@@ -160,7 +242,7 @@ export class HookPoint {
       } finally {
         h.running = false;
       }
-      const next = checkHookResult(this.name, i, h.fn, out, r);
+      const next = checkHookResult(this.name, i, h.fn, out, r, dir);
       if (next === undefined) continue;
       out = next;
       replaced = true;
@@ -170,5 +252,28 @@ export class HookPoint {
     // its own handle without disposing a tensor the hook owns (e.g. one from another cache). Its
     // shape and dtype were checked above to equal x's, so it is a T.
     return tf.reshape(out, out.shape) as T;
+  }
+
+  /**
+   * Apply backward hooks (a snapshot taken from {@link bwdHooks}) to the gradient `dy` arriving at
+   * this point's output, as TL (PyTorch full backward hooks): every hook receives `dy` itself, and
+   * the last one that returns a tensor sets the gradient passed on to earlier points.
+   * @internal
+   */
+  runBackwardSnapshot(dy: tf.Tensor, hooks: readonly HookEntry[]): tf.Tensor {
+    let out: tf.Tensor | undefined;
+    for (const [i, h] of hooks.entries()) {
+      if (h.running) continue;
+      let r: unknown;
+      h.running = true;
+      try {
+        r = h.fn(dy, this.ctx);
+      } finally {
+        h.running = false;
+      }
+      out = checkHookResult(this.name, i, h.fn, dy, r, 'bwd') ?? out;
+    }
+    // A fresh handle: tfjs frees gradients it accumulates, which must not be a tensor a hook owns.
+    return out === undefined ? dy : tf.reshape(out, out.shape);
   }
 }

@@ -1,14 +1,17 @@
 /**
  * HookedRoot: owns the model's hook points, validates hook names, and scopes hooks to a run
- * (TransformerLens `HookedRootModule`: `add_hook`, `reset_hooks`, `hooks()`). Hooks added by
+ * (TransformerLens `HookedRootModule`: `add_hook`, `reset_hooks`, `hooks()`), forward and backward
+ * (`dir: 'bwd'`, see bwd_hooks.ts for when a backward pass exists). Hooks added by
  * `runWithHooks` / `withHooks` are removed in `finally`, also when the run throws. A run uses the
  * hooks attached when it starts (a snapshot), so hook changes made from inside a hook apply from the
  * next run; while an async `withHooks` body is pending, calls from outside it are refused (HookError).
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import { HookError, HookNameError } from '../errors.js';
 import { nearestNames } from '../utils/nearest.js';
 import { type HookFlags, type HookSpec, isEnabled, FLAG_NAMES } from './hook_spec.js';
-import { HookPoint, type HookEntry, type HookFn } from './hook_point.js';
+import { HookPoint, type HookDir, type HookDirection, type HookEntry, type HookFn } from './hook_point.js';
+import { recordingGradients, throughBackwardHooks } from './bwd_hooks.js';
 import type { HookDispatch } from './run_context.js';
 
 /** A hook name, or a predicate over names. @category Hooks */
@@ -16,6 +19,31 @@ export type HookTarget = string | ((name: string) => boolean);
 
 /** `[nameOrFilter, fn]` pairs, as TransformerLens `fwd_hooks`. @category Hooks */
 export type FwdHooks = ReadonlyArray<readonly [HookTarget, HookFn]>;
+
+/**
+ * `[nameOrFilter, fn]` pairs of backward hooks, as TransformerLens `bwd_hooks`: `fn(grad, ctx)`
+ * receives the gradient of the loss with respect to the point's output and may return a
+ * replacement of the same shape. @category Hooks
+ */
+export type BwdHooks = FwdHooks;
+
+/** Forward and backward hooks for one scope (TL `hooks(fwd_hooks, bwd_hooks)`). @category Hooks */
+export interface ScopedHooks {
+  /** Forward hooks. */
+  readonly fwdHooks?: FwdHooks;
+  /** Backward hooks (fire in a backward pass through the scope's runs). */
+  readonly bwdHooks?: BwdHooks;
+}
+
+/** Options of {@link HookedRoot.resetHooks} and {@link HookedRoot.removeAllHookFns}. @category Hooks */
+export interface RemoveHooksOptions {
+  /** Also remove permanent hooks. */
+  readonly includingPermanent?: boolean;
+  /** Which hooks: 'fwd', 'bwd' or 'both' (default, as TL `reset_hooks`). */
+  readonly dir?: HookDirection;
+  /** Only the non-permanent hooks added by this hooks context (internal ids). */
+  readonly level?: number;
+}
 
 /** Options of {@link HookedRoot.addHook}. @category Hooks */
 export interface AddHookOptions {
@@ -25,6 +53,8 @@ export interface AddHookOptions {
   readonly prepend?: boolean;
   /** Internal: id of the hooks context (withHooks call) that owns the hook; 0 = none. */
   readonly level?: number;
+  /** 'fwd' (default) or 'bwd': a backward hook (TL `dir="bwd"`). */
+  readonly dir?: HookDir;
 }
 
 /**
@@ -54,6 +84,8 @@ export class HookedRoot {
   private scopeDepth = 0;
   /** Flags set on the model; per-call flags override them. */
   protected modelFlags: HookFlags = {};
+  /** Seed of the backward pass being set up (taken by the next dispatcher; see bwd_hooks.ts). */
+  private bwdSeed: tf.Scalar | undefined;
 
   /**
    * Register the hook points of the model's table (called by subclasses once).
@@ -86,7 +118,9 @@ export class HookedRoot {
   /**
    * The hook dispatcher of one forward pass: fires the hooks attached at a name. A name that is not
    * registered, or not enabled under `flags`, is a bug in a component and throws. It fires the hooks
-   * attached now (a snapshot): changes made while the run goes on apply from the next run.
+   * attached now (a snapshot): changes made while the run goes on apply from the next run. While tfjs
+   * records a gradient tape, a point with backward hooks routes its activation (after the forward
+   * hooks) through an identity whose gradient runs them.
    * @param flags Flags in force for the run.
    * @param fn Calling function, for messages.
    * @throws {@link "tfjs-lens"!HookNameError} (from the returned function) for such a name;
@@ -97,12 +131,22 @@ export class HookedRoot {
     const enabled = new Set(this.enabledHookNames(flags));
     // The run's snapshot: hooks added or removed while it runs (from a hook) apply from the next run.
     const attached = new Map<string, readonly HookEntry[]>();
-    for (const [name, hp] of this.hookDict) if (hp.hasHooks()) attached.set(name, hp.attached());
+    const backward = new Map<string, readonly HookEntry[]>();
+    for (const [name, hp] of this.hookDict) {
+      if (hp.fwdHooks.length > 0) attached.set(name, hp.fwdHooks);
+      if (hp.bwdHooks.length > 0) backward.set(name, hp.bwdHooks);
+    }
+    const seed = this.bwdSeed;
+    this.bwdSeed = undefined; // this run's: a run started from inside a hook gets none
     return (name, x) => {
       if (!enabled.has(name)) this.checkHookName(name, flags, `${fn} (hook fired by a component)`);
       const hooks = attached.get(name);
       const hp = this.hookDict.get(name);
-      return hooks === undefined || hp === undefined ? x : hp.runSnapshot(x, hooks);
+      if (hp === undefined) return x;
+      const y = hooks === undefined ? x : hp.runSnapshot(x, hooks);
+      const back = backward.get(name);
+      if (back === undefined || y.dtype !== 'float32' || !recordingGradients()) return y;
+      return throughBackwardHooks(hp, back, y, seed);
     };
   }
 
@@ -184,25 +228,55 @@ export class HookedRoot {
   addHook(target: HookTarget, fn: HookFn, opts: AddHookOptions = {}): void {
     this.assertNotLocked('addHook');
     for (const hp of this.resolveTarget(target, this.modelFlags, 'addHook')) {
-      hp.add(fn, { permanent: opts.permanent, prepend: opts.prepend, level: opts.level });
+      hp.add(fn, { permanent: opts.permanent, prepend: opts.prepend, level: opts.level, dir: opts.dir });
     }
   }
 
-  /** Attach a hook that survives {@link resetHooks} (TL `add_perma_hook`). */
-  addPermanentHook(target: HookTarget, fn: HookFn): void {
-    this.addHook(target, fn, { permanent: true });
+  /** Attach a hook that survives {@link resetHooks} (TL `add_perma_hook`); `dir` 'bwd' for a backward hook. */
+  addPermanentHook(target: HookTarget, fn: HookFn, dir: HookDir = 'fwd'): void {
+    this.addHook(target, fn, { permanent: true, dir });
+  }
+
+  /** Whether a backward hook is attached to any point. */
+  hasBwdHooks(): boolean {
+    for (const hp of this.hookDict.values()) if (hp.bwdHooks.length > 0) return true;
+    return false;
+  }
+
+  /**
+   * Run `body` with `seed` handed to the next run's dispatcher: it adds the seed at every
+   * backward-hooked activation (see bwd_hooks.ts `runBackward`).
+   */
+  protected withBackwardSeed<T>(seed: tf.Scalar, body: () => T): T {
+    this.bwdSeed = seed;
+    try {
+      return body();
+    } finally {
+      this.bwdSeed = undefined;
+    }
   }
 
   /**
    * Remove hooks from every point (also those of enclosing withHooks/runWithHooks scopes). Called
    * from inside a hook, it takes effect from the next run: the running pass keeps the hooks it
    * started with, so a runWithCache in progress still records every key.
-   * @param opts.includingPermanent Also remove permanent hooks.
+   * @param opts includingPermanent (also remove permanent hooks); dir: 'fwd', 'bwd' or 'both' (default, as TL).
    * @throws {@link "tfjs-lens"!HookError} while an async withHooks body is pending and the call is not inside it.
    */
-  resetHooks(opts: { includingPermanent?: boolean } = {}): void {
-    this.assertNotLocked('resetHooks');
-    for (const hp of this.hookDict.values()) hp.remove({ includingPermanent: opts.includingPermanent });
+  resetHooks(opts: RemoveHooksOptions = {}): void {
+    this.removeAllHookFns(opts, 'resetHooks');
+  }
+
+  /**
+   * Remove hooks from every point (TL `remove_all_hook_fns`; {@link resetHooks} does the same, as we
+   * keep no hook contexts to clear).
+   * @param opts includingPermanent, dir ('both' by default), level.
+   * @param fn Calling function, for messages.
+   * @throws {@link "tfjs-lens"!HookError} while an async withHooks body is pending and the call is not inside it.
+   */
+  removeAllHookFns(opts: RemoveHooksOptions = {}, fn = 'removeAllHookFns'): void {
+    this.assertNotLocked(fn);
+    for (const hp of this.hookDict.values()) hp.remove({ includingPermanent: opts.includingPermanent, dir: opts.dir ?? 'both', level: opts.level });
   }
 
   /** Whether any hook point has a hook attached. */
@@ -224,7 +298,10 @@ export class HookedRoot {
   }
 
   /**
-   * Run `body` with `fwdHooks` attached, removing them afterwards even if it throws (TL `hooks()`).
+   * Run `body` with hooks attached, removing them afterwards even if it throws (TL `hooks()`):
+   * forward hooks as a list, or `{fwdHooks, bwdHooks}`. Backward hooks fire in the backward passes of
+   * the body's runs (runWithHooks with a loss or bwdMetric, runWithCache with inclBwd,
+   * gradientsAtHooks, a tf.grad around a forward).
    *
    * An async body (one that returns a promise) keeps the hooks until the promise settles. Hooks are
    * model state and JavaScript cannot tell which code an `await` resumes, so while such a body is
@@ -233,7 +310,7 @@ export class HookedRoot {
    * `await`, or inside `reenter(() => …)`, the function passed to the body. Any other such call (e.g.
    * a concurrent `forward()` elsewhere, or one after an `await` in the body without `reenter`) throws
    * HookError instead of silently running with the body's hooks.
-   * @param fwdHooks `[nameOrFilter, fn]` pairs.
+   * @param hooks `[nameOrFilter, fn]` forward pairs, or `{fwdHooks, bwdHooks}`.
    * @param body Code to run; it receives `reenter`, which runs a synchronous callback inside this
    *   scope (needed only after an `await` in an async body; it throws HookError once the body settled).
    * @param flags Flags used to validate names (default: the model's).
@@ -246,7 +323,7 @@ export class HookedRoot {
    *   return reenter(() => model.loss(tokens));
    * });
    */
-  withHooks<T>(fwdHooks: FwdHooks, body: (reenter: <U>(fn: () => U) => U) => T, flags: HookFlags = this.modelFlags): T {
+  withHooks<T>(hooks: FwdHooks | ScopedHooks, body: (reenter: <U>(fn: () => U) => U) => T, flags: HookFlags = this.modelFlags): T {
     this.assertNotLocked('withHooks');
     const level = this.nextLevel++;
     let settled = false;
@@ -260,8 +337,11 @@ export class HookedRoot {
     };
     let result: T;
     try {
-      for (const [target, fn] of fwdHooks) {
-        for (const hp of this.resolveTarget(target, flags, 'withHooks')) hp.add(fn, { level });
+      const scoped: ScopedHooks = Array.isArray(hooks) ? { fwdHooks: hooks as FwdHooks } : (hooks as ScopedHooks);
+      for (const [dir, list] of [['fwd', scoped.fwdHooks ?? []], ['bwd', scoped.bwdHooks ?? []]] as const) {
+        for (const [target, fn] of list) {
+          for (const hp of this.resolveTarget(target, flags, 'withHooks')) hp.add(fn, { level, dir });
+        }
       }
       result = this.inScope(() => body(reenter));
     } catch (err) {

@@ -40,7 +40,7 @@ export interface ModelConfig {
   readonly dHead: number;
   /** MLP hidden width (d_mlp; GPT-2: 4 · dModel); unused when `attnOnly`. */
   readonly dMlp: number;
-  /** Vocabulary size (d_vocab): rows of W_E, columns of W_U. */
+  /** Vocabulary size (d_vocab): rows of W_E (and columns of W_U unless `dVocabOut` says otherwise). */
   readonly dVocab: number;
   /** Maximum context (number of learned positions). */
   readonly nCtx: number;
@@ -74,6 +74,23 @@ export interface ModelConfig {
   readonly defaultPrependBos?: boolean;
   /** Sliding attention window (Mistral): query q attends keys k with q − window < k ≤ q; none by default. */
   readonly windowSize?: number;
+  /** Output vocabulary (TL `d_vocab_out`): columns of W_U, the logits' width; default dVocab. */
+  readonly dVocabOut?: number;
+}
+
+/**
+ * A config whose `dVocab` may be left out, to be inferred from a tokenizer (TL `d_vocab = -1`):
+ * what {@link HookedTransformer.fromConfig} takes.
+ * @category Model
+ */
+export type ModelConfigInput = Omit<ModelConfig, 'dVocab'> & {
+  /** Vocabulary size; default: the tokenizer's (largest id + 1). */
+  readonly dVocab?: number;
+};
+
+/** The unembedding width (TL `d_vocab_out`): `dVocabOut`, else `dVocab`. @category Model */
+export function dVocabOut(cfg: Pick<ModelConfig, 'dVocab' | 'dVocabOut'>): number {
+  return cfg.dVocabOut ?? cfg.dVocab;
 }
 
 /**
@@ -130,6 +147,7 @@ export function validateConfig(cfg: ModelConfig): ModelConfig {
   for (const f of ['nLayers', 'dModel', 'nHeads', 'dHead', 'dVocab', 'nCtx'] as const) {
     positiveInt(cfg[f], f, fn);
   }
+  if (cfg.dVocabOut !== undefined) positiveInt(cfg.dVocabOut, 'dVocabOut', fn);
   if (!cfg.attnOnly) positiveInt(cfg.dMlp, 'dMlp', fn);
   if (!(cfg.eps > 0)) throw new ConfigError(`${fn}: eps must be > 0, got ${cfg.eps}`);
   if (!['gelu_new', 'gelu', 'relu', 'silu'].includes(cfg.actFn)) {

@@ -13,7 +13,7 @@ import { block, type BlockSetup } from './components/block.js';
 import { embed } from './components/embed.js';
 import { layerNorm } from './components/layer_norm.js';
 import { rotaryTables } from './components/rotary.js';
-import { isRms, isRotary, kvHeads, type ModelConfig } from './config.js';
+import { dVocabOut, isRms, isRotary, kvHeads, type ModelConfig } from './config.js';
 import type { DecoderParams } from './params.js';
 import { classifierHead } from './classifier/head.js';
 import type { SequenceClassifier } from './classifier/head_params.js';
@@ -113,6 +113,17 @@ export class KvCache {
   }
 }
 
+/**
+ * Where a run starts when it skips the embedding (TL `start_at_layer`): the residual stream
+ * entering block `layer` [batch, pos, d_model]. The caller keeps ownership of `residual`.
+ */
+export interface DecoderStart {
+  /** First block to run, in [0, n_layers]. */
+  readonly layer: number;
+  /** Residual stream entering that block [batch, pos, d_model]. */
+  readonly residual: tf.Tensor3D;
+}
+
 /** What one decoder run needs besides the tokens. */
 interface DecoderRun {
   /** Architecture. */
@@ -128,7 +139,8 @@ interface DecoderRun {
 /**
  * Run the decoder.
  * @param run Config, params, hook dispatcher and flags.
- * @param tokens Token ids [batch, pos] (int32).
+ * @param tokens Token ids [batch, pos] (int32), or a {@link DecoderStart}: the residual entering a
+ *   block (embedding and earlier blocks skipped, their hooks silent; TL `start_at_layer`).
  * @param mask Attention mask rows (left padding / explicit) or undefined.
  * @param stop Exclusive layer to stop at (already resolved to [0, n_layers]); when given (even
  *   n_layers) the residual stream entering that block is returned, without ln_final (TL).
@@ -138,7 +150,7 @@ interface DecoderRun {
  */
 export function runDecoder(
   run: DecoderRun,
-  tokens: tf.Tensor2D,
+  tokens: tf.Tensor2D | DecoderStart,
   mask: number[][] | undefined,
   stop: number | undefined,
   kvCache?: KvCache,
@@ -149,7 +161,7 @@ export function runDecoder(
  */
 export function runDecoder(
   run: DecoderRun,
-  tokens: tf.Tensor2D,
+  tokens: tf.Tensor2D | DecoderStart,
   mask: number[][] | undefined,
   stop: undefined,
   kvCache: undefined,
@@ -157,14 +169,15 @@ export function runDecoder(
 ): tf.Tensor2D;
 export function runDecoder(
   run: DecoderRun,
-  tokens: tf.Tensor2D,
+  tokens: tf.Tensor2D | DecoderStart,
   mask: number[][] | undefined,
   stop: number | undefined,
   kvCache?: KvCache,
   classifier?: DecoderClassifierRun,
 ): tf.Tensor3D | tf.Tensor2D {
   const { cfg, params } = run;
-  const [batch, pos] = tokens.shape;
+  const start = 'residual' in tokens ? tokens : undefined;
+  const [batch, pos] = start === undefined ? (tokens as tf.Tensor2D).shape : [start.residual.shape[0], start.residual.shape[1]];
   const past = kvCache?.length ?? 0;
   const additiveMask = buildMask(pos, past, mask, cfg.windowSize);
   const positions = positionIds(batch, pos, past, mask); // [batch, pos]
@@ -173,10 +186,11 @@ export function runDecoder(
   const ctx: RunContext<DecoderHookName> = { flags: run.flags, hook: run.hook, additiveMask, mayHaveEmptyRows: mask !== undefined };
   let resid: tf.Tensor3D | undefined;
   try {
-    resid = tf.tidy(() => embed(tokens, params, positions, newMask, ctx)); // [batch, pos, d_model]
+    // A clone shares the caller's data; the loop below may then dispose it like any residual.
+    resid = start === undefined ? tf.tidy(() => embed(tokens as tf.Tensor2D, params, positions, newMask, ctx)) : tf.clone(start.residual); // [batch, pos, d_model]
     const end = stop ?? cfg.nLayers;
     const nKvHeads = kvHeads(cfg);
-    for (let l = 0; l < end; l++) {
+    for (let l = start?.layer ?? 0; l < end; l++) {
       const prev: tf.Tensor3D = resid;
       const blk = params.blocks[l];
       if (blk === undefined) break;
@@ -195,7 +209,7 @@ export function runDecoder(
       if (classifier !== undefined) return classifierHead(normed, classifier.clf, classifier.positions, ctx); // [batch, n_labels]
       const [batch, , dModel] = normed.shape;
       const logits = affine(tf.reshape(normed, [batch * pos, dModel]), params.W_U, params.b_U); // [batch*pos, d_vocab]
-      return tf.reshape<tf.Rank.R3>(logits, [batch, pos, cfg.dVocab]);
+      return tf.reshape<tf.Rank.R3>(logits, [batch, pos, dVocabOut(cfg)]);
     });
   } finally {
     resid?.dispose(); // the residual (on success it was consumed or returned; on error it is freed)

@@ -6,14 +6,31 @@
  *     entering that block; `returnType: 'none'` always returns undefined;
  *   - which hooks a cache records (names filter; block hooks below the stop layer; head hooks only
  *     when the head runs) and when a run may end early (output discarded, no user hooks attached);
- *   - the memory estimate, with cached bytes computed from the hook table's shapes.
+ *   - the memory estimate, with cached bytes computed from the hook table's shapes;
+ *   - backward hooks: when a run makes a backward pass (below) and what it differentiates.
+ *
+ * Backward passes (TL `bwd_hooks`, `run_with_cache(incl_bwd=True)`; mechanism in hooks/bwd_hooks.ts).
+ * tfjs has no `loss.backward()`, so a run that needs one makes it before returning, as TL's
+ * `run_with_hooks(…)` followed by `loss.backward()`:
+ *   - `runWithHooks` makes a backward pass when it is given `bwdHooks` or `bwdMetric`, or when its
+ *     output is the scalar loss (`returnType: 'loss'`, not per token) and a backward hook is attached
+ *     to the model (`addHook(…, {dir: 'bwd'})`, an enclosing `withHooks({bwdHooks})`);
+ *   - `runWithCache` makes one with `inclBwd: true` (gradients cached as `<name>_grad`);
+ *   - `forward`, `runWithCache` without inclBwd and generation never do (attached backward hooks do
+ *     not fire); a backward pass made by other code through a forward (gradientsAtHooks, a user's
+ *     tf.grad around `forward`) fires them at the points it goes through.
+ * What is differentiated: `bwdMetric(output)` when given (the output must be a tensor: returnType
+ * 'logits', 'embeddings' or 'loss'), else the output, which must be a scalar (`returnType: 'loss'`);
+ * anything else is a ConfigError naming the fix. The returned output is a normal tensor.
  * A model class supplies its hook table, input resolution and forward pass ({@link execute}).
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
 import type { ActivationCache } from '../hooks/activation_cache.js';
+import { runBackward, type BwdMetric } from '../hooks/bwd_hooks.js';
 import { filterNames, runRecording, type NamesFilter } from '../hooks/caching.js';
 import { hookDims, isEnabled, specBytes, type HookFlags, type HookSpec } from '../hooks/hook_spec.js';
-import { HookedRoot, type FwdHooks } from '../hooks/hook_registry.js';
+import { HookedRoot, type BwdHooks, type FwdHooks } from '../hooks/hook_registry.js';
 import { checkOptionKeys } from '../utils/options.js';
 import { checkRunFits } from './memory_guard.js';
 import type { SequenceClassifier } from './classifier/head_params.js';
@@ -29,16 +46,37 @@ export interface BaseRunOptions extends HookFlags {
   readonly stopAtLayer?: number;
 }
 
-/** Extra option of `runWithCache`. */
-export interface CacheOption {
-  /** Which hooks to cache: a name, names, or a predicate (default: all enabled hooks). */
-  readonly namesFilter?: NamesFilter;
+/** What a run's backward pass differentiates (see {@link HookedModel}). */
+export interface BackwardOption {
+  /**
+   * Output tensor → scalar (tf ops) to differentiate, e.g. `(logits) => tf.sum(logits)` (TL
+   * `out.sum().backward()`); default: the output itself, which must be the scalar loss.
+   */
+  readonly bwdMetric?: BwdMetric;
 }
 
-/** Extra option of `runWithHooks`. */
-export interface HooksOption {
+/** Extra options of `runWithCache`. */
+export interface CacheOption extends BackwardOption {
+  /** Which hooks to cache: a name, names, or a predicate (default: all enabled hooks); also selects the gradients. */
+  readonly namesFilter?: NamesFilter;
+  /**
+   * Also make the backward pass and cache the gradient at each selected hook as `<name>_grad`
+   * (TL `incl_bwd`): the output must be the scalar loss (`returnType: 'loss'`) or `bwdMetric` given.
+   */
+  readonly inclBwd?: boolean;
+  /** Drop the batch axis of every cached tensor (TL `remove_batch_dim`); needs a batch of 1. */
+  readonly removeBatchDim?: boolean;
+}
+
+/** Extra options of `runWithHooks`. */
+export interface HooksOption extends BackwardOption {
   /** `[nameOrFilter, fn]` pairs; removed after the run, also if it throws. */
   readonly fwdHooks?: FwdHooks;
+  /**
+   * `[nameOrFilter, fn(grad, ctx)]` backward hooks (TL `bwd_hooks`): the run then makes its backward
+   * pass before returning (needs `returnType: 'loss'` or `bwdMetric`); removed after the run.
+   */
+  readonly bwdHooks?: BwdHooks;
 }
 
 /** Token rows of a resolved input (a model class adds masks, token types, …). */
@@ -188,13 +226,43 @@ export abstract class HookedModel<O extends BaseRunOptions, R extends ResolvedRo
     return this.runChecked(this.resolveRun(input, opts, fn), opts, flags, stop, 0, fn);
   }
 
-  /** runWithHooks: forward with temporary hooks (removed in `finally`). */
+  /**
+   * Whether a run makes a backward pass (see the class comment), checking what it would differentiate.
+   * @param requested The call asks for one (bwdHooks given, inclBwd).
+   * @throws {@link "tfjs-lens"!ConfigError} when one is asked for but there is no scalar to differentiate.
+   */
+  protected plansBackward(opts: O & BackwardOption, requested: boolean, fn: string): boolean {
+    const scalarLoss = opts.returnType === 'loss' && (opts as { readonly lossPerToken?: boolean }).lossPerToken !== true;
+    if (opts.bwdMetric !== undefined) {
+      if (opts.returnType === 'none' || opts.returnType === 'both') {
+        throw new ConfigError(`${fn}: bwdMetric takes the output tensor, so returnType '${opts.returnType}' cannot be used with it; use 'logits' (or leave it out)`);
+      }
+      return true;
+    }
+    if (requested && !scalarLoss) {
+      throw new ConfigError(
+        `${fn}: a backward pass needs a scalar to differentiate; pass returnType: 'loss' (the mean loss, not per token) ` +
+          'or bwdMetric: (output) => a tf.Scalar, e.g. (logits) => tf.sum(logits)',
+      );
+    }
+    return requested || (scalarLoss && this.hasBwdHooks());
+  }
+
+  /** `body` under a backward pass of its output (or of bwdMetric): fires the backward hooks. */
+  private withBackward(body: () => Out, opts: BackwardOption, fn: string): Out {
+    return runBackward((seed) => this.withBackwardSeed(seed, body), opts.bwdMetric, fn);
+  }
+
+  /** runWithHooks: forward with temporary hooks (removed in `finally`), and its backward pass when planned. */
   protected runWithHooksImpl(input: unknown, opts: O & HooksOption, fn: string): Out {
-    checkOptionKeys(opts, { ...this.forwardOptionKeys, fwdHooks: true }, fn);
+    checkOptionKeys(opts, { ...this.forwardOptionKeys, fwdHooks: true, bwdHooks: true, bwdMetric: true }, fn);
     const flags = this.effectiveFlags(opts);
     const stop = this.planStop(opts, fn);
+    const backward = this.plansBackward(opts, (opts.bwdHooks ?? []).length > 0, fn);
     const resolved = this.resolveRun(input, opts, fn);
-    return this.withHooks(opts.fwdHooks ?? [], () => this.runChecked(resolved, opts, flags, stop, 0, fn), flags);
+    const body = (): Out => this.runChecked(resolved, opts, flags, stop, 0, fn);
+    const hooks = { fwdHooks: opts.fwdHooks ?? [], bwdHooks: opts.bwdHooks ?? [] };
+    return this.withHooks(hooks, backward ? () => this.withBackward(body, opts, fn) : body, flags);
   }
 
   /** The hooks a cache records under these options, in forward order (the stop rule). */
@@ -211,16 +279,33 @@ export abstract class HookedModel<O extends BaseRunOptions, R extends ResolvedRo
    * the run ends right after the last recorded hook fires for the last time.
    */
   protected runWithCacheImpl(input: unknown, opts: O & CacheOption, fn: string): [Out | undefined, ActivationCache] {
-    checkOptionKeys(opts, { ...this.forwardOptionKeys, namesFilter: true }, fn);
+    checkOptionKeys(opts, { ...this.forwardOptionKeys, namesFilter: true, inclBwd: true, removeBatchDim: true, bwdMetric: true }, fn);
     const flags = this.effectiveFlags(opts);
     const stop = this.planStop(opts, fn);
+    const inclBwd = opts.inclBwd === true;
+    if (inclBwd) this.plansBackward(opts, true, fn);
+    else if (opts.bwdMetric !== undefined) throw new ConfigError(`${fn}: bwdMetric is used only with inclBwd: true (runWithCache makes no backward pass without it)`);
     const recorded = this.recordedSpecs(opts, flags, stop, fn);
     const resolved = this.resolveRun(input, opts, fn);
+    if (opts.removeBatchDim === true && resolved.rows.length !== 1) {
+      throw new ConfigError(`${fn}: removeBatchDim needs a batch of 1, got ${resolved.rows.length}; run one prompt at a time or leave removeBatchDim out`);
+    }
     const d = this.dims;
     const sizes = hookDims(d, resolved.rows.length, resolved.rows[0]?.length ?? 0);
-    const cacheBytes = recorded.reduce((acc, s) => acc + specBytes(s.shape, sizes), 0);
+    const cacheBytes = recorded.reduce((acc, s) => acc + specBytes(s.shape, sizes), 0) * (inclBwd ? 2 : 1);
     // Output dropped and no user hooks attached (they may have side effects): stop at the last recorded hook.
     const discard = opts.returnType === 'none' && !this.hasHooks();
-    return runRecording(this, recorded, flags, () => this.runChecked(resolved, opts, flags, stop, cacheBytes, fn), d.nLayers, discard);
+    const body = (): Out => this.runChecked(resolved, opts, flags, stop, cacheBytes, fn);
+    const result = runRecording(this, recorded, flags, inclBwd ? () => this.withBackward(body, opts, fn) : body, d.nLayers, discard, inclBwd);
+    if (opts.removeBatchDim === true) {
+      try {
+        result[1].removeBatchDim();
+      } catch (err) {
+        result[1].dispose();
+        tf.dispose(result[0] as tf.TensorContainer);
+        throw err;
+      }
+    }
+    return result;
   }
 }

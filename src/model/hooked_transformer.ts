@@ -1,117 +1,49 @@
 /**
  * HookedTransformer: a decoder (GPT-2, Llama, Mistral, Qwen2, Pythia) with TransformerLens 2.x hook points, caching and
- * hook-based interventions (TL `HookedTransformer`). Loading lives in `load_decoder.ts`,
- * tokenisation helpers in `token_helpers.ts`, generation in `generate.ts`.
+ * hook-based interventions (TL `HookedTransformer`). Loading lives in `load_decoder.ts`, random
+ * init from a config in `from_config.ts`, option types in `forward_options.ts`, the run step
+ * (`startAtLayer`, return types, the key/value-cache step) in `decoder_run.ts`, tokenisation
+ * defaults and helpers and the TL weight properties in `decoder_base.ts`, generation in `generate.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ActivationCache } from '../hooks/activation_cache.js';
 import { decoderHookSpecs } from '../hooks/decoder_hooks.js';
-import type { HookFlags } from '../hooks/hook_spec.js';
+import type { HookFlags, HookSpec } from '../hooks/hook_spec.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { ConfigError, DisposedError, ShapeError } from '../errors.js';
-import { checkOptionKeys, type OptionKeys } from '../utils/options.js';
-import { validateConfig, type ModelConfig } from './config.js';
-import { KvCache, runDecoder } from './forward.js';
-import { HookedModel, type CacheOption, type HooksOption, type ModelDims } from './hooked_model.js';
-import { resolveInput, rowsToTensor, tokensToRows, type ModelInput, type ResolvedInput, type TokenInput, type TokenizeOptions } from './inputs.js';
+import { ConfigError, DisposedError } from '../errors.js';
+import { checkOptionKeys } from '../utils/options.js';
+import { dVocabOut, validateConfig, type ModelConfig, type ModelConfigInput } from './config.js';
+import type { KvCache } from './forward.js';
+import type { CacheOption, ModelDims } from './hooked_model.js';
+import { HookedDecoderBase } from './decoder_base.js';
+import { resolveInput, rowsToTensor, type ModelInput, type ResolvedInput, type TokenInput } from './inputs.js';
 import { generate, type GenerateOptions, type GenerateOutput } from './generate.js';
-import { lmCrossEntropy } from './loss.js';
+import { lossFromTokens } from './loss.js';
 import { disposeParams, type DecoderParams } from './params.js';
-import { needTokenizer, toSingleToken, toStrTokens, toText, toTokens, tokenPosition } from './token_helpers.js';
 import { tlStateDict, WeightsView } from './weights_view.js';
-import { loadDecoder, type FromPretrainedOptions } from './load_decoder.js';
-import { DEFAULT_PROCESSING, NO_PROCESSING, type ProcessingOptions } from './weight_processing.js';
+import { ovCircuit, qkCircuit } from './attn_circuits.js';
+import type { FactoredMatrix } from '../ops/factored_matrix.js';
+import { loadDecoder, pickProcessing, type FromPretrainedOptions } from './load_decoder.js';
+import { DEFAULT_PROCESSING, NO_PROCESSING } from './weight_processing.js';
 import { lastTokenPositions } from './classifier/head.js';
 import { disposeClassifierParams, type SequenceClassifier } from './classifier/head_params.js';
 import { saveDecoderHf } from './classifier/save_hf.js';
-import { checkClassLabels, classifierOutput, type ClassifierLogitsAndLoss, type ClassLabels } from './classifier/loss.js';
+import { checkClassLabels, type ClassLabels } from './classifier/loss.js';
 import { AdapterHost } from './lora/adapter_host.js';
 import { decoderAccess } from './lora/model_access.js';
+import { executeDecoder, kvCacheStep, resolveStartInput, specsFromStart, startLayer, type DecoderExec } from './decoder_run.js';
+import { decoderFromConfig, type FromConfigOptions } from './from_config.js';
+import {
+  FORWARD_KEYS, INPUT_TO_EMBED_KEYS, type BothOptions, type EmbedOutput, type ForwardOptions, type ForwardOutput, type InputToEmbedOptions,
+  type LogitsAndLoss, type LogitsOptions, type LossFnOptions, type LossOptions, type LossPerTokenOptions, type NoneOptions,
+  type RunWithCacheOptions, type RunWithHooksOptions,
+} from './forward_options.js';
 
-function pickProcessing(o: ProcessingOptions): ProcessingOptions {
-  const out: { -readonly [K in keyof ProcessingOptions]: ProcessingOptions[K] } = {};
-  if (o.foldLn !== undefined) out.foldLn = o.foldLn;
-  if (o.centerWritingWeights !== undefined) out.centerWritingWeights = o.centerWritingWeights;
-  if (o.centerUnembed !== undefined) out.centerUnembed = o.centerUnembed;
-  if (o.foldValueBiases !== undefined) out.foldValueBiases = o.foldValueBiases;
-  return out;
-}
-
-/** What `forward` returns: 'logits', 'loss', 'both' or 'none'. @category Model */
-export type ForwardReturnType = 'logits' | 'loss' | 'both' | 'none';
-
-/** Options of {@link HookedTransformer.forward}. @category Model */
-export interface ForwardOptions extends TokenizeOptions, HookFlags {
-  /** 'logits' (default), 'loss', 'both' or 'none' (returns undefined). */
-  readonly returnType?: ForwardReturnType;
-  /** With 'loss'/'both': per-token losses [batch, pos-1] instead of the mean. */
-  readonly lossPerToken?: boolean;
-  /** 1 = attend, 0 = padding, [batch, pos]. Enables offset positions (TL left-padding semantics). */
-  readonly attentionMask?: TokenInput;
-  /**
-   * Exclusive layer to stop at (an integer in [-n_layers, n_layers]); the output is then the
-   * residual stream entering that block [batch, pos, d_model] instead of logits. Not with 'loss'/'both'.
-   */
-  readonly stopAtLayer?: number;
-  /**
-   * Labels of a sequence-classification checkpoint for 'loss' / 'both' (HF `labels=`): a class id
-   * per row, or [batch, num_labels] targets.
-   */
-  readonly labels?: ClassLabels;
-}
-
-const FORWARD_KEYS: OptionKeys<ForwardOptions> = {
-  labels: true,
-  returnType: true, lossPerToken: true, attentionMask: true, stopAtLayer: true, prependBos: true, paddingSide: true,
-  truncate: true, useAttnResult: true, useSplitQkvInput: true, useHookMlpIn: true, useAttnIn: true,
-};
-
-/** Options of {@link HookedTransformer.runWithCache}. @category Model */
-export interface RunWithCacheOptions extends ForwardOptions, CacheOption {}
-
-/** Options of {@link HookedTransformer.runWithHooks}. @category Model */
-export interface RunWithHooksOptions extends ForwardOptions, HooksOption {}
-
-/** `returnType: 'both'` result. @category Model */
-export interface LogitsAndLoss {
-  /** Logits [batch, pos, d_vocab]. */
-  readonly logits: tf.Tensor3D;
-  /** Mean next-token loss (scalar), or per-token losses [batch, pos-1] with `lossPerToken`. */
-  readonly loss: tf.Tensor;
-}
-
-/** Output of forward for a return type not known at compile time. @category Model */
-export type ForwardOutput = tf.Tensor | LogitsAndLoss | ClassifierLogitsAndLoss | undefined;
-
-/** Options selecting logits (the default) or, with stopAtLayer, the residual stream. @category Model */
-export interface LogitsOptions {
-  /** 'logits' or absent. */
-  readonly returnType?: 'logits';
-}
-/** Options selecting the mean loss. @category Model */
-export interface LossOptions {
-  /** 'loss'. */
-  readonly returnType: 'loss';
-  /** false or absent: the mean over tokens. */
-  readonly lossPerToken?: false;
-}
-/** Options selecting per-token losses. @category Model */
-export interface LossPerTokenOptions {
-  /** 'loss'. */
-  readonly returnType: 'loss';
-  /** true: [batch, pos-1]. */
-  readonly lossPerToken: true;
-}
-/** Options selecting logits and loss. @category Model */
-export interface BothOptions {
-  /** 'both'. */
-  readonly returnType: 'both';
-}
-/** Options selecting no output. @category Model */
-export interface NoneOptions {
-  /** 'none'. */
-  readonly returnType: 'none';
-}
+export type {
+  BothOptions, EmbedOutput, ForwardOptions, ForwardOutput, ForwardReturnType, InputToEmbedOptions, LogitsAndLoss, LogitsOptions,
+  LossFnOptions, LossOptions, LossPerTokenOptions, NoneOptions, RunWithCacheOptions, RunWithHooksOptions, SetTokenizerOptions,
+} from './forward_options.js';
+export type { FromConfigOptions } from './from_config.js';
 
 /**
  * A decoder-only transformer (GPT-2, Llama, Mistral, Qwen2, Pythia/GPT-NeoX) with TransformerLens hook points.
@@ -122,12 +54,8 @@ export interface NoneOptions {
  * cache.dispose(); logits.dispose();
  * @category Model
  */
-export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput, ForwardOutput> {
-  /** Architecture, checked by {@link validateConfig} (`normalizationType` 'LNPre' once LayerNorm is folded). */
-  readonly cfg: ModelConfig;
+export class HookedTransformer extends HookedDecoderBase {
   private paramsOrUndefined: DecoderParams | undefined;
-  /** Tokenizer used for string inputs (undefined: token ids only). */
-  readonly tokenizer: Tokenizer | undefined;
   /** TL-named weights (W_E, W_Q [n_layers, n_heads, d_model, d_head], …), built on first use. */
   readonly weights: WeightsView;
   /** LoRA adapter state (PEFT format; unprocessed Llama / Mistral / Qwen2): what {@link HookedTransformer.loadAdapter} and the merge methods act on; used by fine-tuning. */
@@ -142,10 +70,8 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @param classifier Sequence-classification (`score`) head; ownership passes to the model.
    */
   constructor(cfg: ModelConfig, params: DecoderParams, tokenizer?: Tokenizer, flags: HookFlags = {}, classifier?: SequenceClassifier) {
-    super();
-    this.cfg = validateConfig(cfg);
+    super(validateConfig(cfg), tokenizer);
     this.paramsOrUndefined = params;
-    this.tokenizer = tokenizer;
     this.classifier = classifier;
     this.registerHooks((f) => decoderHookSpecs({ ...cfg, classifier: classifier !== undefined }, f));
     this.setFlags(flags);
@@ -168,9 +94,7 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @example const model = await HookedTransformer.fromPretrained('gpt2');
    */
   static async fromPretrained(nameOrPath: string, opts: FromPretrainedOptions = {}): Promise<HookedTransformer> {
-    const processing = { ...DEFAULT_PROCESSING, ...pickProcessing(opts) };
-    const { cfg, params, tokenizer, classifier } = await loadDecoder(nameOrPath, processing, opts);
-    return new HookedTransformer(cfg, params, tokenizer, opts.flags, classifier);
+    return HookedTransformer.loaded(await loadDecoder(nameOrPath, { ...DEFAULT_PROCESSING, ...pickProcessing(opts) }, opts), opts);
   }
 
   /**
@@ -179,9 +103,30 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @example const raw = await HookedTransformer.fromPretrainedNoProcessing('gpt2');
    */
   static async fromPretrainedNoProcessing(nameOrPath: string, opts: FromPretrainedOptions = {}): Promise<HookedTransformer> {
-    const processing = { ...NO_PROCESSING, ...pickProcessing(opts) };
-    const { cfg, params, tokenizer, classifier } = await loadDecoder(nameOrPath, processing, opts);
-    return new HookedTransformer(cfg, params, tokenizer, opts.flags, classifier);
+    return HookedTransformer.loaded(await loadDecoder(nameOrPath, { ...NO_PROCESSING, ...pickProcessing(opts) }, opts), opts);
+  }
+
+  private static loaded(l: Awaited<ReturnType<typeof loadDecoder>>, opts: FromPretrainedOptions): HookedTransformer {
+    const model = new HookedTransformer(l.cfg, l.params, l.tokenizer, opts.flags, l.classifier);
+    model.paddingSideValue = opts.defaultPaddingSide ?? 'right';
+    return model;
+  }
+
+  /**
+   * A randomly initialised model for a config (TL `HookedTransformer(cfg, tokenizer)`): `dVocab`
+   * may be left out and is then the tokenizer's (TL: largest vocabulary id + 1); `dVocabOut`
+   * (the unembedding width) defaults to `dVocab`.
+   * @param cfg Architecture; `dVocab` optional when a tokenizer is given.
+   * @param opts Tokenizer, seed, init scale, hook flags, tokenisation defaults.
+   * @returns The model (it owns its new parameters).
+   * @throws {@link "tfjs-lens"!ConfigError} for a config without dVocab and no tokenizer, or an invalid config.
+   * @example const model = HookedTransformer.fromConfig({ ...cfg, dVocab: undefined }, { tokenizer }); // model.cfg.dVocab === 50257
+   */
+  static fromConfig(cfg: ModelConfigInput, opts: FromConfigOptions = {}): HookedTransformer {
+    const { cfg: full, params } = decoderFromConfig(cfg, opts);
+    const model = new HookedTransformer(full, params, opts.tokenizer, opts.flags);
+    model.paddingSideValue = opts.defaultPaddingSide ?? 'right';
+    return model;
   }
 
   /** The parameters (owned by the model). @throws {@link "tfjs-lens"!DisposedError} after dispose. */
@@ -191,11 +136,13 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   }
 
   protected get dims(): ModelDims {
-    return { ...this.cfg, nLabels: this.classifier?.labels.numLabels ?? 0 };
+    return { ...this.cfg, dVocab: dVocabOut(this.cfg), nLabels: this.classifier?.labels.numLabels ?? 0 };
   }
 
   protected resolveRun(input: unknown, opts: ForwardOptions, fn: string): ResolvedInput {
-    const resolved = resolveInput(input as ModelInput, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, this.tokenizeDefaults(opts), fn);
+    const resolved = opts.startAtLayer !== undefined
+      ? resolveStartInput(input, opts, this.cfg, this.classifier !== undefined, fn)
+      : resolveInput(input as ModelInput, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, this.tokenizeDefaults(opts), fn);
     const clf = this.classifier;
     if (clf === undefined && opts.labels !== undefined) throw new ConfigError(`${fn}: labels need a sequence-classification head (a *ForSequenceClassification checkpoint); the next-token loss takes none`);
     if (clf !== undefined && (opts.returnType === 'loss' || opts.returnType === 'both')) {
@@ -208,9 +155,12 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
     return resolved;
   }
 
-  /** Tokenisation options with the model's BOS default (TL `default_prepend_bos`) filled in. */
-  private tokenizeDefaults<T extends TokenizeOptions>(opts: T): T {
-    return opts.prependBos === undefined && this.cfg.defaultPrependBos === false ? { ...opts, prependBos: false } : opts;
+  private exec(flags: HookFlags, fn: string): DecoderExec {
+    return { cfg: this.cfg, runWeights: () => this.adapters.runWeights(), hook: this.hookDispatch(flags, fn), flags };
+  }
+
+  protected override recordedSpecs(opts: ForwardOptions & CacheOption, flags: HookFlags, stop: number | undefined, fn: string): HookSpec[] {
+    return specsFromStart(super.recordedSpecs(opts, flags, stop, fn), startLayer(opts, this.cfg.nLayers, fn));
   }
 
   protected headRuns(): boolean {
@@ -224,47 +174,21 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   }
 
   protected execute(resolved: ResolvedInput, opts: ForwardOptions, flags: HookFlags, stop: number | undefined, fn: string): ForwardOutput {
-    const { rows, mask, lossMask } = resolved;
-    const returnType = opts.returnType ?? 'logits';
-    const hook = this.hookDispatch(flags, fn); // may refuse the run (HookError): before any tensor is made
-    const tokens = rowsToTensor(rows);
-    const weights = this.adapters.runWeights(); // base weights, or W + s·B·A with an unmerged adapter
-    const run = { cfg: this.cfg, params: weights.weights.params, hook, flags };
-    const clf = weights.weights.classifier;
-    let out: tf.Tensor3D;
-    try {
-      if (clf !== undefined && stop === undefined) {
-        const logits = runDecoder(run, tokens, mask, undefined, undefined, { clf, positions: lastTokenPositions(rows, clf.padTokenId, fn) }); // [batch, n_labels]
-        return classifierOutput(logits, returnType, opts.labels, clf.labels, fn);
-      }
-      out = runDecoder(run, tokens, mask, stop);
-    } finally {
-      weights.release();
-      tokens.dispose();
-    }
-    if (returnType === 'logits') return out;
-    if (returnType === 'none') {
-      out.dispose();
-      return undefined;
-    }
-    const loss = lmCrossEntropy(out, rows, lossMask, opts.lossPerToken === true);
-    if (returnType === 'loss') {
-      out.dispose();
-      return loss;
-    }
-    return { logits: out, loss };
+    return executeDecoder(this.exec(flags, fn), resolved, opts, stop, fn); // the dispatcher may refuse the run before any tensor is made
   }
 
   /**
    * Run the model.
-   * @param input Text(s) or token ids [batch, pos].
-   * @param opts Return type, mask, stopAtLayer, flags, tokenisation.
+   * @param input Text(s) or token ids [batch, pos]; with `startAtLayer`, the residual stream
+   *   [batch, pos, d_model] entering that block (TL `start_at_layer`; `tokens` for a loss).
+   * @param opts Return type, mask, startAtLayer / stopAtLayer, flags, tokenisation (the model's
+   *   {@link HookedDecoderBase.defaultPrependBos} / padding side unless given).
    * @returns Logits [batch, pos, d_vocab] (the residual [batch, pos, d_model] with stopAtLayer); the
    *   loss (scalar, or [batch, pos-1] with lossPerToken); `{logits, loss}`; or undefined ('none').
    *   A sequence-classification checkpoint returns class logits [batch, n_labels] (typed Tensor3D
    *   here; {@link HookedTransformer.classify} is typed Tensor2D) and, with `labels`, HF's loss.
-   * @throws {@link "tfjs-lens"!ConfigError} for an unknown option or stopAtLayer with a loss;
-   *   {@link "tfjs-lens"!ShapeError} on bad token ids; {@link "tfjs-lens"!HookNameError} if a hook sits on a disabled point.
+   * @throws {@link "tfjs-lens"!ConfigError} for an unknown option, stopAtLayer with a loss, or
+   *   startAtLayer with a loss but no tokens; {@link "tfjs-lens"!ShapeError} on bad token ids or residual; {@link "tfjs-lens"!HookNameError} if a hook sits on a disabled point.
    */
   forward(input: ModelInput, opts?: ForwardOptions & LogitsOptions): tf.Tensor3D;
   forward(input: ModelInput, opts: ForwardOptions & LossOptions): tf.Scalar;
@@ -372,97 +296,47 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
    * @example const kv = new KvCache(model.cfg.nLayers); const l1 = model.logitsWithKvCache([[1, 2]], undefined, kv);
    */
   logitsWithKvCache(rows: number[][], mask: number[][] | undefined, cache: KvCache): tf.Tensor3D {
-    const fn = 'logitsWithKvCache';
-    const tokenRows = tokensToRows(rows, this.cfg.dVocab, fn);
-    const total = cache.length + (tokenRows[0]?.length ?? 0);
-    if (total > this.cfg.nCtx) throw new ShapeError(`${fn}: ${total} positions exceed n_ctx ${this.cfg.nCtx}`);
-    if (mask !== undefined && (mask.length !== tokenRows.length || mask.some((m) => m.length !== total))) {
-      throw new ShapeError(`${fn}: attentionMask must be [${tokenRows.length}, ${total}] (cached + new positions)`);
-    }
     const flags = this.flags;
-    this.checkAttachedHooks(flags, fn);
-    const tokens = rowsToTensor(tokenRows);
-    const weights = this.adapters.runWeights();
-    try {
-      const out = runDecoder({ cfg: this.cfg, params: weights.weights.params, hook: this.hookDispatch(flags, fn), flags }, tokens, mask, undefined, cache);
-      cache.commit();
-      return out;
-    } catch (err) {
-      cache.rollback();
-      throw err;
-    } finally {
-      weights.release();
-      tokens.dispose();
-    }
+    this.checkAttachedHooks(flags, 'logitsWithKvCache');
+    return kvCacheStep(this.exec(flags, 'logitsWithKvCache'), rows, mask, cache, 'logitsWithKvCache');
   }
 
-  /** Tokenise text(s) to ids [batch, pos] (TL `to_tokens`; BOS prepended by default). */
-  toTokens(input: string | readonly string[], opts: TokenizeOptions = {}): tf.Tensor2D {
-    return toTokens(needTokenizer(this.tokenizer, 'toTokens'), input, this.cfg.nCtx, this.tokenizeDefaults(opts));
+  /**
+   * The residual stream entering block 0, with the tokens and mask a `startAtLayer` run needs (TL
+   * `input_to_embed`). Embedding hooks fire. With `forward(residual, { startAtLayer: 0, tokens,
+   * attentionMask })` the run equals `forward(input)`.
+   * @param input Text(s) or token ids.
+   * @param opts Tokenisation (the model's defaults apply), `attentionMask`, hook flags.
+   * @returns `{ residual, tokens, shortformerPosEmbed, attentionMask }`; the caller disposes the tensors.
+   * @throws As {@link HookedTransformer.forward}.
+   * @example const { residual, tokens, attentionMask } = model.inputToEmbed('Hello'); model.forward(residual, { startAtLayer: 0, tokens, attentionMask, returnType: 'loss' });
+   */
+  inputToEmbed(input: ModelInput, opts: InputToEmbedOptions = {}): EmbedOutput {
+    const fn = 'inputToEmbed';
+    checkOptionKeys(opts, INPUT_TO_EMBED_KEYS, fn);
+    const { rows, mask } = resolveInput(input, this.tokenizer, this.cfg.dVocab, this.cfg.nCtx, this.tokenizeDefaults(opts), fn);
+    // TL makes a mask whenever the padding side is left (all ones without pads).
+    const left = typeof input === 'string' || (Array.isArray(input) && typeof input[0] === 'string') ? (opts.paddingSide ?? this.paddingSideValue) === 'left' : false;
+    const maskOut = mask ?? (left ? rows.map((r) => r.map(() => 1)) : undefined);
+    const { attentionMask: _m, prependBos: _b, paddingSide: _p, truncate: _t, ...flags } = opts;
+    const residual = this.forward(rows, { ...flags, attentionMask: mask, stopAtLayer: 0 });
+    return { residual, tokens: rowsToTensor(rows), shortformerPosEmbed: undefined, attentionMask: maskOut === undefined ? undefined : rowsToTensor(maskOut) };
   }
 
-  /** Each token as a string (TL `to_str_tokens`). */
-  toStrTokens(input: string | TokenInput, opts: TokenizeOptions = {}): string[] {
-    return toStrTokens(needTokenizer(this.tokenizer, 'toStrTokens'), input, this.cfg.nCtx, this.tokenizeDefaults(opts));
+  /**
+   * Next-token cross-entropy of logits against tokens (TL `loss_fn`): position p is scored against
+   * token p+1; with a mask, only where both are real.
+   * @param logits [batch, pos, d_vocab_out].
+   * @param tokens Token ids [batch, pos].
+   * @param opts `attentionMask` [batch, pos]; `perToken` for [batch, pos-1] losses.
+   * @returns Scalar mean loss, or [batch, pos-1] per-token losses (caller disposes).
+   * @throws {@link "tfjs-lens"!ShapeError} when tokens or mask do not match the logits.
+   * @example const loss = model.lossFn(logits, tokens, { perToken: true });
+   */
+  lossFn(logits: tf.Tensor3D, tokens: TokenInput, opts: LossFnOptions = {}): tf.Tensor {
+    checkOptionKeys(opts, { attentionMask: true, perToken: true }, 'lossFn');
+    return lossFromTokens(logits, tokens, opts, 'lossFn');
   }
-
-  /** Decode ids: a string for [pos], a list for [batch, pos] (TL `to_string`). */
-  override toString(tokens?: TokenInput): string;
-  override toString(tokens: TokenInput): string | string[];
-  override toString(tokens?: TokenInput): string | string[] {
-    if (tokens === undefined) return `HookedTransformer(${this.cfg.modelType}, ${this.cfg.nLayers} layers)`;
-    return toText(needTokenizer(this.tokenizer, 'toString'), tokens);
-  }
-
-  /** Id of a string that must be exactly one token (TL `to_single_token`). */
-  toSingleToken(text: string): number {
-    return toSingleToken(needTokenizer(this.tokenizer, 'toSingleToken'), text);
-  }
-
-  /** Position of a token in the input (TL `get_token_position`). */
-  getTokenPosition(
-    single: string | number,
-    input: string | TokenInput,
-    opts: TokenizeOptions & { mode?: 'first' | 'last' } = {},
-  ): number {
-    return tokenPosition(needTokenizer(this.tokenizer, 'getTokenPosition'), single, input, this.cfg.nCtx, this.tokenizeDefaults(opts));
-  }
-
-  // TransformerLens weight properties (stacked over layers, built on first use, owned by the model).
-  /** W_E [d_vocab, d_model] (model-owned; do not dispose). */
-  get W_E(): tf.Tensor2D { return this.weights.W_E; }
-  /** W_pos [n_ctx, d_model] (not in rotary models). */
-  get W_pos(): tf.Tensor2D { return this.weights.W_pos; }
-  /** W_Q [n_layers, n_heads, d_model, d_head]. */
-  get W_Q(): tf.Tensor4D { return this.weights.W_Q; }
-  /** W_K [n_layers, n_heads, d_model, d_head] (expanded per query head with grouped-query attention, as TL). */
-  get W_K(): tf.Tensor4D { return this.weights.W_K; }
-  /** W_V [n_layers, n_heads, d_model, d_head] (expanded per query head with grouped-query attention). */
-  get W_V(): tf.Tensor4D { return this.weights.W_V; }
-  /** W_O [n_layers, n_heads, d_head, d_model]. */
-  get W_O(): tf.Tensor4D { return this.weights.W_O; }
-  /** b_Q [n_layers, n_heads, d_head]. */
-  get b_Q(): tf.Tensor3D { return this.weights.b_Q; }
-  /** b_K [n_layers, n_heads, d_head]. */
-  get b_K(): tf.Tensor3D { return this.weights.b_K; }
-  /** b_V [n_layers, n_heads, d_head]. */
-  get b_V(): tf.Tensor3D { return this.weights.b_V; }
-  /** b_O [n_layers, d_model]. */
-  get b_O(): tf.Tensor2D { return this.weights.b_O; }
-  /** W_in [n_layers, d_model, d_mlp]. */
-  get W_in(): tf.Tensor3D { return this.weights.W_in; }
-  /** b_in [n_layers, d_mlp]. */
-  get b_in(): tf.Tensor2D { return this.weights.b_in; }
-  /** W_out [n_layers, d_mlp, d_model]. */
-  get W_out(): tf.Tensor3D { return this.weights.W_out; }
-  /** b_out [n_layers, d_model]. */
-  get b_out(): tf.Tensor2D { return this.weights.b_out; }
-  /** W_gate [n_layers, d_model, d_mlp] (gated MLPs: Llama, Mistral, Qwen2). */
-  get W_gate(): tf.Tensor3D { return this.weights.W_gate; }
-  /** W_U [d_model, d_vocab]. */
-  get W_U(): tf.Tensor2D { return this.weights.W_U; }
-  /** b_U [d_vocab]. */
-  get b_U(): tf.Tensor1D { return this.weights.b_U; }
 
   /**
    * Save as a Hugging Face checkpoint folder (config.json + model.safetensors): unprocessed
@@ -476,6 +350,12 @@ export class HookedTransformer extends HookedModel<ForwardOptions, ResolvedInput
   saveHf(dir: string): Promise<string> {
     return saveDecoderHf(dir, this.cfg, this.params, this.classifier);
   }
+
+  /** TL `model.OV`: FactoredMatrix(W_V, W_O) [n_layers, n_heads, d_model, d_model] (GQA: per query head). A new FactoredMatrix the caller disposes. */
+  get OV(): FactoredMatrix { return ovCircuit(this.weights); }
+
+  /** TL `model.QK`: FactoredMatrix(W_Q, W_Kᵀ) [n_layers, n_heads, d_model, d_model] (GQA: per query head). A new FactoredMatrix the caller disposes. */
+  get QK(): FactoredMatrix { return qkCircuit(this.weights); }
 
   /** Parameters under TL state-dict names (`blocks.0.attn.W_Q` …); new tensors the caller disposes. */
   stateDict(): Map<string, tf.Tensor> {

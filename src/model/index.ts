@@ -3,7 +3,7 @@
  * @packageDocumentation
  * @module tfjs-lens/model
  */
-export { validateConfig, kvHeads, isRotary, isRms } from './config.js';
+export { validateConfig, kvHeads, isRotary, isRms, dVocabOut } from './config.js';
 export type { PositionalEmbeddingType, RopeScaling } from './config.js';
 export { decoderConfigFromHf, gpt2ConfigFromHf, llamaConfigFromHf, neoxConfigFromHf, DECODER_MODEL_TYPES } from './hf_config.js';
 export type { HfDecoderConfig, HfGpt2Config, HfLlamaConfig, HfNeoxConfig, HfRopeScaling } from './hf_config.js';

@@ -66,6 +66,10 @@ function isTensorLike(x: unknown): x is TensorLike {
  */
 export function tokensToRows(input: TokenInput, dVocab: number, fn: string): number[][] {
   let rows: unknown;
+  if (isTensorLike(input) && input.shape.some((d) => d === 0)) {
+    // arraySync flattens an empty [1, 0] tensor to [], so its shape is reported from here.
+    throw new ShapeError(`${fn}: tokens have shape [${input.shape.join(', ')}]; each sequence needs pos ≥ 1 token [an empty text with prependBos: false has none: prepend BOS or give some text]`);
+  }
   if (isTensorLike(input)) rows = input.arraySync();
   else if (input instanceof Int32Array) rows = [Array.from(input)];
   else rows = input;
@@ -89,7 +93,10 @@ export function tokensToRows(input: TokenInput, dVocab: number, fn: string): num
 
 /** Resolved model input: ids, and the attention mask TL would use (undefined = no mask). */
 export interface ResolvedInput {
+  /** Token ids [batch, pos]; zeros of the residual's [batch, pos] in a `startAtLayer` run without `tokens`. */
   readonly rows: number[][];
+  /** A `startAtLayer` run: the first block and the caller's residual [batch, pos, d_model]. */
+  readonly start?: { readonly layer: number; readonly residual: TensorLike; readonly hasTokens: boolean };
   /** Mask used by attention and positions (left padding or explicit). */
   readonly mask: number[][] | undefined;
   /** Mask used by the loss (any padding we introduced, or explicit). */
@@ -140,7 +147,11 @@ export function resolveInput(
   return { rows, mask, lossMask: mask };
 }
 
-function maskRows(m: TokenInput, rows: number[][], fn: string): number[][] {
+/**
+ * Check an attention mask (0/1 ids) against the token rows' shape.
+ * @throws {@link "tfjs-lens"!ShapeError} for values outside {0, 1} or a shape other than the rows'.
+ */
+export function maskRows(m: TokenInput, rows: readonly number[][], fn: string): number[][] {
   const mr = tokensToRows(m, 2, `${fn} (attentionMask)`);
   if (mr.length !== rows.length || mr[0]?.length !== rows[0]?.length) {
     throw new ShapeError(

@@ -36,6 +36,20 @@ export interface FromPretrainedOptions extends HubOptions, ProcessingOptions {
   readonly backend?: BackendName;
   /** Load a checkpoint holding NaN/Inf weights (refused with a WeightLoadError by default); for deliberate experiments. */
   readonly allowNonFinite?: boolean;
+  /** Whether string inputs get BOS by default (TL `default_prepend_bos`; default: the family's, true except Qwen2). */
+  readonly defaultPrependBos?: boolean;
+  /** Padding side when a call gives none (TL `default_padding_side`; default 'right'). */
+  readonly defaultPaddingSide?: 'left' | 'right';
+}
+
+/** The weight-processing flags a caller set (undefined ones left out, so defaults apply). */
+export function pickProcessing(o: ProcessingOptions): ProcessingOptions {
+  const out: { -readonly [K in keyof ProcessingOptions]: ProcessingOptions[K] } = {};
+  if (o.foldLn !== undefined) out.foldLn = o.foldLn;
+  if (o.centerWritingWeights !== undefined) out.centerWritingWeights = o.centerWritingWeights;
+  if (o.centerUnembed !== undefined) out.centerUnembed = o.centerUnembed;
+  if (o.foldValueBiases !== undefined) out.foldValueBiases = o.foldValueBiases;
+  return out;
 }
 
 /** What the loader produces. */
@@ -50,7 +64,7 @@ interface LoadedDecoder {
 
 /** Valid keys of {@link FromPretrainedOptions} (checked for plain-JS callers). */
 const FROM_PRETRAINED_KEYS: OptionKeys<FromPretrainedOptions> = {
-  ...HUB_OPTION_KEYS, flags: true, tokenizer: true, backend: true, allowNonFinite: true,
+  ...HUB_OPTION_KEYS, flags: true, tokenizer: true, backend: true, allowNonFinite: true, defaultPrependBos: true, defaultPaddingSide: true,
   foldLn: true, centerWritingWeights: true, centerUnembed: true, foldValueBiases: true,
 };
 
@@ -85,6 +99,7 @@ export async function loadDecoder(
   opts: FromPretrainedOptions = {},
 ): Promise<LoadedDecoder> {
   checkOptionKeys(opts, FROM_PRETRAINED_KEYS, 'HookedTransformer.fromPretrained');
+  checkDefaults(opts, 'HookedTransformer.fromPretrained');
   const target = resolveAlias(nameOrPath, opts); // names are checked locally, before the backend starts
   await initBackend(opts.backend, { quiet: opts.quiet });
   const processes = Object.values(processing).some((v) => v === true);
@@ -129,11 +144,25 @@ export async function loadDecoder(
       disposeClassifierParams(clf.params);
     }
     const { params, cfg } = processWeights(rawParams, rawCfg, processing);
-    return { cfg, params, tokenizer, resolved, classifier };
+    const bos = opts.defaultPrependBos;
+    return { cfg: bos === undefined ? cfg : { ...cfg, defaultPrependBos: bos }, params, tokenizer, resolved, classifier };
   } catch (err) {
     disposeParams(rawParams);
     if (classifier !== undefined) disposeClassifierParams(classifier.params);
     throw err;
+  }
+}
+
+/**
+ * Check the tokenisation defaults of a model option object.
+ * @throws {@link "tfjs-lens"!ConfigError} for a defaultPrependBos that is not a boolean, or a padding side other than 'left' / 'right'.
+ */
+export function checkDefaults(o: { readonly defaultPrependBos?: unknown; readonly defaultPaddingSide?: unknown }, fn: string): void {
+  if (o.defaultPrependBos !== undefined && typeof o.defaultPrependBos !== 'boolean') {
+    throw new ConfigError(`${fn}: defaultPrependBos must be true or false, got ${JSON.stringify(o.defaultPrependBos)}`);
+  }
+  if (o.defaultPaddingSide !== undefined && o.defaultPaddingSide !== 'left' && o.defaultPaddingSide !== 'right') {
+    throw new ConfigError(`${fn}: defaultPaddingSide must be 'left' or 'right', got ${JSON.stringify(o.defaultPaddingSide)}`);
   }
 }
 

@@ -3,7 +3,10 @@
  * scored against token p+1; with a mask a position counts only if it and the next are unmasked.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '../errors.js';
 import { gatherRows } from '../ops/gather.js';
+import type { LossFnOptions } from './forward_options.js';
+import { maskRows, tokensToRows, type TokenInput } from './inputs.js';
 
 /**
  * @param logits [batch, pos, d_vocab].
@@ -37,4 +40,24 @@ export function lmCrossEntropy(
     if (perToken) return tf.reshape(nll, [batch, pos - 1]);
     return tf.div(tf.sum(nll), Math.max(nTokens, 1));
   });
+}
+
+/**
+ * TL `loss_fn` / `utils.lm_cross_entropy_loss` on caller-supplied logits and token ids.
+ * @param logits [batch, pos, d_vocab_out].
+ * @param tokens Token ids [batch, pos] (a tensor or arrays), each in [0, d_vocab_out).
+ * @param opts `attentionMask` [batch, pos]; `perToken` for [batch, pos-1] losses.
+ * @param fn Function name for error messages.
+ * @returns Scalar mean loss, or per-token losses [batch, pos-1] (new tensor; caller disposes).
+ * @throws {@link "tfjs-lens"!ShapeError} when tokens or mask do not match the logits' [batch, pos], or an id is out of range.
+ */
+export function lossFromTokens(logits: tf.Tensor3D, tokens: TokenInput, opts: LossFnOptions, fn: string): tf.Tensor {
+  if (logits.rank !== 3) throw new ShapeError(`${fn}: logits must be [batch, pos, d_vocab], got shape [${logits.shape.join(', ')}]`);
+  const [batch, pos, vocab] = logits.shape;
+  const rows = tokensToRows(tokens, vocab, `${fn} (tokens)`);
+  if (rows.length !== batch || rows[0]?.length !== pos) {
+    throw new ShapeError(`${fn}: tokens shape [${rows.length}, ${rows[0]?.length}] must equal the logits' [batch, pos] = [${batch}, ${pos}]`);
+  }
+  const mask = opts.attentionMask === undefined ? undefined : maskRows(opts.attentionMask, rows, fn);
+  return lmCrossEntropy(logits, rows, mask, opts.perToken === true);
 }

@@ -18,10 +18,17 @@ export function needTokenizer(tok: Tokenizer | undefined, fn: string): Tokenizer
 }
 
 /**
- * Tokenise text(s) to ids [batch, pos] (TL `to_tokens`).
+ * Tokenise text(s) to ids [batch, pos] (TL `to_tokens`). Texts that give no token at all (empty,
+ * with `prependBos: false`) give an empty [batch, 0] tensor, as TL; a model refuses such a row with
+ * a ShapeError.
  * @returns int32 tensor [batch, pos] (caller disposes).
  */
 export function toTokens(tok: Tokenizer, input: string | readonly string[], nCtx: number, opts: TokenizeOptions = {}): tf.Tensor2D {
+  const list = typeof input === 'string' ? [input] : input;
+  // Cheap test first (a blank text), then the tokenizer (some map whitespace to no token).
+  if (opts.prependBos === false && list.length > 0 && list.every((t) => typeof t === 'string' && t.trim() === '') && list.every((t) => tok.encode(t).length === 0)) {
+    return tf.tensor2d([], [list.length, 0], 'int32');
+  }
   const enc = encodeForDecoder(tok, input, { ...opts, maxLength: nCtx, onTruncate: truncationWarning('toTokens', opts) });
   return tf.tensor2d(enc.ids, [enc.ids.length, enc.ids[0]?.length ?? 0], 'int32');
 }

@@ -10,6 +10,7 @@ import { ActivationCache } from '../hooks/activation_cache.js';
 import { filterNames } from '../hooks/caching.js';
 import { FLAG_NAMES, hookDims, specShape, type HookFlags } from '../hooks/hook_spec.js';
 import type { HookFn } from '../hooks/hook_point.js';
+import { disposeTapeAfterError } from '../hooks/bwd_hooks.js';
 import type { ForwardOptions, HookedTransformer } from '../model/hooked_transformer.js';
 import { resolveInput, type ModelInput } from '../model/inputs.js';
 import { itemAt } from '../utils/tensor_rank.js';
@@ -22,7 +23,7 @@ export type DiffMetric = (logits: tf.Tensor3D) => tf.Scalar;
 export type HookSelection = string | readonly string[] | ((name: string) => boolean);
 
 /** Options of {@link gradientsAtHooks}. @category Patching */
-export interface GradientOptions extends Omit<ForwardOptions, 'returnType' | 'stopAtLayer' | 'lossPerToken'> {
+export interface GradientOptions extends Omit<ForwardOptions, 'returnType' | 'stopAtLayer' | 'lossPerToken' | 'startAtLayer' | 'tokens' | 'shortformerPosEmbed'> {
   /** Also return the forward activations at the same hooks (one pass; default false). */
   readonly cacheActivations?: boolean;
 }
@@ -55,17 +56,6 @@ function hookShape(model: GradModel, name: string, flags: HookFlags, batch: numb
   const spec = model.hookSpecs(flags).find((s) => s.name === name);
   if (spec === undefined) throw new ConfigError(`gradientsAtHooks: no shape known for hook '${name}'`);
   return specShape(spec.shape, hookDims(model.cfg, batch, pos));
-}
-
-/**
- * tfjs keeps the tensors saved for the backward pass on its tape and frees them only when the
- * backward pass completes; if f (or the gradient check) throws they would leak. Free them here.
- */
-function disposeTapeAfterError(): void {
-  const state = tf.engine().state;
-  if (state.gradientDepth !== 0 || !Array.isArray(state.activeTape)) return; // nested: the outer call owns the tape
-  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
-  state.activeTape = [];
 }
 
 /**

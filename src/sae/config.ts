@@ -45,8 +45,16 @@ export interface SaeLensMetadata {
   [extra: string]: unknown;
 }
 
-/** SAE architectures (SAELens `architecture()` strings). @category SAE */
-export type SaeArchitecture = 'standard' | 'topk' | 'jumprelu';
+/**
+ * SAE architectures (SAELens `architecture()` strings). `batchtopk` is SAELens's
+ * `BatchTopKTrainingSAE` (top k·n activations across a batch of n rows; saved for inference as
+ * `jumprelu`), `gated` its `GatedSAE` (gating + magnitude paths, no b_enc).
+ * @category SAE
+ */
+export type SaeArchitecture = 'standard' | 'topk' | 'jumprelu' | 'batchtopk' | 'gated';
+
+/** Every {@link SaeArchitecture}, in SAELens's order. @category SAE */
+export const SAE_ARCHITECTURES: readonly SaeArchitecture[] = ['standard', 'gated', 'jumprelu', 'topk', 'batchtopk'];
 
 /**
  * Input normalisation (SAELens `normalize_activations`). `expected_average_only_in` is a training-time
@@ -58,15 +66,16 @@ export type NormalizeActivations = 'none' | 'expected_average_only_in' | 'consta
 
 /** Architecture of a sparse autoencoder (SAELens `SAEConfig`). @category SAE */
 export interface SaeConfig {
-  /** 'standard' (ReLU), 'topk' or 'jumprelu'. */
+  /** 'standard' (ReLU), 'topk', 'jumprelu', 'batchtopk' or 'gated'. */
   readonly architecture: SaeArchitecture;
   /** Input width (d_in): the hook's last dimension (n_heads·d_head for hook_z). */
   readonly dIn: number;
   /** Number of latents (d_sae). */
   readonly dSae: number;
-  /** TopK: latents kept per token. */
+  /** TopK: latents kept per token (an integer). BatchTopK: mean latents kept per row, a positive
+   * number that may be fractional (SAELens `k: float`; the batch keeps ⌊k·n⌋). */
   readonly k?: number;
-  /** TopK: rank pre-activations scaled by ‖W_dec[i]‖ (SAELens training default true). */
+  /** TopK / BatchTopK: rank pre-activations scaled by ‖W_dec[i]‖ (SAELens training default true). */
   readonly rescaleActsByDecoderNorm?: boolean;
   /** Subtract b_dec from the input before encoding (default true). */
   readonly applyBDecToInput: boolean;
@@ -101,12 +110,14 @@ export interface SaeTrainingConfig {
   readonly lrDecay?: 'constant' | 'cosine' | 'linear';
   /** Final LR as a fraction of the peak for cosine/linear decay (default 0.1). */
   readonly lrMinRatio?: number;
-  /** Sparsity coefficient: L1 (standard, scaled by ‖W_dec[i]‖) or L0 (jumprelu). Default 1. */
+  /** Sparsity coefficient: L1 (standard and gated's gate path, scaled by ‖W_dec[i]‖) or L0 (jumprelu). Default 1. */
   readonly sparsityCoefficient?: number;
   /** Steps over which the sparsity coefficient ramps linearly from 0 (default 0). */
   readonly sparsityWarmupSteps?: number;
-  /** TopK AuxK loss coefficient (default 1). */
+  /** TopK / BatchTopK AuxK loss coefficient (default 1). */
   readonly auxLossCoefficient?: number;
+  /** BatchTopK: rate of the threshold's moving average (SAELens `topk_threshold_lr`, default 0.01). */
+  readonly topkThresholdLr?: number;
   /** JumpReLU: rectangle-kernel bandwidth ε of the pseudo-derivative (default 0.05). */
   readonly jumpreluBandwidth?: number;
   /** JumpReLU: initial threshold (default 0.01). */
@@ -163,7 +174,7 @@ export function saeConfig(
     device: 'cpu',
     metadata: {},
     ...c,
-    ...(c.architecture === 'topk' ? { rescaleActsByDecoderNorm: c.rescaleActsByDecoderNorm ?? true } : {}),
+    ...(c.architecture === 'topk' || c.architecture === 'batchtopk' ? { rescaleActsByDecoderNorm: c.rescaleActsByDecoderNorm ?? true } : {}),
   };
   return validateSaeConfig(cfg);
 }
@@ -179,14 +190,20 @@ export function saeConfig(
  */
 export function validateSaeConfig(cfg: SaeConfig): SaeConfig {
   const fn = 'validateSaeConfig';
-  if (!['standard', 'topk', 'jumprelu'].includes(cfg.architecture)) {
-    throw new ConfigError(`${fn}: architecture must be 'standard', 'topk' or 'jumprelu', got ${JSON.stringify(cfg.architecture)}`);
+  if (!SAE_ARCHITECTURES.includes(cfg.architecture)) {
+    throw new ConfigError(`${fn}: architecture must be one of ${SAE_ARCHITECTURES.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(cfg.architecture)}`);
   }
   positiveInt(cfg.dIn, 'dIn', fn);
   positiveInt(cfg.dSae, 'dSae', fn);
   if (cfg.architecture === 'topk') {
     const k = positiveInt(cfg.k, 'k', fn);
     if (k > cfg.dSae) throw new ConfigError(`${fn}: k must be ≤ dSae (${cfg.dSae}), got ${k}`);
+  }
+  if (cfg.architecture === 'batchtopk') {
+    if (typeof cfg.k !== 'number' || !Number.isFinite(cfg.k) || cfg.k <= 0) {
+      throw new ConfigError(`${fn}: batchtopk needs k > 0 (mean latents per row, may be fractional), got ${JSON.stringify(cfg.k)}`);
+    }
+    if (cfg.k > cfg.dSae) throw new ConfigError(`${fn}: k must be ≤ dSae (${cfg.dSae}), got ${cfg.k}`);
   }
   if (typeof cfg.applyBDecToInput !== 'boolean') {
     throw new ConfigError(`${fn}: applyBDecToInput must be a boolean, got ${JSON.stringify(cfg.applyBDecToInput)}`);
@@ -224,7 +241,7 @@ export function resolveSaeTraining(t: SaeTrainingConfig): ResolvedSaeTraining {
   positiveInt(t.batchSize, 'batchSize', fn);
   const r: ResolvedSaeTraining = {
     lr: 3e-4, lrWarmupSteps: 0, lrDecay: 'constant', lrMinRatio: 0.1,
-    sparsityCoefficient: 1, sparsityWarmupSteps: 0, auxLossCoefficient: 1,
+    sparsityCoefficient: 1, sparsityWarmupSteps: 0, auxLossCoefficient: 1, topkThresholdLr: 0.01,
     jumpreluBandwidth: 0.05, jumpreluInitThreshold: 0.01, jumpreluSparsityLossMode: 'step', jumpreluTanhScale: 4,
     decoderInitNorm: 0.1, bDecInit: 'zeros', bDecInitBatches: 4,
     normalizeActivations: 'none', normEstimateBatches: 10,
@@ -235,6 +252,7 @@ export function resolveSaeTraining(t: SaeTrainingConfig): ResolvedSaeTraining {
   for (const f of ['sparsityCoefficient', 'auxLossCoefficient', 'clipNorm', 'lrWarmupSteps', 'sparsityWarmupSteps'] as const) {
     if (!(r[f] >= 0)) throw new ConfigError(`${fn}: ${f} must be ≥ 0, got ${r[f]}`);
   }
+  if (!(r.topkThresholdLr > 0 && r.topkThresholdLr <= 1)) throw new ConfigError(`${fn}: topkThresholdLr must be in (0, 1], got ${r.topkThresholdLr}`);
   if (!(r.jumpreluBandwidth > 0) || !(r.jumpreluInitThreshold > 0) || !(r.decoderInitNorm > 0)) {
     throw new ConfigError(`${fn}: jumpreluBandwidth, jumpreluInitThreshold and decoderInitNorm must be > 0`);
   }

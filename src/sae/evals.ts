@@ -9,6 +9,8 @@
  * activations before the per-dimension mean, then `torch.cat` collapsed the dimensions; fixed upstream by
  * PR #665): that value is reported separately as `explainedVarianceV618`. "Dead" is the training
  * definition (`FeatureTracker`): no firing in the last `deadWindowTokens` evaluated tokens.
+ * Per-feature metrics: density, mean activation (overall and when active), SAELens's
+ * `consistent_activation_heuristic` (token rows only) and the weight-based ones ({@link featurewiseWeightMetrics}).
  * Downstream CE / KL scores are in `recons_loss.ts`.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -64,6 +66,15 @@ export interface SaeEvalMetrics {
   readonly denseFraction: number;
   /** Firing frequency per latent over all evaluated tokens [d_sae] (SAELens `feature_density`). */
   readonly featureDensity: Float32Array;
+  /** Mean activation per latent over all evaluated tokens [d_sae]. */
+  readonly featureMeanActivation: Float32Array;
+  /** Mean activation per latent over the tokens it fired on [d_sae] (NaN for a latent that never fired). */
+  readonly featureMeanActivationWhenActive: Float32Array;
+  /**
+   * Token rows only ({@link evaluateSaeOnTokens}): SAELens `consistent_activation_heuristic`, tokens a latent
+   * fired on / rows (prompts) it fired in at all [d_sae] (NaN when it never fired, as torch's 0/0).
+   */
+  readonly consistentActivationHeuristic?: Float32Array;
   /** Histogram of log10(density + 1e-10): bin edges (n + 1) and counts (n). */
   readonly densityHistogram: {
     /** Bin edges over log10 density, −10 to 0 (bins + 1). */
@@ -102,8 +113,14 @@ export interface EvaluateSaeOnTokensOptions extends Omit<EvaluateSaeOptions, 'nB
 /** Scalars per batch: Σ‖r‖², Σ‖x‖², Σ‖x̂‖², Σx·x̂, Σcos, Σratio, Σl0, Σl1, Σ legacy EV. */
 const HEAD = 9;
 
-/** Per-batch sums: HEAD scalars + Σx [d_in] + tokens each latent fired on [d_sae]. */
-function batchSums(sae: SparseAutoencoder, x: tf.Tensor2D): Float32Array {
+/** Row of each kept position and the number of rows (for per-prompt counts). */
+interface RowIds {
+  readonly ids: Int32Array;
+  readonly nRows: number;
+}
+
+/** Per-batch sums: HEAD scalars + Σx [d_in] + tokens each latent fired on [d_sae] + Σ acts [d_sae] (+ rows fired in [d_sae]). */
+function batchSums(sae: SparseAutoencoder, x: tf.Tensor2D, rows?: RowIds): Float32Array {
   return tf.tidy(() => {
     const acts = sae.encode(x); // [batch, d_sae]
     const recon = sae.forward(x); // [batch, d_in]
@@ -120,7 +137,15 @@ function batchSums(sae: SparseAutoencoder, x: tf.Tensor2D): Float32Array {
     const ones = tf.ones<tf.Rank.R2>([1, x.shape[0]]); // [1, batch]
     const sumX = tf.reshape(tf.matMul(ones, x), [-1]); // [d_in]
     const fired = tf.reshape(tf.matMul(ones, tf.step(acts)), [-1]); // [d_sae]
-    return tf.concat([head, sumX, fired]).dataSync() as Float32Array;
+    const sumActs = tf.reshape(tf.matMul(ones, acts), [-1]); // [d_sae]
+    const parts = [head, sumX, fired, sumActs];
+    if (rows !== undefined) {
+      const member = new Float32Array(rows.nRows * rows.ids.length); // [n_rows, n]: 1 where position i is in row r
+      rows.ids.forEach((r, i) => void (member[r * rows.ids.length + i] = 1));
+      const perRow = tf.matMul(tf.tensor2d(member, [rows.nRows, rows.ids.length]), tf.step(acts)); // [n_rows, n]·[n, d_sae] → [n_rows, d_sae]
+      parts.push(tf.sum(tf.step(perRow), 0)); // [d_sae]: rows the latent fired in
+    }
+    return tf.concat(parts).dataSync() as Float32Array;
   });
 }
 
@@ -129,23 +154,36 @@ class EvalSums {
   readonly head = new Float64Array(HEAD);
   readonly sumX: Float64Array;
   readonly fired: Float64Array;
+  readonly sumActs: Float64Array;
+  readonly rowsFired: Float64Array;
   readonly tracker: FeatureTracker;
   n = 0;
+  withRows = false;
 
   constructor(readonly sae: SparseAutoencoder) {
     this.sumX = new Float64Array(sae.cfg.dIn);
     this.fired = new Float64Array(sae.cfg.dSae);
+    this.sumActs = new Float64Array(sae.cfg.dSae);
+    this.rowsFired = new Float64Array(sae.cfg.dSae);
     this.tracker = new FeatureTracker(sae.cfg.dSae);
   }
 
-  /** Add one batch x [rows, d_in] (not disposed). */
-  add(x: tf.Tensor2D): void {
-    const s = batchSums(this.sae, x);
-    const { dIn } = this.sae.cfg;
+  /** Add one batch x [rows, d_in] (not disposed); `rows` maps each row of x to its prompt. */
+  add(x: tf.Tensor2D, rows?: RowIds): void {
+    const s = batchSums(this.sae, x, rows);
+    const { dIn, dSae } = this.sae.cfg;
     for (let i = 0; i < HEAD; i++) this.head[i] = (this.head[i] as number) + (s[i] as number);
     for (let j = 0; j < dIn; j++) this.sumX[j] = (this.sumX[j] as number) + (s[HEAD + j] as number);
-    const fired = s.subarray(HEAD + dIn);
-    for (let i = 0; i < fired.length; i++) this.fired[i] = (this.fired[i] as number) + (fired[i] as number);
+    const fired = s.subarray(HEAD + dIn, HEAD + dIn + dSae);
+    const acc = (into: Float64Array, off: number): void => {
+      for (let i = 0; i < dSae; i++) into[i] = (into[i] as number) + (s[off + i] as number);
+    };
+    acc(this.fired, HEAD + dIn);
+    acc(this.sumActs, HEAD + dIn + dSae);
+    if (rows !== undefined) {
+      acc(this.rowsFired, HEAD + dIn + 2 * dSae);
+      this.withRows = true;
+    }
     this.tracker.update(fired, x.shape[0]);
     this.n += x.shape[0];
   }
@@ -208,6 +246,9 @@ function finish(s: EvalSums, fn: string, opts: EvaluateSaeOptions): SaeEvalMetri
     deadFraction: s.tracker.deadMask(window).n / dSae,
     denseFraction: density.filter((d) => d > dense).length / dSae,
     featureDensity: density,
+    featureMeanActivation: Float32Array.from(s.sumActs, (v) => v / n),
+    featureMeanActivationWhenActive: Float32Array.from(s.sumActs, (v, i) => v / (s.fired[i] as number)),
+    ...(s.withRows ? { consistentActivationHeuristic: Float32Array.from(s.fired, (c, i) => c / (s.rowsFired[i] as number)) } : {}),
     densityHistogram: densityHistogram(density, opts.bins ?? 20),
   };
 }
@@ -236,20 +277,23 @@ export async function evaluateSae(sae: SparseAutoencoder, provider: BatchProvide
   return finish(sums, 'evaluateSae', opts);
 }
 
-/** Activations at the hook for one batch of rows, flattened, kept positions only: [n_kept, d_in], or undefined. */
-function keptActivations(model: HookedTransformer, hook: string, batch: number[][], excluded: readonly number[]): tf.Tensor2D | undefined {
+/** Activations at the hook for one batch of rows, flattened, kept positions only: [n_kept, d_in] and each one's row, or undefined. */
+function keptActivations(model: HookedTransformer, hook: string, batch: number[][], excluded: readonly number[]): { x: tf.Tensor2D; rows: RowIds } | undefined {
   const keep = keepMask(batch, excluded);
   const idx = Array.from(keep.keys()).filter((i) => keep[i] === 1);
   if (idx.length === 0) return undefined;
+  const width = batch[0]?.length ?? 1;
+  const rows: RowIds = { ids: Int32Array.from(idx, (i) => Math.floor(i / width)), nRows: batch.length };
   const stop = stopLayerAfterHook(hook, model.cfg.nLayers);
   const [out, cache] = model.runWithCache(batch, { namesFilter: [hook], ...(stop !== undefined ? { stopAtLayer: stop } : {}) });
   out.dispose();
   try {
-    return tf.tidy(() => {
+    const x = tf.tidy(() => {
       const a = cache.get(hook); // [batch, pos, ...]
       const flat = tf.reshape(a, [a.shape[0] * (a.shape[1] as number), -1]) as tf.Tensor2D; // [batch·pos, d_in]
       return idx.length === flat.shape[0] ? flat : tf.gather(flat, tf.tensor1d(idx, 'int32')); // [n_kept, d_in]
     });
+    return { x, rows };
   } finally {
     cache.dispose();
   }
@@ -275,14 +319,49 @@ export function evaluateSaeOnTokens(model: HookedTransformer, sae: SparseAutoenc
   const per = opts.batchPrompts ?? 8;
   const sums = new EvalSums(sae);
   for (let i = 0; i < rows.length; i += per) {
-    const x = keptActivations(model, hook, rows.slice(i, i + per).map((r) => [...r]), excluded);
-    if (x === undefined) continue;
+    const kept = keptActivations(model, hook, rows.slice(i, i + per).map((r) => [...r]), excluded);
+    if (kept === undefined) continue;
+    const x = kept.x;
     try {
       if (x.shape[1] !== sae.cfg.dIn) throw new ConfigError(`evaluateSaeOnTokens: ${hook} has width ${x.shape[1]}, the SAE's d_in is ${sae.cfg.dIn}`);
-      sums.add(x);
+      sums.add(x, kept.rows);
     } finally {
       x.dispose();
     }
   }
   return finish(sums, 'evaluateSaeOnTokens', opts);
+}
+
+/** SAELens `get_featurewise_weight_based_metrics`. @category SAE */
+export interface FeaturewiseWeightMetrics {
+  /** ‖W_enc[:, i]‖ [d_sae] (`encoder_norm`). */
+  readonly encoderNorm: Float32Array;
+  /** cos(W_enc[:, i], W_dec[i]) [d_sae] (`encoder_decoder_cosine_sim`). */
+  readonly encoderDecoderCosineSim: Float32Array;
+  /** b_enc [d_sae] (`encoder_bias`; absent for Gated SAEs, which have none). */
+  readonly encoderBias?: Float32Array;
+}
+
+/**
+ * Per-latent weight metrics (SAELens `get_featurewise_weight_based_metrics`).
+ * @param sae The SAE.
+ * @returns Encoder norms, encoder–decoder cosine similarities and encoder biases, per latent.
+ * @throws {@link "tfjs-lens"!DisposedError} if the SAE was disposed.
+ * @example featurewiseWeightMetrics(sae).encoderDecoderCosineSim;
+ * @category SAE
+ */
+export function featurewiseWeightMetrics(sae: SparseAutoencoder): FeaturewiseWeightMetrics {
+  const { W_enc, W_dec, b_enc } = sae.params;
+  const [norm, cos] = tf.tidy(() => {
+    const encT = tf.transpose(W_enc); // [d_sae, d_in]
+    const ne = tf.norm(encT, 'euclidean', 1); // [d_sae]
+    const nd = tf.norm(W_dec, 'euclidean', 1); // [d_sae]
+    const dot = tf.sum(tf.mul(encT, W_dec), 1); // [d_sae]
+    return [ne.dataSync() as Float32Array, tf.div(dot, tf.maximum(tf.mul(ne, nd), 1e-8)).dataSync() as Float32Array];
+  });
+  return {
+    encoderNorm: Float32Array.from(norm),
+    encoderDecoderCosineSim: Float32Array.from(cos),
+    ...(sae.cfg.architecture === 'gated' ? {} : { encoderBias: Float32Array.from(b_enc.dataSync()) }),
+  };
 }

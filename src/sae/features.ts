@@ -148,7 +148,7 @@ export function topFeaturesForActivation(sae: SparseAutoencoder, x: ArrayLike<nu
     const f = sae.encode(tf.tensor2d(xs, [1, dIn])); // [1, d_sae]
     return [f.dataSync(), W_dec.dataSync(), b_dec.dataSync()];
   });
-  const rescale = sae.cfg.architecture === 'topk' && sae.cfg.rescaleActsByDecoderNorm === true;
+  const rescale = (sae.cfg.architecture === 'topk' || sae.cfg.architecture === 'batchtopk') && sae.cfg.rescaleActsByDecoderNorm === true;
   const active: { i: number; c: Float64Array; a: number }[] = [];
   const recon = new Float64Array(dIn);
   for (let i = 0; i < dSae; i++) {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { rank1 } from '../utils/tensor_rank.js';
 import type { SaeConfig } from './config.js';
-import { topkMask } from './sae.js';
+import { topkMask } from './sae_ops.js';
 
 /** Parameter tensors the gradient code reads (SAELens names). @category SAE */
 export interface SaeTensors {
@@ -20,6 +20,12 @@ export interface SaeTensors {
   readonly b_dec: tf.Tensor1D;
   /** [d_sae], JumpReLU only (θ itself; the trainer optimises log θ). */
   readonly threshold?: tf.Tensor1D;
+  /** [d_sae], Gated only. */
+  readonly b_gate?: tf.Tensor1D;
+  /** [d_sae], Gated only. */
+  readonly r_mag?: tf.Tensor1D;
+  /** [d_sae], Gated only. */
+  readonly b_mag?: tf.Tensor1D;
 }
 
 /** Options of {@link saeLossAndGrads}. @category SAE */
@@ -55,6 +61,12 @@ export interface SaeGrads {
   readonly b_dec: tf.Tensor1D;
   /** d loss / dθ [d_sae], JumpReLU only. */
   readonly threshold?: tf.Tensor1D;
+  /** d loss / d b_gate [d_sae], Gated only. */
+  readonly b_gate?: tf.Tensor1D;
+  /** d loss / d r_mag [d_sae], Gated only. */
+  readonly r_mag?: tf.Tensor1D;
+  /** d loss / d b_mag [d_sae], Gated only. */
+  readonly b_mag?: tf.Tensor1D;
 }
 
 /** Number of scalars at the head of {@link SaeGradResult.stats}. @category SAE */
@@ -69,6 +81,9 @@ export interface SaeGradResult {
    * (batch-centred), then how many tokens each latent fired on.
    */
   readonly stats: tf.Tensor1D;
+  /** BatchTopK: the smallest positive latent activation of the batch (Infinity when none fired), for
+   * the threshold update (SAELens `update_topk_threshold`). */
+  readonly minPositiveAct?: number;
 }
 
 /**

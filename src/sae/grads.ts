@@ -4,6 +4,8 @@
  * - standard: λ · mean_b Σ_i f_bi ‖W_dec[i]‖ (L1 scaled by decoder norms, `standard_sae.py`);
  * - topk: AuxK, the top-k_aux dead latents reconstruct the detached residual (`topk_sae.py`); the
  *   sparse path (`grads_topk_sparse.ts`) touches only the k selected latents per token;
+ * - batchtopk: as topk with the batch-wide selection (`batchtopk_sae.py`), dense path;
+ * - gated: L1 on the gate path + auxiliary gate reconstruction (`gated_sae.py`; tfjs autodiff, `grads_gated.ts`);
  * - jumprelu: λ · mean_b Σ_i H(h_bi − θ_i) ('step') or tanh(c·f·‖W_dec‖) ('tanh'), with SAELens's
  *   rectangle-kernel pseudo-derivative for θ (`jumprelu_sae.py` `JumpReLU`/`Step` backward).
  * On tfjs-wasm a matmul with a transpose flag runs ~10x slower than a plain one, so every transpose
@@ -17,7 +19,8 @@ import {
   type SaeGradOptions, type SaeGradResult, type SaeTensors,
 } from './grad_parts.js';
 import { topkSparseGrads } from './grads_topk_sparse.js';
-import { decoderNorms, topkMask } from './sae.js';
+import { gatedGrads } from './grads_gated.js';
+import { batchTopkMask, decoderNorms, topkMask } from './sae_ops.js';
 
 export { STATS_HEAD } from './grad_parts.js';
 export type { SaeGradOptions, SaeGradResult, SaeGrads, SaeTensors } from './grad_parts.js';
@@ -45,13 +48,18 @@ function standardGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGrad
   };
 }
 
-/** topk: ReLU of the k largest (decoder-norm-scaled) pre-activations; AuxK on dead latents. */
-function topkGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGradOptions): SaeGradResult {
+/**
+ * topk: ReLU of the k largest (decoder-norm-scaled) pre-activations per row; batchtopk: of the int(k·batch)
+ * largest in the whole batch (SAELens `BatchTopK`). AuxK on dead latents (both, as SAELens's BatchTopK
+ * inherits TopK's training loss).
+ */
+function topkGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGradOptions): SaeGradResult & { minPositive?: tf.Scalar } {
   const batch = x.shape[0];
   const rescale = cfg.rescaleActsByDecoderNorm === true;
   const fw = encoderPre(cfg, p, x);
   const hs: tf.Tensor2D = rescale ? tf.mul(fw.h, decoderNorms(p.W_dec)) : fw.h; // [batch, d_sae]
-  const mask = tf.mul<tf.Tensor2D>(topkMask(hs, cfg.k as number), tf.step(fw.h)); // selected and positive
+  const select = cfg.architecture === 'batchtopk' ? batchTopkMask(hs, cfg.k as number) : topkMask(hs, cfg.k as number);
+  const mask = tf.mul<tf.Tensor2D>(select, tf.step(fw.h)); // selected and positive
   const fd = tf.mul<tf.Tensor2D>(fw.h, mask); // decoder input (acts / ‖W_dec‖ = relu(h) on the kept set): [batch, d_sae]
   const d = decoderPass(p, fd, x);
   let dh: tf.Tensor2D = tf.mul(tf.matMul(d.dOut, d.WdecT), mask); // [batch, d_in]·[d_in, d_sae] → [batch, d_sae]
@@ -67,9 +75,11 @@ function topkGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGradOpti
   }
   const enc = encoderGrads(cfg, p, fw, dh, dbDecOut);
   const fired = colSum(mask); // [d_sae]
+  const acts = tf.mul(hs, mask); // SAELens feature_acts [batch, d_sae]
   return {
     grads: { ...enc, W_dec: dW_dec },
     stats: pack([d.mse, tf.scalar(0), aux, tf.div<tf.Scalar>(tf.sum(fired), batch), ...varianceStats(x, d.err)], fired),
+    ...(cfg.architecture === 'batchtopk' ? { minPositive: tf.min<tf.Scalar>(tf.where(tf.greater(acts, 0), acts, tf.fill(acts.shape, Infinity))) } : {}),
   };
 }
 
@@ -116,7 +126,7 @@ function jumpreluGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGrad
 
 /**
  * Training loss and hand-written gradients for one batch.
- * @param cfg Architecture (standard, topk, jumprelu).
+ * @param cfg Architecture (standard, topk, jumprelu, batchtopk, gated).
  * @param p Parameters.
  * @param x [batch, d_in] (already normalised).
  * @param o Coefficients, dead mask, JumpReLU options.
@@ -126,13 +136,26 @@ function jumpreluGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGrad
  * @category SAE
  */
 export function saeLossAndGrads(cfg: SaeConfig, p: SaeTensors, x: tf.Tensor2D, o: SaeGradOptions): SaeGradResult {
+  if (cfg.architecture === 'gated') return gatedGrads(cfg, p, x, o);
   // tf.tidy keeps the tensors it is handed back: the result's tensors, as a tuple.
-  const [W_enc, b_enc, W_dec, b_dec, threshold, stats] = tf.tidy((): [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D | undefined, tf.Tensor1D] => {
-    const { grads: g, stats: st } =
+  type Out = [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D, tf.Tensor1D | undefined, tf.Tensor1D, tf.Scalar | undefined];
+  const [W_enc, b_enc, W_dec, b_dec, threshold, stats, minPos] = tf.tidy((): Out => {
+    const r: SaeGradResult & { minPositive?: tf.Scalar } =
       cfg.architecture === 'standard' ? standardGrads(cfg, p, x, o)
         : cfg.architecture === 'topk' ? (o.sparse === false ? topkGrads(cfg, p, x, o) : topkSparseGrads(cfg, p, x, o))
-          : jumpreluGrads(cfg, p, x, o);
-    return [g.W_enc, g.b_enc, g.W_dec, g.b_dec, g.threshold, st];
+          : cfg.architecture === 'batchtopk' ? topkGrads(cfg, p, x, o)
+            : jumpreluGrads(cfg, p, x, o);
+    const g = r.grads;
+    return [g.W_enc, g.b_enc, g.W_dec, g.b_dec, g.threshold, r.stats, r.minPositive];
   });
-  return { grads: { W_enc, b_enc, W_dec, b_dec, ...(threshold === undefined ? {} : { threshold }) }, stats };
+  let minPositiveAct: number | undefined;
+  if (minPos !== undefined) {
+    minPositiveAct = minPos.dataSync()[0] as number;
+    minPos.dispose();
+  }
+  return {
+    grads: { W_enc, b_enc, W_dec, b_dec, ...(threshold === undefined ? {} : { threshold }) },
+    stats,
+    ...(minPositiveAct !== undefined ? { minPositiveAct } : {}),
+  };
 }

@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SaeConfig } from './config.js';
 import { auxK, colSum, encoderPre, type SaeGradOptions, type SaeGradResult, type SaeTensors } from './grad_parts.js';
-import { decoderNorms } from './sae.js';
+import { decoderNorms } from './sae_ops.js';
 
 interface Selected {
   /** Latent index of each kept entry [batch·k]. */

@@ -2,7 +2,8 @@
  * SAE initialisation as SAELens v6 `TrainingSAE.initialize_weights`: W_dec rows drawn
  * Kaiming-uniform, rescaled to a fixed norm (`decoder_init_norm`, 0.1: Anthropic's April-2024
  * "heuristic" init), W_enc = W_decᵀ, zero biases; JumpReLU thresholds start at
- * `jumprelu_init_threshold`. b_dec can start at the mean or geometric median of a sample (the
+ * `jumprelu_init_threshold`; Gated's b_gate, r_mag, b_mag and BatchTopK's running threshold start at
+ * zero (`_init_weights_gated`, `BatchTopKTrainingSAE.__init__`). b_dec can start at the mean or geometric median of a sample (the
  * pre-v6 `b_dec_init_method`; Weiszfeld's algorithm for the median).
  */
 import { ConfigError } from '../errors.js';
@@ -61,6 +62,8 @@ export function initSaeWeights(cfg: SaeConfig, opts: SaeInitOptions = {}): SaeWe
     W_dec,
     b_dec: opts.bDec !== undefined ? new Float32Array(opts.bDec) : new Float32Array(dIn),
     ...(cfg.architecture === 'jumprelu' ? { threshold: new Float32Array(dSae).fill(opts.jumpreluInitThreshold ?? 0.01) } : {}),
+    ...(cfg.architecture === 'gated' ? { b_gate: new Float32Array(dSae), r_mag: new Float32Array(dSae), b_mag: new Float32Array(dSae) } : {}),
+    ...(cfg.architecture === 'batchtopk' ? { topk_threshold: 0 } : {}),
   };
 }
 

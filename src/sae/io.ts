@@ -1,7 +1,8 @@
 /**
  * SAE files in SAELens's layout: a folder `saes/<model>/<hook>/` holding `cfg.json` and
  * `sae_weights.safetensors` (F32 tensors `W_enc` [d_in, d_sae], `b_enc` [d_sae], `W_dec`
- * [d_sae, d_in], `b_dec` [d_in], and `threshold` [d_sae] for JumpReLU), optionally
+ * [d_sae, d_in], `b_dec` [d_in], and `threshold` [d_sae] for JumpReLU; Gated has `b_gate`, `r_mag`,
+ * `b_mag` [d_sae] and no `b_enc`; a BatchTopK training checkpoint adds the scalar `topk_threshold`), optionally
  * `sparsity.safetensors` (`sparsity`: log10 feature density). Same file names, tensor names and
  * shapes as SAELens `save_model` / `load_from_disk`, so folders move both ways.
  */
@@ -12,6 +13,7 @@ import { WeightLoadError } from '../errors.js';
 import { fsError, readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
 import { assertFiniteTensors } from '../io/safetensors_finite.js';
 import { packageRoot } from '../utils/package_root.js';
+import { batchTopkToJumpRelu, foldDecoderNormArrays } from './convert.js';
 import { saeConfigFromCfgJson, saeConfigToCfgJson } from './sae_lens_config.js';
 import { SparseAutoencoder, type SaeWeightArrays } from './sae.js';
 
@@ -42,6 +44,10 @@ export interface SaveSaeOptions {
   /** TopK with rescaling: fold ‖W_dec[i]‖ into the saved weights (SAELens
    * `process_state_dict_for_saving_inference`; outputs unchanged). Default true. */
   readonly foldTopkDecoderNorm?: boolean;
+  /** BatchTopK: save the JumpReLU inference SAE SAELens's `save_inference_model` writes (default true;
+   * see {@link batchTopkToJumpRelu}); false writes the training form (`architecture: 'batchtopk'` and a
+   * `topk_threshold` scalar, as SAELens's `save_model` checkpoints). */
+  readonly batchTopkAsJumpRelu?: boolean;
 }
 
 /**
@@ -56,25 +62,6 @@ export interface SaveSaeOptions {
  */
 export function saeDir(modelName: string, hookName: string, root: string = packageRoot()): string {
   return join(root, 'saes', modelName, hookName);
-}
-
-/** TopK decoder-norm folding (SAELens `_fold_norm_topk`): W_dec rows to unit norm, W_enc columns and b_enc times the norm. */
-function foldTopkNorm(w: SaeWeightArrays, dIn: number, dSae: number): SaeWeightArrays {
-  const W_dec = new Float32Array(w.W_dec);
-  const W_enc = new Float32Array(w.W_enc);
-  const b_enc = new Float32Array(w.b_enc);
-  for (let i = 0; i < dSae; i++) {
-    let ss = 0;
-    for (let j = 0; j < dIn; j++) ss += (W_dec[i * dIn + j] as number) ** 2;
-    const n = Math.sqrt(ss);
-    if (n === 0) continue;
-    for (let j = 0; j < dIn; j++) {
-      W_dec[i * dIn + j] = (W_dec[i * dIn + j] as number) / n;
-      W_enc[j * dSae + i] = (W_enc[j * dSae + i] as number) * n;
-    }
-    b_enc[i] = (b_enc[i] as number) * n;
-  }
-  return { ...w, W_dec, W_enc, b_enc };
 }
 
 /**
@@ -93,18 +80,30 @@ export async function saveSae(sae: SparseAutoencoder, dir: string, opts: SaveSae
   /** Path of the written `sae_weights.safetensors`. */
   weightsPath: string;
 }> {
-  const { dIn, dSae } = sae.cfg;
+  if (sae.cfg.architecture === 'batchtopk' && opts.batchTopkAsJumpRelu !== false) {
+    const jr = batchTopkToJumpRelu(sae);
+    try {
+      return await saveSae(jr, dir, { ...opts, extraCfg: {} });
+    } finally {
+      jr.dispose();
+    }
+  }
+  const { dIn, dSae, architecture: arch } = sae.cfg;
   let w = sae.toArrays();
-  if (sae.cfg.architecture === 'topk' && sae.cfg.rescaleActsByDecoderNorm === true && opts.foldTopkDecoderNorm !== false) {
-    w = foldTopkNorm(w, dIn, dSae);
+  if (arch === 'topk' && sae.cfg.rescaleActsByDecoderNorm === true && opts.foldTopkDecoderNorm !== false) {
+    w = foldDecoderNormArrays(w, dIn, dSae);
   }
   const tensors: Record<string, TensorToWrite> = {
     W_enc: { dtype: 'F32', shape: [dIn, dSae], data: w.W_enc },
-    b_enc: { dtype: 'F32', shape: [dSae], data: w.b_enc },
+    ...(arch === 'gated' ? {} : { b_enc: { dtype: 'F32', shape: [dSae], data: w.b_enc } }),
     W_dec: { dtype: 'F32', shape: [dSae, dIn], data: w.W_dec },
     b_dec: { dtype: 'F32', shape: [dIn], data: w.b_dec },
   };
-  if (w.threshold !== undefined) tensors['threshold'] = { dtype: 'F32', shape: [dSae], data: w.threshold };
+  for (const name of ['threshold', 'b_gate', 'r_mag', 'b_mag'] as const) {
+    const a = w[name];
+    if (a !== undefined) tensors[name] = { dtype: 'F32', shape: [dSae], data: a };
+  }
+  if (arch === 'batchtopk') tensors['topk_threshold'] = { dtype: 'F32', shape: [], data: Float32Array.of(sae.topkThreshold) };
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
@@ -131,7 +130,14 @@ export async function saveSae(sae: SparseAutoencoder, dir: string, opts: SaveSae
 
 const SHAPES = (dIn: number, dSae: number): Record<string, number[]> => ({
   W_enc: [dIn, dSae], b_enc: [dSae], W_dec: [dSae, dIn], b_dec: [dIn], threshold: [dSae], log_threshold: [dSae],
+  b_gate: [dSae], r_mag: [dSae], b_mag: [dSae], topk_threshold: [],
 });
+
+/** Tensors a folder of this architecture holds (SAELens state-dict names). */
+function wantedTensors(arch: string): string[] {
+  if (arch === 'gated') return ['W_enc', 'W_dec', 'b_dec', 'b_gate', 'r_mag', 'b_mag'];
+  return ['W_enc', 'b_enc', 'W_dec', 'b_dec', ...(arch === 'jumprelu' ? ['threshold'] : arch === 'batchtopk' ? ['topk_threshold'] : [])];
+}
 
 /**
  * Load an SAE folder written by SAELens (`save_model` / `save_inference_model`) or by {@link saveSae}.
@@ -174,7 +180,7 @@ export async function loadSae(
   const cfg = saeConfigFromCfgJson(json, cfgPath);
   const { tensors } = await readSafetensorsFile(join(dir, SAE_FILES.weights));
   const shapes = SHAPES(cfg.dIn, cfg.dSae);
-  const wanted = ['W_enc', 'b_enc', 'W_dec', 'b_dec', ...(cfg.architecture === 'jumprelu' ? ['threshold'] : [])];
+  const wanted = wantedTensors(cfg.architecture);
   const have = new Set(tensors.keys());
   if (cfg.architecture === 'jumprelu' && !have.has('threshold') && have.has('log_threshold')) wanted[4] = 'log_threshold';
   const missing = wanted.filter((n) => !have.has(n));
@@ -188,7 +194,8 @@ export async function loadSae(
   for (const name of wanted) {
     const t = tensors.get(name);
     const shape = shapes[name] as number[];
-    if (t === undefined || !(t.data instanceof Float32Array) || t.shape.join(',') !== shape.join(',')) {
+    const scalarOk = name === 'topk_threshold' && t !== undefined && t.shape.length <= 1 && t.data.length === 1;
+    if (t === undefined || !(t.data instanceof Float32Array) || (t.shape.join(',') !== shape.join(',') && !scalarOk)) {
       throw new WeightLoadError(
         `loadSae: ${dir}: tensor '${name}' — expected float [${shape.join(', ')}], got ${t?.dtype} [${t?.shape.join(', ')}]`,
       );
@@ -198,12 +205,15 @@ export async function loadSae(
   if (opts.allowNonFinite !== true) assertFiniteTensors(Object.entries(arrays).map(([n, data]) => [n, { data }] as const), 'loadSae', dir);
   await ensureBackend('loadSae');
   const threshold = arrays['threshold'] ?? (arrays['log_threshold'] !== undefined ? arrays['log_threshold'].map(Math.exp) : undefined);
+  const opt = (n: 'b_gate' | 'r_mag' | 'b_mag'): Partial<SaeWeightArrays> => (arrays[n] !== undefined ? { [n]: arrays[n] } : {});
   return new SparseAutoencoder(cfg, {
     W_enc: arrays['W_enc'] as Float32Array,
-    b_enc: arrays['b_enc'] as Float32Array,
+    b_enc: arrays['b_enc'] ?? new Float32Array(cfg.dSae), // gated: no b_enc in SAELens
     W_dec: arrays['W_dec'] as Float32Array,
     b_dec: arrays['b_dec'] as Float32Array,
     ...(threshold !== undefined ? { threshold } : {}),
+    ...opt('b_gate'), ...opt('r_mag'), ...opt('b_mag'),
+    ...(arrays['topk_threshold'] !== undefined ? { topk_threshold: arrays['topk_threshold'][0] as number } : {}),
   });
 }
 

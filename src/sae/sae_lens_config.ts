@@ -5,7 +5,8 @@
  * `jumprelu_sae.py`); pre-6.0 files are upgraded as `handle_pre_6_0_config` does.
  */
 import { ConfigError } from '../errors.js';
-import { validateSaeConfig, type NormalizeActivations, type ResolvedSaeTraining, type SaeArchitecture, type SaeConfig, type SaeLensMetadata } from './config.js';
+import { closeName } from '../utils/nearest.js';
+import { SAE_ARCHITECTURES, validateSaeConfig, type NormalizeActivations, type ResolvedSaeTraining, type SaeArchitecture, type SaeConfig, type SaeLensMetadata } from './config.js';
 
 /** The SAELens version whose file format is written; SAELens reads files < 6.0 through its legacy path. @category SAE */
 export const SAE_LENS_FORMAT_VERSION = '6.18.0';
@@ -16,7 +17,7 @@ export const SAE_LENS_FORMAT_VERSION = '6.18.0';
  * @category SAE
  */
 export interface SaeLensCfgJson {
-  /** 'standard', 'topk' or 'jumprelu' (others are rejected on read). */
+  /** 'standard', 'topk', 'jumprelu', 'batchtopk' or 'gated' (others are rejected on read). */
   architecture: string;
   /** Input width: the hook's last dimension (n_heads·d_head for hook_z). */
   d_in: number;
@@ -34,9 +35,9 @@ export interface SaeLensCfgJson {
   reshape_activations: 'none' | 'hook_z';
   /** Provenance: model, hook, dataset and SAELens version. */
   metadata: SaeLensMetadata;
-  /** topk only. */
+  /** topk and batchtopk only (batchtopk: a float, mean latents per row). */
   k?: number;
-  /** topk only. */
+  /** topk and batchtopk only. */
   rescale_acts_by_decoder_norm?: boolean;
   /** Training fields of a checkpoint (see {@link trainingCfgFields}), kept as read. */
   [trainingField: string]: unknown;
@@ -114,6 +115,7 @@ const FIELD_TYPES: Readonly<Record<string, { readonly type: FieldType; readonly 
   l0_warm_up_steps: { type: 'number' },
   pre_act_loss_coefficient: { type: 'number', nullable: true },
   jumprelu_tanh_scale: { type: 'number' },
+  topk_threshold_lr: { type: 'number' },
 };
 
 function describeJson(v: unknown): string {
@@ -161,9 +163,11 @@ export function saeConfigFromCfgJson(json: unknown, source = 'cfg.json'): SaeCon
   const version = json['sae_lens_version'] ?? (isRecord(json['metadata']) ? json['metadata']['sae_lens_version'] : undefined);
   const c = versionBelow6(version) ? upgradePre6(json) : json;
   const arch = c['architecture'];
-  if (arch !== 'standard' && arch !== 'topk' && arch !== 'jumprelu') {
+  if (typeof arch !== 'string' || !(SAE_ARCHITECTURES as readonly string[]).includes(arch)) {
+    const near = typeof arch === 'string' ? closeName(arch, SAE_ARCHITECTURES) : undefined;
     throw new ConfigError(
-      `saeConfigFromCfgJson: ${source}: architecture ${JSON.stringify(arch)} is not supported — expected 'standard', 'topk' or 'jumprelu'`,
+      `saeConfigFromCfgJson: ${source}: architecture ${JSON.stringify(arch)} is not supported — expected one of ${SAE_ARCHITECTURES.map((a) => `'${a}'`).join(', ')}` +
+        (near !== undefined ? ` (did you mean '${near}'?)` : ''),
     );
   }
   checkFieldTypes(c, source);
@@ -177,8 +181,9 @@ export function saeConfigFromCfgJson(json: unknown, source = 'cfg.json'): SaeCon
     dtype: (c['dtype'] as string | undefined) ?? 'float32',
     device: (c['device'] as string | undefined) ?? 'cpu',
     metadata: isRecord(c['metadata']) ? (c['metadata'] as SaeLensMetadata) : {},
-    ...(arch === 'topk'
-      ? { k: c['k'] as number, rescaleActsByDecoderNorm: (c['rescale_acts_by_decoder_norm'] as boolean | undefined) ?? false }
+    ...(arch === 'topk' || arch === 'batchtopk'
+      // SAELens defaults: TopKSAEConfig (inference) false, BatchTopKTrainingSAEConfig (training only) true
+      ? { k: c['k'] as number, rescaleActsByDecoderNorm: (c['rescale_acts_by_decoder_norm'] as boolean | undefined) ?? arch === 'batchtopk' }
       : {}),
   };
   try {
@@ -204,6 +209,12 @@ export function trainingCfgFields(cfg: SaeConfig, t: ResolvedSaeTraining): Recor
   }
   if (cfg.architecture === 'topk') {
     return { ...common, use_sparse_activations: false, aux_loss_coefficient: t.auxLossCoefficient };
+  }
+  if (cfg.architecture === 'batchtopk') {
+    return { ...common, use_sparse_activations: false, aux_loss_coefficient: t.auxLossCoefficient, topk_threshold_lr: t.topkThresholdLr };
+  }
+  if (cfg.architecture === 'gated') {
+    return { ...common, l1_coefficient: t.sparsityCoefficient, l1_warm_up_steps: t.sparsityWarmupSteps };
   }
   return {
     ...common,
@@ -242,7 +253,7 @@ export function saeConfigToCfgJson(cfg: SaeConfig, training: Record<string, unkn
     apply_b_dec_to_input: cfg.applyBDecToInput,
     normalize_activations: cfg.normalizeActivations,
     reshape_activations: cfg.reshapeActivations,
-    ...(cfg.architecture === 'topk' ? { k: cfg.k as number, rescale_acts_by_decoder_norm: cfg.rescaleActsByDecoderNorm === true } : {}),
+    ...(cfg.architecture === 'topk' || cfg.architecture === 'batchtopk' ? { k: cfg.k as number, rescale_acts_by_decoder_norm: cfg.rescaleActsByDecoderNorm === true } : {}),
     ...training,
     architecture: cfg.architecture,
     metadata,

@@ -15,6 +15,8 @@ import type { BatchProvider } from './activation_store.js';
 import { resolveSaeTraining, type ResolvedSaeTraining, type SaeConfig, type SaeTrainingConfig } from './config.js';
 import { saeLossAndGrads, STATS_HEAD } from './grads.js';
 import { geometricMedian, initSae, meanOf } from './init.js';
+import { nextTopkThreshold } from './convert.js';
+import { runnerToSaeConfigs, type SaeRunnerConfig } from './runner_config.js';
 import { saveSae } from './io.js';
 import { trainingCfgFields } from './sae_lens_config.js';
 import { SparseAutoencoder } from './sae.js';
@@ -55,6 +57,8 @@ export interface SaeStepMetrics {
   readonly gradNorm: number;
   /** Seconds since the start. */
   readonly elapsedS: number;
+  /** BatchTopK: the running threshold after this step (SAELens `metrics/topk_threshold`). */
+  readonly topkThreshold?: number;
 }
 
 /** Options of {@link trainSae}. @category SAE */
@@ -87,9 +91,27 @@ export interface TrainSaeOptions {
   readonly label?: string;
 }
 
+/** {@link trainSae} driven by one run config instead of `cfg` + `training` (its checkpoint fields are used
+ * unless given here). @category SAE */
+export interface TrainSaeRunnerOptions extends Omit<TrainSaeOptions, 'cfg' | 'training'> {
+  /** The run config (SAELens `LanguageModelSAERunnerConfig`-like). */
+  readonly runner: SaeRunnerConfig;
+}
+
+/** Resolve runner options to plain {@link TrainSaeOptions}. */
+function fromRunner(o: TrainSaeOptions | TrainSaeRunnerOptions): TrainSaeOptions {
+  if (!('runner' in o)) return o;
+  const { runner, ...rest } = o;
+  const dir = rest.checkpointDir ?? runner.checkpointPath;
+  const n = rest.nCheckpoints ?? runner.nCheckpoints;
+  return { ...rest, ...runnerToSaeConfigs(runner), ...(dir !== undefined ? { checkpointDir: dir } : {}), ...(n !== undefined ? { nCheckpoints: n } : {}) };
+}
+
 /** Result of {@link trainSae}. @category SAE */
 export interface TrainSaeResult {
-  /** The trained SAE, scale folded in (normalizeActivations 'none'). Dispose it. */
+  /** The trained SAE, scale folded in (normalizeActivations 'none'). Dispose it. A BatchTopK SAE stays
+   * 'batchtopk' (batch-wide selection, as SAELens's training SAE); {@link saveSae} writes it as the JumpReLU
+   * inference SAE, and {@link batchTopkToJumpRelu} converts it in memory. */
   readonly sae: SparseAutoencoder;
   /** Logged steps. */
   readonly history: SaeStepMetrics[];
@@ -139,9 +161,10 @@ function trainStep(loop: Loop, xArr: Float32Array, step: number, tokens: number,
   const coeff = coefficientAt(step, t.sparsityCoefficient, t.sparsityWarmupSteps);
   const dead = tracker.deadMask(t.deadFeatureWindowTokens);
   const x = tf.tensor2d(xArr, [batch, dIn]); // [batch, d_in], already scaled by the store
-  const deadMask = dead.n > 0 && sae.cfg.architecture === 'topk' ? tf.tensor1d(dead.mask) : undefined;
+  const usesAuxK = sae.cfg.architecture === 'topk' || sae.cfg.architecture === 'batchtopk';
+  const deadMask = dead.n > 0 && usesAuxK ? tf.tensor1d(dead.mask) : undefined;
   const p = sae.params;
-  const { grads, stats } = saeLossAndGrads(sae.cfg, p, x, {
+  const { grads, stats, minPositiveAct } = saeLossAndGrads(sae.cfg, p, x, {
     sparsityCoefficient: coeff, nDead: dead.n, ...(deadMask !== undefined ? { deadMask } : {}),
     auxLossCoefficient: t.auxLossCoefficient, bandwidth: t.jumpreluBandwidth,
     sparsityLossMode: t.jumpreluSparsityLossMode, tanhScale: t.jumpreluTanhScale,
@@ -149,6 +172,12 @@ function trainStep(loop: Loop, xArr: Float32Array, step: number, tokens: number,
   x.dispose();
   deadMask?.dispose();
   const pairs: [tf.Variable, tf.Tensor][] = [[p.W_enc, grads.W_enc], [p.b_enc, grads.b_enc], [p.W_dec, grads.W_dec], [p.b_dec, grads.b_dec]];
+  for (const name of ['b_gate', 'r_mag', 'b_mag'] as const) {
+    const v = p[name];
+    const g = grads[name];
+    if (v !== undefined && g !== undefined) pairs.push([v, g]);
+  }
+  if (minPositiveAct !== undefined) sae.topkThreshold = nextTopkThreshold(sae.topkThreshold, minPositiveAct, t.topkThresholdLr); // SAELens: in the forward pass
   const thr = loop.threshold;
   if (thr !== undefined && grads.threshold !== undefined) {
     const dLog = tf.mul(grads.threshold, thr.theta); // dθ/dlogθ = θ
@@ -168,6 +197,7 @@ function trainStep(loop: Loop, xArr: Float32Array, step: number, tokens: number,
     step, tokens, loss, mseLoss: mse as number, sparsityLoss: sparsity as number, auxLoss: aux as number, l0: l0 as number,
     explainedVariance: 1 - (sse as number) / Math.max(tv as number, 1e-30), deadFeatures: deadAfter, lr,
     sparsityCoefficient: coeff, gradNorm, elapsedS: (performance.now() - t0) / 1000,
+    ...(sae.cfg.architecture === 'batchtopk' ? { topkThreshold: sae.topkThreshold } : {}),
   };
 }
 
@@ -210,7 +240,8 @@ async function prepare(o: TrainSaeOptions, t: ResolvedSaeTraining): Promise<{ sa
 
 /**
  * Train an SAE on a batch provider (a model-backed or disk-backed {@link ActivationStore}).
- * @param o Store, architecture, hyper-parameters, logging, checkpoints.
+ * @param options Store, architecture, hyper-parameters, logging, checkpoints; or the store and one
+ *   {@link SaeRunnerConfig} (`runner`) in place of `cfg` + `training`.
  * @returns The trained SAE, logged metrics and feature statistics.
  * @throws {@link "tfjs-lens"!ConfigError} on bad hyper-parameters, a batch-size mismatch or a non-finite loss.
  * @example
@@ -219,7 +250,8 @@ async function prepare(o: TrainSaeOptions, t: ResolvedSaeTraining): Promise<{ sa
  *   training: { steps: 2000, batchSize: 1024, lr: 3e-3 } });
  * @category SAE
  */
-export async function trainSae(o: TrainSaeOptions): Promise<TrainSaeResult> {
+export async function trainSae(options: TrainSaeOptions | TrainSaeRunnerOptions): Promise<TrainSaeResult> {
+  const o = fromRunner(options);
   const t = resolveSaeTraining(o.training);
   const { sae, scale, owned } = await prepare(o, t);
   const theta = sae.params.threshold;
@@ -250,7 +282,7 @@ export async function trainSae(o: TrainSaeOptions): Promise<TrainSaeResult> {
       if (ckpts.has(step) && o.checkpointDir !== undefined) {
         await saveSae(sae, join(o.checkpointDir, String(tokens)), {
           extraCfg: trainingCfgFields(sae.cfg, t), logSparsity: logFeatureSparsity(loop.tracker.density()),
-          scalingFactor: scale === 1 ? null : scale, foldTopkDecoderNorm: false,
+          scalingFactor: scale === 1 ? null : scale, foldTopkDecoderNorm: false, batchTopkAsJumpRelu: false,
         });
       }
     }

@@ -157,10 +157,10 @@ describe('SAE folders', () => {
   });
 
   it('names the valid architectures for an unknown one', async () => {
-    const dir = await writeSae(cfgJson({ architecture: 'gated' }));
+    const dir = await writeSae(cfgJson({ architecture: 'transcoder' }));
     const err = await loadSae(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(/architecture "gated" is not supported — expected 'standard', 'topk' or 'jumprelu'/);
+    expect((err as Error).message).toMatch(/architecture "transcoder" is not supported — expected one of 'standard', 'gated', 'jumprelu', 'topk', 'batchtopk'/);
   });
 
   it('explains a cfg.json holding Python NaN', async () => {

@@ -29,7 +29,7 @@ import { packageRoot } from './paths.js';
 const SAE_USAGE = `usage: tfjs-lens sae <train|eval> [options]
 
   train  --model <path|hub id> --hook <name> --dataset <random:N|repeated:N[:lo-hi]|rows.json|text file/folder>
-         --arch standard|topk|jumprelu --d-sae N --l1 C (L0 for jumprelu) --k K --steps N
+         --arch standard|topk|batchtopk|gated|jumprelu --d-sae N --l1 C (L0 for jumprelu) --k K (topk, batchtopk) --steps N
          [--out <dir> (the SAE; default saes/<model>/<hook>)]
          [--batch-size 4096] [--lr 3e-4] [--lr-warmup N] [--l1-warmup N] [--context-size N]
          [--normalize] [--cache-dir <dir>] [--seed 0] [--eval-rows 64]
@@ -65,7 +65,7 @@ const ONLY: Readonly<Record<'train' | 'eval', readonly (keyof typeof OPTIONS)[]>
   eval: ['sae', 'batches'],
 };
 
-const ARCHS: readonly SaeArchitecture[] = ['standard', 'topk', 'jumprelu'];
+const ARCHS: readonly SaeArchitecture[] = ['standard', 'topk', 'batchtopk', 'gated', 'jumprelu'];
 
 function num(v: string | undefined, name: string, dflt: number, max?: number): number {
   const b = { dflt, ...BOUNDS[name], ...(max === undefined ? {} : { max }) };
@@ -84,7 +84,7 @@ function checkOptions(sub: 'train' | 'eval', v: Values): void {
   if (wrong !== undefined) throw new UsageError(`sae ${sub}: --${wrong} is an option of 'sae ${other}', not of 'sae ${sub}'`);
   for (const k of Object.keys(BOUNDS)) num(v[k as keyof Values] as string | undefined, k, 0);
   const arch = choiceOption('sae', v.arch, 'arch', ARCHS, 'standard');
-  if (v.k !== undefined && arch !== 'topk') throw new UsageError(`sae train: --k is the number of active latents of --arch topk, got --arch ${arch}; pass --arch topk or drop --k`);
+  if (v.k !== undefined && arch !== 'topk' && arch !== 'batchtopk') throw new UsageError(`sae train: --k is the number of active latents of --arch topk or batchtopk, got --arch ${arch}; pass --arch topk or drop --k`);
 }
 
 function defaultModel(root: string): string {
@@ -175,7 +175,7 @@ async function trainCommand(v: Values): Promise<number> {
     const source = await trainingSource(v, l, hook, trainRows, steps * batchSize);
     const dSae = num(v['d-sae'], 'd-sae', 8 * source.dIn);
     const cfg = saeConfig({
-      architecture: arch, dIn: source.dIn, dSae, ...(arch === 'topk' ? { k: num(v.k, 'k', Math.min(32, dSae)) } : {}),
+      architecture: arch, dIn: source.dIn, dSae, ...(arch === 'topk' || arch === 'batchtopk' ? { k: num(v.k, 'k', Math.min(32, dSae)) } : {}),
       metadata: {
         model_name: l.modelName, hook_name: hook, hook_head_index: null, model_class_name: 'HookedTransformer', context_size: l.contextSize,
         prepend_bos: l.model.cfg.bosTokenId !== undefined, dataset_path: l.dataset, trained_with: 'tfjs-lens',

@@ -19,6 +19,8 @@ import { needTokenizer } from '../token_helpers.js';
 import type { EncoderConfig } from './encoder_config.js';
 import { runEncoder } from './encoder_forward.js';
 import { disposeEncoderParams, encoderStateDict, type EncoderParams } from './encoder_params.js';
+import { attnCircuitFromBlocks } from '../attn_circuits.js';
+import type { FactoredMatrix } from '../../ops/factored_matrix.js';
 import { loadEncoder, type EncoderFromPretrainedOptions } from './load_encoder.js';
 import { encoderMaxLength } from './position_ids.js';
 import { disposeClassifierParams, type SequenceClassifier } from '../classifier/head_params.js';
@@ -398,6 +400,12 @@ export class HookedEncoder extends HookedModel<EncoderForwardOptions, EncoderRes
   saveHf(dir: string): Promise<string> {
     return saveEncoderHf(dir, this.cfg, this.params, this.classifier);
   }
+
+  /** TL `model.OV`: FactoredMatrix(W_V, W_O) [n_layers, n_heads, d_model, d_model]. A new FactoredMatrix the caller disposes. */
+  get OV(): FactoredMatrix { return attnCircuitFromBlocks(this.params.blocks, this.cfg.nHeads, 'OV'); }
+
+  /** TL `model.QK`: FactoredMatrix(W_Q, W_Kᵀ) [n_layers, n_heads, d_model, d_model]. A new FactoredMatrix the caller disposes. */
+  get QK(): FactoredMatrix { return attnCircuitFromBlocks(this.params.blocks, this.cfg.nHeads, 'QK'); }
 
   /** Parameters under TL HookedEncoder state-dict names; new tensors the caller disposes. */
   stateDict(): Map<string, tf.Tensor> {

@@ -136,8 +136,9 @@ describe('a component firing a name outside the table', () => {
 describe('shared run rules', () => {
   it('unknown option keys are a ConfigError naming the nearest valid key (decoder and encoder, every entry point)', () => {
     const js = (o: object): never => o as never; // as a plain-JS caller would pass it
-    expect(() => gpt2.forward(tokens, js({ startAtLayer: 1 }))).toThrow(ConfigError);
-    expect(() => gpt2.forward(tokens, js({ startAtLayer: 1 }))).toThrow(/unknown option 'startAtLayer' \(did you mean 'stopAtLayer'\?\)/);
+    expect(() => gpt2.forward(tokens, js({ stopAtLayers: 1 }))).toThrow(ConfigError);
+    expect(() => gpt2.forward(tokens, js({ stopAtLayers: 1 }))).toThrow(/unknown option 'stopAtLayers' \(did you mean 'stopAtLayer'\?\)/);
+    expect(() => distil.forward(tokens, js({ startAtLayer: 1 }))).toThrow(/unknown option 'startAtLayer'/); // decoders only (as TL's HookedEncoder)
     expect(() => gpt2.runWithCache(tokens, js({ nameFilter: 'hook_embed' }))).toThrow(/did you mean 'namesFilter'/);
     expect(() => gpt2.runWithHooks(tokens, js({ fwdHook: [] }))).toThrow(/did you mean 'fwdHooks'/);
     expect(() => distil.forward(tokens, js({ returnTypes: 'none' }))).toThrow(/did you mean 'returnType'/);

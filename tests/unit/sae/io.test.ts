@@ -198,7 +198,7 @@ describe('errors', () => {
       W_dec: { shape: [3, 2], data: [1, 0, 0, 1, 0.5, 0.5] }, b_dec: { shape: [2], data: B_DEC },
     });
     await expect(loadSae(shape)).rejects.toThrow(/tensor 'W_enc' — expected float \[2, 3\]/);
-    expect(() => saeConfigFromCfgJson({ architecture: 'gated', d_in: 2, d_sae: 3, metadata: { sae_lens_version: '6.18.0' } })).toThrow(ConfigError);
+    expect(() => saeConfigFromCfgJson({ architecture: 'transcoder', d_in: 2, d_sae: 3, metadata: { sae_lens_version: '6.18.0' } })).toThrow(ConfigError);
     expect(() => saeConfigFromCfgJson({ architecture: 'topk', d_in: 2, d_sae: 3, metadata: { sae_lens_version: '6.1.0' } })).toThrow(/k must be a positive integer/);
   });
 });
