@@ -46,13 +46,14 @@ export class ActivationCache {
   /**
    * Drop the batch dimension of every activation, in place (TL `remove_batch_dim`); the old
    * tensors are freed. A second call only warns, as TL does.
+   * @returns This cache (TL returns `self`), so calls chain: `cache.removeBatchDim().get('pattern', 0)`.
    * @throws {@link "tfjs-lens"!ConfigError} if some activation has batch size ≠ 1 (the cache is left unchanged).
    */
-  removeBatchDim(): void {
+  removeBatchDim(): this {
     const store = this.live('removeBatchDim');
     if (!this.batchDim) {
       console.warn('ActivationCache.removeBatchDim: tried removing batch dimension after already having removed it');
-      return;
+      return this;
     }
     for (const [name, t] of store) {
       if (t.rank === 0 || t.shape[0] !== 1) {
@@ -73,6 +74,7 @@ export class ActivationCache {
     }
     for (const old of done.keys()) old.dispose();
     this.batchDim = false;
+    return this;
   }
 
   private live(fn: string): Map<string, tf.Tensor> {

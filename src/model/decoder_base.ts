@@ -74,7 +74,9 @@ export abstract class HookedDecoderBase extends HookedModel<ForwardOptions, Reso
 
   /**
    * Use another tokenizer for string inputs (TL `set_tokenizer`). The tokenizer is used as given
-   * (its special tokens are not changed) and `cfg.dVocab` stays: ids the model cannot embed are refused per call.
+   * and `cfg.dVocab` stays: ids the model cannot embed are refused per call. Unlike TL, a missing
+   * pad or BOS token is not filled in from EOS: string batches that need padding, and BOS
+   * prepending, then throw a TokenizerError naming the missing token.
    * @param tokenizer The tokenizer.
    * @param opts `defaultPaddingSide` ('right' when left out, as TL).
    * @example model.setTokenizer(tok, { defaultPaddingSide: 'left' });

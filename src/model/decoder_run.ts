@@ -76,6 +76,10 @@ export function resolveStartInput(input: unknown, opts: ForwardOptions, cfg: Mod
       `${fn}: with startAtLayer the input must be the residual stream [batch, pos, d_model=${cfg.dModel}] entering block ${layer}, got ${got} [make it with inputToEmbed(input).residual or runWithCache]`,
     );
   }
+  const dtype = (input as { readonly dtype?: string }).dtype;
+  if (dtype !== undefined && dtype !== 'float32') {
+    throw new ShapeError(`${fn}: with startAtLayer the residual stream must be float32, got ${dtype} (token ids go in { tokens }, not as the input)`);
+  }
   const [batch = 0, pos = 0] = input.shape;
   if (pos > cfg.nCtx) throw new ShapeError(`${fn}: sequence length ${pos} exceeds n_ctx ${cfg.nCtx}`);
   const returnType = opts.returnType ?? 'logits';

@@ -304,7 +304,9 @@ export class HookedTransformer extends HookedDecoderBase {
   /**
    * The residual stream entering block 0, with the tokens and mask a `startAtLayer` run needs (TL
    * `input_to_embed`). Embedding hooks fire. With `forward(residual, { startAtLayer: 0, tokens,
-   * attentionMask })` the run equals `forward(input)`.
+   * attentionMask })` the logits equal `forward(input)`'s; the loss of a right-padded string batch
+   * does not (as in TL: no mask is returned for right padding, so the padding positions count in
+   * the loss, where `forward(texts)` leaves them out).
    * @param input Text(s) or token ids.
    * @param opts Tokenisation (the model's defaults apply), `attentionMask`, hook flags.
    * @returns `{ residual, tokens, shortformerPosEmbed, attentionMask }`; the caller disposes the tensors.

@@ -53,3 +53,17 @@ export function customGrad3<T extends tf.Tensor>(
 ): (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => T {
   return tf.customGrad<T>((...inputs) => f(tensorAt(inputs, 0), tensorAt(inputs, 1), tensorAt(inputs, 2), saveAt(inputs, 3)));
 }
+
+/**
+ * Identity whose gradient is zero: the value of `x` with no gradient flowing back through it (torch
+ * `x.detach()`, or computing it under `torch.no_grad()`).
+ * @param x Any tensor.
+ * @returns A new tensor equal to x (the caller owns it).
+ */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  const op = tf.customGrad<T>((...inputs) => {
+    const a = tensorAt(inputs, 0);
+    return { value: tf.reshape(a, a.shape) as T, gradFunc: (dy: T) => [tf.zerosLike(dy)] };
+  });
+  return op(x);
+}

@@ -32,10 +32,12 @@ export function indexLength(idx: readonly FactoredIndex[]): number {
 }
 
 /**
- * Index `x` as torch does for these entries: integers drop their axis, ranges and lists keep it,
- * `'newaxis'` inserts one, missing trailing entries mean `:`. At most one index list is allowed (torch
- * would broadcast several together); when integers and the list are not adjacent, the list's axis
- * moves to the front, as torch/numpy's advanced indexing does.
+ * Index `x` as torch does for these entries: integers drop their axis (torch applies them as
+ * `select`s), ranges and lists keep it, `'newaxis'` inserts one, missing trailing entries mean `:`.
+ * At most one index list is allowed (torch would broadcast several together). With one list, its
+ * axis stays where it was even when integers and slices separate them: torch's order, not NumPy's
+ * (NumPy would move the list's axis to the front; pytorch/pytorch#158134 shows `x[:, [0, 1], :, 0]`
+ * is (5, 2, 7) in torch and (2, 5, 7) in NumPy for x of shape (5, 3, 7, 9)).
  * @param x Tensor to index.
  * @param idx Index entries.
  * @param what Caller name for errors.
@@ -51,14 +53,9 @@ export function indexTensor(x: tf.Tensor, idx: readonly FactoredIndex[], what: s
   if (lists > 1) {
     throw new ShapeError(`${what}: at most one index list per index is supported (torch would broadcast them together), got ${show(idx)}`);
   }
-  // numpy: with an index list, integers are advanced indices too; if they are not adjacent to the
-  // list, the result's advanced axis goes first.
-  const advanced = slices.flatMap((s, j) => (s !== 'newaxis' && (s.dropsAxis || s.mode === 'array') ? [j] : []));
-  const toFront = lists === 1 && advanced.some((j, n) => n > 0 && j !== (advanced[n - 1] as number) + 1);
   return tf.tidy(() => {
     let cur = x;
     let axis = 0;
-    let listAxis = -1;
     for (const s of slices) {
       if (s === 'newaxis') {
         cur = tf.expandDims(cur, axis); // [..., 1, ...]
@@ -67,12 +64,7 @@ export function indexTensor(x: tf.Tensor, idx: readonly FactoredIndex[], what: s
       }
       if (s.mode !== 'identity') cur = s.apply(cur, axis);
       if (s.dropsAxis) continue;
-      if (s.mode === 'array') listAxis = axis;
       axis++;
-    }
-    if (toFront && listAxis > 0) {
-      const perm = [listAxis, ...cur.shape.map((_, i) => i).filter((i) => i !== listAxis)];
-      cur = tf.transpose(cur, perm);
     }
     return cur === x ? tf.reshape(x, x.shape) : cur; // always a new handle
   });

@@ -79,6 +79,7 @@ function toCOrder(a: Float32Array, shape: readonly number[]): Float32Array {
 export function parseNpy(bytes: Uint8Array, name = 'array.npy'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new WeightLoadError(`readNpz: ${name} is not a .npy file (bad magic)`);
   const major = bytes[6] as number;
+  if (major < 1 || major > 3 || bytes.length < (major === 1 ? 10 : 12)) throw new WeightLoadError(`readNpz: ${name}: unsupported .npy version ${major} or truncated header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DisposedError, ShapeError } from '../errors.js';
 import { assertBackendReady } from '../backend/ensure.js';
+import { stopGradient } from '../ops/custom_grad.js';
 import { validateSaeConfig, type SaeConfig } from './config.js';
 import { encodeFlat, flatTo, leadShape, makeParams, type SaeParams, type SaeWeightArrays } from './sae_encode.js';
 import { decoderNorms, normIn, normOut } from './sae_ops.js';
@@ -193,7 +194,9 @@ export class SparseAutoencoder {
       let out = tf.reshape(normOut(tf.reshape(recons, [-1, dIn]), stats, cfg), x.shape); // as the input
       if (opts.useErrorTerm === true) {
         const clean = normOut(this.decodeFlat(encodeFlat(cfg, this.params, normIn(flat, cfg).x).acts), normIn(flat, cfg).stats, cfg); // no hooks, no edits
-        const err = hook('hook_sae_error', tf.sub(x, tf.reshape(clean, x.shape)), x.shape);
+        // SAELens computes the error term under torch.no_grad(): no gradient flows through it, so the
+        // gradient through a spliced SAE is the SAE's own, not the identity.
+        const err = stopGradient(hook('hook_sae_error', tf.sub(x, tf.reshape(clean, x.shape)), x.shape));
         out = tf.add(out, err);
       }
       return hook('hook_sae_output', out, x.shape);

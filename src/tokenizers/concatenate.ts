@@ -20,13 +20,31 @@ export interface TokenizeAndConcatenateOptions {
   /** Start every row with the tokenizer's BOS (TL `add_bos_token`; default true). */
   readonly addBosToken?: boolean;
   /**
-   * Rows joined and cut together (default 1000, the batch size of HF `datasets.map`, which TL
-   * uses): tokens never run from one batch into the next, and each batch drops its own remainder.
+   * Rows joined and cut together within a shard (default 1000, the default batch size of HF
+   * `datasets.map`): tokens never run from one batch into the next, and each batch drops its own remainder.
    */
   readonly batchSize?: number;
+  /**
+   * TL `num_proc` (default 10): HF `datasets.map(num_proc=p)` first cuts the dataset into
+   * min(p, n) contiguous shards (sizes ⌊n/p⌋, the first n mod p one longer) and batches each shard
+   * on its own, so the rows depend on it; 1 batches the whole dataset.
+   */
+  readonly numProc?: number;
+  /** TL `streaming` (default false): no sharding (TL passes num_proc=None for a streamed dataset). */
+  readonly streaming?: boolean;
 }
 
-const KEYS: OptionKeys<TokenizeAndConcatenateOptions> = { maxLength: true, columnName: true, addBosToken: true, batchSize: true };
+const KEYS: OptionKeys<TokenizeAndConcatenateOptions> = { maxLength: true, columnName: true, addBosToken: true, batchSize: true, numProc: true, streaming: true };
+
+/** HF `Dataset.shard(num_shards, index, contiguous=True)` bounds for every shard of n rows. */
+function contiguousShards(n: number, numShards: number): [number, number][] {
+  const div = Math.floor(n / numShards);
+  const mod = n % numShards;
+  return Array.from({ length: numShards }, (_, i) => {
+    const start = div * i + Math.min(i, mod);
+    return [start, start + div + (i < mod ? 1 : 0)];
+  });
+}
 
 /** Python's `str.isspace` for one character (JS `\s` adds U+FEFF and lacks U+001C–U+001F, U+0085). */
 function isSpace(c: string): boolean {
@@ -69,7 +87,9 @@ function rowText(row: TextRow, column: string, i: number, fn: string): string {
 
 /**
  * Tokenise a dataset of texts into rows of `maxLength` tokens (TL `utils.tokenize_and_concatenate`).
- * Per batch of `batchSize` rows: the texts are joined with the EOS token's text, split into 20
+ * The dataset is cut into `numProc` contiguous shards and each shard into batches of `batchSize`
+ * rows, as HF `datasets.map(batched=True, num_proc=10)` does under TL (with 5 texts, each text is a
+ * batch of its own; pass `numProc: 1` to join everything). Per batch: the texts are joined with the EOS token's text, split into 20
  * chunks at whitespace (as TL, so tokens match TL's), tokenised without special tokens and
  * concatenated; the stream is cut into rows of `maxLength - 1` (BOS then added) or `maxLength`
  * tokens and the remainder dropped. A batch with fewer tokens than one row gives one row padded
@@ -83,7 +103,7 @@ function rowText(row: TextRow, column: string, i: number, fn: string): string {
  * whose HF post-processor adds special tokens to each chunk (T5's EOS, Llama's BOS) adds none here.
  * @param dataset Texts, or records holding the text under `columnName` (e.g. `loadSmsSpam()` rows).
  * @param tokenizer Needs an EOS token (and a BOS token with `addBosToken`).
- * @param opts `maxLength`, `columnName`, `addBosToken`, `batchSize`.
+ * @param opts `maxLength`, `columnName`, `addBosToken`, `batchSize`, `numProc`, `streaming`.
  * @returns Token rows [n, maxLength] (plain arrays; feed them to `model.forward`).
  * @throws {@link "tfjs-lens"!TokenizerError} for a tokenizer without EOS (or BOS when asked);
  *   {@link "tfjs-lens"!ConfigError} for bad options, a missing column or a non-string text.
@@ -102,6 +122,8 @@ export function tokenizeAndConcatenate(dataset: readonly TextRow[], tokenizer: T
     throw new ConfigError(`${fn}: maxLength must be an integer ≥ ${addBos ? 2 : 1}${addBos ? ' (one place is the BOS token)' : ''}, got ${String(maxLength)}`);
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`${fn}: batchSize must be a positive integer, got ${String(batchSize)}`);
+  const numProc = opts.streaming === true ? 1 : (opts.numProc ?? 10);
+  if (!Number.isInteger(numProc) || numProc < 1) throw new ConfigError(`${fn}: numProc must be a positive integer, got ${String(opts.numProc)}`);
   const eos = tokenizer.eosTokenId;
   const eosText = eos === undefined ? undefined : tokenizer.idToToken(eos);
   if (eos === undefined || eosText === undefined) throw new TokenizerError(`${fn}: the tokenizer must have an EOS token (it separates the texts)`);
@@ -110,8 +132,14 @@ export function tokenizeAndConcatenate(dataset: readonly TextRow[], tokenizer: T
   const seqLen = addBos ? maxLength - 1 : maxLength;
   const pad = tokenizer.padTokenId ?? eos;
   const out: number[][] = [];
-  for (let b = 0; b < dataset.length; b += batchSize) {
-    const texts = dataset.slice(b, b + batchSize).map((r, i) => rowText(r, column, b + i, fn));
+  // HF caps num_proc at the dataset's length; each shard is then mapped in batches of batchSize.
+  const batches = contiguousShards(dataset.length, Math.max(1, Math.min(numProc, dataset.length))).flatMap(([lo, hi]) => {
+    const starts: [number, number][] = [];
+    for (let b = lo; b < hi; b += batchSize) starts.push([b, Math.min(b + batchSize, hi)]);
+    return starts;
+  });
+  for (const [b, e] of batches) {
+    const texts = dataset.slice(b, e).map((r, i) => rowText(r, column, b + i, fn));
     const full = texts.join(eosText);
     if (full.trim() === '') continue;
     let tokens = chunks(full).flatMap((c) => tokenizer.encode(c));

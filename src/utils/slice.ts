@@ -36,7 +36,7 @@ export type SliceMode = 'int' | 'slice' | 'array' | 'identity';
  * @param r The range.
  * @param length Axis length.
  * @returns The selected indices, in order.
- * @throws {@link "tfjs-lens"!ConfigError} when step is 0.
+ * @throws {@link "tfjs-lens"!ConfigError} when step is 0 or a bound is not an integer.
  */
 function rangeIndices(r: SliceRange, length: number): number[] {
   const step = r.step ?? 1;
@@ -45,6 +45,7 @@ function rangeIndices(r: SliceRange, length: number): number[] {
   const upper = step > 0 ? length : length - 1;
   const bound = (v: number | null | undefined, dflt: number): number => {
     if (v === null || v === undefined) return dflt;
+    if (!Number.isInteger(v)) throw new ConfigError(`Slice: start and stop must be integers (or null), got ${String(v)}`);
     if (v < 0) return Math.max(v + length, lower);
     return Math.min(v, upper);
   };
@@ -116,6 +117,9 @@ export class Slice {
     } else {
       this.mode = 'slice';
       this.range = input as SliceRange;
+      for (const [k, v] of Object.entries(this.range)) {
+        if (v !== null && v !== undefined && !Number.isInteger(v)) throw new ConfigError(`Slice: ${k} must be an integer (or null), got ${String(v)}`);
+      }
     }
   }
 

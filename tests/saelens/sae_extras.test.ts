@@ -50,6 +50,23 @@ describe('encode / decode keep leading dimensions', () => {
   }
 });
 
+describe('the error term carries no gradient (SAELens computes it under torch.no_grad())', () => {
+  it('d sum(forward(x, {useErrorTerm: true})) / dx equals the gradient without the error term, not the identity', () => {
+    const sae = randomSae(saeConfig({ architecture: 'standard', dIn: 4, dSae: 6 }), 3);
+    const x = randn([3, 4], 4);
+    const [withErr, without] = tf.tidy(() => [
+      tf.grad((v: tf.Tensor) => tf.sum(sae.forward(v, { useErrorTerm: true })))(x),
+      tf.grad((v: tf.Tensor) => tf.sum(sae.forward(v)))(x),
+    ]);
+    const a = withErr.dataSync();
+    expect(Math.max(...Array.from(a, (g) => Math.abs(g - 1)))).toBeGreaterThan(1e-3); // not the identity's all-ones gradient
+    expectClose(withErr, without);
+    tf.tidy(() => expectClose(sae.forward(x, { useErrorTerm: true }), x)); // the value is still x (recons + error)
+    tf.dispose([x, withErr, without]);
+    sae.dispose();
+  });
+});
+
 describe('SAELens-format round trips', () => {
   it('batchtopk training checkpoint (architecture batchtopk, topk_threshold) and cfg.json', async () => {
     const sae = randomSae(batchTopkCfg({ k: 2.5, dIn: 8, dSae: 12 }), 3);

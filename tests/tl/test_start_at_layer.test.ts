@@ -209,6 +209,9 @@ describe('startAtLayer errors and inputToEmbed', () => {
     const wide = tf.zeros([2, 10, 11]);
     expect(() => model.forward(wide, { startAtLayer: 0 })).toThrow(/d_model=10/);
     wide.dispose();
+    const ints = tf.zeros([2, 10, 10], 'int32');
+    expect(() => model.forward(ints, { startAtLayer: 0 })).toThrow(/must be float32, got int32/);
+    ints.dispose();
     expect(() => model.forward(randEmbed, { startAtLayer: 2, stopAtLayer: 1 })).toThrow(ConfigError);
     expect(() => model.forward(randEmbed, { startAtLayer: 4 })).toThrow(/\[-3, 3\]/);
     expect(() => model.forward(randEmbed, { startAtLayer: 0, tokens: [[1, 2]] })).toThrow(ShapeError);

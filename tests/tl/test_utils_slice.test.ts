@@ -130,4 +130,10 @@ describe('Slice: Python slice semantics (beyond TL tests)', () => {
     expect(() => new Slice(2).apply(ref, 0)).toThrow(/out of range/);
     expect(() => new Slice([0]).apply(ref, 2)).toThrow(/dim 2/);
   });
+
+  it('non-integer range bounds are a ConfigError, not a read outside the tensor', () => {
+    for (const r of [{ start: 0.5 }, { start: Number.NaN }, { stop: 'a' }, { stop: 2.5 }]) {
+      expect(() => new Slice(r as never)).toThrow(ConfigError);
+    }
+  });
 });

@@ -53,7 +53,7 @@ describe('test_utils.py tokenize_and_concatenate functions', () => {
     const warn = vi.spyOn(console, 'warn');
     let result: number[][];
     try {
-      result = tokenizeAndConcatenate([{ text: longText }], tok, { maxLength, addBosToken: false });
+      result = tokenizeAndConcatenate([{ text: longText }], tok, { maxLength, addBosToken: false, streaming: true });
       for (const call of [...stderr.mock.calls, ...warn.mock.calls]) expect(String(call[0])).not.toContain('longer than the specified maximum');
       expect(stderr).not.toHaveBeenCalled();
       expect(warn).not.toHaveBeenCalled();
@@ -67,11 +67,11 @@ describe('test_utils.py tokenize_and_concatenate functions', () => {
 
   it('test_tokenize_and_concatenate_short_sequence_no_invalid_tokens', () => {
     expect(tok.vocabSize).toBe(50257);
-    const result = tokenizeAndConcatenate([{ text: 'Hello' }, { text: 'world' }, { text: 'today' }], tok, { columnName: 'text', addBosToken: true });
+    const result = tokenizeAndConcatenate([{ text: 'Hello' }, { text: 'world' }, { text: 'today' }], tok, { columnName: 'text', addBosToken: true, streaming: true });
     const tokens = result[0] ?? [];
     expect(Math.min(...tokens)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...tokens)).toBeLessThan(tok.vocabSize);
-    // TL's definition: one row of max_length 1024: BOS, the joined text's tokens, then EOS padding.
+    // TL's definition (streaming: one batch): one row of max_length 1024: BOS, the joined text's tokens, then EOS padding.
     expect(result.length).toBe(1);
     expect(tokens.length).toBe(1024);
     expect(tokens[0]).toBe(tok.bosTokenId);
@@ -86,7 +86,7 @@ describe('test_utils.py tokenize_and_concatenate functions', () => {
 
 describe('tokenizeAndConcatenate details', () => {
   it('short texts are cut by characters, as TL (20 chunks of 3 characters here)', () => {
-    const rows = tokenizeAndConcatenate(['Hello', 'world', 'today'], tok, { maxLength: 8, addBosToken: false });
+    const rows = tokenizeAndConcatenate(['Hello', 'world', 'today'], tok, { maxLength: 8, addBosToken: false, numProc: 1 });
     const eosText = tok.idToToken(tok.eosTokenId as number) as string;
     // TL: full_text has 41 characters, chunk_length (41 - 1) // 20 + 1 = 3, lookahead 3 // 10 = 0: 3-character
     // chunks, so '<|endoftext|>' is cut and tokenised as text, not as the EOS id.
@@ -102,14 +102,14 @@ describe('tokenizeAndConcatenate details', () => {
     // Texts long enough that each chunk end can reach whitespace (lookahead = chunk / 10 > 13 chars,
     // the length of '<|endoftext|>'): the chunks then tokenise as the whole text does.
     const texts = ['one two three four five six seven eight nine ten '.repeat(40), 'alpha beta gamma delta '.repeat(100)];
-    const rows = tokenizeAndConcatenate(texts, tok, { maxLength: 5 });
+    const rows = tokenizeAndConcatenate(texts, tok, { maxLength: 5, numProc: 1 });
     const eosText = tok.idToToken(tok.eosTokenId as number) as string;
     const stream = tok.encode(texts.join(eosText));
     expect(stream).toContain(tok.eosTokenId);
     expect(rows.every((r) => r.length === 5 && r[0] === tok.bosTokenId)).toBe(true);
     expect(rows.map((r) => r.slice(1)).flat()).toEqual(stream.slice(0, Math.floor(stream.length / 4) * 4));
     // batchSize 1: each text is its own batch, nothing crosses between them.
-    const perRow = tokenizeAndConcatenate(texts, tok, { maxLength: 5, batchSize: 1 });
+    const perRow = tokenizeAndConcatenate(texts, tok, { maxLength: 5, batchSize: 1, numProc: 1 });
     const a = tok.encode(texts[0] as string);
     expect(perRow[0]?.slice(1)).toEqual(a.slice(0, 4));
     expect(perRow.length).toBe(Math.floor(a.length / 4) + Math.floor(tok.encode(texts[1] as string).length / 4));
@@ -117,6 +117,19 @@ describe('tokenizeAndConcatenate details', () => {
     expect(() => tokenizeAndConcatenate([{ txt: 'x' }], tok)).toThrow(/did you mean 'txt'/);
     expect(() => tokenizeAndConcatenate(['x'], tok, { maxLength: 1 })).toThrow(ConfigError);
     expect(() => tokenizeAndConcatenate(['x'], tok, { max_length: 4 } as never)).toThrow(ConfigError);
+    expect(() => tokenizeAndConcatenate(['x'], tok, { numProc: 0 })).toThrow(/numProc/);
+  });
+
+  it('numProc shards as HF datasets.map(num_proc) under TL: min(p, n) contiguous shards, each batched on its own', () => {
+    const texts = ['a b c d e f g h i j k l m n o p q r s t u v w x y z '.repeat(12), 'one two three four five six seven '.repeat(12), 'red green blue yellow '.repeat(20)];
+    const maxLength = 6;
+    const alone = (t: string[]): number[][] => tokenizeAndConcatenate(t, tok, { maxLength, numProc: 1 });
+    // Default num_proc 10 > 3 texts: 3 shards of one text, so no text's tokens reach another's rows.
+    expect(tokenizeAndConcatenate(texts, tok, { maxLength })).toEqual(texts.flatMap((t) => alone([t])));
+    // num_proc 2 over 3 texts: shards [0, 2) and [2, 3) (HF: floor(3/2) = 1 each, the first one longer).
+    expect(tokenizeAndConcatenate(texts, tok, { maxLength, numProc: 2 })).toEqual([...alone(texts.slice(0, 2)), ...alone(texts.slice(2))]);
+    // streaming: TL passes num_proc=None, one batch.
+    expect(tokenizeAndConcatenate(texts, tok, { maxLength, streaming: true })).toEqual(alone(texts));
   });
 });
 

@@ -123,6 +123,20 @@ describe('FactoredMatrix.get (TL test_get_item.py)', () => {
 });
 
 describe('FactoredMatrix.get beyond TL', () => {
+  it('an integer and an index list separated by a slice keep the list axis in place (torch, not NumPy, order)', () => {
+    // A [2, 3, 4, 5, 6] @ B [2, 3, 4, 6, 7]: fm[0, :, [0, 1]] in torch selects 0 first, so the list's axis stays second.
+    const A5 = rand(2, 3, 4, 5, 6);
+    const B5 = rand(2, 3, 4, 6, 7);
+    const f = new FactoredMatrix(A5, B5);
+    const r = f.get(0, null, [0, 1]);
+    expect(r.shape).toEqual([3, 2, 5, 7]);
+    const a5 = A5.arraySync() as N5;
+    check(r.A, (a5[0] as unknown[]).map((row) => [0, 1].map((i) => (row as unknown[])[i])));
+    r.dispose();
+    f.dispose();
+    tf.dispose([A5, B5]);
+  });
+
   it('a negative integer on a matrix dimension selects from the end (TL turns -1 into an empty slice)', () => {
     const r = fm.get(1, 0, 1, -1);
     const ab = mm(A, B).arraySync() as N5;
