@@ -104,6 +104,36 @@ describe('Gated SAE', () => {
     sae.dispose();
   });
 
+  it('each gated loss term as SAELens computes it, with decoder norms ≠ 1 and a non-zero b_dec applied to the input', () => {
+    const cfg = gatedCfg({ applyBDecToInput: true });
+    const base = initSae(cfg, { seed: 5, decoderInitNorm: 0.5 });
+    const w = { ...base.toArrays(), b_dec: Float32Array.from({ length: 64 }, (_, i) => 0.3 * Math.sin(i + 1)) };
+    base.dispose();
+    const sae = new SparseAutoencoder(cfg, w);
+    const x = randn([32, 64], 6) as tf.Tensor2D;
+    const lam = 0.7;
+    const r = saeLossAndGrads(sae.cfg, sae.params, x, { sparsityCoefficient: lam });
+    const [mse, l1, aux] = Array.from(r.stats.dataSync().subarray(0, 3));
+    tf.dispose([...Object.values(r.grads), r.stats]);
+    const [mseRef, l1Ref, auxRef] = tf.tidy(() => {
+      const Wdec = tf.tensor2d(w.W_dec, [256, 64]);
+      const bDec = tf.tensor1d(w.b_dec);
+      const recon = tf.add(tf.matMul(gatedReference(x, w, 64, 256, true).acts, Wdec), bDec);
+      const piGate = tf.relu(tf.add(tf.matMul(tf.sub(x, bDec), tf.tensor2d(w.W_enc, [64, 256])), tf.tensor1d(w.b_gate as Float32Array))); // SAELens: centred input
+      const norms = tf.norm(Wdec, 'euclidean', 1); // W_dec.norm(dim=1): 0.5 each here
+      return [
+        tf.mean(tf.sum(tf.square(tf.sub(recon, x)), -1)),
+        tf.mul(tf.mean(tf.sum(tf.mul(piGate, norms), -1)), lam),
+        tf.mean(tf.sum(tf.square(tf.sub(tf.add(tf.matMul(piGate, Wdec), bDec), x)), -1)), // against the raw input
+      ].map((t) => t.dataSync()[0] as number);
+    });
+    expect(Math.abs((mse as number) - (mseRef as number)) / (mseRef as number)).toBeLessThan(1e-4);
+    expect(Math.abs((l1 as number) - (l1Ref as number)) / (l1Ref as number)).toBeLessThan(1e-4);
+    expect(Math.abs((aux as number) - (auxRef as number)) / (auxRef as number)).toBeLessThan(1e-4);
+    tf.dispose(x);
+    sae.dispose();
+  });
+
   it('test_GatedSAE_save_and_load_from_pretrained', async () => {
     const sae = initSae(gatedCfg(), { seed: 4 });
     const dir = mkdtempSync(join(tmpdir(), 'gated-'));
