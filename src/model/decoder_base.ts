@@ -107,12 +107,15 @@ export abstract class HookedDecoderBase extends HookedModel<ForwardOptions, Reso
     return toStrTokens(tok, input as string | TokenInput, this.cfg.nCtx, this.tokenizeDefaults(opts));
   }
 
-  /** Decode ids: a string for [pos], a list for [batch, pos] (TL `to_string`). */
-  override toString(tokens?: TokenInput): string;
-  override toString(tokens: TokenInput): string | string[];
-  override toString(tokens?: TokenInput): string | string[] {
+  /** Decode ids: a string for one id or [pos], a list for [batch, pos] (TL `to_string`). */
+  override toString(tokens?: TokenInput | number): string;
+  override toString(tokens: TokenInput | number): string | string[];
+  override toString(tokens?: TokenInput | number): string | string[] {
     if (tokens === undefined) return `HookedTransformer(${this.cfg.modelType}, ${this.cfg.nLayers} layers)`;
-    return toText(needTokenizer(this.tokenizer, 'toString'), tokens);
+    const tok = needTokenizer(this.tokenizer, 'toString');
+    if (typeof tokens === 'number') return toText(tok, [tokens]); // TL: an int (or 0-d tensor) is one token
+    if ('shape' in tokens && tokens.shape.length === 0) return toText(tok, [Number(tokens.arraySync())]);
+    return toText(tok, tokens);
   }
 
   /** Id of a string that must be exactly one token (TL `to_single_token`). */

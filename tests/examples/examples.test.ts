@@ -155,6 +155,107 @@ describe('examples', () => {
     expect(j.files.every((f) => f.startsWith(join(OUT, '06b')) && existsSync(f))).toBe(true);
   });
 
+  it('08_main_demo: every Main_Demo section runs; ablation hurts, patching restores at layer 0, induction and OV copying scores are sane', async () => {
+    const args = ['--batch', '3', '--seq-len', '12', '--max-new-tokens', '5'];
+    const plain = await example('08_main_demo.ts', [...args, '--out', join(OUT, '08a')]);
+    expect(plain.stdout).toMatch(/Clean logit difference/);
+    expect(plain.stdout).toMatch(/Output after intervening on layer2\.hook_scaled -4/);
+    type Scores = number[][];
+    const j = oneJson((await example('08_main_demo.ts', [...args, '--out', join(OUT, '08b'), '--json'])).stdout) as {
+      loadingAndLoss: { loss: number };
+      caching: { patternShape: number[]; strTokens: string[]; stopAtLayerKeys: string[]; stopAtLayerEqual: boolean };
+      headAblation: { valueShape: number[]; originalLoss: number; ablatedLoss: number };
+      ioiPatching: { cleanLogitDiff: number; corruptedLogitDiff: number; changedPositions: number[]; strTokens: string[]; normalized: Scores };
+      inductionHeads: { tokenRange: number[]; lossByPosition: number[]; firstHalfLoss: number; secondHalfLoss: number; scores: Scores; bestHead: number[]; singleSequenceStripe: number };
+      secondModelInduction: { scores: Scores };
+      namesAndShapes: { parameters: { name: string; shape: number[] }[]; numTokens: number; hooks: { name: string; shape: number[] }[] };
+      unembedBias: { top: { value: number }[]; otherModelMaxAbsBU: number; johnBias: number; maryBias: number; probRatio: number };
+      tokens: { multiTokens: number[][]; theProb: number; detokenizedEqualsText: boolean; tokenPosition: { withBos: number; withoutBos: number; first: number; last: number } };
+      prependBos: { shapes: { byDefault: number[]; withBos: number[]; withoutBos: number[] } };
+      factoredMatrix: { norms: number[]; dims: Record<string, number>; abcDims: Record<string, number>; denseSingularValues: number[]; factoredSingularValues: number[]; factoredEigenvalues: { real: number[] }; denseEigenvalues: { real: number[] }; allClose: boolean };
+      ovCopying: { ovCopyingScore: Scores; fullOvCopyingScore: Scores; fullOvShape: number[] };
+      ovCopyingInductionModel: { ovCopyingScore: Scores; fullOvCopyingScore: Scores };
+      generate: { prompt: string; text: string; startsWithPrompt: boolean };
+      hookPoints: { output: number; cached: Record<string, number>; fired: string[]; intervened: number };
+      tensorsLeaked: number;
+      files: string[];
+    };
+    expect(j.loadingAndLoss.loss).toBeGreaterThan(0);
+    expect(j.loadingAndLoss.loss).toBeLessThan(Math.log(2048)); // better than uniform over llama-mini's vocabulary
+    const n = j.caching.strTokens.length;
+    expect(j.caching.patternShape).toEqual([4, n, n]); // batch dimension removed
+    expect(j.caching.stopAtLayerKeys).toEqual(['blocks.0.attn.hook_pattern']);
+    expect(j.caching.stopAtLayerEqual).toBe(true);
+    expect(j.headAblation.valueShape).toEqual([1, n, 2, 32]); // grouped-query attention: 2 value heads
+    expect(j.headAblation.ablatedLoss).toBeGreaterThan(j.headAblation.originalLoss);
+    // Patching: clean beats corrupted; at layer 0 only the changed position matters, and it restores the clean run.
+    const ioi = j.ioiPatching;
+    expect(ioi.cleanLogitDiff).toBeGreaterThan(ioi.corruptedLogitDiff);
+    expect(ioi.changedPositions).toHaveLength(1);
+    expect(ioi.normalized).toHaveLength(4);
+    const changed = ioi.changedPositions[0]!;
+    ioi.normalized[0]!.forEach((x, p) => expect(Math.abs(x - (p === changed ? 1 : 0)), `layer 0, position ${p}`).toBeLessThan(1e-3));
+    expect(ioi.normalized.every((r) => r.length === ioi.strTokens.length)).toBe(true);
+    // Induction (induction-2l, its token range): the repeat is predicted, layer-1 heads attend seq_len − 1 back.
+    const ind = j.inductionHeads;
+    expect(ind.tokenRange).toEqual([1000, 3000]);
+    expect(ind.lossByPosition).toHaveLength(2 * 12); // BOS + 2·12 tokens → 24 predictions
+    expect(ind.secondHalfLoss).toBeLessThan(ind.firstHalfLoss / 4);
+    expect(ind.scores.flat().every(inUnit)).toBe(true);
+    expect(ind.bestHead[0]).toBe(1);
+    expect(Math.max(...ind.scores[1]!)).toBeGreaterThan(0.5);
+    expect(Math.max(...ind.scores[0]!)).toBeLessThan(0.2);
+    expect(ind.singleSequenceStripe).toBeGreaterThan(0.5);
+    expect(j.secondModelInduction.scores.flat().every(inUnit)).toBe(true);
+    // Names and shapes.
+    const param = (name: string): number[] | undefined => j.namesAndShapes.parameters.find((p) => p.name === name)?.shape;
+    expect(param('blocks.0.attn.W_Q')).toEqual([4, 128, 32]);
+    expect(param('embed.W_E')).toEqual([2048, 128]);
+    const t = j.namesAndShapes.numTokens;
+    const hook = (name: string): number[] | undefined => j.namesAndShapes.hooks.find((h) => h.name === name)?.shape;
+    expect(hook('blocks.0.attn.hook_pattern')).toEqual([1, 4, t, t]);
+    expect(hook('hook_embed')).toEqual([1, t, 128]);
+    expect(j.namesAndShapes.hooks.some((h) => h.name.startsWith('blocks.1.'))).toBe(false);
+    // Unembedding bias: sorted, llama-mini has none, the ratio is exp(difference).
+    const top = j.unembedBias.top.map((x) => x.value);
+    for (let i = 1; i < top.length; i++) expect(top[i]!).toBeLessThanOrEqual(top[i - 1]!);
+    expect(j.unembedBias.otherModelMaxAbsBU).toBe(0);
+    expect(j.unembedBias.probRatio).toBeCloseTo(Math.exp(j.unembedBias.johnBias - j.unembedBias.maryBias), 6);
+    // Tokens and prepend_bos.
+    expect(new Set(j.tokens.multiTokens.map((r) => r.length)).size).toBe(1); // padded to one length
+    expect(j.tokens.theProb > 0 && j.tokens.theProb < 1).toBe(true);
+    expect(j.tokens.detokenizedEqualsText).toBe(true); // to_string inverts to_tokens
+    expect(j.tokens.tokenPosition.withBos).toBe(j.tokens.tokenPosition.withoutBos + 1);
+    expect(j.tokens.tokenPosition.last).toBeGreaterThan(j.tokens.tokenPosition.first);
+    expect(j.prependBos.shapes.byDefault).toEqual(j.prependBos.shapes.withBos);
+    expect(j.prependBos.shapes.withoutBos[1]).toBe(j.prependBos.shapes.withBos[1]! - 1);
+    // FactoredMatrix: the factored results equal the dense ones.
+    const fm = j.factoredMatrix;
+    expect(fm.norms[1]!).toBeCloseTo(fm.norms[0]!, 3);
+    expect(fm.dims).toEqual({ rdim: 5, ldim: 5, mdim: 2 });
+    expect(fm.abcDims).toEqual({ rdim: 300, ldim: 5, mdim: 2 });
+    fm.factoredSingularValues.forEach((s, i) => expect(s).toBeCloseTo(fm.denseSingularValues[i]!, 3));
+    const nonzero = fm.denseEigenvalues.real.filter((x) => Math.abs(x) > 1e-4).sort((a, b) => a - b);
+    expect(nonzero).toHaveLength(2);
+    [...fm.factoredEigenvalues.real].sort((a, b) => a - b).forEach((x, i) => expect(x).toBeCloseTo(nonzero[i]!, 3));
+    expect(fm.allClose).toBe(true);
+    // OV copying scores lie in [-1, 1]; induction-2l's layer-1 heads copy.
+    const inRange = (z: Scores): boolean => z.flat().every((x) => x >= -1 - 1e-6 && x <= 1 + 1e-6);
+    expect(j.ovCopying.fullOvShape).toEqual([4, 4, 2048, 2048]);
+    for (const z of [j.ovCopying.ovCopyingScore, j.ovCopying.fullOvCopyingScore, j.ovCopyingInductionModel.ovCopyingScore, j.ovCopyingInductionModel.fullOvCopyingScore]) expect(inRange(z)).toBe(true);
+    expect(Math.min(...j.ovCopyingInductionModel.ovCopyingScore[1]!, ...j.ovCopyingInductionModel.fullOvCopyingScore[1]!)).toBeGreaterThan(0.8);
+    // Generation and the custom hooked module.
+    expect(j.generate.startsWithPrompt).toBe(true);
+    expect(j.generate.text.length).toBeGreaterThan(j.generate.prompt.length);
+    expect(j.hookPoints.output).toBe(780); // ((5² + 3)² − 4)
+    expect(j.hookPoints.cached).toEqual({ hook_in: 5, 'layer1.hook_square': 25, hook_mid: 28, 'layer2.hook_square': 784, hook_out: 780 });
+    expect(j.hookPoints.fired).toEqual(['layer2.hook_square']);
+    expect(j.hookPoints.intervened).toBe(-4);
+    expect(j.tensorsLeaked).toBe(0); // every section freed its tensors
+    expect(j.files.length).toBeGreaterThanOrEqual(12);
+    expect(j.files.every((f) => f.startsWith(join(OUT, '08b')) && existsSync(f))).toBe(true);
+  }, 400_000);
+
   it('a misspelt flag is one line on stderr with the nearest flag, exit 2', async () => {
     const err = await example('01_run_with_cache.ts', ['--jsn']).then(() => undefined, (e: unknown) => e as { code: number; stderr: string });
     expect(err?.code).toBe(2);

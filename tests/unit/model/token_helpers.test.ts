@@ -1,4 +1,5 @@
 /** Model-level tokenisation helpers with TransformerLens semantics, on a GPT-2-vocabulary model. */
+import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenizerError } from '../../../src/errors.js';
 import type { HookedTransformer } from '../../../src/model/hooked_transformer.js';
@@ -28,6 +29,10 @@ describe('token helpers', () => {
     expect(m.toStrTokens([15496, 995])).toEqual(['Hello', ' world']);
     expect(m.toString([15496, 995])).toBe('Hello world');
     expect(m.toString([[15496, 995], [17250, 995]])).toEqual(['Hello world', 'Hi world']);
+    expect(m.toString(15496)).toBe('Hello'); // TL to_string(int): one token
+    const zeroD = tf.scalar(995, 'int32');
+    expect(m.toString(zeroD)).toBe(' world');
+    zeroD.dispose();
     expect(m.toSingleToken(' world')).toBe(995);
     expect(() => m.toSingleToken('Hello world')).toThrow(TokenizerError);
     expect(m.getTokenPosition(' world', 'Hello world world')).toBe(2);
