@@ -21,6 +21,7 @@ const LAYERS = [
   ['model'],
   ['analysis', 'patching', 'evals', 'train'],
   ['sae', 'circuits', 'probe'],
+  ['anomaly'],
   ['viz'],
   ['cli'],
 ];

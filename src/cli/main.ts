@@ -29,6 +29,8 @@ commands:
            --max-samples 1000 (normal training texts)  --max-dev 300  --max-test 500  --ppl-samples 40
   probe synthetic   the β × latent grid on synthetic blobs (3 seeds)   --epochs 60  --seed 0  --output-dir
   sae      train | eval a sparse autoencoder on a hook (tfjs-lens sae --help)
+  bench tabular   our anomaly detectors vs scikit-learn's on the 19 ADBench sets (ROC-AUC, PR-AUC, 3 seeds)
+           [--datasets a,b] [--seeds 0,1,2] [--detectors …] [--out results/adbench]   (tfjs-lens bench --help)
 
 common: --json (one JSON object on stdout)   --help
 Hub models (gpt2, EleutherAI/pythia-70m, …) need the network once; shipped ones (llama-mini,
@@ -52,7 +54,7 @@ const PROBE_OPTIONS = {
   seeds: { type: 'string' }, 'max-dev': { type: 'string' },
 } as const satisfies CliOptions;
 
-const COMMANDS = ['demo', 'hooks', 'probe', 'sae', 'circuit', 'finetune', 'classify'] as const;
+const COMMANDS = ['demo', 'hooks', 'probe', 'sae', 'circuit', 'finetune', 'classify', 'bench'] as const;
 
 function usage(code: number): number {
   process.stdout.write(`${USAGE}\n`);
@@ -81,6 +83,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return (await import('./commands/finetune.js')).runFinetuneCommand(rest);
     case 'classify':
       return (await import('./commands/classify.js')).runClassifyCommand(rest);
+    case 'bench':
+      return (await import('./commands/bench_tabular.js')).runBenchCommand(rest);
     case 'demo': {
       const { values: v } = parseCliArgs('demo', rest, DEMO_OPTIONS);
       if (v.help) return usage(0);

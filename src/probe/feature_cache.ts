@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readSafetensorsFile, writeSafetensorsFile } from '../io/safetensors.js';
 import { resolveAlias } from '../model/aliases.js';
 import { checkFinite, type FeatureMatrix } from './matrix.js';
@@ -113,28 +113,75 @@ export async function cachedFeatures(
   path: string;
 }> {
   const path = featureCachePath(dir, key);
-  if (opts.force !== true && existsSync(path)) {
-    const hit = await readCached(path, key);
-    if (hit !== undefined) return { features: hit, hit: true, path };
-  }
-  const features = await compute();
-  checkFinite(features, 'cachedFeatures');
-  await mkdir(dir, { recursive: true });
   const meta = Object.fromEntries(Object.entries(key).map(([k, v]) => [k, String(v)]));
-  await writeSafetensorsFile(path, { features: { dtype: 'F32', shape: [features.rows, features.cols], data: features.data } }, meta);
-  return { features, hit: false, path };
+  const r = await cachedMatrixFile(path, meta, compute, { ...opts, fn: 'cachedFeatures' });
+  return { features: r.matrix, hit: r.hit, path };
 }
 
-/** Read a cache file; undefined when unreadable or written for another key. */
-async function readCached(path: string, key: FeatureCacheKey): Promise<FeatureMatrix | undefined> {
+/**
+ * The general form of {@link cachedFeatures}: one float32 matrix in one safetensors file, stored
+ * with its key (`meta`) and a SHA-256 of its bytes in `__metadata__`. A hit needs the stored key to
+ * equal `meta` and the checksum to match (a truncated, corrupt or foreign file is recomputed and
+ * overwritten; files written before checksums existed are accepted on the key alone). Writes are
+ * atomic (temp file + rename, see writeSafetensorsFile), so concurrent writers of the same key
+ * leave one whole file and a reader never sees a partial one.
+ * @param path The cache file.
+ * @param meta Everything the matrix depends on, as strings.
+ * @param compute Produces the matrix on a miss.
+ * @param opts force (recompute even on a hit), fn (caller's name for messages), extraMeta (called
+ *   after `compute`: more metadata to store, not part of the key, returned on a hit).
+ * @returns The matrix and whether it was a hit.
+ * @throws As {@link cachedFeatures}.
+ * @example const { matrix, hit } = await cachedMatrixFile('.cache/x.safetensors', { model: 'm' }, () => m);
+ * @category Probe
+ */
+export async function cachedMatrixFile(
+  path: string,
+  meta: Readonly<Record<string, string>>,
+  compute: () => FeatureMatrix | Promise<FeatureMatrix>,
+  opts: { force?: boolean; fn?: string; extraMeta?: () => Record<string, string> } = {},
+): Promise<{
+  /** The matrix [rows, cols]. */
+  matrix: FeatureMatrix;
+  /** True when read from the cache. */
+  hit: boolean;
+  /** The file's whole `__metadata__` (key, checksum and `extraMeta`). */
+  metadata: Record<string, string>;
+}> {
+  const fn = opts.fn ?? 'cachedMatrixFile';
+  if (opts.force !== true && existsSync(path)) {
+    const hit = await readCached(path, meta, fn);
+    if (hit !== undefined) return { matrix: hit.matrix, hit: true, metadata: hit.metadata };
+  }
+  const matrix = await compute();
+  checkFinite(matrix, fn);
+  await mkdir(dirname(path), { recursive: true });
+  const data = matrix.data.length === matrix.rows * matrix.cols ? matrix.data : matrix.data.subarray(0, matrix.rows * matrix.cols);
+  const metadata = { ...(opts.extraMeta?.() ?? {}), ...meta, [CHECKSUM]: checksum(data) };
+  await writeSafetensorsFile(path, { features: { dtype: 'F32', shape: [matrix.rows, matrix.cols], data } }, metadata);
+  return { matrix, hit: false, metadata };
+}
+
+/** Metadata entry holding the SHA-256 of the matrix bytes. */
+const CHECKSUM = '__sha256';
+
+/** SHA-256 of a float32 array's bytes. */
+function checksum(data: Float32Array): string {
+  return createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
+}
+
+/** Read a cache file; undefined when unreadable, corrupt (checksum) or written for another key. */
+async function readCached(path: string, key: Readonly<Record<string, string>>, fn: string): Promise<{ matrix: FeatureMatrix; metadata: Record<string, string> } | undefined> {
   try {
     const { tensors, metadata } = await readSafetensorsFile(path);
-    const same = Object.entries(key).every(([k, v]) => metadata[k] === String(v));
+    const same = Object.entries(key).every(([k, v]) => metadata[k] === v);
     const t = tensors.get('features');
-    if (!same || t === undefined || t.shape.length !== 2) return undefined;
-    const m = { rows: t.shape[0] as number, cols: t.shape[1] as number, data: t.data as Float32Array };
-    checkFinite(m, 'cachedFeatures');
-    return m;
+    if (!same || t === undefined || t.shape.length !== 2 || !(t.data instanceof Float32Array)) return undefined;
+    const sum = metadata[CHECKSUM];
+    if (sum !== undefined && sum !== checksum(t.data)) return undefined;
+    const m = { rows: t.shape[0] as number, cols: t.shape[1] as number, data: t.data };
+    checkFinite(m, fn);
+    return { matrix: m, metadata };
   } catch {
     return undefined;
   }

@@ -53,4 +53,4 @@ export { aurocOverSeeds } from './bootstrap.js';
 export type { AurocSummary, SeedScores } from './bootstrap.js';
 export { fitTfidfKnn, fitTfidfSvd } from './text_baselines.js';
 export type { TextDetector, TfidfAnalyzer } from './text_baselines.js';
-export { fitIsolationForest } from './isolation_forest.js';
+export { fitIsolationForest, isolationForestPathCorrection } from './isolation_forest.js';

@@ -1,7 +1,7 @@
 /**
  * Isolation Forest (Liu, Ting & Zhou, ICDM 2008), as scikit-learn's `IsolationForest` defaults:
- * 100 trees, each grown on 256 rows sampled without replacement, random feature and uniform split
- * value, depth limit ⌈log2 256⌉ = 8; score s(x) = 2^(−E[h(x)] / c(256)), higher = more anomalous,
+ * 100 trees, each grown on 256 rows sampled without replacement, random non-constant feature and
+ * uniform split value, depth limit ⌈log2 256⌉ = 8; score s(x) = 2^(−E[h(x)] / c(256)), higher = more anomalous,
  * where h is the path length plus c(size) of the leaf reached and c(n) = 2H(n − 1) − 2(n − 1)/n.
  */
 import { ConfigError, DatasetError } from '../errors.js';
@@ -11,18 +11,33 @@ import type { FittedDetector } from './baselines.js';
 
 type Node = { leaf: true; size: number } | { leaf: false; feature: number; split: number; left: Node; right: Node };
 
-/** Average path length of an unsuccessful BST search among n rows. */
-function c(n: number): number {
+/**
+ * Average path length of an unsuccessful binary-search-tree search among n rows, the Isolation
+ * Forest's depth correction (scikit-learn's `_average_path_length`): 0 for n ≤ 1, 1 for n = 2, else
+ * 2(ln(n − 1) + γ) − 2(n − 1)/n with γ the Euler–Mascheroni constant.
+ * @param n Rows (a leaf's training rows, or the subsample size).
+ * @returns c(n).
+ * @throws Never.
+ * @example isolationForestPathCorrection(256)  // ≈ 10.2448
+ * @category Probe
+ */
+export function isolationForestPathCorrection(n: number): number {
   if (n <= 1) return 0;
   if (n === 2) return 1;
-  return 2 * (Math.log(n - 1) + 0.5772156649) - (2 * (n - 1)) / n;
+  return 2 * (Math.log(n - 1) + 0.5772156649015329) - (2 * (n - 1)) / n;
 }
+const c = isolationForestPathCorrection;
 
 function grow(x: FeatureMatrix, rows: number[], depth: number, limit: number, rand: Rng): Node {
   if (depth >= limit || rows.length <= 1) return { leaf: true, size: rows.length };
   const d = x.cols;
+  // Draw features without replacement until one varies on these rows (as scikit-learn's random
+  // splitter, which skips constant features): the split feature is uniform over the non-constant ones.
+  const order = Array.from({ length: d }, (_, j) => j);
   for (let tries = 0; tries < d; tries++) {
-    const feature = Math.floor(rand() * d);
+    const pick = tries + Math.floor(rand() * (d - tries));
+    [order[tries], order[pick]] = [order[pick] as number, order[tries] as number];
+    const feature = order[tries] as number;
     let lo = Infinity;
     let hi = -Infinity;
     for (const r of rows) {
