@@ -34,6 +34,7 @@ import { chooseThreshold, classificationReport } from '../src/evals/classificati
 import { averagePrecision, rocAuc } from '../src/probe/metrics.js';
 import { intOption, parseCliArgs, runCliMain } from '../src/cli/cli_args.js';
 import { SHIPPED_TABULAR } from '../src/cli/commands/finetune_data.js';
+import { sklearnAvailable } from '../src/cli/commands/bench_tabular_run.js';
 import { loadClassifier, trainAndEvaluate, type Part, type RunSpec } from '../src/cli/commands/finetune_run.js';
 import { packageRoot } from '../src/utils/package_root.js';
 import { cell, choiceList, markdownTable, meanStd, numberList, progress, writeResults } from './finetune_common.js';
@@ -99,20 +100,17 @@ function classical(X: number[][], y: number[], f: Fold, seed: number): Record<st
   };
 }
 
-/** scikit-learn on the same folds, or a note when python3 cannot import it. */
+/** scikit-learn on the same folds, or a note when no python3 (TFJS_LENS_PYTHON, python3, /usr/bin/python3) imports it. */
 function sklearn(X: number[][], y: number[], folds: readonly Fold[], seed: number): { results: Record<string, Pick<Result, 'f1' | 'rocAuc' | 'prAuc'>>[]; note: string | null } {
-  try {
-    execFileSync('python3', ['-c', 'import sklearn'], { stdio: 'ignore' });
-  } catch {
-    return { results: [], note: 'scikit-learn skipped: python3 cannot import sklearn (pip install scikit-learn to add it)' };
-  }
+  const py = sklearnAvailable('finetune_sklearn.py');
+  if (!py.ok) return { results: [], note: py.note };
   const dir = mkdtempSync(join(tmpdir(), 'finetune-sklearn-'));
   try {
     writeFileSync(join(dir, 'in.json'), JSON.stringify({ X: X.map((r) => r.map((x) => (Number.isFinite(x) ? x : null))), y, folds, seed }));
-    execFileSync('python3', [join(packageRoot(), 'bench', 'finetune_sklearn.py'), join(dir, 'in.json'), join(dir, 'out.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(py.python, [py.script, join(dir, 'in.json'), join(dir, 'out.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
     const scores = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as Record<string, { val: number[]; test: number[] }>[];
     return {
-      note: null,
+      note: `scikit-learn ${py.version} (${py.python})`,
       results: scores.map((byModel, k) => Object.fromEntries(Object.entries(byModel).map(([name, s]) => {
         const f = folds[k] as Fold;
         return [`scikit-learn ${name}`, scoreBinary(s.val, f.val.map((i) => y[i] as number), s.test, f.test.map((i) => y[i] as number))];

@@ -152,9 +152,12 @@ function ourScores(det: (typeof OUR_DETECTORS)[number], train: FeatureMatrix, te
   }
 }
 
-/** The first Python (`$TFJS_LENS_PYTHON`, `python3`, `/usr/bin/python3`) that imports scikit-learn, with the bridge script. */
-export function sklearnAvailable(): { ok: boolean; note: string | null; script: string; python: string; version: string } {
-  const script = join(packageRoot(), 'bench', 'adbench_sklearn.py');
+/**
+ * The first Python (`$TFJS_LENS_PYTHON`, `python3`, `/usr/bin/python3`) that imports scikit-learn, with the bridge script.
+ * @param scriptName The bridge script in `bench/` (default the ADBench one).
+ */
+export function sklearnAvailable(scriptName = 'adbench_sklearn.py'): { ok: boolean; note: string | null; script: string; python: string; version: string } {
+  const script = join(packageRoot(), 'bench', scriptName);
   if (!existsSync(script)) return { ok: false, note: `scikit-learn skipped: ${script} not found (it ships in the repository, not the npm package)`, script, python: '', version: '' };
   const env = process.env['TFJS_LENS_PYTHON'];
   for (const python of [...(env === undefined || env === '' ? [] : [env]), 'python3', '/usr/bin/python3']) {
