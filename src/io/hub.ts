@@ -66,7 +66,8 @@ export interface ResolvedModel {
   readonly commit?: string;
 }
 
-function envValue(v: string | undefined): string | undefined {
+/** An environment value, or undefined when unset or blank. */
+export function envValue(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
 }
 

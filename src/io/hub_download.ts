@@ -61,12 +61,15 @@ async function downloadFile(
   return { found: true, commit };
 }
 
-/** Run a cache write; fs errors become a HubError naming what was written where. */
-async function cacheWrite<T>(what: string, write: () => Promise<T>): Promise<T> {
+/**
+ * Run a cache write; fs errors become a HubError naming what was written where.
+ * @param fn The public function named in the message.
+ */
+export async function cacheWrite<T>(what: string, write: () => Promise<T>, fn = 'resolveModelDir'): Promise<T> {
   try {
     return await write();
   } catch (err) {
-    const e = new HubError(`resolveModelDir: could not ${what} — ${(err as Error).message} [check that the cache directory is writable]`);
+    const e = new HubError(`${fn}: could not ${what} — ${(err as Error).message} [check that the cache directory is writable]`);
     e.cause = err;
     throw e;
   }

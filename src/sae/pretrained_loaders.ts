@@ -13,7 +13,7 @@ import { ConfigError, WeightLoadError } from '../errors.js';
 import type { HubOptions } from '../io/hub.js';
 import { readSafetensorsFile } from '../io/safetensors.js';
 import { readNpz } from './npz.js';
-import { hubDownloadFile } from './pretrained_hub.js';
+import { hubDownloadFile } from '../io/hub_file.js';
 
 /** A SAELens cfg dict (snake_case, as SAELens returns it). @category SAE */
 export type SaeLensCfgDict = Record<string, unknown>;

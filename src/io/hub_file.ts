@@ -8,13 +8,13 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, HubError, NotFoundError } from '../errors.js';
-import { hubCacheDir, validateRepoId, type HubOptions } from '../io/hub.js';
-import { fileExists, isCommitHash, linkIntoSnapshot, markNoExist, repoCacheDir, writeRef } from '../io/hub_cache.js';
-import { removeCorrupt } from '../io/hub_download.js';
-import { fetchFollowing, httpError, storeBlob, type HttpContext } from '../io/hub_http.js';
-import { cleanStaleDownloads } from '../io/hub_lock.js';
-import { hubRateLimit, hubTimeoutMs } from '../io/hub_timeout.js';
-import { verifyCachedFile } from '../io/hub_verify.js';
+import { envValue, hubCacheDir, validateRepoId, type HubOptions } from './hub.js';
+import { fileExists, isCommitHash, linkIntoSnapshot, markNoExist, repoCacheDir, writeRef } from './hub_cache.js';
+import { cacheWrite, removeCorrupt } from './hub_download.js';
+import { fetchFollowing, httpError, storeBlob, type HttpContext } from './hub_http.js';
+import { cleanStaleDownloads } from './hub_lock.js';
+import { hubRateLimit, hubTimeoutMs } from './hub_timeout.js';
+import { verifyCachedFile } from './hub_verify.js';
 
 /** Where a downloaded file came from. */
 export interface HubFile {
@@ -22,10 +22,6 @@ export interface HubFile {
   readonly path: string | undefined;
   /** `cache`: served from the hub cache without a request; `hub`: fetched now. */
   readonly source: 'cache' | 'hub';
-}
-
-function envValue(v: string | undefined): string | undefined {
-  return v === undefined || v.trim() === '' ? undefined : v;
 }
 
 /** Repo-relative file names: no absolute paths, '..', backslashes or empty segments. */
@@ -106,15 +102,7 @@ export async function hubDownloadFile(
   const url = `${endpoint}/${repoId}/resolve/${encodeURIComponent(revision)}/${file.split('/').map(encodeURIComponent).join('/')}`;
   const { res, meta, idle } = await fetchFollowing(ctx, url);
   const commit = isCommitHash(revision) ? revision : (meta.commit ?? revision);
-  const write = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      const e = new HubError(`hubDownloadFile: could not ${what} — ${(err as Error).message} [check that the cache directory is writable]`);
-      e.cause = err;
-      throw e;
-    }
-  };
+  const write = <T>(what: string, fn: () => Promise<T>): Promise<T> => cacheWrite(what, fn, 'hubDownloadFile');
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
     if (res.status === 404 && optional) {
