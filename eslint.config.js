@@ -23,7 +23,7 @@ const LAYERS = [
   ['sae', 'circuits', 'probe'],
   ['anomaly'],
   ['viz'],
-  ['cli'],
+  ['cli', 'browser'],
 ];
 const LAYER_ORDER = LAYERS.map((level) => level.map((m) => m.replace(/\.ts$/, '')).join(', ')).join(' → ');
 const layerZones = LAYERS.flatMap((lower, lo) =>

@@ -74,12 +74,12 @@ function blasEnv(t: number): NodeJS.ProcessEnv {
 }
 
 /**
- * Our side for one thread count: in this process when it is the only one, else in a child. With
- * TFJS_LENS_NATIVE_MATMUL set (docs/performance.md, "Native matmul") OpenBLAS gets the same settings
- * as PyTorch's.
+ * Our side for one thread count: in this process when it is the only one, else in a child. The
+ * native matmul's OpenBLAS (docs/performance.md, "Native matmul") gets the same settings as PyTorch's.
  */
 async function ours(t: number): Promise<SideResult> {
-  const env: NodeJS.ProcessEnv = { TFJS_LENS_WASM_THREADS: String(t), ...(process.env['TFJS_LENS_NATIVE_MATMUL'] ? blasEnv(t) : {}) };
+  // The native matmul (on unless TFJS_LENS_NATIVE_MATMUL=0) gets the same BLAS settings as PyTorch.
+  const env: NodeJS.ProcessEnv = { TFJS_LENS_WASM_THREADS: String(t), ...blasEnv(t) };
   if (THREADS.length === 1 || flag('ours-only')) {
     Object.assign(process.env, env); // before the backend module (and OpenBLAS) loads
     const { runOurs } = await import('./compare_ours.js');

@@ -49,6 +49,8 @@ export function describeBackend(s: SideResult): string {
   if (b['wasm_threads_count'] !== undefined) parts.push(`${String(b['wasm_threads_count'])} wasm thread(s)`);
   const native = b['nativeMatmul'] as { blas?: string; threads?: number } | undefined;
   if (native !== undefined) parts.push(`native matmul: ${String(native.blas)}, ${String(native.threads)} thread(s)`);
+  const matmul = b['matmul'] as { path?: string; reason?: string } | undefined;
+  if (native === undefined && matmul?.path === 'wasm') parts.push(`matmul on wasm: ${String(matmul.reason)}`);
   const detail = parts.length > 0 ? ` (${parts.join(', ')})` : '';
   return `${String(b['tf_backend'] ?? b['name'])}${detail} via ${String(b['package'])}`;
 }

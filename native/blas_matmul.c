@@ -1,12 +1,22 @@
 /*
- * Prototype (docs/performance.md, "Native matmul"): a Node-API addon exposing OpenBLAS's sgemm to
- * the tfjs wasm backend's matmul kernels (src/native_matmul.ts). Not part of the package: built
- * by scripts/build_native_matmul.sh and loaded only when TFJS_LENS_NATIVE_MATMUL names it.
+ * tfjs-lens native matmul (docs/performance.md, "Native matmul"): a Node-API addon exposing a
+ * system BLAS's sgemm to the tfjs wasm backend's matmul kernels (src/backend/native_matmul.ts).
+ * Built at install time by scripts/install_native.mjs (npm's "install" script) into
+ * build/native/tfjs_lens_blas.node; used by initBackend when it loads and passes a self-check.
  *
- * The CBLAS prototypes are declared here so that only the OpenBLAS runtime library is needed
- * (Debian libopenblas0-pthread), not its development headers.
+ * Linux: linked against the system OpenBLAS (Debian libopenblas0-pthread). The CBLAS prototypes
+ * are declared here, so only the runtime library is needed, not its -dev headers. OpenBLAS's own
+ * functions are weak references: when the library that provides cblas_sgemm is the netlib
+ * reference BLAS (libblas.so.3 switched by update-alternatives), they resolve to NULL and info()
+ * says so; the loader then refuses it (10-50x slower than OpenBLAS).
+ * macOS (-DTFJS_LENS_ACCELERATE): Apple's Accelerate framework.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dlfcn.h>
 #include <node_api.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,9 +24,12 @@
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 void cblas_sgemm(int order, int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc);
-void openblas_set_num_threads(int n);
-int openblas_get_num_threads(void);
-char *openblas_get_config(void);
+#ifndef TFJS_LENS_ACCELERATE
+void openblas_set_num_threads(int n) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
+char *openblas_get_config(void) __attribute__((weak));
+char *openblas_get_corename(void) __attribute__((weak));
+#endif
 
 #define CHECK(call)                                                              \
   do {                                                                           \
@@ -39,16 +52,26 @@ static float *f32_data(napi_env env, napi_value v, size_t *len) {
   return (float *)data;
 }
 
+static bool get_i64(napi_env env, napi_value v, int64_t *out) {
+  if (napi_get_value_int64(env, v, out) != napi_ok) {
+    napi_throw_type_error(env, NULL, "tfjs-lens blas addon: expected an integer");
+    return false;
+  }
+  return true;
+}
+
 /*
- * sgemm(a, b, c, m, n, k, transA, transB, bias | null): c[m, n] = op(a)·op(b) (+ bias[n] on every
- * row), row-major; op(a) is [m, k], op(b) is [k, n]. Sizes are checked against the arrays.
+ * sgemm(a, b, c, m, n, k, transA, transB, bias | null[, batch, strideA, strideB]): for each of
+ * `batch` entries i (default 1), c[i] = op(a[i])·op(b[i]) (+ bias[n] on every row), row-major;
+ * op(a) is [m, k], op(b) is [k, n]; a[i] starts at i·strideA floats (0: the same matrix for every
+ * entry), b[i] at i·strideB, c[i] at i·m·n. Sizes are checked against the arrays.
  */
 static napi_value sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
+  size_t argc = 12;
+  napi_value argv[12];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 8) {
-    napi_throw_error(env, NULL, "tfjs-lens blas addon: sgemm(a, b, c, m, n, k, transA, transB, bias?)");
+    napi_throw_error(env, NULL, "tfjs-lens blas addon: sgemm(a, b, c, m, n, k, transA, transB, bias?, batch?, strideA?, strideB?)");
     return NULL;
   }
   size_t la, lb, lc, lbias = 0;
@@ -56,11 +79,9 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   float *b = a == NULL ? NULL : f32_data(env, argv[1], &lb);
   float *c = b == NULL ? NULL : f32_data(env, argv[2], &lc);
   if (c == NULL) return NULL;
-  int32_t m, n, k;
+  int64_t m, n, k, batch = 1, sa = 0, sb = 0;
   bool ta, tb;
-  CHECK(napi_get_value_int32(env, argv[3], &m));
-  CHECK(napi_get_value_int32(env, argv[4], &n));
-  CHECK(napi_get_value_int32(env, argv[5], &k));
+  if (!get_i64(env, argv[3], &m) || !get_i64(env, argv[4], &n) || !get_i64(env, argv[5], &k)) return NULL;
   CHECK(napi_get_value_bool(env, argv[6], &ta));
   CHECK(napi_get_value_bool(env, argv[7], &tb));
   float *bias = NULL;
@@ -70,39 +91,101 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
     bias = f32_data(env, argv[8], &lbias);
     if (bias == NULL) return NULL;
   }
-  if (m < 0 || n < 0 || k < 0 || la < (size_t)m * k || lb < (size_t)k * n || lc < (size_t)m * n ||
+  if (argc > 11) {
+    if (!get_i64(env, argv[9], &batch) || !get_i64(env, argv[10], &sa) || !get_i64(env, argv[11], &sb)) return NULL;
+  } else {
+    sa = m * k;
+    sb = k * n;
+  }
+  const int64_t lim = INT32_MAX;
+  if (m < 0 || n < 0 || k < 0 || batch < 0 || sa < 0 || sb < 0 || m > lim || n > lim || k > lim ||
+      (batch > 0 && ((size_t)la < (size_t)((batch - 1) * sa + m * k) || (size_t)lb < (size_t)((batch - 1) * sb + k * n) ||
+                     (size_t)lc < (size_t)(batch * m * n))) ||
       (bias != NULL && lbias < (size_t)n)) {
-    napi_throw_range_error(env, NULL, "tfjs-lens blas addon: array sizes do not match m, n, k");
+    napi_throw_range_error(env, NULL, "tfjs-lens blas addon: array sizes do not match m, n, k, batch, strides");
     return NULL;
   }
-  if (bias != NULL) {
-    for (int32_t i = 0; i < m; i++) memcpy(c + (size_t)i * n, bias, sizeof(float) * n);
-  }
-  if (m > 0 && n > 0) {
-    cblas_sgemm(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, tb ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k, 1.0f,
-                a, ta ? m : k, b, tb ? k : n, bias != NULL ? 1.0f : 0.0f, c, n);
+  for (int64_t i = 0; i < batch; i++) {
+    float *ci = c + i * m * n;
+    if (bias != NULL) {
+      for (int64_t r = 0; r < m; r++) memcpy(ci + r * n, bias, sizeof(float) * (size_t)n);
+    }
+    if (m > 0 && n > 0) {
+      if (k == 0) {
+        if (bias == NULL) memset(ci, 0, sizeof(float) * (size_t)(m * n));
+        continue;
+      }
+      cblas_sgemm(CBLAS_ROW_MAJOR, ta ? CBLAS_TRANS : CBLAS_NO_TRANS, tb ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n,
+                  (int)k, 1.0f, a + i * sa, ta ? (int)m : (int)k, b + i * sb, tb ? (int)k : (int)n,
+                  bias != NULL ? 1.0f : 0.0f, ci, (int)n);
+    }
   }
   return NULL;
 }
 
-/* setThreads(n): OpenBLAS's thread count; returns the count in force. */
+/* setThreads(n): the BLAS thread count (n > 0 sets it); returns the count in force (0: unknown). */
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   int32_t n = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc >= 1) CHECK(napi_get_value_int32(env, argv[0], &n));
-  if (n > 0) openblas_set_num_threads(n);
+  int32_t now = 0;
+#ifndef TFJS_LENS_ACCELERATE
+  if (n > 0 && openblas_set_num_threads != NULL) openblas_set_num_threads(n);
+  if (openblas_get_num_threads != NULL) now = openblas_get_num_threads();
+#endif
   napi_value out;
-  CHECK(napi_create_int32(env, openblas_get_num_threads(), &out));
+  CHECK(napi_create_int32(env, now, &out));
   return out;
 }
 
-/* config(): OpenBLAS's build/core description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... SkylakeX". */
+static napi_status set_str(napi_env env, napi_value obj, const char *key, const char *value) {
+  napi_value v;
+  napi_status s = value == NULL ? napi_get_null(env, &v) : napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v);
+  return s != napi_ok ? s : napi_set_named_property(env, obj, key, v);
+}
+
+/*
+ * info(): { vendor: 'openblas' | 'accelerate' | 'unknown', config: OpenBLAS's build description
+ * ("OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64") or null, core: the kernel set in
+ * use ("SkylakeX") or null, library: the file that provides cblas_sgemm. }
+ */
+static napi_value info(napi_env env, napi_callback_info cbinfo) {
+  (void)cbinfo;
+  napi_value out;
+  CHECK(napi_create_object(env, &out));
+  const char *vendor = "unknown", *config = NULL, *core = NULL, *library = NULL;
+#ifdef TFJS_LENS_ACCELERATE
+  vendor = "accelerate";
+  config = "Apple Accelerate";
+#else
+  if (openblas_get_config != NULL) {
+    vendor = "openblas";
+    config = openblas_get_config();
+    if (openblas_get_corename != NULL) core = openblas_get_corename();
+  }
+#endif
+  Dl_info dl;
+  if (dladdr((void *)&cblas_sgemm, &dl) != 0) library = dl.dli_fname;
+  CHECK(set_str(env, out, "vendor", vendor));
+  CHECK(set_str(env, out, "config", config));
+  CHECK(set_str(env, out, "core", core));
+  CHECK(set_str(env, out, "library", library));
+  return out;
+}
+
+/* config(): the BLAS's description, or "" when it is not OpenBLAS/Accelerate (kept for callers of the prototype). */
 static napi_value config(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out;
-  CHECK(napi_create_string_utf8(env, openblas_get_config(), NAPI_AUTO_LENGTH, &out));
+  const char *s = "";
+#ifdef TFJS_LENS_ACCELERATE
+  s = "Apple Accelerate";
+#else
+  if (openblas_get_config != NULL) s = openblas_get_config();
+#endif
+  CHECK(napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &out));
   return out;
 }
 
@@ -110,6 +193,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props) != napi_ok) return NULL;

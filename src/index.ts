@@ -17,6 +17,7 @@ export { tf } from './backend/backend.js';
 export { initBackend, backendInfo } from './backend/backend.js';
 export type { BackendInfo, BackendName } from './backend/backend.js';
 export type { NativeMatmulInfo } from './backend/native_matmul.js';
+export type { MatmulPath } from './backend/native_select.js';
 export {
   BackendError, ConfigError, DatasetError, DisposedError, HookError, HookNameError, HubError, InterpError,
   MemoryLimitError, NotFoundError, SafetensorsError, ShapeError, TokenizerError, UsageError, WeightLoadError,

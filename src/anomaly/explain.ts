@@ -16,7 +16,7 @@ import { ConfigError } from '../errors.js';
 import type { HookFn } from '../hooks/hook_point.js';
 import { HookedEncoder } from '../model/encoder/hooked_encoder.js';
 import type { HookedTransformer } from '../model/hooked_transformer.js';
-import { tokenizeForClassification } from '../train/finetune.js';
+import { tokenizeForClassification } from '../train/tokenize_classification.js';
 
 /** A model an explanation runs through: an encoder or a decoder, with or without a classification head. @category Anomaly */
 export type ExplainModel = HookedEncoder | HookedTransformer;
@@ -42,6 +42,8 @@ export interface ExplainTarget {
   readonly score: (out: tf.Tensor, rows: { readonly ids: readonly (readonly number[])[]; readonly mask: readonly (readonly number[])[] }) => tf.Tensor1D;
   /** Short name of the score, for reports ("logit(spam) − logit(ham)"). */
   readonly name: string;
+  /** Extra forward hooks of every scored run, e.g. one that hands an inner activation to `score` (the β-VAE probe's target). */
+  readonly fwdHooks?: readonly (readonly [string, HookFn])[];
 }
 
 /**
@@ -102,7 +104,7 @@ export function tokenizeForExplain(model: ExplainModel, texts: readonly string[]
 export function scoreRows(target: ExplainTarget, ids: readonly (readonly number[])[], mask: readonly (readonly number[])[], opts: ExplainRunOptions = {}): tf.Tensor1D {
   return tf.tidy(() => {
     const m = target.model;
-    const run = { attentionMask: mask.map((r) => [...r]), fwdHooks: opts.fwdHooks ?? [], useAttnResult: opts.useAttnResult };
+    const run = { attentionMask: mask.map((r) => [...r]), fwdHooks: [...(opts.fwdHooks ?? []), ...(target.fwdHooks ?? [])], useAttnResult: opts.useAttnResult };
     const rows = ids.map((r) => [...r]);
     let out: tf.Tensor;
     if (m instanceof HookedEncoder) out = m.runWithHooks(rows, { ...run, returnType: target.returnType });

@@ -35,6 +35,8 @@ export { attentionRollout, rolloutAttribution } from './rollout.js';
 export { classifierDla, type DlaPart, type DlaDecomposition } from './explain_dla.js';
 export { explanationLine, readableToken, topTokenPositions, type ExplanationLineOptions } from './explain_text.js';
 export { deletionCurve, type DeletionOptions, type DeletionCurve, type CurvePoint, type TextDrops } from './deletion.js';
+export { probeTarget, probeScoreOfPooled, probeHookOf, probePoolingOf, type ProbePooling, type ProbeScoreKind, type VaeProbe, type ProbeTargetOptions } from './probe_explain.js';
+export { explainProbeBySaeFeatures, probeSaeLine, type SaeFeatureAttribution, type ProbeSaeOptions, type ProbeSaeExplanation } from './probe_explain_sae.js';
 export { fitBowLogistic, type BowLogistic, type BowLogisticOptions } from './hierarchical_cheap.js';
 export { fitCascadeBand, runCascade, cascadeSavings, type CascadeBand, type CascadeBandOptions, type CascadeStage, type CascadeResult, type BatchScorer } from './hierarchical.js';
 export {

@@ -13,7 +13,8 @@ import '@tensorflow/tfjs';
 import { installWasmKernels } from './wasm_kernels.js';
 import { activateThreadedWasm, resetWasmThreads, wasmThreadCount, wasmThreadsFromEnv } from './threads.js';
 import { BackendError } from '../errors.js';
-import { installNativeMatmul, type NativeMatmulInfo } from './native_matmul.js';
+import { describeNativeMatmul, type NativeMatmulInfo } from './native_matmul.js';
+import { nativeMatmulPlanned, selectMatmul, type MatmulPath } from './native_select.js';
 
 /** Backend names accepted by {@link initBackend} and `TFJS_LENS_BACKEND`. @category Backend */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -32,8 +33,10 @@ export interface BackendInfo {
   readonly threads?: boolean;
   /** Threads the wasm backend computes on (wasm only; 1 unless `TFJS_LENS_WASM_THREADS` >= 2). */
   readonly threadCount?: number;
-  /** The native-matmul prototype, when `TFJS_LENS_NATIVE_MATMUL` named an addon that loaded (wasm only). */
+  /** The native matmul (BLAS addon), when it is in use (wasm only). */
   readonly nativeMatmul?: NativeMatmulInfo;
+  /** The matmul path chosen (wasm only): native (BLAS) or wasm, with the reason. */
+  readonly matmul?: MatmulPath;
 }
 
 let current: BackendInfo | undefined;
@@ -68,8 +71,8 @@ function parseEnv(): BackendName | undefined {
  * Start wasm: the threaded-SIMD build when `TFJS_LENS_WASM_THREADS` asks for >= 2 threads, falling
  * back (with one stderr line unless quiet) to the single-threaded build if that fails.
  */
-async function activateWasm(quiet: boolean): Promise<void> {
-  const want = wasmThreadsFromEnv();
+async function activateWasm(quiet: boolean, maxThreads: number): Promise<void> {
+  const want = Math.min(wasmThreadsFromEnv(), maxThreads);
   if (want >= 2 && tf.engine().registry['wasm'] === undefined) {
     try {
       await activateThreadedWasm(want);
@@ -85,22 +88,6 @@ async function activateWasm(quiet: boolean): Promise<void> {
     }
   }
   await setBackendOrThrow('wasm');
-}
-
-/**
- * The native-matmul prototype (src/backend/native_matmul.ts) when `TFJS_LENS_NATIVE_MATMUL` names an addon,
- * on as many OpenBLAS threads as wasm uses; if it cannot load, one stderr line (unless quiet) and
- * the wasm kernels stay.
- */
-function activateNativeMatmul(quiet: boolean, threads: number): NativeMatmulInfo | undefined {
-  const path = process.env['TFJS_LENS_NATIVE_MATMUL'];
-  if (path === undefined || path === '') return undefined;
-  try {
-    return installNativeMatmul(path, threads);
-  } catch (err) {
-    if (!quiet) process.stderr.write(`tfjs-lens: ${err instanceof Error ? err.message : String(err)}; keeping the wasm matmul kernels\n`);
-    return undefined;
-  }
 }
 
 async function activate(
@@ -120,10 +107,13 @@ async function activate(
     return { name: 'tensorflow', source, package: pkg };
   }
   if (name === 'wasm') {
-    await activateWasm(quiet);
+    // One thread budget: with the native matmul, BLAS gets the threads and wasm runs on one
+    // (docs/performance.md, "Native matmul").
+    await activateWasm(quiet, nativeMatmulPlanned() ? 1 : Infinity);
     installWasmKernels();
     const threadCount = wasmThreadCount();
-    const nativeMatmul = activateNativeMatmul(quiet, threadCount);
+    const matmul = selectMatmul(quiet, Math.max(threadCount, wasmThreadsFromEnv()));
+    const nativeMatmul = matmul.native;
     return {
       name,
       source,
@@ -132,6 +122,7 @@ async function activate(
       threads: threadCount > 1,
       threadCount,
       ...(nativeMatmul === undefined ? {} : { nativeMatmul }),
+      matmul,
     };
   }
   await setBackendOrThrow(name);
@@ -209,7 +200,8 @@ export async function initBackend(
     current = info;
     if (!quiet) {
       const n = info.threads === true ? ` x${info.threadCount}` : '';
-      const extra = info.name === 'wasm' ? ` (simd=${info.simd}, threads=${info.threads}${n})` : '';
+      const mm = info.nativeMatmul === undefined ? '' : `, matmul ${describeNativeMatmul(info.nativeMatmul)}`;
+      const extra = info.name === 'wasm' ? ` (simd=${info.simd}, threads=${info.threads}${n}${mm})` : '';
       process.stderr.write(`tfjs-lens: backend ${info.name}${extra} via ${info.package}\n`);
     }
     return info;

@@ -4,23 +4,13 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, NotFoundError, WeightLoadError } from '../errors.js';
-import { dequantizeInt8Tensors, isInt8Safetensors } from './int8.js';
+import { NotFoundError, WeightLoadError } from '../errors.js';
 import { fsError, readSafetensorsFile, type RawTensor } from './safetensors.js';
 import { assertFiniteTensors } from './safetensors_finite.js';
+import { checkpointTensorsFromContents, missingShardTensorsError, parseJsonText, parseShardIndex, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE, takeShardTensors } from './checkpoint_bytes.js';
 
-/** Single-file checkpoint name. @category IO */
-export const SAFETENSORS_FILE = 'model.safetensors';
-/** Sharded checkpoint index name. @category IO */
-export const SAFETENSORS_INDEX_FILE = 'model.safetensors.index.json';
-
-/** A validated shard index. @category IO */
-interface ShardIndex {
-  /** Tensor name → shard file (relative to the checkpoint directory). */
-  readonly weightMap: Readonly<Record<string, string>>;
-  /** Distinct shard files, sorted. */
-  readonly shards: readonly string[];
-}
+export { parseShardIndex, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './checkpoint_bytes.js';
+export type { ShardIndex } from './checkpoint_bytes.js';
 
 /**
  * Read and parse a JSON file.
@@ -41,46 +31,7 @@ export async function readJsonFile<T>(path: string, what: string): Promise<T> {
   } catch (err) {
     throw fsError('readJsonFile', path, err);
   }
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new ConfigError(`readJsonFile: ${what} at ${path} is not valid JSON — ${(err as Error).message}`);
-  }
-}
-
-/** True when `name` is a plain relative path inside the checkpoint directory. */
-function isSafeRelPath(name: string): boolean {
-  if (name === '' || name.startsWith('/') || name.includes('\\') || /^[A-Za-z]:/.test(name)) return false;
-  return name.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
-}
-
-/**
- * Validate the JSON of `model.safetensors.index.json`.
- * @param json - parsed index (`{"metadata": …, "weight_map": {tensor: shardFile}}`)
- * @param path - index path, for messages
- * @returns the weight map and its distinct shard files
- * @throws {@link "tfjs-lens"!WeightLoadError} when `weight_map` is missing, empty, not string→string, or names a path outside the directory
- * @example
- * const { shards } = parseShardIndex(await readJsonFile(p, 'shard index'), p);
- * @category IO
- */
-export function parseShardIndex(json: unknown, path: string): ShardIndex {
-  const wm = (json as { weight_map?: unknown } | null)?.weight_map;
-  if (typeof wm !== 'object' || wm === null || Array.isArray(wm) || Object.keys(wm).length === 0) {
-    throw new WeightLoadError(
-      `parseShardIndex: bad weight_map in ${path} — expected a non-empty object {tensorName: shardFile}, got ${JSON.stringify(wm)?.slice(0, 80)}`,
-    );
-  }
-  const shards = new Set<string>();
-  for (const [name, file] of Object.entries(wm)) {
-    if (typeof file !== 'string' || !isSafeRelPath(file)) {
-      throw new WeightLoadError(
-        `parseShardIndex: bad shard file for '${name}' in ${path} — expected a relative file name inside the checkpoint directory, got ${JSON.stringify(file)}`,
-      );
-    }
-    shards.add(file);
-  }
-  return { weightMap: wm as Record<string, string>, shards: [...shards].sort() };
+  return parseJsonText<T>(text, what, path);
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -120,19 +71,10 @@ async function loadSharded(dir: string, indexPath: string): Promise<Map<string, 
   const missing: string[] = [];
   for (const shard of index.shards) {
     const { tensors } = await readSafetensorsFile(join(dir, shard));
-    for (const [name, file] of Object.entries(index.weightMap)) {
-      if (file !== shard) continue;
-      const t = tensors.get(name);
-      if (t === undefined) missing.push(`${name} (${shard})`);
-      else out.set(name, t);
-    }
+    takeShardTensors(index.weightMap, shard, tensors, out, missing);
   }
-  if (missing.length > 0) {
-    const shown = missing.slice(0, 20).join(', ') + (missing.length > 20 ? `, … (${missing.length} in all)` : '');
-    throw new WeightLoadError(
-      `loadCheckpointTensors: tensors listed in ${indexPath} not found in their shard — expected all ${Object.keys(index.weightMap).length} names, missing: ${shown}`,
-    );
-  }
+  const err = missingShardTensorsError(missing, indexPath, Object.keys(index.weightMap).length);
+  if (err !== undefined) throw err;
   return out;
 }
 
@@ -163,8 +105,7 @@ export async function loadCheckpointTensors(
   const indexPath = join(dir, SAFETENSORS_INDEX_FILE);
   let tensors: Map<string, RawTensor>;
   if (await isFile(single)) {
-    const contents = await readSafetensorsFile(single);
-    tensors = isInt8Safetensors(contents.metadata) ? dequantizeInt8Tensors(contents, single) : contents.tensors; // int8 file: to float32
+    tensors = checkpointTensorsFromContents(await readSafetensorsFile(single), single); // int8 file: to float32
   } else if (await isFile(indexPath)) tensors = await loadSharded(dir, indexPath);
   else throw await noWeightsError(dir);
   if (opts.allowNonFinite !== true) assertFiniteTensors(tensors, 'loadCheckpointTensors', dir);

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, type BackendName } from '../backend/backend.js';
-import { ConfigError } from '../errors.js';
 import { checkOptionKeys, type OptionKeys } from '../utils/options.js';
 import type { HookFlags } from '../hooks/hook_spec.js';
 import { loadCheckpointTensors, readJsonFile } from '../io/checkpoint.js';
@@ -15,16 +14,11 @@ import { loadTokenizer, shippedTokenizerDir } from '../tokenizers/load.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { ModelConfig } from './config.js';
 import { resolveAlias } from './aliases.js';
-import { decoderConfigFromHf, type HfDecoderConfig } from './hf_config.js';
-import { checkLoadFits } from './memory_guard.js';
-import { disposeParams, type DecoderParams } from './params.js';
-import { processWeights, type ProcessingOptions } from './weight_processing.js';
-import { gpt2ParamsFromHf } from './weights/gpt2.js';
-import { llamaParamsFromHf } from './weights/llama.js';
-import { neoxParamsFromHf } from './weights/neox.js';
-import type { RawTensor } from '../io/safetensors.js';
-import { disposeClassifierParams, foldNormIntoClassifier, hasClassifierTensors, takeClassifierParams, type SequenceClassifier } from './classifier/head_params.js';
-import { declaresClassifier, labelConfigFromHf, type HfLabelFields } from './classifier/labels.js';
+import type { ProcessingOptions } from './weight_processing.js';
+import type { HfLabelFields } from './classifier/labels.js';
+import { checkDefaults, DECODER_TOKENIZER_FILES, decoderConfigFromFile, decoderFromTensors, type DecoderFromFiles, type HfDecoderFile } from './load_decoder_core.js';
+
+export { checkDefaults, pickProcessing } from './load_decoder_core.js';
 
 /** Options of `HookedTransformer.fromPretrained`. @category Model */
 export interface FromPretrainedOptions extends HubOptions, ProcessingOptions {
@@ -42,24 +36,10 @@ export interface FromPretrainedOptions extends HubOptions, ProcessingOptions {
   readonly defaultPaddingSide?: 'left' | 'right';
 }
 
-/** The weight-processing flags a caller set (undefined ones left out, so defaults apply). */
-export function pickProcessing(o: ProcessingOptions): ProcessingOptions {
-  const out: { -readonly [K in keyof ProcessingOptions]: ProcessingOptions[K] } = {};
-  if (o.foldLn !== undefined) out.foldLn = o.foldLn;
-  if (o.centerWritingWeights !== undefined) out.centerWritingWeights = o.centerWritingWeights;
-  if (o.centerUnembed !== undefined) out.centerUnembed = o.centerUnembed;
-  if (o.foldValueBiases !== undefined) out.foldValueBiases = o.foldValueBiases;
-  return out;
-}
-
 /** What the loader produces. */
-interface LoadedDecoder {
-  readonly cfg: ModelConfig;
-  readonly params: DecoderParams;
+interface LoadedDecoder extends DecoderFromFiles {
   readonly tokenizer: Tokenizer | undefined;
   readonly resolved: ResolvedModel;
-  /** Sequence-classification head (`*ForSequenceClassification`), folded with ln_final when fold_ln ran. */
-  readonly classifier: SequenceClassifier | undefined;
 }
 
 /** Valid keys of {@link FromPretrainedOptions} (checked for plain-JS callers). */
@@ -68,21 +48,12 @@ const FROM_PRETRAINED_KEYS: OptionKeys<FromPretrainedOptions> = {
   foldLn: true, centerWritingWeights: true, centerUnembed: true, foldValueBiases: true,
 };
 
-const TOKENIZER_FILES = ['tokenizer.json', 'vocab.json'];
-
 async function findTokenizer(dir: string, cfg: ModelConfig, opt: Tokenizer | null | undefined): Promise<Tokenizer | undefined> {
   if (opt === null) return undefined;
   if (opt !== undefined) return opt;
-  if (TOKENIZER_FILES.some((f) => existsSync(join(dir, f)))) return loadTokenizer(dir, { modelType: cfg.modelType });
+  if (DECODER_TOKENIZER_FILES.some((f) => existsSync(join(dir, f)))) return loadTokenizer(dir, { modelType: cfg.modelType });
   if (cfg.modelType === 'gpt2' && cfg.dVocab === 50257) return loadTokenizer(shippedTokenizerDir('gpt2'), { modelType: 'gpt2' });
   return undefined;
-}
-
-/** Checkpoint tensors → params, by family. */
-function paramsFromHf(raw: ReadonlyMap<string, RawTensor>, cfg: ModelConfig): DecoderParams {
-  if (cfg.modelType === 'gpt_neox') return neoxParamsFromHf(raw, cfg);
-  if (cfg.modelType === 'gpt2') return gpt2ParamsFromHf(raw, cfg);
-  return llamaParamsFromHf(raw, cfg);
 }
 
 /**
@@ -106,17 +77,9 @@ export async function loadDecoder(
   // The config decides whether the model fits before any weight is read or downloaded.
   let hfFields: HfLabelFields = {};
   const configOf = async (path: string): Promise<ModelConfig> => {
-    const hf = await readJsonFile<HfDecoderConfig & HfLabelFields>(path, 'model config');
+    const hf = await readJsonFile<HfDecoderFile>(path, 'model config');
     hfFields = hf;
-    let cfg: ModelConfig;
-    try {
-      cfg = decoderConfigFromHf(hf);
-    } catch (err) {
-      if (err instanceof ConfigError) throw new ConfigError(`HookedTransformer: ${nameOrPath}: ${err.message}`);
-      throw err;
-    }
-    checkLoadFits(cfg, processes, `HookedTransformer: ${nameOrPath}`);
-    return cfg;
+    return decoderConfigFromFile(hf, nameOrPath, processes);
   };
   // A download runs the check between config.json and the weights; a local folder or a complete
   // cache snapshot is checked here, before loadCheckpointTensors reads a weight.
@@ -126,50 +89,7 @@ export async function loadDecoder(
   // Tokenizer first: nothing to free if it fails.
   const tokenizer = await findTokenizer(resolved.dir, rawCfg, opts.tokenizer);
   const raw = await loadCheckpointTensors(resolved.dir, { allowNonFinite: opts.allowNonFinite === true });
-  const clf = takeClassifier(raw, rawCfg, hfFields, `HookedTransformer: ${nameOrPath}`);
-  let rawParams: DecoderParams;
-  try {
-    rawParams = paramsFromHf(raw, rawCfg);
-  } catch (err) {
-    if (clf !== undefined) disposeClassifierParams(clf.params);
-    throw err;
-  } finally {
-    raw.clear();
-  }
-  let classifier = clf;
-  try {
-    // fold_ln folds ln_final into the head as it does into W_U (before processWeights frees ln_final).
-    if (clf !== undefined && processing.foldLn === true && rawParams.lnFinal !== undefined) {
-      classifier = { ...clf, params: foldNormIntoClassifier(clf.params, rawParams.lnFinal.w, rawParams.lnFinal.b) };
-      disposeClassifierParams(clf.params);
-    }
-    const { params, cfg } = processWeights(rawParams, rawCfg, processing);
-    const bos = opts.defaultPrependBos;
-    return { cfg: bos === undefined ? cfg : { ...cfg, defaultPrependBos: bos }, params, tokenizer, resolved, classifier };
-  } catch (err) {
-    disposeParams(rawParams);
-    if (classifier !== undefined) disposeClassifierParams(classifier.params);
-    throw err;
-  }
+  const loaded = decoderFromTensors(raw, rawCfg, hfFields, processing, nameOrPath, opts.defaultPrependBos);
+  return { ...loaded, tokenizer, resolved };
 }
 
-/**
- * Check the tokenisation defaults of a model option object.
- * @throws {@link "tfjs-lens"!ConfigError} for a defaultPrependBos that is not a boolean, or a padding side other than 'left' / 'right'.
- */
-export function checkDefaults(o: { readonly defaultPrependBos?: unknown; readonly defaultPaddingSide?: unknown }, fn: string): void {
-  if (o.defaultPrependBos !== undefined && typeof o.defaultPrependBos !== 'boolean') {
-    throw new ConfigError(`${fn}: defaultPrependBos must be true or false, got ${JSON.stringify(o.defaultPrependBos)}`);
-  }
-  if (o.defaultPaddingSide !== undefined && o.defaultPaddingSide !== 'left' && o.defaultPaddingSide !== 'right') {
-    throw new ConfigError(`${fn}: defaultPaddingSide must be 'left' or 'right', got ${JSON.stringify(o.defaultPaddingSide)}`);
-  }
-}
-
-/** Take a `score` head (and the label fields of config.json) out of the checkpoint tensors, if there is one. */
-function takeClassifier(raw: Map<string, RawTensor>, cfg: ModelConfig, hf: HfLabelFields, fn: string): SequenceClassifier | undefined {
-  if (!declaresClassifier(hf) || !hasClassifierTensors(raw, 'decoder')) return undefined;
-  const labels = labelConfigFromHf(hf, fn);
-  const pad = Array.isArray(hf.pad_token_id) ? hf.pad_token_id[0] : hf.pad_token_id;
-  return { family: 'decoder', labels, padTokenId: pad ?? undefined, params: takeClassifierParams(raw, 'decoder', cfg.dModel, labels) };
-}

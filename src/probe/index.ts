@@ -12,7 +12,9 @@ export type { VaeEpochRecord, VaeTrainOptions, VaeTrainResult } from './vae_trai
 export { vaeScores } from './vae_scores.js';
 export type { VaeScores } from './vae_scores.js';
 export { VAE_FILES, loadBetaVae, saveBetaVae } from './vae_io.js';
-export type { SavedVaeConfig } from './vae_io.js';
+export type { SavedVaeConfig } from './vae_codec.js';
+export { VAE_FORMAT, encodeBetaVae, betaVaeFromParts, decodeBetaVae } from './vae_codec.js';
+export type { VaeTensor, DecodedBetaVae } from './vae_codec.js';
 export { applyScaler, fitScaler, selectRows } from './matrix.js';
 export type { ColumnScaler, FeatureMatrix } from './matrix.js';
 export {

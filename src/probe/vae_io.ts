@@ -8,13 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureBackend } from '../backend/ensure.js';
-import { ShapeError, WeightLoadError } from '../errors.js';
+import { WeightLoadError } from '../errors.js';
 import { readJsonFile } from '../io/checkpoint.js';
 import { readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
-import { assertFiniteTensors } from '../io/safetensors_finite.js';
-import { BetaVae, type VaeWeightArrays } from './beta_vae.js';
+import type { BetaVae } from './beta_vae.js';
 import type { ColumnScaler } from './matrix.js';
-import type { BetaVaeConfig } from './vae_config.js';
+import { betaVaeFromParts, encodeBetaVae, type SavedVaeConfig } from './vae_codec.js';
+
+export type { SavedVaeConfig } from './vae_codec.js';
 
 /** File names inside a saved probe folder. @category Probe */
 export const VAE_FILES = {
@@ -23,20 +24,6 @@ export const VAE_FILES = {
   /** Parameters and scaler (safetensors). */
   weights: 'vae_weights.safetensors',
 } as const;
-
-const FORMAT = 'tfjs-lens/beta-vae@1';
-
-/** The JSON written as `vae_config.json`. @category Probe */
-export interface SavedVaeConfig {
-  /** Format tag. */
-  readonly format: string;
-  /** Architecture. */
-  readonly config: BetaVaeConfig;
-  /** Kind of the saved scaler, or null. */
-  readonly scaler: ColumnScaler['kind'] | null;
-  /** Free-form metadata (model, hook, dataset, training figures…). */
-  readonly metadata: Record<string, unknown>;
-}
 
 async function writeTextAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
@@ -53,7 +40,7 @@ async function writeTextAtomic(path: string, text: string): Promise<void> {
  * Save a probe.
  * @param vae The model.
  * @param dir Folder (created).
- * @param opts The feature scaler to store with it, and metadata.
+ * @param opts The feature scaler to store with it, the token mean of a √n-pooled probe (`pooling.mu`), and metadata.
  * @returns Paths of the two files.
  * @throws {@link "tfjs-lens"!WeightLoadError} on I/O errors.
  * @example await saveBetaVae(vae, 'results/probe/sms_spam/vae', { scaler, metadata: { hook: 'blocks.0.attn.hook_q' } });
@@ -62,7 +49,7 @@ async function writeTextAtomic(path: string, text: string): Promise<void> {
 export async function saveBetaVae(
   vae: BetaVae,
   dir: string,
-  opts: { scaler?: ColumnScaler; metadata?: Record<string, unknown> } = {},
+  opts: { scaler?: ColumnScaler; tokenMean?: ArrayLike<number>; metadata?: Record<string, unknown> } = {},
 ): Promise<{
   /** Path of `vae_config.json`. */
   config: string;
@@ -70,18 +57,12 @@ export async function saveBetaVae(
   weights: string;
 }> {
   await mkdir(dir, { recursive: true });
-  const tensors = new Map<string, TensorToWrite>();
-  for (const [name, w] of vae.weightArrays()) tensors.set(name, { dtype: 'F32', shape: w.shape, data: w.data });
-  if (opts.scaler !== undefined) {
-    const d = opts.scaler.shift.length;
-    tensors.set('scaler.shift', { dtype: 'F32', shape: [d], data: opts.scaler.shift });
-    tensors.set('scaler.scale', { dtype: 'F32', shape: [d], data: opts.scaler.scale });
-  }
+  const enc = encodeBetaVae(vae, opts);
+  const tensors = new Map<string, TensorToWrite>([...enc.tensors].map(([name, t]) => [name, { dtype: 'F32', shape: t.shape, data: t.data }]));
   const weights = join(dir, VAE_FILES.weights);
   const config = join(dir, VAE_FILES.config);
-  await writeSafetensorsFile(weights, tensors, { format: FORMAT });
-  const json: SavedVaeConfig = { format: FORMAT, config: vae.cfg, scaler: opts.scaler?.kind ?? null, metadata: opts.metadata ?? {} };
-  await writeTextAtomic(config, `${JSON.stringify(json, null, 2)}\n`);
+  await writeSafetensorsFile(weights, tensors, { format: enc.config.format });
+  await writeTextAtomic(config, `${JSON.stringify(enc.config, null, 2)}\n`);
   return { config, weights };
 }
 
@@ -111,42 +92,13 @@ export async function loadBetaVae(
   scaler: ColumnScaler | undefined;
   /** The free-form metadata. */
   metadata: Record<string, unknown>;
+  /** The token mean of a √n-pooled probe, if saved. */
+  tokenMean?: Float32Array;
 }> {
   const cfgPath = join(dir, VAE_FILES.config);
   const json = await readJsonFile<SavedVaeConfig | null>(cfgPath, 'β-VAE config');
-  if (typeof json !== 'object' || json === null || json.format !== FORMAT || typeof json.config !== 'object' || json.config === null) {
-    throw new WeightLoadError(`loadBetaVae: ${cfgPath} is not a ${FORMAT} file (format ${JSON.stringify(json?.format)})`);
-  }
   const weightsPath = join(dir, VAE_FILES.weights);
   const { tensors } = await readSafetensorsFile(weightsPath);
-  const notFloat = [...tensors].filter(([, t]) => !(t.data instanceof Float32Array)).map(([n, t]) => `'${n}' (${t.dtype})`);
-  if (notFloat.length > 0) throw new WeightLoadError(`loadBetaVae: ${weightsPath}: expected float tensors, got ${notFloat.join(', ')}`);
-  if (opts.allowNonFinite !== true) assertFiniteTensors(tensors, 'loadBetaVae', weightsPath);
-  const weights: VaeWeightArrays = new Map();
-  for (const [name, t] of tensors) {
-    if (!name.startsWith('scaler.')) weights.set(name, { shape: t.shape, data: t.data as Float32Array });
-  }
-  let scaler: ColumnScaler | undefined;
-  if (json.scaler !== null) {
-    const shift = tensors.get('scaler.shift');
-    const scale = tensors.get('scaler.scale');
-    if (shift === undefined || scale === undefined) throw new WeightLoadError(`loadBetaVae: ${dir} declares a scaler but lacks scaler.shift / scaler.scale`);
-    scaler = { kind: json.scaler, shift: shift.data as Float32Array, scale: scale.data as Float32Array };
-  }
   await ensureBackend('loadBetaVae');
-  let vae: BetaVae;
-  try {
-    vae = new BetaVae(json.config, weights);
-  } catch (err) {
-    if (!(err instanceof ShapeError)) throw err;
-    throw new WeightLoadError(`loadBetaVae: ${dir}: ${err.message}`);
-  }
-  const expected = new Set(vae.weightArrays().keys());
-  const extra = [...weights.keys()].filter((n) => !expected.has(n));
-  if (extra.length > 0) {
-    vae.dispose();
-    throw new WeightLoadError(`loadBetaVae: ${dir} holds tensors this architecture does not use: ${extra.join(', ')}`);
-  }
-  const metadata = typeof json.metadata === 'object' && json.metadata !== null && !Array.isArray(json.metadata) ? json.metadata : {};
-  return { vae, scaler, metadata };
+  return betaVaeFromParts(json, tensors, { config: cfgPath, weights: weightsPath }, opts);
 }

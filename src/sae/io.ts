@@ -9,13 +9,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensureBackend } from '../backend/ensure.js';
-import { WeightLoadError } from '../errors.js';
 import { fsError, readSafetensorsFile, writeSafetensorsFile, type TensorToWrite } from '../io/safetensors.js';
-import { assertFiniteTensors } from '../io/safetensors_finite.js';
 import { packageRoot } from '../utils/package_root.js';
 import { batchTopkToJumpRelu, foldDecoderNormArrays } from './convert.js';
-import { saeConfigFromCfgJson, saeConfigToCfgJson } from './sae_lens_config.js';
-import { SparseAutoencoder, type SaeWeightArrays } from './sae.js';
+import { parseSaeCfgText, saeWeightsFromTensors, sparsityOf } from './io_codec.js';
+import { saeConfigToCfgJson } from './sae_lens_config.js';
+import { SparseAutoencoder } from './sae.js';
 
 /** SAELens file names (`sae_lens/constants.py`). @category SAE */
 export const SAE_FILES = {
@@ -128,17 +127,6 @@ export async function saveSae(sae: SparseAutoencoder, dir: string, opts: SaveSae
   return { cfgPath, weightsPath };
 }
 
-const SHAPES = (dIn: number, dSae: number): Record<string, number[]> => ({
-  W_enc: [dIn, dSae], b_enc: [dSae], W_dec: [dSae, dIn], b_dec: [dIn], threshold: [dSae], log_threshold: [dSae],
-  b_gate: [dSae], r_mag: [dSae], b_mag: [dSae], topk_threshold: [],
-});
-
-/** Tensors a folder of this architecture holds (SAELens state-dict names). */
-function wantedTensors(arch: string): string[] {
-  if (arch === 'gated') return ['W_enc', 'W_dec', 'b_dec', 'b_gate', 'r_mag', 'b_mag'];
-  return ['W_enc', 'b_enc', 'W_dec', 'b_dec', ...(arch === 'jumprelu' ? ['threshold'] : arch === 'batchtopk' ? ['topk_threshold'] : [])];
-}
-
 /**
  * Load an SAE folder written by SAELens (`save_model` / `save_inference_model`) or by {@link saveSae}.
  * Tensors must match cfg.json's shapes; unexpected or missing tensors are errors (as torch's strict
@@ -170,51 +158,11 @@ export async function loadSae(
   } catch (err) {
     throw fsError('loadSae', cfgPath, err);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    const hint = /\b(NaN|-?Infinity)\b/.test(text) ? ' [it holds NaN or Infinity, which Python writes but JSON does not allow]' : '';
-    throw new WeightLoadError(`loadSae: ${cfgPath} is not valid JSON — ${(err as Error).message}${hint}`);
-  }
-  const cfg = saeConfigFromCfgJson(json, cfgPath);
+  const cfg = parseSaeCfgText(text, cfgPath);
   const { tensors } = await readSafetensorsFile(join(dir, SAE_FILES.weights));
-  const shapes = SHAPES(cfg.dIn, cfg.dSae);
-  const wanted = wantedTensors(cfg.architecture);
-  const have = new Set(tensors.keys());
-  if (cfg.architecture === 'jumprelu' && !have.has('threshold') && have.has('log_threshold')) wanted[4] = 'log_threshold';
-  const missing = wanted.filter((n) => !have.has(n));
-  const unexpected = [...have].filter((n) => !wanted.includes(n));
-  if (missing.length > 0 || unexpected.length > 0) {
-    throw new WeightLoadError(
-      `loadSae: ${dir}: tensors do not match a '${cfg.architecture}' SAE — missing [${missing.join(', ')}], unexpected [${unexpected.join(', ')}]`,
-    );
-  }
-  const arrays: Record<string, Float32Array> = {};
-  for (const name of wanted) {
-    const t = tensors.get(name);
-    const shape = shapes[name] as number[];
-    const scalarOk = name === 'topk_threshold' && t !== undefined && t.shape.length <= 1 && t.data.length === 1;
-    if (t === undefined || !(t.data instanceof Float32Array) || (t.shape.join(',') !== shape.join(',') && !scalarOk)) {
-      throw new WeightLoadError(
-        `loadSae: ${dir}: tensor '${name}' — expected float [${shape.join(', ')}], got ${t?.dtype} [${t?.shape.join(', ')}]`,
-      );
-    }
-    arrays[name] = t.data;
-  }
-  if (opts.allowNonFinite !== true) assertFiniteTensors(Object.entries(arrays).map(([n, data]) => [n, { data }] as const), 'loadSae', dir);
+  const weights = saeWeightsFromTensors(cfg, tensors, { ...opts, source: dir });
   await ensureBackend('loadSae');
-  const threshold = arrays['threshold'] ?? (arrays['log_threshold'] !== undefined ? arrays['log_threshold'].map(Math.exp) : undefined);
-  const opt = (n: 'b_gate' | 'r_mag' | 'b_mag'): Partial<SaeWeightArrays> => (arrays[n] !== undefined ? { [n]: arrays[n] } : {});
-  return new SparseAutoencoder(cfg, {
-    W_enc: arrays['W_enc'] as Float32Array,
-    b_enc: arrays['b_enc'] ?? new Float32Array(cfg.dSae), // gated: no b_enc in SAELens
-    W_dec: arrays['W_dec'] as Float32Array,
-    b_dec: arrays['b_dec'] as Float32Array,
-    ...(threshold !== undefined ? { threshold } : {}),
-    ...opt('b_gate'), ...opt('r_mag'), ...opt('b_mag'),
-    ...(arrays['topk_threshold'] !== undefined ? { topk_threshold: arrays['topk_threshold'][0] as number } : {}),
-  });
+  return new SparseAutoencoder(cfg, weights);
 }
 
 /**
@@ -228,9 +176,7 @@ export async function loadSae(
 export async function readSaeSparsity(dir: string): Promise<Float32Array | undefined> {
   try {
     const { tensors } = await readSafetensorsFile(join(dir, SAE_FILES.sparsity));
-    const t = tensors.get('sparsity');
-    if (t === undefined || !(t.data instanceof Float32Array)) throw new WeightLoadError(`readSaeSparsity: ${dir}: no float 'sparsity' tensor`);
-    return t.data;
+    return sparsityOf(tensors, dir);
   } catch (err) {
     if ((err as Error).name === 'NotFoundError') return undefined;
     throw err;

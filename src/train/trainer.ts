@@ -4,10 +4,9 @@
  * progress on stderr, metrics as JSON lines, and optional early stopping on a validation metric with
  * best-weights restore (Keras `EarlyStopping(restore_best_weights=True)`). Leaks no tensors per step.
  */
-import { mkdirSync, appendFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors.js';
+import { appendMetricsLine, startMetricsFile } from './metrics_file.js';
 import { lrAt, type LrSchedule, type ScheduledAdam } from '../ops/optimizer.js';
 
 /** One logged step. @category Training */
@@ -239,10 +238,7 @@ export function trainLoopDetailed(o: TrainOptions): TrainResult {
   const es = o.earlyStopping;
   const tracker = es === undefined ? undefined : new BestTracker(es, o.variables);
   const history: StepMetrics[] = [];
-  if (o.metricsPath !== undefined) {
-    mkdirSync(dirname(o.metricsPath), { recursive: true });
-    writeFileSync(o.metricsPath, '');
-  }
+  if (o.metricsPath !== undefined) startMetricsFile(o.metricsPath);
   const t0 = performance.now();
   let step = 0;
   let stoppedEarly = false;
@@ -266,7 +262,7 @@ export function trainLoopDetailed(o: TrainOptions): TrainResult {
           ...(o.evaluate?.(step) ?? {}),
         };
         history.push(m);
-        if (o.metricsPath !== undefined) appendFileSync(o.metricsPath, `${JSON.stringify(m)}\n`);
+        if (o.metricsPath !== undefined) appendMetricsLine(o.metricsPath, m);
         if (o.quiet !== true) progress(o.label ?? 'train', m, total);
       }
       if (es !== undefined && tracker !== undefined && ((step + 1) % es.every === 0 || step === total - 1)) {

@@ -19,6 +19,6 @@ export type { LogitLensPlotData } from './lens_plots.js';
 export { writeLatentMap, writeRocPr, writeScoreHistograms, writeVaeHistory } from './probe_plots.js';
 export { writeSaeTrainingCurves } from './sae_plots.js';
 export { tokenExplanationFigures, writeTokenExplanation } from './token_explanation.js';
-export type { TokenExplanationOptions, TokenStrip } from './token_explanation.js';
+export type { SaeFeatureBar, SaeFeatureSection, TokenExplanationOptions, TokenStrip } from './token_explanation.js';
 export { LOW_FAITHFULNESS, circuitGraphFigure, faithfulnessCurveFigure, writeCircuitGraph } from './circuit_graph.js';
 export type { CircuitGraphView, CircuitRunView, GraphEdgeView, GraphNodeView } from './circuit_graph.js';

@@ -36,6 +36,39 @@ export interface TokenExplanationOptions {
   readonly plotly?: 'shared' | 'inline';
   /** Folder of the shared plotly.min.js. */
   readonly plotlyDir?: string;
+  /** Optional section: the SAE features that carry the score (β-VAE probe; see `explainProbeBySaeFeatures`). */
+  readonly saeFeatures?: SaeFeatureSection;
+}
+
+/** One SAE feature's bar in {@link SaeFeatureSection}. @category Viz */
+export interface SaeFeatureBar {
+  /** Feature index in the SAE. */
+  readonly index: number;
+  /** Its attribution to the score. */
+  readonly attribution: number;
+  /** Score minus the score with the feature ablated. */
+  readonly ablationEffect: number;
+}
+
+/** The optional SAE-feature section of a token-explanation page. @category Viz */
+export interface SaeFeatureSection {
+  /** The one-line summary ("anomaly score 3.2 carried by SAE features #17 (+0.90), …"). */
+  readonly summary: string;
+  /** The top features: index, attribution and true-ablation effect. */
+  readonly features: readonly SaeFeatureBar[];
+}
+
+/** Grouped bars: each feature's attribution next to its true-ablation effect. */
+function saeFeatureFigure(sec: SaeFeatureSection): PlotlyFigure {
+  const x = sec.features.map((f) => `#${f.index}`);
+  return {
+    data: [
+      { type: 'bar', name: 'attribution', x, y: sec.features.map((f) => f.attribution) },
+      { type: 'bar', name: 'ablation effect (score − score without the feature)', x, y: sec.features.map((f) => f.ablationEffect) },
+    ],
+    layout: { title: { text: 'SAE features carrying the score' }, barmode: 'group', xaxis: { title: { text: 'SAE feature' }, type: 'category' }, yaxis: { title: { text: 'share of the score' } }, margin: { t: 50, b: 50 } },
+    height: 320,
+  };
 }
 
 /**
@@ -82,11 +115,12 @@ export function tokenExplanationFigures(tokens: readonly string[], strips: reado
  * @category Viz
  */
 export function writeTokenExplanation(outPath: string, tokens: readonly string[], strips: readonly TokenStrip[], opts: TokenExplanationOptions): string {
-  const figures = tokenExplanationFigures(tokens, strips);
+  const sae = opts.saeFeatures;
+  const figures = [...tokenExplanationFigures(tokens, strips), ...(sae === undefined || sae.features.length === 0 ? [] : [saeFeatureFigure(sae)])];
   return writePlotlyPage(outPath, figures, {
     title: opts.title,
     description: `${opts.summary === undefined ? '' : `${opts.summary}. `}Each strip colours the tokens by one method's attribution: red pushes the score up (towards anomalous), blue pushes it down; the colour scale is centred at 0 and symmetric, separately per method.`,
-    facts: [['score', `${opts.score.toFixed(4)} (${opts.scoreName})`], ['methods', strips.map((s) => s.method).join('; ')], ...(opts.facts ?? [])],
+    facts: [['score', `${opts.score.toFixed(4)} (${opts.scoreName})`], ['methods', strips.map((s) => s.method).join('; ')], ...(sae === undefined ? [] : [['SAE features', sae.summary] as const]), ...(opts.facts ?? [])],
     plotly: opts.plotly ?? 'shared',
     ...(opts.plotlyDir === undefined ? {} : { plotlyDir: opts.plotlyDir }),
   });

@@ -179,9 +179,14 @@ async function runDataset(c: RunContext, name: ProbeDatasetName, seed: number, f
       t = performance.now();
       const plots = writePlots(dir, ds, r, o, c.hookName);
       timings['plots_s'] = +((performance.now() - t) / 1000).toFixed(2);
-      const saved = await saveBetaVae(r.vae, join(dir, 'vae'), { scaler: r.scaler, metadata: { model: o.model, revision: c.revision, hookName: c.hookName, dataset: name, seed, maxLength: o.maxLength, bestEpoch: r.training.bestEpoch } });
+      // Both VAEs, with what reproduces their input (pooling, token mean) and the dev choice among them.
+      const meta = { model: o.model, revision: c.revision, hookName: c.hookName, dataset: name, seed, maxLength: o.maxLength, devPick: r.choices.vae_dev_pick.name };
+      const thr = (n: string): Record<string, unknown> => ({ score: 'recon', threshold: r.detectors.find((d) => d.name === n)?.threshold, thresholdQuantile: 0.95, devAuroc: r.detectors.find((d) => d.name === n)?.devAuroc });
+      const saved = await saveBetaVae(r.vae, join(dir, 'vae'), { scaler: r.scaler, metadata: { ...meta, pooling: 'mean', bestEpoch: r.training.bestEpoch, ...thr('vae_recon') } });
+      const sq = r.sqrtn;
+      const savedSqrtn = sq === undefined ? undefined : await saveBetaVae(sq.vae, join(dir, 'vae_sqrtn'), { scaler: sq.scaler, tokenMean: sq.tokenMean, metadata: { ...meta, pooling: 'sqrtn', bestEpoch: sq.bestEpoch, ...thr('vae_recon_sqrtn') } });
       writeFileAtomic(join(dir, 'scores.json'), `${JSON.stringify({ seed, labels: sp.test.labels, detectors: r.detectors.map((d) => ({ name: d.name, testIdx: d.testIdx, scores: d.testScores })) })}\n`);
-      extra = { plots, vae: saved };
+      extra = { plots, vae: saved, ...(savedSqrtn === undefined ? {} : { vaeSqrtn: savedSqrtn }) };
     }
     timings['total_s'] = +((performance.now() - t0) / 1000).toFixed(2);
     const metrics = Object.fromEntries(r.detectors.map(({ testScores: _s, testIdx: _i, ...m }) => [m.name, m]));
@@ -197,6 +202,7 @@ async function runDataset(c: RunContext, name: ProbeDatasetName, seed: number, f
     return { run, dedup: sp.dedup, summary };
   } finally {
     r.vae.dispose();
+    r.sqrtn?.vae.dispose();
   }
 }
 

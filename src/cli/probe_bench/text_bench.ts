@@ -136,6 +136,8 @@ export interface TextProbeResult {
   readonly training: VaeTrainResult;
   /** The trained VAE (dispose it). */
   readonly vae: BetaVae;
+  /** With token counts given: the √n-pooled VAE (`vae_recon_sqrtn`; dispose it), its scaler and token mean μ_tok. */
+  readonly sqrtn?: { readonly vae: BetaVae; readonly scaler: ColumnScaler; readonly tokenMean: Float64Array; readonly bestEpoch: number };
   /** Standardisation fitted on the normal training rows. */
   readonly scaler: ColumnScaler;
   /** VAE posterior means of the test rows [n_test, d_latent] (for the UMAP plot). */
@@ -171,6 +173,7 @@ export function runTextProbe(inputs: TextProbeInputs, o: TextProbeOptions = {}):
   const scaler = fitScaler(trainRaw, 'standard');
   const [train, dev, test] = [applyScaler(scaler, trainRaw), applyScaler(scaler, devRaw), applyScaler(scaler, testRaw)];
   const vae = new BetaVae({ ...o.vae, dIn: train.cols, output: 'linear' });
+  let sqrtn: TextProbeResult['sqrtn'];
   try {
     const training = trainBetaVae(vae, train, o.train ?? {}, { quiet: o.quiet, label: o.label ?? 'β-VAE' });
     const fitX = selectRows(train, training.trainIdx);
@@ -199,15 +202,16 @@ export function runTextProbe(inputs: TextProbeInputs, o: TextProbeOptions = {}):
     const ens = rankAverage(lists.map((l) => l.flat()));
     const [nh, nd] = [holdIdx.length, dev.rows];
     add('ensemble_rank_avg', ens.slice(0, nh), ens.slice(nh, nh + nd), ens.slice(nh + nd));
-    if (inputs.lengths !== undefined) lengthDetectors({ trainRaw, devRaw, testRaw, lengths: inputs.lengths, training, holdIdx }, o, add);
+    if (inputs.lengths !== undefined) sqrtn = lengthDetectors({ trainRaw, devRaw, testRaw, lengths: inputs.lengths, training, holdIdx }, o, add);
     if (inputs.texts !== undefined) textDetectors(inputs.texts, training.trainIdx, holdIdx, add);
     const choices = devChoices(inputs, detectors, o);
     return {
-      detectors, choices, training, vae, scaler, testLatent: sTest.mu,
+      detectors, choices, training, vae, scaler, testLatent: sTest.mu, ...(sqrtn === undefined ? {} : { sqrtn }),
       baselineInfo: { pcaComponents: pca.nComponents, mahalanobisShrinkage: maha.shrinkage, knnK: knn.k },
     };
   } catch (err) {
     vae.dispose();
+    sqrtn?.vae.dispose();
     throw err;
   }
 }
@@ -263,8 +267,8 @@ interface LengthInputs {
   readonly holdIdx: number[];
 }
 
-/** The length-only detector, and a VAE + Mahalanobis on √n-pooled features (same split). */
-function lengthDetectors(c: LengthInputs, o: TextProbeOptions, add: AddDetector): void {
+/** The length-only detector, and a VAE + Mahalanobis on √n-pooled features (same split); returns the √n VAE (caller disposes). */
+function lengthDetectors(c: LengthInputs, o: TextProbeOptions, add: AddDetector): NonNullable<TextProbeResult['sqrtn']> {
   const { train: trainN, dev: devN, test: testN } = c.lengths;
   const holdN = c.holdIdx.map((i) => trainN[i] as number);
   const fitN = c.training.trainIdx.map((i) => trainN[i] as number);
@@ -281,11 +285,13 @@ function lengthDetectors(c: LengthInputs, o: TextProbeOptions, add: AddDetector)
   const vae = new BetaVae({ ...o.vae, dIn: train.cols, output: 'linear' });
   try {
     // Same seed and row count as the mean-pooled VAE, so the same training / validation split.
-    trainBetaVae(vae, train, o.train ?? {}, { quiet: o.quiet, label: `${o.label ?? 'β-VAE'} (√n pooling)` });
+    const tr = trainBetaVae(vae, train, o.train ?? {}, { quiet: o.quiet, label: `${o.label ?? 'β-VAE'} (√n pooling)` });
     add('vae_recon_sqrtn', vaeScores(vae, holdX).recon, vaeScores(vae, dev).recon, vaeScores(vae, test).recon);
-  } finally {
+    const maha = fitMahalanobis(fitX);
+    add('mahalanobis_sqrtn', maha.score(holdX), maha.score(dev), maha.score(test));
+    return { vae, scaler, tokenMean: mu, bestEpoch: tr.bestEpoch };
+  } catch (err) {
     vae.dispose();
+    throw err;
   }
-  const maha = fitMahalanobis(fitX);
-  add('mahalanobis_sqrtn', maha.score(holdX), maha.score(dev), maha.score(test));
 }

@@ -12,12 +12,11 @@ import { HUB_OPTION_KEYS, resolveModelDir, type HubOptions } from '../../io/hub.
 import { checkOptionKeys, type OptionKeys } from '../../utils/options.js';
 import { loadTokenizer, shippedTokenizerDir } from '../../tokenizers/load.js';
 import type { Tokenizer } from '../../tokenizers/tokenizer.js';
-import { encoderConfigFromHf, type EncoderConfig, type HfBertConfig, type HfDistilBertConfig } from './encoder_config.js';
+import { encoderConfigFromHf, type EncoderConfig } from './encoder_config.js';
 import { resolveAlias } from '../aliases.js';
 import type { EncoderParams } from './encoder_params.js';
-import { encoderParamsFromHf } from './encoder_weights.js';
-import { disposeClassifierParams, hasClassifierTensors, takeClassifierParams, type SequenceClassifier } from '../classifier/head_params.js';
-import { declaresClassifier, labelConfigFromHf, type HfLabelFields } from '../classifier/labels.js';
+import type { SequenceClassifier } from '../classifier/head_params.js';
+import { encoderFromTensors, encoderTokenizerFileSets, type HfEncoderFile } from './load_encoder_core.js';
 
 /** Options of `HookedEncoder.fromPretrained`. @category Encoder */
 export interface EncoderFromPretrainedOptions extends HubOptions {
@@ -35,8 +34,7 @@ const ENCODER_PRETRAINED_KEYS: OptionKeys<EncoderFromPretrainedOptions> = { ...H
 
 /** Tokenizer files by family (any one of the sets suffices). */
 function hasTokenizerFiles(dir: string, cfg: EncoderConfig): boolean {
-  const sets = cfg.modelType === 'roberta' ? [['tokenizer.json'], ['vocab.json', 'merges.txt']] : [['tokenizer.json'], ['vocab.txt']];
-  return sets.some((set) => set.every((f) => existsSync(join(dir, f))));
+  return encoderTokenizerFileSets(cfg).some((set) => set.every((f) => existsSync(join(dir, f))));
 }
 
 /**
@@ -54,7 +52,7 @@ export async function loadEncoder(
   const target = resolveAlias(nameOrPath, opts); // names are checked locally, before the backend starts
   await initBackend(opts.backend, { quiet: opts.quiet });
   const resolved = await resolveModelDir(target, opts);
-  const hf = await readJsonFile<HfBertConfig & HfDistilBertConfig & HfLabelFields>(join(resolved.dir, 'config.json'), 'model config');
+  const hf = await readJsonFile<HfEncoderFile>(join(resolved.dir, 'config.json'), 'model config');
   const cfg = encoderConfigFromHf(hf);
   // Tokenizer first: nothing to free if it fails.
   let tokenizer: Tokenizer | undefined;
@@ -63,19 +61,5 @@ export async function loadEncoder(
   else if (hasTokenizerFiles(resolved.dir, cfg)) tokenizer = await loadTokenizer(resolved.dir, { modelType: cfg.modelType });
   else if (cfg.dVocab === 30522 && cfg.modelType !== 'roberta') tokenizer = await loadTokenizer(shippedTokenizerDir('distilbert-base-uncased'), { modelType: cfg.modelType });
   const raw = await loadCheckpointTensors(resolved.dir, { allowNonFinite: opts.allowNonFinite === true });
-  // `*ForSequenceClassification`: the head's tensors are taken out, the rest is the base model.
-  let classifier: SequenceClassifier | undefined;
-  if (declaresClassifier(hf) && hasClassifierTensors(raw, cfg.modelType)) {
-    const labels = labelConfigFromHf(hf, 'HookedEncoder.fromPretrained');
-    classifier = { family: cfg.modelType, labels, padTokenId: cfg.padTokenId, params: takeClassifierParams(raw, cfg.modelType, cfg.dModel, labels) };
-  }
-  try {
-    const params = encoderParamsFromHf(raw, cfg);
-    return { cfg, params, tokenizer, classifier };
-  } catch (err) {
-    if (classifier !== undefined) disposeClassifierParams(classifier.params);
-    throw err;
-  } finally {
-    raw.clear();
-  }
+  return { cfg, tokenizer, ...encoderFromTensors(raw, hf, cfg) };
 }

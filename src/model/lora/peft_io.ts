@@ -15,7 +15,10 @@ import { nearestNames } from '../../utils/nearest.js';
 import { f32 } from '../weights/common.js';
 import type { LinearSlot } from './linear_slots.js';
 import { LoraAdapter, type LoraFactors, type SavedLinear } from './lora_adapter.js';
-import { checkPeftLoraConfig, isModuleToSave, isTargetModule, type PeftLoraConfig } from './peft_config.js';
+import { checkPeftLoraConfig, isModuleToSave } from './peft_config.js';
+import { targetedSlots } from './peft_targets.js';
+
+export { targetedSlots } from './peft_targets.js';
 
 /** PEFT's prefix of every tensor name. */
 const PREFIX = 'base_model.model.';
@@ -43,28 +46,6 @@ function parseName(fn: string, name: string): { path: string; kind: 'A' | 'B' | 
   const w = /^(.*)\.(weight|bias)$/.exec(rest);
   if (w === null || /\.(lora_\w+|lora_magnitude_vector)/.test(rest)) throw new ConfigError(`${fn}: tensor '${name}' is not a LoRA factor or a module-to-save parameter (LoRA embeddings and DoRA are not supported)`);
   return { path: w[1] as string, kind: w[2] as 'weight' | 'bias' };
-}
-
-/**
- * The modules a config adapts (targets that are not modules to save).
- * @param fn Caller name for errors.
- * @param c The config.
- * @param slots The model's linear modules.
- * @returns The targeted slots.
- * @throws {@link "tfjs-lens"!ConfigError} for a target entry that selects nothing, naming the nearest module path.
- */
-export function targetedSlots(fn: string, c: PeftLoraConfig, slots: readonly LinearSlot[]): LinearSlot[] {
-  const t = c.target_modules;
-  const chosen = slots.filter((s) => isTargetModule(s.path, t) && !isModuleToSave(s.path, c.modules_to_save));
-  const entries = t === null ? [] : typeof t === 'string' ? [t] : t;
-  for (const e of entries) {
-    if (!slots.some((s) => isTargetModule(s.path, typeof t === 'string' ? t : [e]))) {
-      const near = nearestNames(e, slots.map((s) => s.path.split('.').pop() as string), 1)[0] ?? '';
-      const example = slots.find((s) => s.path.endsWith(`.${near}`) || s.path === near)?.path ?? '(none)';
-      throw new ConfigError(`${fn}: target module '${e}' matches no linear module of this model; nearest module path: '${example}' (target_modules are module-name suffixes or one regex over the path)`);
-    }
-  }
-  return chosen;
 }
 
 /**

@@ -46,7 +46,8 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 function runChild(env: Record<string, string>): Promise<ChildRun> {
   const dir = mkdtempSync(join(tmpdir(), 'tfjs-lens-threads-test-'));
   dirs.push(dir);
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, CHILD_OUT: dir, ...env };
+  // Native matmul off: with it, wasm runs on one thread (the BLAS gets the threads).
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, TFJS_LENS_NATIVE_MATMUL: '0', CHILD_OUT: dir, ...env };
   delete childEnv['TFJS_LENS_QUIET'];
   delete childEnv['TFJS_LENS_BACKEND'];
   return new Promise((resolvePromise) => {

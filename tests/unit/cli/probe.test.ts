@@ -36,7 +36,11 @@ describe('probe command (text benchmark)', () => {
       expect(first.hookName).toBe('blocks.0.attn.hook_q');
       expect(Object.keys(first.datasets[0]?.metrics ?? {})).toContain('vae_recon');
       const files = readdirSync(join(root, 'out', 'sms_spam')).sort();
-      expect(files).toEqual(['error_histograms.html', 'latent_umap.html', 'roc_pr.html', 'scores.json', 'training_history.html', 'vae']);
+      expect(files).toEqual(['error_histograms.html', 'latent_umap.html', 'roc_pr.html', 'scores.json', 'training_history.html', 'vae', 'vae_sqrtn']);
+      const sq = JSON.parse(readFileSync(join(root, 'out', 'sms_spam', 'vae_sqrtn', 'vae_config.json'), 'utf8')) as { metadata: Record<string, unknown> };
+      expect(sq.metadata).toMatchObject({ pooling: 'sqrtn', hookName: 'blocks.0.attn.hook_q', score: 'recon', thresholdQuantile: 0.95 });
+      expect(typeof sq.metadata['devPick']).toBe('string');
+      expect(typeof sq.metadata['threshold']).toBe('number');
       const md = readFileSync(join(root, 'out', 'results.md'), 'utf8');
       expect(md).toMatch(/\| anchor \(distilbert-base, its data\) \| 0\.747 \|/);
       expect(md).toMatch(/\| tfidf_char_knn \| \d\.\d{3} ± \d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]/);

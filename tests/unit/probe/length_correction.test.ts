@@ -94,13 +94,15 @@ describe('length correction', () => {
     const r = runTextProbe({ trainX: train.x, devX, devLabels, testX, testLabels, lengths: { train: train.n, dev: [...devN.n, ...devA.n], test: [...normal.n, ...anomaly.n] } }, {
       vae: { dLatent: 4, hidden: [16] }, train: { epochs: 60, seed: 0 }, quiet: true,
     });
-    expect(tf.memory().numTensors - before).toBe(r.vae.numTensors);
+    expect(tf.memory().numTensors - before).toBe(r.vae.numTensors + (r.sqrtn?.vae.numTensors ?? NaN)); // both VAEs are returned
     const get = (n: string) => r.detectors.find((d) => d.name === n);
     expect(r.detectors.map((d) => d.name).slice(-5)).toEqual(['length', 'vae_recon_sqrtn', 'mahalanobis_sqrtn', 'vae_dev_pick', 'best_on_dev']);
     expect(get('mahalanobis_sqrtn')?.auroc).toBeGreaterThan(0.9);
     expect(get('vae_recon_sqrtn')?.auroc).toBeGreaterThan(0.8);
     expect(get('length')?.n).toBe(60);
+    expect(r.sqrtn?.tokenMean.length).toBe(8);
     r.vae.dispose();
+    r.sqrtn?.vae.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -80,6 +80,7 @@ describe('dev-only choices', () => {
       vae: { dLatent: 2, hidden: [16] }, train: { epochs: 4, seed: 0 }, quiet: true, onChoice: (got) => seen.push([...got]),
     });
     r.vae.dispose();
+    r.sqrtn?.vae.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(seen.length).toBe(2); // the VAE pick and the best detector
     for (const got of seen) {
