@@ -19,7 +19,7 @@ export { tf } from '../backend/backend.browser.js';
 export { backendInfo, initBackend, initBrowserBackend } from '../backend/backend.browser.js';
 export type { BackendInfo, BackendName, BrowserBackendName, BrowserBackendOptions } from '../backend/backend.browser.js';
 // URL loaders.
-export { loadBetaVaeFromUrl, loadEncoderFromUrl, loadSaeFromUrl, loadTokenizerFromUrl, loadTransformerFromUrl } from './load_url.js';
+export { loadBetaVaeFromUrl, loadEncoderFromUrl, loadSaeFromUrl, loadShippedSaeFromUrl, loadTokenizerFromUrl, loadTransformerFromUrl } from './load_url.js';
 export type { EncoderUrlOptions, TransformerUrlOptions, UrlLoadOptions } from './load_url.js';
 export type { LoadProgress, UrlFetchOptions } from '../io/url_fetch.js';
 export type { LoadTokenizerOptions } from '../tokenizers/load_options.js';
@@ -173,6 +173,7 @@ export type { SaeInitOptions } from '../sae/init.js';
 export { ActivationStore, arrayActivationSource, modelActivationSource, tokenWindows } from '../sae/activation_store.js';
 export type { ActivationSource, ActivationStoreOptions, BatchProvider, CachingModel, ModelSourceOptions } from '../sae/activation_store.js';
 export { parseSaeCfgText, parseSaeSafetensors, parseSaeSparsity, saeFromFiles, saeWeightsFromTensors } from '../sae/io_codec.js';
+export { findShippedSae, type ShippedSaeName } from '../sae/shipped_lookup.js';
 export type { SaeCodecOptions, SaeFileTensor } from '../sae/io_codec.js';
 export { encoderCeLossRecovered, encoderHookActivations, evaluateSaeOnEncoderTokens } from '../sae/evals_encoder.js';
 export type { EncoderCeLossMetrics, EncoderCeLossOptions } from '../sae/evals_encoder.js';

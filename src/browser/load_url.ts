@@ -23,6 +23,7 @@ import { tokenizerFromFiles, type TokenizerFileSource } from '../tokenizers/load
 import type { LoadTokenizerOptions } from '../tokenizers/load_options.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { saeFromFiles } from '../sae/io_codec.js';
+import { findShippedSae, type ShippedSaeName } from '../sae/shipped_lookup.js';
 import type { SparseAutoencoder } from '../sae/sae.js';
 import { betaVaeFromParts, type DecodedBetaVae } from '../probe/vae_codec.js';
 import { parseSafetensors } from '../io/safetensors_bytes.js';
@@ -232,6 +233,38 @@ export async function loadSaeFromUrl(baseUrl: string | URL, opts: UrlLoadOptions
   const cfgText = (await folder.text('cfg.json', 'SAE config')) as string;
   const weights = (await folder.bytes('sae_weights.safetensors', 'SAE weights')) as Uint8Array;
   return saeFromFiles(cfgText, weights, { source: folder.base.replace(/\/$/, ''), allowNonFinite: opts.allowNonFinite === true });
+}
+
+/** One row of `saes/index.json`. */
+interface ShippedSaeIndexRow extends ShippedSaeName {
+  readonly path?: string;
+}
+
+function isIndexRow(x: unknown): x is ShippedSaeIndexRow {
+  const r = x as Partial<ShippedSaeIndexRow> | null;
+  return typeof r === 'object' && r !== null && typeof r.model === 'string' && typeof r.hook === 'string' && (r.path === undefined || typeof r.path === 'string');
+}
+
+/**
+ * Load a shipped SAE by model and hook name from a server's copy of the package's `saes/` folder
+ * (its `index.json` lists them; the same files as `loadShippedSae` reads in Node).
+ * @param saesUrl URL of the `saes/` folder (absolute, or relative to the page).
+ * @param modelName e.g. 'induction-2l'.
+ * @param hookName e.g. 'blocks.0.hook_resid_post'.
+ * @param opts Backend, `onProgress`, `fetch`, `allowNonFinite`.
+ * @returns The SAE (dispose it).
+ * @throws {@link "tfjs-lens"!ConfigError} for a model or hook with no shipped SAE (nearest name, the shipped list) or a bad index;
+ *   {@link "tfjs-lens"!HubError} naming the URL when a file cannot be fetched.
+ * @example const sae = await loadShippedSaeFromUrl('saes/', 'induction-2l', 'blocks.0.hook_resid_post');
+ * @category Browser
+ */
+export async function loadShippedSaeFromUrl(saesUrl: string | URL, modelName: string, hookName: string, opts: UrlLoadOptions = {}): Promise<SparseAutoencoder> {
+  const fn = 'loadShippedSaeFromUrl';
+  const folder = new UrlFolder(baseUrlOf(saesUrl, fn), fn, opts);
+  const index = parseJsonText<{ saes?: unknown }>((await folder.text('index.json', 'shipped-SAE index')) as string, 'shipped-SAE index', folder.url('index.json'), fn);
+  const rows = Array.isArray(index.saes) ? index.saes.filter(isIndexRow) : [];
+  const hit = findShippedSae(fn, rows, modelName, hookName);
+  return loadSaeFromUrl(new URL(`${hit.path ?? `${hit.model}/${hit.hook}`}/`, folder.base), opts);
 }
 
 /**

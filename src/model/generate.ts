@@ -68,7 +68,13 @@ function lastLogits(model: GenerativeModel, rows: number[][], mask: number[][] |
   }
   try {
     const [batch, pos, vocab] = logits.shape;
-    const last = tf.tidy(() => tf.slice(logits, [0, pos - 1, 0], [batch, 1, vocab]).dataSync() as Float32Array);
+    const lastT = tf.slice(logits, [0, pos - 1, 0], [batch, 1, vocab]); // [batch, 1, vocab]
+    let last: Float32Array;
+    try {
+      last = lastT.dataSync() as Float32Array; // not returned from a tidy, which would walk every element
+    } finally {
+      lastT.dispose();
+    }
     return Array.from({ length: batch }, (_, b) => last.subarray(b * vocab, (b + 1) * vocab));
   } finally {
     logits.dispose();

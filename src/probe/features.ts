@@ -163,10 +163,14 @@ export function extractPooledFeatures(model: PoolingModel, input: readonly strin
     const mask = rows.map((r) => (batch.attentionMask[r] as readonly number[]).slice(0, width));
     const cache = cacheBatch(model, ids, mask, opts.hookName);
     try {
-      const pooled = tf.tidy(() => {
-        const p = maskedMeanPool(cache.get(opts.hookName), mask); // [batch, ...]
-        return tf.reshape(p, [rows.length, -1]).dataSync() as Float32Array; // [batch, features]
-      });
+      // The tensor leaves the tidy, not its values: tidy walks every element of a returned typed array.
+      const pooledT = tf.tidy(() => tf.reshape(maskedMeanPool(cache.get(opts.hookName), mask), [rows.length, -1])); // [batch, features]
+      let pooled: Float32Array;
+      try {
+        pooled = pooledT.dataSync() as Float32Array;
+      } finally {
+        pooledT.dispose();
+      }
       if (data === undefined) {
         cols = pooled.length / rows.length;
         data = new Float32Array(n * cols);

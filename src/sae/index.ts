@@ -42,6 +42,7 @@ export { parseSaeCfgText, parseSaeSafetensors, parseSaeSparsity, saeFromFiles, s
 export type { SaeCodecOptions, SaeFileTensor } from './io_codec.js';
 export { listShippedSaes, loadShippedSae } from './shipped.js';
 export type { ShippedSaeEntry } from './shipped.js';
+export { findShippedSae, type ShippedSaeName } from './shipped_lookup.js';
 export { encoderCeLossRecovered, encoderHookActivations, evaluateSaeOnEncoderTokens } from './evals_encoder.js';
 export type { EncoderCeLossMetrics, EncoderCeLossOptions } from './evals_encoder.js';
 export { densityHistogram, evaluateSae, evaluateSaeOnTokens } from './evals.js';

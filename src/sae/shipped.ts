@@ -5,18 +5,13 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError } from '../errors.js';
 import { packageRoot } from '../utils/package_root.js';
-import { closeName } from '../utils/nearest.js';
+import { findShippedSae, type ShippedSaeName } from './shipped_lookup.js';
 import { loadSae, saeDir } from './io.js';
 import type { SparseAutoencoder } from './sae.js';
 
 /** One shipped SAE. @category SAE */
-export interface ShippedSaeEntry {
-  /** Model name, e.g. 'induction-2l'. */
-  readonly model: string;
-  /** Hook name, e.g. 'blocks.0.hook_resid_post'. */
-  readonly hook: string;
+export interface ShippedSaeEntry extends ShippedSaeName {
   /** Its folder. */
   readonly dir: string;
 }
@@ -65,18 +60,5 @@ export async function loadShippedSae(modelName: string, hookName: string, opts: 
   /** Base folder holding `saes/` (default the package root). */
   readonly root?: string;
 } = {}): Promise<SparseAutoencoder> {
-  const entries = await listShippedSaes(opts.root);
-  const hit = entries.find((e) => e.model === modelName && e.hook === hookName);
-  if (hit !== undefined) return loadSae(hit.dir);
-  const list = entries.length === 0 ? '(none found: is the saes/ folder installed?)' : entries.map((e) => `'${e.model}' '${e.hook}'`).join(', ');
-  const models = [...new Set(entries.map((e) => e.model))];
-  if (!models.includes(modelName)) {
-    const near = closeName(modelName, models);
-    throw new ConfigError(`loadShippedSae: no shipped SAE for model '${modelName}'${near !== undefined ? ` — did you mean '${near}'?` : ''}; shipped: ${list}`);
-  }
-  const hooks = entries.filter((e) => e.model === modelName).map((e) => e.hook);
-  const near = closeName(hookName, hooks);
-  throw new ConfigError(
-    `loadShippedSae: no shipped SAE of '${modelName}' at hook '${hookName}'${near !== undefined ? ` — did you mean '${near}'?` : ''}; shipped: ${list}`,
-  );
+  return loadSae(findShippedSae('loadShippedSae', await listShippedSaes(opts.root), modelName, hookName).dir);
 }

@@ -14,6 +14,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HookedEncoder, HookedTransformer, initBackend, tf } from '../../src/index.js';
 import { loadSae } from '../../src/sae/io.js';
+import { loadShippedSae } from '../../src/sae/shipped.js';
 import { BetaVae } from '../../src/probe/beta_vae.js';
 import { encodeBetaVae } from '../../src/probe/vae_codec.js';
 import { vaeScores } from '../../src/probe/vae_scores.js';
@@ -40,6 +41,7 @@ interface Lens {
   loadTransformerFromUrl(url: string, opts?: object): Promise<PageModel>;
   loadEncoderFromUrl(url: string, opts?: object): Promise<PageModel>;
   loadSaeFromUrl(url: string, opts?: object): Promise<PageSae>;
+  loadShippedSaeFromUrl(saesUrl: string, model: string, hook: string, opts?: object): Promise<PageSae>;
   loadBetaVaeFromUrl(url: string, opts?: object): Promise<{ vae: { dispose(): void } }>;
   vaeScores(vae: unknown, rows: number[][]): { recon: number[]; negElbo: number[] };
   HookedTransformer: { fromPretrained(name: string): Promise<unknown> };
@@ -191,6 +193,37 @@ describe('browser bundle parity with Node', () => {
     const diff = maxAbsDiff(r.values, want.dataSync());
     console.log(`${SAE_DIR} browser vs Node: encode max |diff| ${diff.toExponential(2)}`);
     expect(diff).toBeLessThan(1e-4);
+    tf.dispose([x, want]);
+    sae.dispose();
+  }, 60_000);
+
+  it.skipIf(!hasChromium)('shipped SAEs by name (loadShippedSaeFromUrl): encode equals loadShippedSae in Node; an unknown hook names the nearest', async () => {
+    const saesUrl = `${(server as StaticServer).url}saes/`;
+    const r = await (page as Page).evaluate(async ([u]) => {
+      const lens = (globalThis as PageGlobal).lens as Lens;
+      const sae = await lens.loadShippedSaeFromUrl(u, 'induction-2l', 'blocks.0.hook_resid_post');
+      const d = sae.cfg.dIn;
+      const x = lens.tf.tensor2d([0, 1].map((row) => Array.from({ length: d }, (_, i) => Math.cos(2 + row * d + i))));
+      const f = sae.encode(x);
+      const out = { values: Array.from(f.dataSync()), shape: f.shape };
+      x.dispose();
+      f.dispose();
+      sae.dispose();
+      let error = '';
+      try {
+        (await lens.loadShippedSaeFromUrl(u, 'induction-2l', 'blocks.0.hook_resid_pre')).dispose();
+      } catch (e) {
+        error = `${(e as Error).name}: ${(e as Error).message}`;
+      }
+      return { ...out, error };
+    }, [saesUrl] as const);
+    const sae = await loadShippedSae('induction-2l', 'blocks.0.hook_resid_post');
+    const d = sae.cfg.dIn;
+    const x = tf.tensor2d([0, 1].map((row) => Array.from({ length: d }, (_, i) => Math.cos(2 + row * d + i))));
+    const want = sae.encode(x);
+    expect(r.shape).toEqual(want.shape);
+    expect(maxAbsDiff(r.values, want.dataSync())).toBeLessThan(1e-4);
+    expect(r.error).toMatch(/^ConfigError: loadShippedSaeFromUrl: no shipped SAE of 'induction-2l' at hook 'blocks\.0\.hook_resid_pre' — did you mean 'blocks\.0\.hook_resid_post'\?/);
     tf.dispose([x, want]);
     sae.dispose();
   }, 60_000);
