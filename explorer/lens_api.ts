@@ -25,7 +25,6 @@ export interface LensApi {
   readonly loadTransformerFromUrl: (baseUrl: string, opts?: UrlLoadOptions) => Promise<HookedTransformer>;
   readonly loadEncoderFromUrl?: (baseUrl: string, opts?: UrlLoadOptions) => Promise<HookedEncoder>;
   readonly loadSaeFromUrl?: (baseUrl: string, opts?: UrlLoadOptions) => Promise<SparseAutoencoder>;
-  readonly loadShippedSaeFromUrl?: (saesUrl: string, modelName: string, hookName: string, opts?: UrlLoadOptions) => Promise<SparseAutoencoder>;
   readonly logitLens?: (cache: ActivationCache, model: HookedTransformer, opts?: LogitLensOptions) => LogitLensResult;
   readonly getActPatchResidPre?: PresetPatchFn;
   readonly logitDiffMetric?: (correct: number, incorrect: number) => (logits: tfc.Tensor3D) => tfc.Scalar;

@@ -7,7 +7,7 @@
 import { integratedGradients, tokenizeForExplain } from '../src/anomaly/explain.js';
 import { probeTarget } from '../src/anomaly/probe_explain.js';
 import { logitLens } from '../src/analysis/lens.js';
-import { backendInfo, loadEncoderFromUrl, loadSaeFromUrl, loadShippedSaeFromUrl, loadTransformerFromUrl, tf } from '../src/browser/index.js';
+import { backendInfo, loadEncoderFromUrl, loadSaeFromUrl, loadTransformerFromUrl, tf } from '../src/browser/index.js';
 import { logitDiffMetric } from '../src/patching/metrics.js';
 import { getActPatchResidPre } from '../src/patching/presets.js';
 import { decodeBetaVae } from '../src/probe/vae_codec.js';
@@ -20,7 +20,6 @@ export const lens: LensApi = {
   loadTransformerFromUrl,
   loadEncoderFromUrl,
   loadSaeFromUrl,
-  loadShippedSaeFromUrl,
   logitLens,
   getActPatchResidPre,
   logitDiffMetric: (a, b) => logitDiffMetric(a, b),

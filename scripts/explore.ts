@@ -8,35 +8,18 @@
  * Run: npm run explore [-- --port 8765] [--json] [--no-build] [--dir dist/explorer]
  * --port: 8765 by default, falling back to a free port when it is taken; --port 0 picks a free one.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildExplorer, REPO_ROOT } from '../explorer/build.js';
+import { closeServer, ISOLATION_HEADERS, listenLoopback, staticHandler } from './lib/static_server.js';
 
 const DEFAULT_PORT = 8765;
 
-const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.safetensors': 'application/octet-stream',
-};
-
-const HEADERS: Readonly<Record<string, string>> = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Cache-Control': 'no-cache',
-};
+const HEADERS: Readonly<Record<string, string>> = { ...ISOLATION_HEADERS, 'Cache-Control': 'no-cache' };
 
 /** A running server. */
 export interface ExploreServer {
@@ -47,48 +30,6 @@ export interface ExploreServer {
   close(): Promise<void>;
 }
 
-/** Serve `root` read-only: GET/HEAD of files inside it (a folder → its index.html); 403 outside, 404 missing. */
-function handler(root: string): Parameters<typeof createServer>[1] {
-  return (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { ...HEADERS, Allow: 'GET, HEAD' }).end();
-      return;
-    }
-    let path: string;
-    try {
-      path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    } catch {
-      res.writeHead(400, HEADERS).end('bad path');
-      return;
-    }
-    const file = normalize(join(root, path));
-    if (file !== root && !file.startsWith(root + sep)) {
-      res.writeHead(403, HEADERS).end('forbidden');
-      return;
-    }
-    const target = existsSync(file) && statSync(file).isDirectory() ? join(file, 'index.html') : file;
-    if (!existsSync(target) || !statSync(target).isFile()) {
-      res.writeHead(404, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8' }).end(`not found: ${path}`);
-      return;
-    }
-    const size = statSync(target).size;
-    res.writeHead(200, { ...HEADERS, 'Content-Type': TYPES[extname(target).toLowerCase()] ?? 'application/octet-stream', 'Content-Length': String(size) });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(target).pipe(res);
-  };
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((ok, fail) => {
-    const onError = (e: Error): void => fail(e);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      ok();
-    });
-  });
-}
-
 /**
  * Serve a folder on 127.0.0.1. `port` 0 picks a free port; a taken port falls back to a free one
  * when `fallback` is set (default true).
@@ -96,22 +37,18 @@ function listen(server: Server, port: number): Promise<void> {
 export async function serveExplorer(dir: string, port = DEFAULT_PORT, fallback = true): Promise<ExploreServer> {
   const root = resolve(dir);
   if (!existsSync(join(root, 'index.html'))) throw new Error(`explore: ${root}/index.html is missing; build the page first (drop --no-build)`);
-  const server = createServer(handler(root));
+  const server = createServer(staticHandler(root, { headers: HEADERS }));
   try {
-    await listen(server, port);
+    await listenLoopback(server, port);
   } catch (e) {
     if (!fallback || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
-    await listen(server, 0);
+    await listenLoopback(server, 0);
   }
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   return {
     url,
     server,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections();
-        server.close(() => ok());
-      }),
+    close: () => closeServer(server),
   };
 }
 

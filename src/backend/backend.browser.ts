@@ -14,6 +14,7 @@ import '@tensorflow/tfjs-backend-webgl';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { BackendError } from '../errors.js';
 import { installWasmKernels } from './wasm_kernels.js';
+import { setBackendOrThrow } from './set_backend.js';
 import type { BackendInfo, BackendName } from './backend.js';
 
 export type { BackendInfo, BackendName } from './backend.js';
@@ -43,17 +44,6 @@ function crossOriginIsolatedPage(): boolean {
   return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
 }
 
-async function setBackendOrThrow(name: string): Promise<void> {
-  let ok = false;
-  try {
-    ok = await tf.setBackend(name);
-    await tf.ready();
-  } catch (err) {
-    throw new BackendError(`initBrowserBackend: backend '${name}' failed to initialise: ${String(err)}`);
-  }
-  if (!ok || tf.getBackend() !== name) throw new BackendError(`initBrowserBackend: backend '${name}' failed to initialise`);
-}
-
 async function startWasm(opts: BrowserBackendOptions): Promise<BackendInfo> {
   if (!wasmPathsSet) {
     setWasmPaths(opts.wasmPaths ?? bundleDir());
@@ -64,7 +54,7 @@ async function startWasm(opts: BrowserBackendOptions): Promise<BackendInfo> {
     const hw = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 4;
     setThreadsCount(Math.max(1, Math.floor(opts.threads ?? Math.min(8, hw))));
   }
-  await setBackendOrThrow('wasm');
+  await setBackendOrThrow('wasm', 'initBrowserBackend');
   installWasmKernels();
   const threadCount = isolated ? getThreadsCount() : 1;
   return {
@@ -101,7 +91,7 @@ export async function initBrowserBackend(name: BrowserBackendName = 'wasm', opts
       `initBrowserBackend: backend '${name}' is not registered — import '@tensorflow/tfjs-backend-${name}' in the page first, or use 'wasm'`,
     );
   }
-  await setBackendOrThrow(name);
+  await setBackendOrThrow(name, 'initBrowserBackend');
   current = { name, source: 'explicit', package: name === 'cpu' ? '@tensorflow/tfjs-backend-cpu' : `@tensorflow/tfjs-backend-${name}` };
   return current;
 }

@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 // do it are not loadable by Node's resolver: extensionless imports).
 import '@tensorflow/tfjs';
 import { installWasmKernels } from './wasm_kernels.js';
+import { setBackendOrThrow } from './set_backend.js';
 import { activateThreadedWasm, resetWasmThreads, wasmThreadCount, wasmThreadsFromEnv } from './threads.js';
 import { BackendError } from '../errors.js';
 import { describeNativeMatmul, type NativeMatmulInfo } from './native_matmul.js';
@@ -87,7 +88,7 @@ async function activateWasm(quiet: boolean, maxThreads: number): Promise<void> {
       }
     }
   }
-  await setBackendOrThrow('wasm');
+  await setBackendOrThrow('wasm', 'initBackend');
 }
 
 async function activate(
@@ -103,7 +104,7 @@ async function activate(
           '@tensorflow/tfjs-node could be loaded (install one, or use TFJS_LENS_BACKEND=wasm)',
       );
     }
-    await setBackendOrThrow('tensorflow');
+    await setBackendOrThrow('tensorflow', 'initBackend');
     return { name: 'tensorflow', source, package: pkg };
   }
   if (name === 'wasm') {
@@ -125,21 +126,8 @@ async function activate(
       matmul,
     };
   }
-  await setBackendOrThrow(name);
+  await setBackendOrThrow(name, 'initBackend');
   return { name, source, package: '@tensorflow/tfjs-backend-cpu' };
-}
-
-async function setBackendOrThrow(name: string): Promise<void> {
-  let ok = false;
-  try {
-    ok = await tf.setBackend(name);
-    await tf.ready();
-  } catch (err) {
-    throw new BackendError(`initBackend: backend '${name}' failed to initialise: ${String(err)}`);
-  }
-  if (!ok || tf.getBackend() !== name) {
-    throw new BackendError(`initBackend: backend '${name}' failed to initialise`);
-  }
 }
 
 async function choose(requested: BackendName | undefined, quiet: boolean): Promise<BackendInfo> {
@@ -149,7 +137,7 @@ async function choose(requested: BackendName | undefined, quiet: boolean): Promi
   if (want !== undefined) return activate(want, requested !== undefined ? 'explicit' : 'env', quiet);
   const native = await tryNative();
   if (native !== undefined) {
-    await setBackendOrThrow('tensorflow');
+    await setBackendOrThrow('tensorflow', 'initBackend');
     return { name: 'tensorflow', source: 'auto', package: native };
   }
   try {

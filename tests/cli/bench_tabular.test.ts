@@ -5,7 +5,6 @@
  * [0, 1], our Isolation Forest on breastw > 0.9). scikit-learn's detectors join in when some python3
  * imports sklearn; otherwise the output carries a note saying they were skipped. Mistakes exit 2.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,27 +12,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/backend.js';
 import { runTabularBench, subsampleRows } from '../../src/cli/commands/bench_tabular_run.js';
 import { expectNoLeak } from '../helpers/memory.js';
+import { runCli, type CliRun as Run } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tfjs-lens-bench-tabular-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    p.on('error', fail);
-    p.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const cli = (args: readonly string[]): Promise<Run> => runCli(args);
 
 interface Stat { mean: number; std: number }
 interface Cell { rocAuc: Stat; prAuc: Stat; seeds: number }

@@ -5,33 +5,19 @@
  * per-fold figures and mean ± std; and the usual mistakes exit 2 with one line naming the option and
  * the fix, before any model loads.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun as Run } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tfjs-lens-finetune-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function cli(args: readonly string[]): Promise<Run> {
   const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_OFFLINE: '1', HF_HOME: join(tmp, 'hf') };
   for (const k of ['HF_HUB_CACHE', 'HF_ENDPOINT', 'TFJS_LENS_DEBUG']) delete env[k];
-  return new Promise((done, fail) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    p.on('error', fail);
-    p.on('close', (code) => done({ code, stdout, stderr }));
-  });
+  return runCli(args, env);
 }
 
 function oneJson(r: Run): Record<string, unknown> {

@@ -4,7 +4,7 @@
  * no stack unless TFJS_LENS_DEBUG=1) and names the fix where there is one. Offline: HF_HUB_OFFLINE=1
  * and an empty temporary HF cache, so nothing touches the network.
  */
-import { spawn } from 'node:child_process';
+import { runCli, type CliRun as Run } from '../helpers/cli.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,21 +63,10 @@ const MISTAKES: readonly Mistake[] = [
   { args: ['probe', 'synthetic', '--dataset', 'imdb'], code: 2, error: 'UsageError', says: /--dataset is an option of the text benchmark/ },
 ];
 
-interface Run {
-  readonly code: number | null;
-  readonly stderr: string;
-}
-
 function cli(args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<Run> {
   const base: NodeJS.ProcessEnv = { ...process.env, HF_HUB_OFFLINE: '1', HF_HOME: join(tmp, 'hf'), ...env };
   for (const k of ['HF_HUB_CACHE', 'HF_ENDPOINT', 'TFJS_LENS_BACKEND', 'TFJS_LENS_QUIET', ...('TFJS_LENS_DEBUG' in env ? [] : ['TFJS_LENS_DEBUG'])]) delete base[k];
-  return new Promise((done, fail) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: base, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    p.on('error', fail);
-    p.on('close', (code) => done({ code, stderr }));
-  });
+  return runCli(args, base);
 }
 
 /** Run every case, four subprocesses at a time (each is mostly tsx start-up). */
