@@ -112,12 +112,12 @@ export function build(opts = {}) {
     // No OpenBLAS: try libblas.so.3, whichever BLAS it is; the load check below refuses all but OpenBLAS.
     const blas = findLinuxBlas(env) ?? findLibblas();
     if (blas === undefined) return { status: 'skipped', message: `native matmul not built: OpenBLAS not found; using wasm. For native speed ${FIX}` };
-    link = ['-shared', blas, `-Wl,-rpath,${dirname(blas)}`, '-ldl'];
+    link = ['-shared', blas, `-Wl,-rpath,${dirname(blas)}`, '-ldl', '-lm'];
   }
   mkdirSync(dirname(out), { recursive: true });
   const tmp = join(dirname(out), `.tmp-${process.pid}-${basename(out)}`); // ends in .node: require() loads it as an addon
   try {
-    const args = ['-O2', '-fPIC', '-Wall', '-Wextra', `-I${include}`, SOURCE, '-o', tmp, ...link];
+    const args = ['-O3', '-fPIC', '-Wall', '-Wextra', `-I${include}`, SOURCE, '-o', tmp, ...link];
     const r = spawnSync(cc[0], [...cc.slice(1), ...args], { env, encoding: 'utf8', timeout: 180_000 });
     if (r.error !== undefined || r.status !== 0) {
       const detail = (r.stderr || String(r.error ?? '')).trim().split('\n').slice(-1)[0] ?? '';

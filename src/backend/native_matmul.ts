@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { routeWasmKernel, type KernelArgs, type WasmBackendLike } from './wasm_kernels.js';
 import { BackendError } from '../errors.js';
+import { checkAndSetNormAddon, type NormAddon } from './native_norm.js';
 
 /** The addon's exports (native/blas_matmul.c). */
 interface BlasAddon {
@@ -23,6 +24,8 @@ interface BlasAddon {
     bias: Float32Array | null, batch?: number, strideA?: number, strideB?: number): void;
   setThreads(n: number): number;
   info(): { vendor: string; config: string | null; core: string | null; library: string | null };
+  /** Fused LayerNorm (src/backend/native_norm.ts); absent from addons built before it. */
+  layerNorm?: NormAddon['layerNorm'];
 }
 
 /** What the native matmul loaded. @category Backend */
@@ -43,6 +46,11 @@ export interface NativeMatmulInfo {
   readonly threads: number;
   /** Self-check: largest relative difference to the wasm kernels over the check cases. */
   readonly maxError: number;
+  /**
+   * Whether LayerNorm/RMSNorm run as one native kernel (src/backend/native_norm.ts): the addon has it
+   * and it matched the unfused ops within 1e-4.
+   */
+  readonly fusedNorm: boolean;
   /** Speed check, [128, 768]·[768, 768]: milliseconds on the native path and on wasm's kernel. */
   readonly checkMs: {
     /** Milliseconds of the native sgemm. */
@@ -289,10 +297,12 @@ export function installNativeMatmul(path: string = DEFAULT_NATIVE_ADDON, opts: N
     }
   }
   active = addon;
+  const normError = checkAndSetNormAddon(addon);
+  if (normError !== undefined) maxError = Math.max(maxError, normError);
   const config = (info.config ?? info.vendor).trim();
   const version = /OpenBLAS (\d+\.\d+\.\d+)/.exec(config)?.[1];
   installed = {
-    path: abs, blas: config, vendor: info.vendor, threads, maxError, checkMs,
+    path: abs, blas: config, vendor: info.vendor, threads, maxError, checkMs, fusedNorm: normError !== undefined,
     ...(version === undefined ? {} : { version }),
     ...(info.core === null ? {} : { core: info.core }),
     ...(info.library === null ? {} : { library: info.library }),

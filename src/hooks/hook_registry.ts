@@ -138,7 +138,7 @@ export class HookedRoot {
     }
     const seed = this.bwdSeed;
     this.bwdSeed = undefined; // this run's: a run started from inside a hook gets none
-    return (name, x) => {
+    const dispatch = <T extends tf.Tensor>(name: string, x: T): T => {
       if (!enabled.has(name)) this.checkHookName(name, flags, `${fn} (hook fired by a component)`);
       const hooks = attached.get(name);
       const hp = this.hookDict.get(name);
@@ -148,6 +148,7 @@ export class HookedRoot {
       if (back === undefined || y.dtype !== 'float32' || !recordingGradients()) return y;
       return throughBackwardHooks(hp, back, y, seed);
     };
+    return Object.assign(dispatch, { live: (name: string) => attached.has(name) || backward.has(name) });
   }
 
   /**

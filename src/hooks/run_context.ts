@@ -11,7 +11,15 @@ import type { HookFlags } from './hook_spec.js';
  * Fire the hooks attached at `name` on `x` (identity when none). The result has x's shape, dtype
  * and type (hooks that return another shape are refused by the hook point).
  */
-export type HookDispatch<H extends string> = <T extends tf.Tensor>(name: H, x: T) => T;
+export type HookDispatch<H extends string> = {
+  <T extends tf.Tensor>(name: H, x: T): T;
+  /**
+   * Whether anything is attached at `name` for this run (a forward or backward hook, a cache entry).
+   * When it says no, a component may compute the activation in a fused kernel and not fire the hook
+   * (the LayerNorm's `hook_scale` / `hook_normalized`); absent: assume yes.
+   */
+  readonly live?: (name: H) => boolean;
+};
 
 /** Per-run state shared by the components. */
 export interface RunContext<H extends string = string> {
@@ -32,4 +40,4 @@ export interface RunContext<H extends string = string> {
  * The dispatcher of a run without hook points (training steps, circuit read-outs): every hook is
  * the identity. Component hook names are still checked by the compiler.
  */
-export const NO_HOOKS: HookDispatch<string> = (_name, x) => x;
+export const NO_HOOKS: HookDispatch<string> = Object.assign(<T extends tf.Tensor>(_name: string, x: T): T => x, { live: () => false });

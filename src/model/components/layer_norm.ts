@@ -4,10 +4,13 @@
  * scale, times w plus b when the affine is present (LN), none after fold_ln (LNPre).
  * RMSNorm: `hook_scale` = sqrt(mean(x²) + eps), `hook_normalized` = x / scale **before** the weight
  * (TL `RMSNorm` hooks x / scale and then multiplies by w; RMSPre has no weight).
+ * With the native path on (src/backend/native_norm.ts) and nothing attached at either hook, the norm
+ * runs as one fused kernel instead of the tensor ops below (same values within float rounding).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunContext } from '../../hooks/run_context.js';
 import type { NormParams } from '../params.js';
+import { fusedLayerNorm, fusedNormApplies } from '../../backend/native_norm.js';
 
 /** The two hooks of a norm at `prefix` (e.g. `blocks.0.ln1`). */
 type LayerNormHook<P extends string> = `${P}.hook_scale` | `${P}.hook_normalized`;
@@ -29,6 +32,12 @@ export function layerNorm<X extends tf.Tensor, P extends string>(
   ctx: RunContext<LayerNormHook<P>>,
   rms = false,
 ): X {
+  const w = p?.w;
+  const b = rms ? undefined : p?.b;
+  const live = ctx.hook.live;
+  if (live !== undefined && !live(`${prefix}.hook_scale`) && !live(`${prefix}.hook_normalized`) && fusedNormApplies(x, w, b)) {
+    return fusedLayerNorm(x, w, b, eps, rms);
+  }
   const centred = rms ? x : tf.sub<X>(x, tf.mean(x, -1, true)); // [..., d_model]
   const scale = ctx.hook(`${prefix}.hook_scale`, tf.sqrt(tf.add(tf.mean(tf.square(centred), -1, true), eps))); // [..., 1]
   let out = tf.div<X>(centred, scale); // [..., d_model]

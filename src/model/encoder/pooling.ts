@@ -8,7 +8,8 @@ import { ConfigError, ShapeError } from '../../errors.js';
 import type { HookedEncoder } from './hooked_encoder.js';
 
 /**
- * Mean over the positions where `mask` is 1: Σ_s x[b,s]·m[b,s] / Σ_s m[b,s].
+ * Mean over the positions where `mask` is 1: Σ_s x[b,s]·m[b,s] / Σ_s m[b,s] (as one matmul with
+ * weights m / Σ_s m).
  * @param x Activation [batch, pos, ...] (e.g. `hook_q` [batch, pos, n_heads, d_head]).
  * @param mask Attention mask [batch, pos] (1 = real), array or tensor.
  * @returns Pooled activation [batch, ...] (rest flattened as in x; caller disposes).
@@ -25,13 +26,17 @@ export function maskedMeanPool(x: tf.Tensor, mask: number[][] | tf.Tensor2D): tf
   rows.forEach((r, i) => {
     if (!r.some((v) => v !== 0)) throw new ShapeError(`maskedMeanPool: row ${i} of the mask has no valid position`);
   });
+  // One batched matmul, weights m / Σm [batch, 1, pos] · x [batch, pos, features]: a reduction over
+  // the middle axis costs a transpose on wasm, the matmul goes to the BLAS on the native path.
+  const weights = rows.flatMap((r) => {
+    const n = r.reduce((a, v) => a + v, 0);
+    return r.map((v) => v / n);
+  });
   return tf.tidy(() => {
     const rest = x.shape.slice(2);
-    const m = tf.tensor2d(rows, [batch as number, pos as number], 'float32');
-    const mExp = tf.reshape(m, [batch as number, pos as number, ...rest.map(() => 1)]); // [batch, pos, 1…]
-    const summed = tf.sum(tf.mul(x, mExp), 1); // [batch, ...]
-    const counts = tf.reshape(tf.sum(m, 1), [batch as number, ...rest.map(() => 1)]); // [batch, 1…]
-    return tf.div(summed, counts);
+    const w = tf.tensor3d(weights, [batch as number, 1, pos as number], 'float32');
+    const pooled = tf.matMul(w, tf.reshape(x, [batch as number, pos as number, -1])); // [batch, 1, features]
+    return tf.reshape(pooled, [batch as number, ...rest]);
   });
 }
 
