@@ -126,34 +126,48 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* Σ (x[i] - shift)^p over x[0..n), p = 1 or 2, in 16 float lanes (vectorised by -O3 without -ffast-math). */
-#define LANES 16
-static float row_sum(const float *x, int64_t n, float shift) {
-  float acc[LANES] = {0};
-  int64_t i = 0;
-  for (; i + LANES <= n; i += LANES)
-    for (int j = 0; j < LANES; j++) acc[j] += x[i + j] - shift;
-  float s = 0;
-  for (int j = 0; j < LANES; j++) s += acc[j];
-  for (; i < n; i++) s += x[i] - shift;
-  return s;
-}
-static float row_sum_sq(const float *x, int64_t n, float shift) {
-  float acc[LANES] = {0};
-  int64_t i = 0;
-  for (; i + LANES <= n; i += LANES)
-    for (int j = 0; j < LANES; j++) acc[j] += (x[i + j] - shift) * (x[i + j] - shift);
-  float s = 0;
-  for (int j = 0; j < LANES; j++) s += acc[j];
-  for (; i < n; i++) s += (x[i] - shift) * (x[i] - shift);
-  return s;
+/*
+ * Row sums as tfjs-backend-wasm's Mean kernel makes them (src/cc/kernels/Mean.cc: one float
+ * accumulator per row, in index order, then / d), so the fused norm equals the unfused ops bit for
+ * bit: res[r] = Σ_i v(x[r·d + i]) for the `nr` rows at x, v = x, or (x − shift[r])² (rounded to
+ * float before it is added, as tf.square of the centred tensor). Eight rows at a time, interleaved:
+ * each row's order is unchanged, and the eight chains run in parallel.
+ */
+#define RB 8
+static void rows_sum(const float *x, int64_t d, int nr, const float *shift, float *res) {
+  float s[RB] = {0};
+  if (nr == RB) {
+    for (int64_t i = 0; i < d; i++) {
+      for (int r = 0; r < RB; r++) {
+        float v = x[r * d + i];
+        if (shift != NULL) {
+          v -= shift[r];
+          v *= v;
+        }
+        s[r] += v;
+      }
+    }
+  } else {
+    for (int r = 0; r < nr; r++) {
+      for (int64_t i = 0; i < d; i++) {
+        float v = x[r * d + i];
+        if (shift != NULL) {
+          v -= shift[r];
+          v *= v;
+        }
+        s[r] += v;
+      }
+    }
+  }
+  for (int r = 0; r < nr; r++) res[r] = s[r];
 }
 
 /*
  * layerNorm(x, out, rows, d, w | null, b | null, eps, rms): per row of d values, TransformerLens's
  * LayerNorm (x - mean) / sqrt(mean((x - mean)^2) + eps), or RMSNorm x / sqrt(mean(x^2) + eps) when
- * rms, then times w[d] and plus b[d] where given. One pass for each sum and one for the output,
- * instead of the nine tensor ops of the unfused form (src/model/components/layer_norm.ts).
+ * rms, then times w[d] and plus b[d] where given: the values of the unfused tensor ops of
+ * src/model/components/layer_norm.ts on the wasm backend, bit for bit, in three passes instead of
+ * nine kernels.
  */
 static napi_value layer_norm(napi_env env, napi_callback_info info) {
   size_t argc = 8;
@@ -184,20 +198,35 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "tfjs-lens blas addon: layerNorm array sizes do not match rows, d");
     return NULL;
   }
-  for (int64_t r = 0; r < rows; r++) {
-    const float *xr = x + r * d;
-    float *o = out + r * d;
-    /* float32 steps where the unfused ops round: mean, mean of squares, scale; x / scale, not x * (1/scale) */
-    const float mean = rms ? 0.0f : row_sum(xr, d, 0.0f) / (float)d;
-    const float scale = sqrtf(row_sum_sq(xr, d, mean) / (float)d + (float)eps);
-    if (w != NULL && b != NULL) {
-      for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - mean) / scale * w[i] + b[i];
-    } else if (w != NULL) {
-      for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - mean) / scale * w[i];
-    } else if (b != NULL) {
-      for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - mean) / scale + b[i];
-    } else {
-      for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - mean) / scale;
+  const float fd = (float)d, feps = (float)eps;
+  for (int64_t r0 = 0; r0 < rows; r0 += RB) {
+    const int nr = rows - r0 < RB ? (int)(rows - r0) : RB;
+    const float *xb = x + r0 * d;
+    float mean[RB] = {0}, scale[RB];
+    if (!rms) {
+      rows_sum(xb, d, nr, NULL, mean);
+      for (int r = 0; r < nr; r++) mean[r] /= fd;
+    }
+    rows_sum(xb, d, nr, mean, scale);
+    for (int r = 0; r < nr; r++) scale[r] = sqrtf(scale[r] / fd + feps);
+    for (int r = 0; r < nr; r++) {
+      const float *xr = xb + r * d;
+      float *o = out + (r0 + r) * d;
+      const float m = mean[r], sc = scale[r];
+      /* each step rounded as the unfused ops round it (built with -ffp-contract=off: no fused multiply-add) */
+      if (w != NULL && b != NULL) {
+        for (int64_t i = 0; i < d; i++) {
+          float v = (xr[i] - m) / sc;
+          v *= w[i];
+          o[i] = v + b[i];
+        }
+      } else if (w != NULL) {
+        for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - m) / sc * w[i];
+      } else if (b != NULL) {
+        for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - m) / sc + b[i];
+      } else {
+        for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - m) / sc;
+      }
     }
   }
   return NULL;

@@ -117,7 +117,7 @@ export function build(opts = {}) {
   mkdirSync(dirname(out), { recursive: true });
   const tmp = join(dirname(out), `.tmp-${process.pid}-${basename(out)}`); // ends in .node: require() loads it as an addon
   try {
-    const args = ['-O3', '-fPIC', '-Wall', '-Wextra', `-I${include}`, SOURCE, '-o', tmp, ...link];
+    const args = ['-O3', '-ffp-contract=off', '-fPIC', '-Wall', '-Wextra', `-I${include}`, SOURCE, '-o', tmp, ...link];
     const r = spawnSync(cc[0], [...cc.slice(1), ...args], { env, encoding: 'utf8', timeout: 180_000 });
     if (r.error !== undefined || r.status !== 0) {
       const detail = (r.stderr || String(r.error ?? '')).trim().split('\n').slice(-1)[0] ?? '';

@@ -5,8 +5,10 @@
  * form in `src/model/components/layer_norm.ts` (a mean, a subtraction, a square, a mean, an add, a
  * square root, a division, a product and a sum, each a pass over the activation on wasm's one
  * thread). {@link installNativeMatmul} turns it on after checking it against the unfused ops;
- * components use it only when neither of the norm's hooks is attached, so every hook sees what it
- * did before. The gradient is written out (the same formulas as autodiff of the unfused ops).
+ * components use it only when neither of the norm's hooks is attached and no gradient is being
+ * recorded, so hooks and gradients see what they did before. Its values equal the unfused ops' bit
+ * for bit (the row sums are made in wasm's order), so a run gives the same numbers whichever hooks
+ * are attached.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelArgs, WasmBackendLike } from './wasm_kernels.js';
@@ -70,48 +72,23 @@ export function fusedNormApplies(x: tf.Tensor, w: tf.Tensor | undefined, b: tf.T
   return d > 0 && ok(w) && ok(b);
 }
 
-/** Σ over every axis but the last, to [d]. */
-function sumRows(t: tf.Tensor): tf.Tensor {
-  return t.rank === 1 ? t.clone() : tf.sum(t, [...Array(t.rank - 1).keys()]);
-}
-
 /**
- * LayerNorm (or RMSNorm) in one kernel: (x − mean) / sqrt(mean((x − mean)²) + eps) · w + b, over the
- * last axis, as TransformerLens computes it. Call only where {@link fusedNormApplies}.
+ * LayerNorm (or RMSNorm) in one kernel: (x − mean) / sqrt(mean((x − mean)²) + eps) · w + b over the
+ * last axis, as TransformerLens computes it, equal bit for bit to the unfused tensor ops on wasm. It
+ * has no gradient: call it only where {@link fusedNormApplies} and no gradient tape is recording.
  * @param x Input [..., d].
  * @param w Weight [d], or undefined (LNPre / RMSPre).
  * @param b Bias [d], or undefined.
  * @param eps Epsilon.
  * @param rms RMSNorm (no centring).
- * @returns The normalised tensor, shaped like x; differentiable in x, w and b.
+ * @returns The normalised tensor, shaped like x.
  */
 export function fusedLayerNorm<X extends tf.Tensor>(x: X, w: tf.Tensor | undefined, b: tf.Tensor | undefined, eps: number, rms: boolean): X {
-  const inputs = [x, ...(w === undefined ? [] : [w]), ...(b === undefined ? [] : [b])];
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const save = args[args.length - 1] as tf.GradSaveFunc;
-    const xs = args[0] as tf.Tensor;
-    const named: tf.NamedTensorMap = { x: xs };
-    if (w !== undefined) named['w'] = args[1] as tf.Tensor;
-    if (b !== undefined) named['b'] = args[w === undefined ? 1 : 2] as tf.Tensor;
-    save([xs, ...(w === undefined ? [] : [named['w'] as tf.Tensor])]);
-    const attrs: NormAttrs = { eps, rms };
-    const value = tf.engine().runKernel(NATIVE_LAYER_NORM, named, attrs as unknown as tf.NamedAttrMap) as X;
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [sx, sw] = saved as [tf.Tensor, tf.Tensor | undefined];
-      const centred = rms ? sx : tf.sub(sx, tf.mean(sx, -1, true));
-      const scale = tf.sqrt(tf.add(tf.mean(tf.square(centred), -1, true), eps)); // [..., 1]
-      const normed = tf.div(centred, scale); // x̂
-      const g = sw === undefined ? dy : tf.mul(dy, sw); // ∂L/∂x̂
-      const proj = tf.mul(normed, tf.mean(tf.mul(g, normed), -1, true)); // x̂ · mean(g·x̂)
-      const inner = rms ? tf.sub(g, proj) : tf.sub(tf.sub(g, tf.mean(g, -1, true)), proj);
-      const grads: tf.Tensor[] = [tf.div(inner, scale)];
-      if (w !== undefined) grads.push(sumRows(tf.mul(dy, normed)));
-      if (b !== undefined) grads.push(sumRows(dy));
-      return grads;
-    };
-    return { value, gradFunc };
-  });
-  return op(...inputs) as X;
+  const inputs: tf.NamedTensorMap = { x };
+  if (w !== undefined) inputs['w'] = w;
+  if (b !== undefined) inputs['b'] = b;
+  const attrs: NormAttrs = { eps, rms };
+  return tf.engine().runKernel(NATIVE_LAYER_NORM, inputs, attrs as unknown as tf.NamedAttrMap) as X;
 }
 
 /** The unfused formula (as src/model/components/layer_norm.ts), the check's reference. */
@@ -124,8 +101,8 @@ function unfused(x: tf.Tensor, w: tf.Tensor | undefined, b: tf.Tensor | undefine
 
 /**
  * Check an addon's fused norm against the unfused tensor ops (LayerNorm with and without weights,
- * RMSNorm, an odd width, a row far from zero); turns it on when every case is within 1e-4 of the
- * largest value.
+ * RMSNorm, an odd width, rows far from zero); turns it on when every case is within 1e-4 of the
+ * largest value (on wasm it is exact; the margin lets a compiler's rounding differ without losing speed).
  * @param a The addon (undefined, or one without `layerNorm`: the fused norm stays off).
  * @returns The largest relative difference, or undefined when the fused norm stays off.
  */

@@ -57,7 +57,7 @@ async function writeSae(cfg: Record<string, unknown> | string, tensors: Record<s
 
 /** Run a TS module in a fresh Node process (no backend initialised; default backend choice); returns stdout/stderr/status. */
 function runChild(lines: string[]): { status: number | null; stdout: string; stderr: string } {
-  const script = join(tmp, `child-${n++}.ts`);
+  const script = join(tmp, `child-${n++}.mts`); // .mts: an ES module wherever the temp dir is (no package.json there)
   writeFileSync(script, `${lines.join('\n')}\n`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', script], {
     encoding: 'utf8',

@@ -4,13 +4,15 @@
  * scale, times w plus b when the affine is present (LN), none after fold_ln (LNPre).
  * RMSNorm: `hook_scale` = sqrt(mean(x²) + eps), `hook_normalized` = x / scale **before** the weight
  * (TL `RMSNorm` hooks x / scale and then multiplies by w; RMSPre has no weight).
- * With the native path on (src/backend/native_norm.ts) and nothing attached at either hook, the norm
- * runs as one fused kernel instead of the tensor ops below (same values within float rounding).
+ * With the native path on (src/backend/native_norm.ts), nothing attached at either hook and no
+ * gradient being recorded, the norm runs as one fused kernel instead of the tensor ops below (the
+ * same values, bit for bit).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunContext } from '../../hooks/run_context.js';
 import type { NormParams } from '../params.js';
 import { fusedLayerNorm, fusedNormApplies } from '../../backend/native_norm.js';
+import { recordingGradients } from '../../hooks/bwd_hooks.js';
 
 /** The two hooks of a norm at `prefix` (e.g. `blocks.0.ln1`). */
 type LayerNormHook<P extends string> = `${P}.hook_scale` | `${P}.hook_normalized`;
@@ -35,7 +37,8 @@ export function layerNorm<X extends tf.Tensor, P extends string>(
   const w = p?.w;
   const b = rms ? undefined : p?.b;
   const live = ctx.hook.live;
-  if (live !== undefined && !live(`${prefix}.hook_scale`) && !live(`${prefix}.hook_normalized`) && fusedNormApplies(x, w, b)) {
+  const hooked = live === undefined || live(`${prefix}.hook_scale`) || live(`${prefix}.hook_normalized`);
+  if (!hooked && fusedNormApplies(x, w, b) && !recordingGradients()) {
     return fusedLayerNorm(x, w, b, eps, rms);
   }
   const centred = rms ? x : tf.sub<X>(x, tf.mean(x, -1, true)); // [..., d_model]

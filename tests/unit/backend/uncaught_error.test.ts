@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('uncaught errors after initBackend', () => {
   it('a script that throws a HookNameError prints it first and only (< 2 KB of stderr, no wasm source)', () => {
     const src = (p: string): string => pathToFileURL(resolve(p)).href;
-    const script = join(dir, 'throws.ts');
+    const script = join(dir, 'throws.mts'); // .mts: an ES module wherever the temp dir is
     writeFileSync(script, [
       `import { initBackend } from '${src('src/backend/backend.ts')}';`,
       `import { HookNameError } from '${src('src/errors.ts')}';`,
