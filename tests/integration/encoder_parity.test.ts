@@ -32,6 +32,21 @@ describe(`DistilBERT parity (${DISTIL})`, () => {
   });
   afterAll(() => model?.dispose());
 
+  it('forward with no hooks (position embeddings added by broadcast, norms fused on the native path) matches HF and equals the hooked run bit for bit', () => {
+    const before = tf.memory().numTensors;
+    const logits = model.forward(ids, { attentionMask: mask, returnType: 'logits' }) as tf.Tensor;
+    expect(tf.memory().numTensors).toBe(before + 1);
+    expectMatchesRef(logits, ref, 'hf_mlm/logits');
+    const [hooked, cache] = model.runWithCache(ids, { attentionMask: mask, namesFilter: ['embed.hook_pos_embed', 'embed.ln.hook_scale'] });
+    expect(cache.get('embed.hook_pos_embed').shape).toEqual([ids.length, (ids[0] as number[]).length, model.cfg.dModel]);
+    const [a, b] = [logits.dataSync(), (hooked as tf.Tensor).dataSync()];
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
+    expect(diff).toBe(0);
+    tf.dispose([logits, hooked as tf.Tensor]);
+    cache.dispose();
+  });
+
   it.each(['auto', 'perHead'] as const)('MLM logits, embeddings, block outputs and patterns match HF (padded batch; attention route %s)', (route) => {
     setAttentionRoute(route);
     const [logits, cache] = model.runWithCache(ids, { attentionMask: mask });

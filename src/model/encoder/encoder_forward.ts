@@ -14,6 +14,7 @@ import type { HookFlags } from '../../hooks/hook_spec.js';
 import { attention, type AttnInput } from '../components/attention.js';
 import { gatherRows } from '../../ops/gather.js';
 import { layerNorm } from '../components/layer_norm.js';
+import { recordingGradients } from '../../hooks/bwd_hooks.js';
 import { affine } from '../../ops/matmul.js';
 import { activation, mlp } from '../components/mlp.js';
 import type { HookDispatch, RunContext } from '../../hooks/run_context.js';
@@ -29,9 +30,17 @@ function embed(tokens: tf.Tensor2D, types: tf.Tensor2D | undefined, p: EncoderPa
   const [batch, pos] = tokens.shape;
   const d = cfg.dModel;
   const word = ctx.hook('embed.hook_embed', tf.reshape<tf.Rank.R3>(gatherRows(p.W_E, tf.reshape(tokens, [-1])), [batch, pos, d])); // [batch, pos, d_model]
-  const posIds = encoderPositionIds(tokens, cfg); // [batch, pos]: 0…pos−1, or RoBERTa's padding-aware ids
-  const posEmb = ctx.hook('embed.hook_pos_embed', tf.reshape<tf.Rank.R3>(gatherRows(p.W_pos, tf.reshape(posIds, [-1])), [batch, pos, d])); // [batch, pos, d_model]
-  let sum = tf.add<tf.Tensor3D>(word, posEmb);
+  let sum: tf.Tensor3D;
+  if (cfg.modelType !== 'roberta' && ctx.hook.live?.('embed.hook_pos_embed') === false && !recordingGradients()) {
+    // Positions 0…pos−1 in every row and nobody looks at hook_pos_embed: add W_pos[:pos] by
+    // broadcasting instead of gathering it batch times (the same sums; not under a gradient tape,
+    // where the gather's gradient is the one kept).
+    sum = tf.add<tf.Tensor3D>(word, tf.reshape(tf.slice(p.W_pos, [0, 0], [pos, d]), [1, pos, d]));
+  } else {
+    const posIds = encoderPositionIds(tokens, cfg); // [batch, pos]: 0…pos−1, or RoBERTa's padding-aware ids
+    const posEmb = ctx.hook('embed.hook_pos_embed', tf.reshape<tf.Rank.R3>(gatherRows(p.W_pos, tf.reshape(posIds, [-1])), [batch, pos, d])); // [batch, pos, d_model]
+    sum = tf.add<tf.Tensor3D>(word, posEmb);
+  }
   if (p.W_token_type !== undefined) {
     const ids = types ?? tf.zeros([batch, pos], 'int32');
     const tt = ctx.hook('embed.hook_token_type_embed', tf.reshape<tf.Rank.R3>(gatherRows(p.W_token_type, tf.reshape(ids, [-1])), [batch, pos, d])); // [batch, pos, d_model]
