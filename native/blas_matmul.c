@@ -134,30 +134,19 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
  * each row's order is unchanged, and the eight chains run in parallel.
  */
 #define RB 8
+static inline float sum_term(float v, const float *shift, int r) {
+  if (shift == NULL) return v;
+  v -= shift[r];
+  return v * v;
+}
 static void rows_sum(const float *x, int64_t d, int nr, const float *shift, float *res) {
   float s[RB] = {0};
   if (nr == RB) {
-    for (int64_t i = 0; i < d; i++) {
-      for (int r = 0; r < RB; r++) {
-        float v = x[r * d + i];
-        if (shift != NULL) {
-          v -= shift[r];
-          v *= v;
-        }
-        s[r] += v;
-      }
-    }
+    for (int64_t i = 0; i < d; i++)
+      for (int r = 0; r < RB; r++) s[r] += sum_term(x[r * d + i], shift, r);
   } else {
-    for (int r = 0; r < nr; r++) {
-      for (int64_t i = 0; i < d; i++) {
-        float v = x[r * d + i];
-        if (shift != NULL) {
-          v -= shift[r];
-          v *= v;
-        }
-        s[r] += v;
-      }
-    }
+    for (int r = 0; r < nr; r++)
+      for (int64_t i = 0; i < d; i++) s[r] += sum_term(x[r * d + i], shift, r);
   }
   for (int r = 0; r < nr; r++) res[r] = s[r];
 }

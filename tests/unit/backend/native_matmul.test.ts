@@ -17,18 +17,10 @@ import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { describeNativeMatmul, installNativeMatmul, nativeMatmulInfo } from '../../../src/backend/native_matmul.js';
 import { expectMatchesRef, loadReference, namesUnder, refRows } from '../../helpers/reference.js';
 import { fixtureDir } from '../../helpers/fixtures.js';
+import { buildTestAddon } from '../../helpers/native_addon.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tfjs-lens-blas-'));
 
-function build(): string | undefined {
-  const out = join(dir, 'tfjs_lens_blas.node');
-  try {
-    execFileSync(process.execPath, ['scripts/install_native.mjs', '--out', out, '--strict'], { stdio: 'pipe' });
-    return out;
-  } catch {
-    return undefined;
-  }
-}
 
 /** A JavaScript stand-in for the addon (require() loads .cjs files too): sgemm computes `body`. */
 function fakeAddon(name: string, vendor: string, body: string): string {
@@ -47,7 +39,7 @@ exports.sgemm = (a, b, c, m, n, k, ta, tb, bias, batch = 1, sa = m * k, sb = k *
   return path;
 }
 
-const addonPath = build();
+const addonPath = buildTestAddon(dir);
 const NETLIB = '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3';
 
 const r = (shape: number[], seed: number): tf.Tensor => tf.randomNormal(shape, 0, 1, 'float32', seed);
@@ -85,7 +77,7 @@ describe('native matmul', () => {
     const out = join(dir, 'netlib.node');
     const include = join(process.execPath, '..', '..', 'include', 'node');
     const inc = existsSync(join(include, 'node_api.h')) ? include : '/usr/include/node';
-    execFileSync('cc', ['-O2', '-fPIC', '-shared', `-I${inc}`, 'native/blas_matmul.c', '-o', out, NETLIB, '-Wl,-rpath,/usr/lib/x86_64-linux-gnu/blas', '-ldl']);
+    execFileSync('cc', ['-O2', '-fPIC', '-shared', `-I${inc}`, 'native/blas_matmul.c', '-o', out, NETLIB, '-Wl,-rpath,/usr/lib/x86_64-linux-gnu/blas', '-ldl', '-lm']);
     expect(() => installNativeMatmul(out)).toThrow(/\/blas\/libblas\.so\.3 is not OpenBLAS .*apt-get install libopenblas0-pthread.*update-alternatives/);
     expect(nativeMatmulInfo()).toBeUndefined();
   });

@@ -5,7 +5,6 @@
  * neither norm hook is attached, and then still match the TransformerLens references (LayerNorm on GPT-2 raw, LNPre after fold_ln, RMSNorm on Llama). The
  * backend starts with TFJS_LENS_NATIVE_MATMUL=0 so that the tests install what they test.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -20,20 +19,12 @@ import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { NO_HOOKS, type RunContext } from '../../../src/hooks/run_context.js';
 import { expectMatchesRef, loadReference, refRows } from '../../helpers/reference.js';
 import { fixtureDir } from '../../helpers/fixtures.js';
+import { buildTestAddon } from '../../helpers/native_addon.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tfjs-lens-norm-'));
 
-function build(): string | undefined {
-  const out = join(dir, 'tfjs_lens_blas.node');
-  try {
-    execFileSync(process.execPath, ['scripts/install_native.mjs', '--out', out, '--strict'], { stdio: 'pipe' });
-    return out;
-  } catch {
-    return undefined;
-  }
-}
 
-const addonPath = build();
+const addonPath = buildTestAddon(dir);
 const SKIP = addonPath === undefined; // no C compiler or OpenBLAS here: the wasm path is tested elsewhere
 
 /** A run context whose hooks are never attached (fused) or always attached (unfused). */
