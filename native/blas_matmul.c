@@ -55,6 +55,19 @@ static float *f32_data(napi_env env, napi_value v, size_t *len) {
   return (float *)data;
 }
 
+/* An optional Float32Array argument: *out = NULL for null/undefined; false (a JS error thrown) for anything else that is not one. */
+static bool opt_f32(napi_env env, napi_value v, float **out, size_t *len) {
+  napi_valuetype t;
+  *out = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok) {
+    napi_throw_error(env, NULL, "tfjs-lens blas addon: napi_typeof failed");
+    return false;
+  }
+  if (t != napi_object) return true;
+  *out = f32_data(env, v, len);
+  return *out != NULL;
+}
+
 static bool get_i64(napi_env env, napi_value v, int64_t *out) {
   if (napi_get_value_int64(env, v, out) != napi_ok) {
     napi_throw_type_error(env, NULL, "tfjs-lens blas addon: expected an integer");
@@ -88,12 +101,7 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_bool(env, argv[6], &ta));
   CHECK(napi_get_value_bool(env, argv[7], &tb));
   float *bias = NULL;
-  napi_valuetype bt = napi_null;
-  if (argc > 8) CHECK(napi_typeof(env, argv[8], &bt));
-  if (bt == napi_object) {
-    bias = f32_data(env, argv[8], &lbias);
-    if (bias == NULL) return NULL;
-  }
+  if (argc > 8 && !opt_f32(env, argv[8], &bias, &lbias)) return NULL;
   if (argc > 11) {
     if (!get_i64(env, argv[9], &batch) || !get_i64(env, argv[10], &sa) || !get_i64(env, argv[11], &sb)) return NULL;
   } else {
@@ -173,11 +181,7 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
   int64_t rows, d;
   if (!get_i64(env, argv[2], &rows) || !get_i64(env, argv[3], &d)) return NULL;
   float *w = NULL, *b = NULL;
-  napi_valuetype t;
-  CHECK(napi_typeof(env, argv[4], &t));
-  if (t == napi_object && (w = f32_data(env, argv[4], &lw)) == NULL) return NULL;
-  CHECK(napi_typeof(env, argv[5], &t));
-  if (t == napi_object && (b = f32_data(env, argv[5], &lb)) == NULL) return NULL;
+  if (!opt_f32(env, argv[4], &w, &lw) || !opt_f32(env, argv[5], &b, &lb)) return NULL;
   double eps;
   bool rms;
   CHECK(napi_get_value_double(env, argv[6], &eps));

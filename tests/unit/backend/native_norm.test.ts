@@ -22,8 +22,6 @@ import { fixtureDir } from '../../helpers/fixtures.js';
 import { buildTestAddon } from '../../helpers/native_addon.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tfjs-lens-norm-'));
-
-
 const addonPath = buildTestAddon(dir);
 const SKIP = addonPath === undefined; // no C compiler or OpenBLAS here: the wasm path is tested elsewhere
 
