@@ -4,7 +4,8 @@
  * Built at install time by scripts/install_native.mjs (npm's "install" script) into
  * build/native/tfjs_lens_blas.node; used by initBackend when it loads and passes a self-check.
  *
- * It also has a fused LayerNorm/RMSNorm over the same heap views (src/backend/native_norm.ts).
+ * It also has a fused LayerNorm/RMSNorm and a fused embedding sum (+ norm) over the same heap views
+ * (src/backend/native_norm.ts), run on the BLAS's thread count.
  *
  * Linux: linked against the system OpenBLAS (Debian libopenblas0-pthread). The CBLAS prototypes
  * are declared here, so only the runtime library is needed, not its -dev headers. OpenBLAS's own
@@ -19,6 +20,7 @@
 #include <dlfcn.h>
 #include <math.h>
 #include <node_api.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -160,6 +162,121 @@ static void rows_sum(const float *x, int64_t d, int nr, const float *shift, floa
 }
 
 /*
+ * Row-parallel work: the kernels below split their rows into contiguous parts of whole RB-row
+ * blocks, one per thread (the calling thread takes the first), when there is enough work to pay for
+ * starting threads. Rows are independent, so the values do not depend on the split. The thread
+ * count is the BLAS's (setThreads): one budget for both, as the BLAS's threads are idle while these run.
+ */
+#define MAX_THREADS 64
+#define PAR_MIN_VALUES (1 << 18) /* below ~256K values (a 341x768 activation) one thread is faster */
+static int g_threads = 1;
+
+typedef void (*rows_fn)(const void *job, int64_t r0, int64_t r1);
+struct rows_part {
+  rows_fn f;
+  const void *job;
+  int64_t r0, r1;
+};
+static void *rows_part_run(void *p) {
+  const struct rows_part *part = (const struct rows_part *)p;
+  part->f(part->job, part->r0, part->r1);
+  return NULL;
+}
+static void parallel_rows(rows_fn f, const void *job, int64_t rows, int64_t values) {
+  int64_t t = values < PAR_MIN_VALUES ? 1 : g_threads;
+  if (t > (rows + RB - 1) / RB) t = (rows + RB - 1) / RB;
+  if (t <= 1) {
+    f(job, 0, rows);
+    return;
+  }
+  const int64_t chunk = ((rows + t - 1) / t + RB - 1) / RB * RB;
+  pthread_t th[MAX_THREADS];
+  struct rows_part parts[MAX_THREADS];
+  bool started[MAX_THREADS] = {false};
+  for (int64_t i = 1; i < t; i++) {
+    const int64_t r0 = i * chunk, r1 = r0 + chunk < rows ? r0 + chunk : rows;
+    parts[i] = (struct rows_part){f, job, r0, r1};
+    if (r0 < r1) started[i] = pthread_create(&th[i], NULL, rows_part_run, &parts[i]) == 0;
+  }
+  f(job, 0, chunk < rows ? chunk : rows);
+  for (int64_t i = 1; i < t; i++) {
+    if (started[i]) pthread_join(th[i], NULL);
+    else if (parts[i].r0 < parts[i].r1) f(job, parts[i].r0, parts[i].r1); /* no thread: run it here */
+  }
+}
+
+/* One norm: rows of d values from x to out (out may be x), weights and epsilon. */
+struct norm_job {
+  const float *x;
+  float *out;
+  int64_t d;
+  const float *w, *b;
+  float eps;
+  bool rms;
+};
+
+/* Normalise nr (≤ RB) rows at xb into ob (which may be xb). */
+static void norm_block(const struct norm_job *j, const float *xb, float *ob, int nr) {
+  const int64_t d = j->d;
+  const float fd = (float)d;
+  float mean[RB] = {0}, scale[RB];
+  if (!j->rms) {
+    rows_sum(xb, d, nr, NULL, mean);
+    for (int r = 0; r < nr; r++) mean[r] /= fd;
+  }
+  rows_sum(xb, d, nr, mean, scale);
+  for (int r = 0; r < nr; r++) scale[r] = sqrtf(scale[r] / fd + j->eps);
+  const float *w = j->w, *b = j->b;
+  for (int r = 0; r < nr; r++) {
+    const float *xr = xb + r * d;
+    float *o = ob + r * d;
+    const float m = mean[r], sc = scale[r];
+    /* each step rounded as the unfused ops round it (built with -ffp-contract=off: no fused multiply-add) */
+    if (w != NULL && b != NULL) {
+      for (int64_t i = 0; i < d; i++) {
+        float v = (xr[i] - m) / sc;
+        v *= w[i];
+        o[i] = v + b[i];
+      }
+    } else if (w != NULL) {
+      for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - m) / sc * w[i];
+    } else if (b != NULL) {
+      for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - m) / sc + b[i];
+    } else {
+      for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - m) / sc;
+    }
+  }
+}
+
+static void norm_rows(const void *job, int64_t r0, int64_t r1) {
+  const struct norm_job *j = (const struct norm_job *)job;
+  for (int64_t r = r0; r < r1; r += RB) {
+    const int nr = r1 - r < RB ? (int)(r1 - r) : RB;
+    norm_block(j, j->x + r * j->d, j->out + r * j->d, nr);
+  }
+}
+
+/* The norm's optional weight, bias, epsilon and kind at argv[0..3]; false with a JS error thrown when malformed. */
+static bool norm_args(napi_env env, napi_value *argv, int64_t d, struct norm_job *j) {
+  size_t lw = 0, lb = 0;
+  float *w = NULL, *b = NULL;
+  if (!opt_f32(env, argv[0], &w, &lw) || !opt_f32(env, argv[1], &b, &lb)) return false;
+  double eps;
+  if (napi_get_value_double(env, argv[2], &eps) != napi_ok || napi_get_value_bool(env, argv[3], &j->rms) != napi_ok) {
+    napi_throw_type_error(env, NULL, "tfjs-lens blas addon: expected eps (number) and rms (boolean)");
+    return false;
+  }
+  if ((w != NULL && lw < (size_t)d) || (b != NULL && lb < (size_t)d)) {
+    napi_throw_range_error(env, NULL, "tfjs-lens blas addon: norm weight or bias shorter than d");
+    return false;
+  }
+  j->w = w;
+  j->b = b;
+  j->eps = (float)eps;
+  return true;
+}
+
+/*
  * layerNorm(x, out, rows, d, w | null, b | null, eps, rms): per row of d values, TransformerLens's
  * LayerNorm (x - mean) / sqrt(mean((x - mean)^2) + eps), or RMSNorm x / sqrt(mean(x^2) + eps) when
  * rms, then times w[d] and plus b[d] where given: the values of the unfused tensor ops of
@@ -174,54 +291,138 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "tfjs-lens blas addon: layerNorm(x, out, rows, d, w, b, eps, rms)");
     return NULL;
   }
-  size_t lx, lo, lw = 0, lb = 0;
+  size_t lx, lo;
   float *x = f32_data(env, argv[0], &lx);
   float *out = x == NULL ? NULL : f32_data(env, argv[1], &lo);
   if (out == NULL) return NULL;
   int64_t rows, d;
   if (!get_i64(env, argv[2], &rows) || !get_i64(env, argv[3], &d)) return NULL;
-  float *w = NULL, *b = NULL;
-  if (!opt_f32(env, argv[4], &w, &lw) || !opt_f32(env, argv[5], &b, &lb)) return NULL;
-  double eps;
-  bool rms;
-  CHECK(napi_get_value_double(env, argv[6], &eps));
-  CHECK(napi_get_value_bool(env, argv[7], &rms));
-  if (rows < 0 || d <= 0 || (size_t)(rows * d) > lx || (size_t)(rows * d) > lo || (w != NULL && lw < (size_t)d) ||
-      (b != NULL && lb < (size_t)d)) {
+  if (rows < 0 || d <= 0 || (size_t)(rows * d) > lx || (size_t)(rows * d) > lo) {
     napi_throw_range_error(env, NULL, "tfjs-lens blas addon: layerNorm array sizes do not match rows, d");
     return NULL;
   }
-  const float fd = (float)d, feps = (float)eps;
-  for (int64_t r0 = 0; r0 < rows; r0 += RB) {
-    const int nr = rows - r0 < RB ? (int)(rows - r0) : RB;
-    const float *xb = x + r0 * d;
-    float mean[RB] = {0}, scale[RB];
-    if (!rms) {
-      rows_sum(xb, d, nr, NULL, mean);
-      for (int r = 0; r < nr; r++) mean[r] /= fd;
-    }
-    rows_sum(xb, d, nr, mean, scale);
-    for (int r = 0; r < nr; r++) scale[r] = sqrtf(scale[r] / fd + feps);
+  struct norm_job j = {x, out, d, NULL, NULL, 0, false};
+  if (!norm_args(env, argv + 4, d, &j)) return NULL;
+  parallel_rows(norm_rows, &j, rows, rows * d);
+  return NULL;
+}
+
+/* The int32 data of an Int32Array argument (NULL, with a JS error thrown, otherwise). */
+static int32_t *i32_data(napi_env env, napi_value v, size_t *len) {
+  napi_typedarray_type type;
+  void *data = NULL;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, v, &type, len, &data, &buffer, &offset) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "tfjs-lens blas addon: expected an Int32Array");
+    return NULL;
+  }
+  return (int32_t *)data;
+}
+
+/* One embedding sum: out[r] = Σ_t table_t[id_t(r)] (in term order), then the norm when `norm`. */
+#define MAX_TERMS 4
+struct embed_job {
+  struct norm_job norm;
+  int terms;
+  const float *table[MAX_TERMS];
+  const int32_t *ids[MAX_TERMS]; /* NULL: row r uses table row r mod period (positions 0…period−1 in every sequence) */
+  int64_t period[MAX_TERMS];
+  bool normalise;
+};
+
+static void embed_rows(const void *job, int64_t r0, int64_t r1) {
+  const struct embed_job *j = (const struct embed_job *)job;
+  const int64_t d = j->norm.d;
+  for (int64_t rb = r0; rb < r1; rb += RB) {
+    const int nr = r1 - rb < RB ? (int)(r1 - rb) : RB;
+    float *ob = j->norm.out + rb * d;
     for (int r = 0; r < nr; r++) {
-      const float *xr = xb + r * d;
-      float *o = out + (r0 + r) * d;
-      const float m = mean[r], sc = scale[r];
-      /* each step rounded as the unfused ops round it (built with -ffp-contract=off: no fused multiply-add) */
-      if (w != NULL && b != NULL) {
-        for (int64_t i = 0; i < d; i++) {
-          float v = (xr[i] - m) / sc;
-          v *= w[i];
-          o[i] = v + b[i];
-        }
-      } else if (w != NULL) {
-        for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - m) / sc * w[i];
-      } else if (b != NULL) {
-        for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - m) / sc + b[i];
-      } else {
-        for (int64_t i = 0; i < d; i++) o[i] = (xr[i] - m) / sc;
+      float *o = ob + r * d;
+      for (int t = 0; t < j->terms; t++) {
+        const int64_t row = j->ids[t] != NULL ? (int64_t)j->ids[t][rb + r] : (rb + r) % j->period[t];
+        const float *src = j->table[t] + row * d;
+        if (t == 0) memcpy(o, src, sizeof(float) * (size_t)d);
+        else for (int64_t i = 0; i < d; i++) o[i] += src[i];
       }
     }
+    if (j->normalise) norm_block(&j->norm, ob, ob, nr);
   }
+}
+
+/*
+ * embedNorm(out, rows, d, terms, w | null, b | null, eps, rms, normalise): embedding lookups summed
+ * and (when normalise) normalised in one pass over the rows: out[r] = Σ_t table_t[row_t(r)] in term
+ * order (the sums of the unfused gathers and adds), then the layerNorm above in place. `terms` is
+ * an array of [table Float32Array, ids Int32Array | null, period]: row_t(r) = ids[r], or r mod period
+ * when ids is null. Every row index is checked against its table before anything is written.
+ */
+static napi_value embed_norm(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 9) {
+    napi_throw_error(env, NULL, "tfjs-lens blas addon: embedNorm(out, rows, d, terms, w, b, eps, rms, normalise)");
+    return NULL;
+  }
+  size_t lo;
+  float *out = f32_data(env, argv[0], &lo);
+  if (out == NULL) return NULL;
+  int64_t rows, d;
+  if (!get_i64(env, argv[1], &rows) || !get_i64(env, argv[2], &d)) return NULL;
+  if (rows < 0 || d <= 0 || (size_t)(rows * d) > lo) {
+    napi_throw_range_error(env, NULL, "tfjs-lens blas addon: embedNorm out size does not match rows, d");
+    return NULL;
+  }
+  struct embed_job j = {{NULL, out, d, NULL, NULL, 0, false}, 0, {NULL}, {NULL}, {0}, false};
+  if (!norm_args(env, argv + 4, d, &j.norm)) return NULL;
+  CHECK(napi_get_value_bool(env, argv[8], &j.normalise));
+  uint32_t terms;
+  CHECK(napi_get_array_length(env, argv[3], &terms));
+  if (terms < 1 || terms > MAX_TERMS) {
+    napi_throw_range_error(env, NULL, "tfjs-lens blas addon: embedNorm takes 1 to 4 terms");
+    return NULL;
+  }
+  j.terms = (int)terms;
+  for (uint32_t t = 0; t < terms; t++) {
+    napi_value term, tv, iv, pv;
+    CHECK(napi_get_element(env, argv[3], t, &term));
+    CHECK(napi_get_element(env, term, 0, &tv));
+    CHECK(napi_get_element(env, term, 1, &iv));
+    CHECK(napi_get_element(env, term, 2, &pv));
+    size_t lt, li = 0;
+    float *table = f32_data(env, tv, &lt);
+    if (table == NULL) return NULL;
+    const int64_t tableRows = (int64_t)(lt / (size_t)d);
+    napi_valuetype it;
+    CHECK(napi_typeof(env, iv, &it));
+    int32_t *ids = NULL;
+    int64_t period = 0;
+    if (it == napi_object) {
+      ids = i32_data(env, iv, &li);
+      if (ids == NULL) return NULL;
+      if (li < (size_t)rows) {
+        napi_throw_range_error(env, NULL, "tfjs-lens blas addon: embedNorm ids shorter than rows");
+        return NULL;
+      }
+      for (int64_t r = 0; r < rows; r++) {
+        if (ids[r] < 0 || ids[r] >= tableRows) {
+          napi_throw_range_error(env, NULL, "tfjs-lens blas addon: embedNorm id outside its table");
+          return NULL;
+        }
+      }
+    } else {
+      if (!get_i64(env, pv, &period)) return NULL;
+      if (period < 1 || period > tableRows) {
+        napi_throw_range_error(env, NULL, "tfjs-lens blas addon: embedNorm period outside [1, table rows]");
+        return NULL;
+      }
+    }
+    j.table[t] = table;
+    j.ids[t] = ids;
+    j.period[t] = period;
+  }
+  parallel_rows(embed_rows, &j, rows, rows * d);
   return NULL;
 }
 
@@ -237,6 +438,8 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   if (n > 0 && openblas_set_num_threads != NULL) openblas_set_num_threads(n);
   if (openblas_get_num_threads != NULL) now = openblas_get_num_threads();
 #endif
+  if (n > 0 || now > 0) g_threads = now > 0 ? now : n;
+  if (g_threads > MAX_THREADS) g_threads = MAX_THREADS;
   napi_value out;
   CHECK(napi_create_int32(env, now, &out));
   return out;
@@ -295,6 +498,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"sgemm", NULL, sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
+      {"embedNorm", NULL, embed_norm, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, info, NULL, NULL, NULL, napi_default, NULL},
       {"config", NULL, config, NULL, NULL, NULL, napi_default, NULL},

@@ -112,7 +112,7 @@ export function build(opts = {}) {
     // No OpenBLAS: try libblas.so.3, whichever BLAS it is; the load check below refuses all but OpenBLAS.
     const blas = findLinuxBlas(env) ?? findLibblas();
     if (blas === undefined) return { status: 'skipped', message: `native matmul not built: OpenBLAS not found; using wasm. For native speed ${FIX}` };
-    link = ['-shared', blas, `-Wl,-rpath,${dirname(blas)}`, '-ldl', '-lm'];
+    link = ['-shared', '-pthread', blas, `-Wl,-rpath,${dirname(blas)}`, '-ldl', '-lm'];
   }
   mkdirSync(dirname(out), { recursive: true });
   const tmp = join(dirname(out), `.tmp-${process.pid}-${basename(out)}`); // ends in .node: require() loads it as an addon

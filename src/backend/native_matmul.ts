@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { routeWasmKernel, type KernelArgs, type WasmBackendLike } from './wasm_kernels.js';
 import { BackendError } from '../errors.js';
 import { checkAndSetNormAddon, type NormAddon } from './native_norm.js';
+import { checkAndSetEmbedAddon, type EmbedAddon } from './native_embed.js';
 
 /** The addon's exports (native/blas_matmul.c). */
 interface BlasAddon {
@@ -26,6 +27,7 @@ interface BlasAddon {
   info(): { vendor: string; config: string | null; core: string | null; library: string | null };
   /** Fused LayerNorm (src/backend/native_norm.ts); absent from addons built before it. */
   layerNorm?: NormAddon['layerNorm'];
+  embedNorm?: EmbedAddon['embedNorm'];
 }
 
 /** What the native matmul loaded. @category Backend */
@@ -51,6 +53,11 @@ export interface NativeMatmulInfo {
    * and it matched the unfused ops within 1e-4.
    */
   readonly fusedNorm: boolean;
+  /**
+   * Whether embedding lookups (summed, then normalised) run as one native kernel
+   * (src/backend/native_embed.ts): the addon has it and it matched the unfused ops within 1e-4.
+   */
+  readonly fusedEmbed: boolean;
   /** Speed check, [128, 768]·[768, 768]: milliseconds on the native path and on wasm's kernel. */
   readonly checkMs: {
     /** Milliseconds of the native sgemm. */
@@ -299,10 +306,12 @@ export function installNativeMatmul(path: string = DEFAULT_NATIVE_ADDON, opts: N
   active = addon;
   const normError = checkAndSetNormAddon(addon);
   if (normError !== undefined) maxError = Math.max(maxError, normError);
+  const embedError = checkAndSetEmbedAddon(addon);
+  if (embedError !== undefined) maxError = Math.max(maxError, embedError);
   const config = (info.config ?? info.vendor).trim();
   const version = /OpenBLAS (\d+\.\d+\.\d+)/.exec(config)?.[1];
   installed = {
-    path: abs, blas: config, vendor: info.vendor, threads, maxError, checkMs, fusedNorm: normError !== undefined,
+    path: abs, blas: config, vendor: info.vendor, threads, maxError, checkMs, fusedNorm: normError !== undefined, fusedEmbed: embedError !== undefined,
     ...(version === undefined ? {} : { version }),
     ...(info.core === null ? {} : { core: info.core }),
     ...(info.library === null ? {} : { library: info.library }),

@@ -91,8 +91,16 @@ export function fusedLayerNorm<X extends tf.Tensor>(x: X, w: tf.Tensor | undefin
   return tf.engine().runKernel(NATIVE_LAYER_NORM, inputs, attrs as unknown as tf.NamedAttrMap) as X;
 }
 
-/** The unfused formula (as src/model/components/layer_norm.ts), the check's reference. */
-function unfused(x: tf.Tensor, w: tf.Tensor | undefined, b: tf.Tensor | undefined, eps: number, rms: boolean): tf.Tensor {
+/**
+ * The unfused formula (as src/model/components/layer_norm.ts, without its hooks): the checks' reference.
+ * @param x Input [..., d].
+ * @param w Weight [d], or undefined.
+ * @param b Bias [d], or undefined.
+ * @param eps Epsilon.
+ * @param rms RMSNorm (no centring).
+ * @returns The normalised tensor.
+ */
+export function unfusedNorm(x: tf.Tensor, w: tf.Tensor | undefined, b: tf.Tensor | undefined, eps: number, rms: boolean): tf.Tensor {
   const centred = rms ? x : tf.sub(x, tf.mean(x, -1, true));
   let out = tf.div(centred, tf.sqrt(tf.add(tf.mean(tf.square(centred), -1, true), eps)));
   if (w !== undefined) out = tf.mul(out, w);
@@ -124,7 +132,7 @@ export function checkAndSetNormAddon(a: Partial<NormAddon> | undefined): number 
       const x = tf.add(tf.randomNormal(shape, 0, 2, 'float32', seed++), 3);
       const w = affine ? tf.randomNormal([d], 1, 0.2, 'float32', seed++) : undefined;
       const b = bias ? tf.randomNormal([d], 0, 0.2, 'float32', seed++) : undefined;
-      const want = unfused(x, w, b, 1e-5, rms);
+      const want = unfusedNorm(x, w, b, 1e-5, rms);
       setNormAddon(candidate);
       try {
         const got = fusedLayerNorm(x, w, b, 1e-5, rms);

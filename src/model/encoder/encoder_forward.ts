@@ -13,6 +13,7 @@ import { blockPrefix } from '../../hooks/hook_spec.js';
 import type { HookFlags } from '../../hooks/hook_spec.js';
 import { attention, type AttnInput } from '../components/attention.js';
 import { gatherRows } from '../../ops/gather.js';
+import { fusedEmbed, fusedEmbedApplies, type EmbedTerm } from '../../backend/native_embed.js';
 import { layerNorm } from '../components/layer_norm.js';
 import { recordingGradients } from '../../hooks/bwd_hooks.js';
 import { affine } from '../../ops/matmul.js';
@@ -26,7 +27,30 @@ import type { SequenceClassifier } from '../classifier/head_params.js';
 
 type Ctx = RunContext<EncoderHookName>;
 
+/** The hooks the fused embedding skips (it gives only hook_full_embed's value). */
+const FUSED_EMBED_SKIPS: readonly EncoderHookName[] = ['embed.hook_embed', 'embed.hook_pos_embed', 'embed.hook_token_type_embed', 'embed.ln.hook_scale', 'embed.ln.hook_normalized'];
+
+/**
+ * The embedding as one native kernel (src/backend/native_embed.ts: the same values, bit for bit)
+ * when nothing is attached at the hooks it skips, no gradient is recorded and the native path is on;
+ * undefined otherwise.
+ */
+function fusedEncoderEmbed(tokens: tf.Tensor2D, types: tf.Tensor2D | undefined, p: EncoderParams, cfg: EncoderConfig, ctx: Ctx): tf.Tensor3D | undefined {
+  const live = ctx.hook.live;
+  if (live === undefined || FUSED_EMBED_SKIPS.some((h) => live(h)) || recordingGradients()) return undefined;
+  const [batch, pos] = tokens.shape;
+  const terms: EmbedTerm[] = [
+    { table: p.W_E, ids: tokens },
+    cfg.modelType === 'roberta' ? { table: p.W_pos, ids: encoderPositionIds(tokens, cfg) } : { table: p.W_pos, period: pos },
+  ];
+  if (p.W_token_type !== undefined) terms.push(types !== undefined ? { table: p.W_token_type, ids: types } : { table: p.W_token_type, period: 1 });
+  const norm = { w: p.embedLn.w, b: p.embedLn.b, eps: cfg.eps, rms: false };
+  return fusedEmbedApplies(terms, batch * pos, norm) ? (fusedEmbed(terms, [batch, pos], norm) as tf.Tensor3D) : undefined;
+}
+
 function embed(tokens: tf.Tensor2D, types: tf.Tensor2D | undefined, p: EncoderParams, cfg: EncoderConfig, ctx: Ctx): tf.Tensor3D {
+  const fused = fusedEncoderEmbed(tokens, types, p, cfg, ctx);
+  if (fused !== undefined) return ctx.hook('hook_full_embed', fused);
   const [batch, pos] = tokens.shape;
   const d = cfg.dModel;
   const word = ctx.hook('embed.hook_embed', tf.reshape<tf.Rank.R3>(gatherRows(p.W_E, tf.reshape(tokens, [-1])), [batch, pos, d])); // [batch, pos, d_model]
