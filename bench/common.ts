@@ -11,6 +11,7 @@ import type { initSae } from '../src/sae/init.js';
 import { saeLossAndGrads } from '../src/sae/grads.js';
 import { clipAndApply } from '../src/sae/train_state.js';
 import type { createAdam } from '../src/ops/optimizer.js';
+import { callsPerRun } from './timing.js';
 
 /** Command-line reader: `opt('runs', '5')` reads `--runs N`, `flag('json')` tests `--json`. */
 export interface Args {
@@ -39,18 +40,21 @@ export function median(xs: readonly number[]): number {
 }
 
 /**
- * Seconds per call: one warm-up call, then the median of `runs` timed calls.
+ * Seconds per call: one warm-up call, then the median of `runs` timed runs, each of
+ * {@link callsPerRun} calls (one call for workloads of at least {@link MIN_SAMPLE_S}).
  * @param fn The workload (synchronous).
- * @param runs Timed calls.
- * @param after Called after each timed call (e.g. to sample RSS); not timed.
+ * @param runs Timed runs.
+ * @param after Called after each timed run (e.g. to sample RSS); not timed.
  */
 export function timeMedian(fn: () => void, runs: number, after: () => void = () => undefined): number {
+  const w0 = performance.now();
   fn();
+  const calls = callsPerRun((performance.now() - w0) / 1000);
   const ts: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    fn();
-    ts.push((performance.now() - t0) / 1000);
+    for (let c = 0; c < calls; c++) fn();
+    ts.push((performance.now() - t0) / 1000 / calls);
     after();
   }
   return median(ts);

@@ -13,11 +13,14 @@
  *
  * Run: npx tsx bench/compare.ts [--threads 1,2] [--runs 5] [--only forward,cache,patching,sae,probe]
  *        [--small] [--json] [--no-torch] [--python /usr/bin/python3]
+ * Each figure: the median of --runs timed runs after one warm-up call; a workload under MIN_SAMPLE_S
+ * (bench/timing.ts, 0.25 s) is called several times per run (both sides).
  * --json prints ONE JSON object on stdout; progress goes to stderr. See docs/performance.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { printTable, rowsFor, type Pair } from './compare_report.js';
+import { MIN_SAMPLE_S } from './timing.js';
 import type { SideResult } from './compare_ours.js';
 
 const argv = process.argv.slice(2);
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
   }
   if (JSON_OUT) {
     const result = {
-      bench: 'compare', runs: RUNS, small: SMALL, only: ONLY,
+      bench: 'compare', runs: RUNS, min_sample_s: MIN_SAMPLE_S, small: SMALL, only: ONLY,
       results: pairs.map((pr) => ({ threads: pr.threads, rows: rowsFor(pr), ours: pr.ours, pytorch: pr.pytorch ?? null })),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -4,6 +4,7 @@
  * figures both sides report (peak RSS after forward + runWithCache 1x128, cache size, patching check).
  */
 import type { SideResult } from './compare_ours.js';
+import { MIN_SAMPLE_S } from './timing.js';
 
 /** Both sides at one thread count (PyTorch absent when it is not installed). */
 export interface Pair {
@@ -86,7 +87,7 @@ function extrasLine(label: string, s: SideResult): string {
  */
 export function printTable(pairs: readonly Pair[], runs: number): void {
   for (const p of pairs) {
-    console.log(`\n== ${p.threads} thread(s), median of ${runs} run(s) after one warm-up${p.ours.small ? ' [--small shapes]' : ''}`);
+    console.log(`\n== ${p.threads} thread(s), median of ${runs} run(s) after one warm-up (a workload under ${MIN_SAMPLE_S} s is called ⌈${MIN_SAMPLE_S} s / warm-up⌉ times per run)${p.ours.small ? ' [--small shapes]' : ''}`);
     const wasm = ((p.ours['backend'] ?? {}) as Record<string, unknown>)['tf_backend'] === 'wasm';
     const envThreads = wasm && p.ours['env_wasm_threads'] !== null ? `, TFJS_LENS_WASM_THREADS=${String(p.ours['env_wasm_threads'])}` : '';
     console.log(`ours:    ${describeBackend(p.ours)}${envThreads}`);

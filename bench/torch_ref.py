@@ -74,14 +74,21 @@ log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if ARGS.json else prin
 
 # ---------------------------------------------------------------- timing, environment
 
+MIN_SAMPLE_S = 0.25  # as bench/common.ts: a workload faster than this is called several times per timed run
+
+
 def time_median(fn, runs):
-    """One warm-up call, then the median of `runs` calls (upper median, as bench/common.ts)."""
+    """One warm-up call, then the median of `runs` timed runs (upper median, as bench/common.ts), each of
+    ceil(MIN_SAMPLE_S / warm-up seconds) calls (1 to 100) divided by the count."""
+    w0 = time.perf_counter()
     fn()
+    calls = max(1, min(100, math.ceil(MIN_SAMPLE_S / max(time.perf_counter() - w0, 1e-6))))
     ts = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
+        for _ in range(calls):
+            fn()
+        ts.append((time.perf_counter() - t0) / calls)
     return sorted(ts)[len(ts) // 2]
 
 

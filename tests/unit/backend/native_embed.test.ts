@@ -60,13 +60,13 @@ beforeAll(async () => {
 
 describe.skipIf(SKIP)('fused embedding (native path)', () => {
   it('gives the unfused gathers, adds and norm bit for bit, on one thread and split across threads, leaving only its output', () => {
-    // [shape, d, terms (ids or a period), norm]; the 48×64×96 case is above the addon's threading threshold (2^18 values).
+    // [shape, d, terms (ids or a period), norm]; the 96×64×96 case is above the addon's threading threshold (2^19 values).
     const cases: [number[], number, ('ids' | number)[], 'ln' | 'rms' | 'pre' | 'none'][] = [
       [[3, 7], 64, ['ids', 7, 'ids'], 'ln'], // BERT: word, positions, token types
       [[2, 5], 33, ['ids', 5], 'pre'], // odd width, no affine
       [[4, 6], 48, ['ids', 'ids', 1], 'rms'], // RoBERTa-style position ids, one token type
       [[2, 9], 40, ['ids'], 'none'], // a plain gather
-      [[48, 64], 96, ['ids', 64, 1], 'ln'], // 3,072 rows × 96: split across threads when there are several
+      [[96, 64], 96, ['ids', 64, 1], 'ln'], // 6,144 rows × 96: split across threads when there are several
     ];
     cases.forEach(([shape, d, kinds, normKind], i) => {
       const rows = (shape[0] as number) * (shape[1] as number);

@@ -50,7 +50,7 @@ const CASES: [number[], boolean, boolean, boolean][] = [
   [[2, 4, 48], true, false, true], // RMSNorm
   [[9, 17], false, false, true], // RMSPre
   [[1, 2, 3, 40], true, true, false], // rank 4
-  [[4, 100, 768], true, true, false], // 307,200 values: above the addon's threading threshold (2^18)
+  [[8, 100, 768], true, true, false], // 614,400 values: above the addon's threading threshold (2^19)
 ];
 
 beforeAll(async () => {
