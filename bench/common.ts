@@ -41,7 +41,7 @@ export function median(xs: readonly number[]): number {
 
 /**
  * Seconds per call: one warm-up call, then the median of `runs` timed runs, each of
- * {@link callsPerRun} calls (one call for workloads of at least {@link MIN_SAMPLE_S}).
+ * `callsPerRun` calls (bench/timing.ts: one call for workloads of at least `MIN_SAMPLE_S`, 1 s).
  * @param fn The workload (synchronous).
  * @param runs Timed runs.
  * @param after Called after each timed run (e.g. to sample RSS); not timed.

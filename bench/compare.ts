@@ -14,7 +14,7 @@
  * Run: npx tsx bench/compare.ts [--threads 1,2] [--runs 5] [--only forward,cache,patching,sae,probe]
  *        [--small] [--json] [--no-torch] [--python /usr/bin/python3]
  * Each figure: the median of --runs timed runs after one warm-up call; a workload under MIN_SAMPLE_S
- * (bench/timing.ts, 0.25 s) is called several times per run (both sides).
+ * (bench/timing.ts, 1 s) is called several times per run (both sides).
  * --json prints ONE JSON object on stdout; progress goes to stderr. See docs/performance.md.
  */
 import { spawn, spawnSync } from 'node:child_process';

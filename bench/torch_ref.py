@@ -74,7 +74,7 @@ log = (lambda *a: print(*a, file=sys.stderr, flush=True)) if ARGS.json else prin
 
 # ---------------------------------------------------------------- timing, environment
 
-MIN_SAMPLE_S = 0.25  # as bench/common.ts: a workload faster than this is called several times per timed run
+MIN_SAMPLE_S = 1.0  # as bench/timing.ts: a workload faster than this is called several times per timed run
 
 
 def time_median(fn, runs):

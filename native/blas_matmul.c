@@ -4,8 +4,8 @@
  * Built at install time by scripts/install_native.mjs (npm's "install" script) into
  * build/native/tfjs_lens_blas.node; used by initBackend when it loads and passes a self-check.
  *
- * It also has a fused LayerNorm/RMSNorm and a fused embedding sum (+ norm) over the same heap views
- * (src/backend/native_norm.ts), run on the BLAS's thread count.
+ * It also has a fused LayerNorm/RMSNorm (src/backend/native_norm.ts) and a fused embedding sum and
+ * norm (src/backend/native_embed.ts) over the same heap views, split across the BLAS's thread count.
  *
  * Linux: linked against the system OpenBLAS (Debian libopenblas0-pthread). The CBLAS prototypes
  * are declared here, so only the runtime library is needed, not its -dev headers. OpenBLAS's own
@@ -320,7 +320,7 @@ static int32_t *i32_data(napi_env env, napi_value v, size_t *len) {
   return (int32_t *)data;
 }
 
-/* One embedding sum: out[r] = Σ_t table_t[id_t(r)] (in term order), then the norm when `norm`. */
+/* One embedding sum: out[r] = Σ_t table_t[row_t(r)] (in term order), then the norm when `normalise`. */
 #define MAX_TERMS 4
 struct embed_job {
   struct norm_job norm;
