@@ -44,18 +44,21 @@ char *openblas_get_corename(void) __attribute__((weak));
     }                                                                            \
   } while (0)
 
-/* The float32 data of a Float32Array argument (NULL, with a JS error thrown, otherwise). */
-static float *f32_data(napi_env env, napi_value v, size_t *len) {
+/* The data of a typed-array argument of type `want` (NULL, with a JS error naming the type thrown, otherwise). */
+static void *typed_data(napi_env env, napi_value v, napi_typedarray_type want, size_t *len) {
   napi_typedarray_type type;
   void *data = NULL;
   napi_value buffer;
   size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, len, &data, &buffer, &offset) != napi_ok || type != napi_float32_array) {
-    napi_throw_type_error(env, NULL, "tfjs-lens blas addon: expected a Float32Array");
+  if (napi_get_typedarray_info(env, v, &type, len, &data, &buffer, &offset) != napi_ok || type != want) {
+    napi_throw_type_error(env, NULL, want == napi_int32_array ? "tfjs-lens blas addon: expected an Int32Array" : "tfjs-lens blas addon: expected a Float32Array");
     return NULL;
   }
-  return (float *)data;
+  return data;
 }
+
+/* The float32 data of a Float32Array argument (NULL, with a JS error thrown, otherwise). */
+static float *f32_data(napi_env env, napi_value v, size_t *len) { return (float *)typed_data(env, v, napi_float32_array, len); }
 
 /* An optional Float32Array argument: *out = NULL for null/undefined; false (a JS error thrown) for anything else that is not one. */
 static bool opt_f32(napi_env env, napi_value v, float **out, size_t *len) {
@@ -307,19 +310,6 @@ static napi_value layer_norm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* The int32 data of an Int32Array argument (NULL, with a JS error thrown, otherwise). */
-static int32_t *i32_data(napi_env env, napi_value v, size_t *len) {
-  napi_typedarray_type type;
-  void *data = NULL;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, v, &type, len, &data, &buffer, &offset) != napi_ok || type != napi_int32_array) {
-    napi_throw_type_error(env, NULL, "tfjs-lens blas addon: expected an Int32Array");
-    return NULL;
-  }
-  return (int32_t *)data;
-}
-
 /* One embedding sum: out[r] = Σ_t table_t[row_t(r)] (in term order), then the norm when `normalise`. */
 #define MAX_TERMS 4
 struct embed_job {
@@ -399,7 +389,7 @@ static napi_value embed_norm(napi_env env, napi_callback_info info) {
     int32_t *ids = NULL;
     int64_t period = 0;
     if (it == napi_object) {
-      ids = i32_data(env, iv, &li);
+      ids = (int32_t *)typed_data(env, iv, napi_int32_array, &li);
       if (ids == NULL) return NULL;
       if (li < (size_t)rows) {
         napi_throw_range_error(env, NULL, "tfjs-lens blas addon: embedNorm ids shorter than rows");

@@ -83,3 +83,17 @@ export function expectMatchesRef(actual: tf.Tensor, ref: Reference, name: string
   expect(worst, `${name}: max abs err ${maxAbs} at flat index ${at} (atol ${atol}, rtol ${rtol})`).toBeLessThanOrEqual(0);
   return maxAbs;
 }
+
+/**
+ * Largest |a − b| over two tensors of the same shape (asserted; no broadcasting), element by element.
+ * @param a A tensor.
+ * @param b A tensor of a's shape.
+ * @returns The largest absolute difference (0 when every element is equal bit for bit, NaN aside).
+ */
+export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  const [av, bv] = [a.dataSync(), b.dataSync()];
+  let m = 0;
+  for (let i = 0; i < av.length; i++) m = Math.max(m, Math.abs((av[i] as number) - (bv[i] as number)));
+  return m;
+}

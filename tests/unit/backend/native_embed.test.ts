@@ -19,7 +19,7 @@ import { checkAndSetEmbedAddon, fusedEmbed, fusedEmbedApplies, NATIVE_EMBED_NORM
 import { unfusedNorm } from '../../../src/backend/native_norm.js';
 import { ShapeError } from '../../../src/errors.js';
 import { HookedEncoder } from '../../../src/model/encoder/hooked_encoder.js';
-import { expectMatchesRef, loadReference, refRows } from '../../helpers/reference.js';
+import { expectMatchesRef, loadReference, maxAbsDiff, refRows } from '../../helpers/reference.js';
 import { fixtureDir } from '../../helpers/fixtures.js';
 import { buildTestAddon } from '../../helpers/native_addon.js';
 
@@ -28,14 +28,6 @@ const addonPath = buildTestAddon(dir);
 const SKIP = addonPath === undefined; // no C compiler or OpenBLAS here: the wasm path is tested elsewhere
 
 const r = (shape: number[], seed: number, mean = 0, std = 1): tf.Tensor => tf.randomNormal(shape, mean, std, 'float32', seed);
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const [av, bv] = [a.dataSync(), b.dataSync()];
-  let m = 0;
-  for (let i = 0; i < av.length; i++) m = Math.max(m, Math.abs((av[i] as number) - (bv[i] as number)));
-  return m;
-}
 
 /** The gathers and adds of the unfused path, then the norm. */
 function reference(terms: EmbedTerm[], shape: number[], norm: Parameters<typeof fusedEmbed>[2]): tf.Tensor {
@@ -100,6 +92,19 @@ describe.skipIf(SKIP)('fused embedding (native path)', () => {
     expect(() => fusedEmbed([{ table, ids }], [3])).toThrow(/index 10 is not in \[0, 9\]/);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([table, ids]);
+  });
+
+  it('the addon checks its own arguments: ids of the wrong type, an id or a period outside its table, too many terms', () => {
+    const addon = createRequire(import.meta.url)(addonPath as string) as EmbedAddon;
+    const table = new Float32Array(4 * 3).fill(1);
+    const out = new Float32Array(2 * 3);
+    const call = (terms: unknown[]): void => addon.embedNorm(out, 2, 3, terms as Parameters<EmbedAddon['embedNorm']>[3], null, null, 1e-5, false, false);
+    expect(() => call([[table, new Float32Array([0, 1]), 0]])).toThrow(/expected an Int32Array/);
+    expect(() => call([[table, new Int32Array([0, 4]), 0]])).toThrow(/id outside its table/);
+    expect(() => call([[table, null, 5]])).toThrow(/period outside/);
+    expect(() => call(Array.from({ length: 5 }, () => [table, null, 1]))).toThrow(/1 to 4 terms/);
+    call([[table, new Int32Array([3, 0]), 0], [table, null, 2]]);
+    expect([...out]).toEqual([2, 2, 2, 2, 2, 2]);
   });
 
   it('applies only to what it can run: a period past the table, ids of the wrong count, int32 tables or a wrong-sized weight go to the unfused ops', () => {

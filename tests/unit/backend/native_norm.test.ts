@@ -17,7 +17,7 @@ import { checkAndSetNormAddon, fusedNormApplies, setNormAddon, type NormAddon } 
 import { layerNorm } from '../../../src/model/components/layer_norm.js';
 import { HookedTransformer } from '../../../src/model/hooked_transformer.js';
 import { NO_HOOKS, type RunContext } from '../../../src/hooks/run_context.js';
-import { expectMatchesRef, loadReference, refRows } from '../../helpers/reference.js';
+import { expectMatchesRef, loadReference, maxAbsDiff, refRows } from '../../helpers/reference.js';
 import { fixtureDir } from '../../helpers/fixtures.js';
 import { buildTestAddon } from '../../helpers/native_addon.js';
 
@@ -34,14 +34,6 @@ const ctx = (live: boolean): RunContext => ({
 });
 
 const r = (shape: number[], seed: number, mean = 0, std = 1): tf.Tensor => tf.randomNormal(shape, mean, std, 'float32', seed);
-
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  expect(a.shape).toEqual(b.shape);
-  const [av, bv] = [a.dataSync(), b.dataSync()];
-  let m = 0;
-  for (let i = 0; i < av.length; i++) m = Math.max(m, Math.abs((av[i] as number) - (bv[i] as number)));
-  return m;
-}
 
 /** [shape, weight, bias, rms] */
 const CASES: [number[], boolean, boolean, boolean][] = [
