@@ -88,7 +88,7 @@ export function expectMatchesRef(actual: tf.Tensor, ref: Reference, name: string
  * Largest |a − b| over two tensors of the same shape (asserted; no broadcasting), element by element.
  * @param a A tensor.
  * @param b A tensor of a's shape.
- * @returns The largest absolute difference (0 when every element is equal bit for bit, NaN aside).
+ * @returns The largest absolute difference: 0 when every element is equal, NaN when either holds a NaN.
  */
 export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
   expect(a.shape).toEqual(b.shape);
