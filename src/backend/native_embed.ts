@@ -6,7 +6,7 @@
  * encoder's embedding is a gather per table, a broadcast add per extra table and the norm, each a
  * pass over a [batch, pos, d_model] activation on wasm's one thread: for the two 16×128 DistilBERT
  * batches of the bench's layer-0 probe, 8.3 ms of kernel time (gathers 3.5, add 1.1, norm 3.7) against
- * 2.5–2.9 ms fused.
+ * 2.4–2.9 ms fused (quiet machine).
  *
  * The values are the unfused ops' values bit for bit: the rows are copied, added in the same order
  * and normalised as {@link fusedLayerNorm} does. {@link installNativeMatmul} checks it against the
