@@ -96,6 +96,11 @@ export function setEmbedAddon(a: EmbedAddon | undefined): void {
   }
 }
 
+/** Whether the fused embedding is on: an addon passed its check and the current backend is wasm. */
+export function fusedEmbedOn(): boolean {
+  return addon !== undefined && tf.getBackend() === 'wasm';
+}
+
 /**
  * Whether {@link fusedEmbed} can run these terms now: the addon is on, the backend is wasm, 1 to 4
  * float32 tables of the same width d > 0, int32 ids of `rows` values or a period in [1, n_rows],
@@ -106,7 +111,7 @@ export function setEmbedAddon(a: EmbedAddon | undefined): void {
  * @returns True when the fused kernel applies.
  */
 export function fusedEmbedApplies(terms: readonly EmbedTerm[], rows: number, norm?: EmbedNormSpec): boolean {
-  if (addon === undefined || tf.getBackend() !== 'wasm' || terms.length < 1 || terms.length > 4) return false;
+  if (!fusedEmbedOn() || terms.length < 1 || terms.length > 4) return false;
   const d = terms[0]?.table.shape[1];
   if (d === undefined || d <= 0) return false;
   const termOk = (t: EmbedTerm): boolean =>

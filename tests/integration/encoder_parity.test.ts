@@ -9,7 +9,7 @@ import { initBackend } from '../../src/backend/backend.js';
 import { setAttentionRoute } from '../../src/ops/attention_core.js';
 import { HookedEncoder } from '../../src/model/encoder/hooked_encoder.js';
 import { maskedMeanPool } from '../../src/model/encoder/pooling.js';
-import { expectMatchesRef, loadReference, namesUnder, refRows, type Reference } from '../helpers/reference.js';
+import { expectMatchesRef, loadReference, maxAbsDiff, namesUnder, refRows, type Reference } from '../helpers/reference.js';
 import { fixtureDir } from '../helpers/fixtures.js';
 
 const DISTIL = fixtureDir('distilbert-tiny');
@@ -39,10 +39,7 @@ describe(`DistilBERT parity (${DISTIL})`, () => {
     expectMatchesRef(logits, ref, 'hf_mlm/logits');
     const [hooked, cache] = model.runWithCache(ids, { attentionMask: mask, namesFilter: ['embed.hook_pos_embed', 'embed.ln.hook_scale'] });
     expect(cache.get('embed.hook_pos_embed').shape).toEqual([ids.length, (ids[0] as number[]).length, model.cfg.dModel]);
-    const [a, b] = [logits.dataSync(), (hooked as tf.Tensor).dataSync()];
-    let diff = 0;
-    for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs((a[i] as number) - (b[i] as number)));
-    expect(diff).toBe(0);
+    expect(maxAbsDiff(logits, hooked as tf.Tensor)).toBe(0);
     tf.dispose([logits, hooked as tf.Tensor]);
     cache.dispose();
   });

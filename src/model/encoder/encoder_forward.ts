@@ -13,7 +13,7 @@ import { blockPrefix } from '../../hooks/hook_spec.js';
 import type { HookFlags } from '../../hooks/hook_spec.js';
 import { attention, type AttnInput } from '../components/attention.js';
 import { gatherRows } from '../../ops/gather.js';
-import { fusedEmbed, fusedEmbedApplies, type EmbedTerm } from '../../backend/native_embed.js';
+import { fusedEmbed, fusedEmbedApplies, fusedEmbedOn, type EmbedTerm } from '../../backend/native_embed.js';
 import { layerNorm } from '../components/layer_norm.js';
 import { recordingGradients } from '../../hooks/bwd_hooks.js';
 import { affine } from '../../ops/matmul.js';
@@ -37,7 +37,8 @@ const FUSED_EMBED_SKIPS: readonly EncoderHookName[] = ['embed.hook_embed', 'embe
  */
 function fusedEncoderEmbed(tokens: tf.Tensor2D, types: tf.Tensor2D | undefined, p: EncoderParams, cfg: EncoderConfig, ctx: Ctx): tf.Tensor3D | undefined {
   const live = ctx.hook.live;
-  if (live === undefined || FUSED_EMBED_SKIPS.some((h) => live(h)) || recordingGradients()) return undefined;
+  // Checked first: without the addon nothing below (RoBERTa's position ids) is worth computing.
+  if (!fusedEmbedOn() || live === undefined || FUSED_EMBED_SKIPS.some((h) => live(h)) || recordingGradients()) return undefined;
   const [batch, pos] = tokens.shape;
   const terms: EmbedTerm[] = [
     { table: p.W_E, ids: tokens },
